@@ -1,0 +1,71 @@
+package integration
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/matrixbox/matrixbox/matrix"
+)
+
+// Environment variables read by Run.
+const (
+	EnvSelect   = "MATRIXBOX_SELECT"
+	EnvShard    = "MATRIXBOX_SHARD"
+	EnvParallel = "MATRIXBOX_PARALLEL"
+	EnvLogs     = "MATRIXBOX_LOGS"
+	EnvSkip     = "MATRIXBOX_SKIP_INTEGRATION"
+	EnvReport   = "MATRIXBOX_REPORT"
+)
+
+type settings struct {
+	selector   matrix.Selector
+	shard      matrix.Shard
+	parallel   int
+	logsAlways bool
+	skip       bool
+	report     string
+}
+
+// readSettings reads the environment; a value that does not parse is an
+// error naming the variable, never a silent default.
+func readSettings() (settings, error) {
+	var s settings
+	var err error
+	if s.selector, err = matrix.ParseSelector(os.Getenv(EnvSelect)); err != nil {
+		return s, fmt.Errorf("%s: %w", EnvSelect, err)
+	}
+	if s.shard, err = matrix.ParseShard(os.Getenv(EnvShard)); err != nil {
+		return s, fmt.Errorf("%s: %w", EnvShard, err)
+	}
+	if v := strings.TrimSpace(os.Getenv(EnvParallel)); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return s, fmt.Errorf("%s=%q: want a whole number ≥ 1", EnvParallel, v)
+		}
+		s.parallel = n
+	}
+	switch v := os.Getenv(EnvLogs); v {
+	case "", "failed":
+	case "always":
+		s.logsAlways = true
+	default:
+		return s, fmt.Errorf("%s=%q: want \"always\" or \"failed\"", EnvLogs, v)
+	}
+	if s.skip, err = parseBool(EnvSkip, os.Getenv(EnvSkip)); err != nil {
+		return s, err
+	}
+	s.report = os.Getenv(EnvReport)
+	return s, nil
+}
+
+func parseBool(name, v string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "", "0", "false", "no":
+		return false, nil
+	case "1", "true", "yes":
+		return true, nil
+	}
+	return false, fmt.Errorf("%s=%q: want 1 or 0", name, v)
+}

@@ -1,0 +1,135 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/matrixbox/matrixbox/matrix"
+	"github.com/matrixbox/matrixbox/sandbox"
+)
+
+// Option configures a Run.
+type Option func(*config)
+
+type config struct {
+	workers     []sandbox.Worker
+	axes        []matrix.Axis
+	excludes    []string
+	images      map[string]string
+	parallelism int
+	errs        []error
+}
+
+// WithWorkers runs on ws instead of the registered workers.
+func WithWorkers(ws ...sandbox.Worker) Option {
+	return func(c *config) { c.workers = append(c.workers, ws...) }
+}
+
+// WithMatrix adds an axis whose values are the entries of values, sorted by
+// name.
+func WithMatrix(axis string, values map[string]any) Option {
+	return func(c *config) { c.axes = append(c.axes, matrix.FromMap(axis, values)) }
+}
+
+// WithAxes adds axes in the order given.
+func WithAxes(axes ...matrix.Axis) Option {
+	return func(c *config) { c.axes = append(c.axes, axes...) }
+}
+
+// WithExclude drops the cells matching a selection expression, e.g.
+// "worker=dockerd,platform=linux-arm64": combinations that must never run.
+func WithExclude(exprs ...string) Option {
+	return func(c *config) { c.excludes = append(c.excludes, exprs...) }
+}
+
+// WithMirroredImages asks for images (target name → source) to be present in
+// the shared mirror before any case starts.
+func WithMirroredImages(images map[string]string) Option {
+	return func(c *config) {
+		if c.images == nil {
+			c.images = map[string]string{}
+		}
+		for k, v := range images {
+			c.images[k] = v
+		}
+	}
+}
+
+// WithParallelism bounds the sandboxes of this Run alive at once, within the
+// process-wide bound of MATRIXBOX_PARALLEL.
+func WithParallelism(n int) Option {
+	return func(c *config) {
+		if n < 1 {
+			c.errs = append(c.errs, fmt.Errorf("WithParallelism(%d): want at least 1", n))
+			return
+		}
+		c.parallelism = n
+	}
+}
+
+var (
+	registryMu sync.Mutex
+	registered []sandbox.Worker
+)
+
+// Register adds process-wide default workers, used by every Run that has no
+// WithWorkers. With none registered, Run uses the host worker.
+func Register(ws ...sandbox.Worker) {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	registered = append(registered, ws...)
+}
+
+func registeredWorkers() []sandbox.Worker {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	return append([]sandbox.Worker(nil), registered...)
+}
+
+// Mirror is what Run needs of a registry mirror; package mirror provides it.
+type Mirror interface {
+	// Addr is host:port of the mirror.
+	Addr() string
+	// Ensure makes images (target → source) present in the mirror.
+	Ensure(ctx context.Context, images map[string]string) error
+	// NewRegistry starts a private, empty registry under dir.
+	NewRegistry(ctx context.Context, dir string, logs *sandbox.Logs) (string, func() error, error)
+}
+
+var (
+	mirrorMu      sync.Mutex
+	mirrorFactory func(ctx context.Context) (Mirror, error)
+	mirrorOnce    *onceValue[Mirror]
+)
+
+// SetMirror installs the function that opens the shared mirror, once per
+// process, the first time a Run needs it. Package mirror calls it from
+// mirror.Use.
+func SetMirror(open func(ctx context.Context) (Mirror, error)) {
+	mirrorMu.Lock()
+	defer mirrorMu.Unlock()
+	mirrorFactory = open
+	mirrorOnce = &onceValue[Mirror]{}
+}
+
+func sharedMirror(ctx context.Context) (Mirror, error) {
+	mirrorMu.Lock()
+	open, once := mirrorFactory, mirrorOnce
+	mirrorMu.Unlock()
+	if open == nil {
+		return nil, nil
+	}
+	return once.get(func() (Mirror, error) { return open(ctx) })
+}
+
+type onceValue[T any] struct {
+	once sync.Once
+	v    T
+	err  error
+}
+
+func (o *onceValue[T]) get(f func() (T, error)) (T, error) {
+	o.once.Do(func() { o.v, o.err = f() })
+	return o.v, o.err
+}

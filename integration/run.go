@@ -1,0 +1,167 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/sync/semaphore"
+
+	"github.com/matrixbox/matrixbox/sandbox"
+)
+
+// Run runs every test in every cell of workers × axes as a subtest named
+// <Test>/worker=<w>/<axis>=<value>/...; see the package documentation.
+func Run(t *testing.T, tests []Test, opts ...Option) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("matrixbox: integration tests are skipped in -short mode")
+	}
+	st, err := readSettings()
+	if err != nil {
+		t.Fatalf("matrixbox: %v", err)
+	}
+	if st.skip {
+		t.Skipf("matrixbox: %s=1", EnvSkip)
+	}
+	cfg := &config{}
+	for _, o := range opts {
+		o(cfg)
+	}
+	if len(cfg.errs) > 0 {
+		t.Fatalf("matrixbox: %v", cfg.errs[0])
+	}
+	workers := cfg.workers
+	if len(workers) == 0 {
+		workers = registeredWorkers()
+	}
+	p, err := makePlan(t.Name(), tests, workers, cfg, st)
+	if err != nil {
+		t.Fatalf("matrixbox: %v", err)
+	}
+	for _, d := range p.dropped {
+		t.Log("matrixbox: " + d)
+	}
+	if len(p.cases) < p.total {
+		t.Logf("matrixbox: running %d of %d cases (%s=%q %s=%q)", len(p.cases), p.total, EnvSelect, st.selector.String(), EnvShard, st.shard.String())
+	}
+	if len(p.cases) == 0 {
+		return
+	}
+
+	r := &runner{settings: st, cfg: cfg, checks: map[string]*onceValue[struct{}]{}}
+	r.global, _ = processLimit(st.parallel)
+	if cfg.parallelism > 0 {
+		r.local = semaphore.NewWeighted(int64(cfg.parallelism))
+	}
+	if err := r.prepareMirror(t); err != nil {
+		t.Fatalf("matrixbox: %v", err)
+	}
+	for _, c := range p.cases {
+		c := c
+		t.Run(c.name, func(t *testing.T) { r.runCase(t, c) })
+	}
+}
+
+type runner struct {
+	settings settings
+	cfg      *config
+	global   *semaphore.Weighted
+	local    *semaphore.Weighted
+	mirror   Mirror
+
+	mu     sync.Mutex
+	checks map[string]*onceValue[struct{}]
+}
+
+func (r *runner) prepareMirror(t *testing.T) error {
+	m, err := sharedMirror(t.Context())
+	if err != nil {
+		return fmt.Errorf("open mirror: %w", err)
+	}
+	if m == nil {
+		if len(r.cfg.images) > 0 {
+			return fmt.Errorf("WithMirroredImages needs a mirror: call mirror.Use() (package github.com/matrixbox/matrixbox/mirror) before Run")
+		}
+		return nil
+	}
+	r.mirror = m
+	if len(r.cfg.images) > 0 {
+		if err := m.Ensure(t.Context(), r.cfg.images); err != nil {
+			return fmt.Errorf("mirror images: %w", err)
+		}
+	}
+	return nil
+}
+
+// check runs a worker's Check once per Run.
+func (r *runner) check(w sandbox.Worker) error {
+	c, ok := w.(sandbox.Checker)
+	if !ok {
+		return nil
+	}
+	r.mu.Lock()
+	o := r.checks[w.Name()]
+	if o == nil {
+		o = &onceValue[struct{}]{}
+		r.checks[w.Name()] = o
+	}
+	r.mu.Unlock()
+	_, err := o.get(func() (struct{}, error) { return struct{}{}, c.Check() })
+	return err
+}
+
+func (r *runner) runCase(t *testing.T, c caseSpec) {
+	if !c.props.serial {
+		t.Parallel()
+	}
+	if err := r.check(c.worker); err != nil {
+		t.Skipf("matrixbox: worker %s unavailable: %v", c.worker.Name(), err)
+	}
+	release, err := slots(t.Context(), r.global, r.local)
+	if err != nil {
+		t.Fatalf("matrixbox: waiting for a sandbox slot: %v", err)
+	}
+	t.Cleanup(release)
+
+	logs := sandbox.NewLogs()
+	spec := sandbox.Spec{Cell: c.cell, Worker: c.worker, Logs: logs}
+	if r.mirror != nil {
+		spec.Mirror = r.mirror.Addr()
+		spec.NewRegistry = r.mirror.NewRegistry
+	}
+	// Registered first so it runs last: after the sandbox is closed, with
+	// the daemon's shutdown output and every cleanup error known.
+	t.Cleanup(func() {
+		if t.Failed() || r.settings.logsAlways {
+			if s := logs.String(); s != "" {
+				t.Logf("matrixbox: logs of %s:\n%s", c.cell.Name(), s)
+			}
+		}
+	})
+	start := time.Now()
+	box, err := sandbox.Open(context.Background(), spec)
+	if err != nil {
+		t.Fatalf("matrixbox: start sandbox %s after %s: %v", c.cell.Name(), time.Since(start).Round(time.Millisecond), err)
+	}
+	t.Cleanup(func() {
+		if err := box.Close(); err != nil {
+			t.Errorf("matrixbox: sandbox cleanup: %v", err)
+		}
+	})
+	r.runTest(t, c.test, box)
+}
+
+// runTest turns a panic into a failure of this case alone, so the other
+// cases of the run go on and every cleanup still runs.
+func (r *runner) runTest(t *testing.T, test Test, sb sandbox.Sandbox) {
+	defer func() {
+		if v := recover(); v != nil {
+			t.Errorf("matrixbox: test panicked: %v\n%s", v, debug.Stack())
+		}
+	}()
+	test.Run(t, sb)
+}

@@ -1,0 +1,106 @@
+package integration
+
+import (
+	"reflect"
+	"runtime"
+	"strings"
+	"testing"
+	"unicode"
+
+	"github.com/matrixbox/matrixbox/sandbox"
+)
+
+// Test is one test of a suite; Run runs it once per cell.
+type Test interface {
+	Name() string
+	Run(t *testing.T, sb sandbox.Sandbox)
+}
+
+// TestOption marks a test with a property.
+type TestOption func(*props)
+
+type props struct {
+	serial bool
+	shared bool
+}
+
+// Serial runs the test's cases one at a time, never alongside other cases of
+// its Run: for tests that change something global.
+func Serial() TestOption { return func(p *props) { p.serial = true } }
+
+// SharedBackend declares that the test leaves the backend's state alone, so
+// its cases may run on a warm backend shared with the other such cases of the
+// same worker and cell in that Run, instead of a fresh one.
+func SharedBackend() TestOption { return func(p *props) { p.shared = true } }
+
+type testFunc struct {
+	name string
+	fn   func(*testing.T, sandbox.Sandbox)
+	props
+}
+
+func (f *testFunc) Name() string                         { return f.name }
+func (f *testFunc) Run(t *testing.T, sb sandbox.Sandbox) { f.fn(t, sb) }
+func (f *testFunc) testProps() props                     { return f.props }
+
+// propertied is how Run reads options off tests made by this package.
+type propertied interface{ testProps() props }
+
+func propsOf(t Test) props {
+	if p, ok := t.(propertied); ok {
+		return p.testProps()
+	}
+	return props{}
+}
+
+// TestFuncs makes one test per function, named after the function
+// (testBuild becomes TestBuild). Two functions with the same name are
+// reported by Run.
+func TestFuncs(fns ...func(t *testing.T, sb sandbox.Sandbox)) []Test {
+	tests := make([]Test, 0, len(fns))
+	for _, fn := range fns {
+		tests = append(tests, &testFunc{name: funcName(fn), fn: fn})
+	}
+	return tests
+}
+
+// NewTest makes a test with an explicit name and options.
+func NewTest(name string, fn func(t *testing.T, sb sandbox.Sandbox), opts ...TestOption) Test {
+	tf := &testFunc{name: name, fn: fn}
+	for _, o := range opts {
+		o(&tf.props)
+	}
+	return tf
+}
+
+// With returns tests with opts applied; tests not made by this package are
+// wrapped, keeping their names.
+func With(tests []Test, opts ...TestOption) []Test {
+	out := make([]Test, 0, len(tests))
+	for _, t := range tests {
+		tf := &testFunc{name: t.Name(), fn: t.Run, props: propsOf(t)}
+		for _, o := range opts {
+			o(&tf.props)
+		}
+		out = append(out, tf)
+	}
+	return out
+}
+
+func funcName(fn any) string {
+	full := runtime.FuncForPC(reflect.ValueOf(fn).Pointer()).Name()
+	full = strings.TrimSuffix(full, "-fm")
+	// A closure is named like pkg.TestOuter.func1: keep the outer name so
+	// closures of different tests do not collide.
+	parts := strings.Split(full[strings.LastIndex(full, "/")+1:], ".")
+	name := parts[len(parts)-1]
+	if len(parts) > 2 && strings.HasPrefix(name, "func") && strings.Trim(name[4:], "0123456789.") == "" {
+		name = parts[len(parts)-2] + "_" + name
+	}
+	if name == "" {
+		return full
+	}
+	r := []rune(name)
+	r[0] = unicode.ToUpper(r[0])
+	return string(r)
+}

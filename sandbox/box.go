@@ -1,0 +1,265 @@
+package sandbox
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/matrixbox/matrixbox/matrix"
+)
+
+// Spec describes the sandbox of one case.
+type Spec struct {
+	// Cell holds the cell's values, the "worker" axis included.
+	Cell matrix.Cell
+	// Worker starts the backend. It is ignored when Backend is set.
+	Worker Worker
+	// Backend, when set, is a running backend shared with other cases; the
+	// box neither starts nor stops it.
+	Backend Backend
+	// Logs, when set, is used instead of a fresh set (e.g. the logs of a
+	// shared backend).
+	Logs *Logs
+	// Mirror is host:port of the shared mirror, "" when none.
+	Mirror string
+	// NewRegistry starts a private registry; nil means the sandbox has none.
+	NewRegistry func(ctx context.Context, dir string, logs *Logs) (addr string, stop func() error, err error)
+}
+
+// Box is the sandbox of one case. Open it, hand it to the test, Close it.
+type Box struct {
+	spec    Spec
+	ctx     context.Context
+	cancel  context.CancelFunc
+	dir     string
+	tmp     string
+	logs    *Logs
+	backend Backend
+	startup time.Duration
+
+	mu      sync.Mutex
+	closers []namedCloser
+	cmds    []*exec.Cmd
+}
+
+type namedCloser struct {
+	name string
+	fn   func() error
+}
+
+// Open makes the case's directory and starts (or attaches to) its backend.
+// On error everything it made is already undone.
+func Open(ctx context.Context, spec Spec) (_ *Box, err error) {
+	dir, err := MkdirShort()
+	if err != nil {
+		return nil, err
+	}
+	b := &Box{spec: spec, dir: dir, tmp: filepath.Join(dir, "t"), logs: spec.Logs}
+	if b.logs == nil {
+		b.logs = NewLogs()
+	}
+	b.ctx, b.cancel = context.WithCancel(ctx)
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, b.Close())
+		}
+	}()
+	if err := os.Mkdir(b.tmp, 0o755); err != nil {
+		return nil, err
+	}
+	b.backend = spec.Backend
+	if b.backend == nil {
+		if spec.Worker == nil {
+			return nil, errors.New("sandbox: Spec has neither Worker nor Backend")
+		}
+		bdir := filepath.Join(dir, "b")
+		if err := os.Mkdir(bdir, 0o711); err != nil {
+			return nil, err
+		}
+		start := time.Now()
+		be, stop, err := spec.Worker.New(b.ctx, &Config{Cell: spec.Cell, Dir: bdir, Logs: b.logs, Mirror: spec.Mirror})
+		if err != nil {
+			return nil, fmt.Errorf("start worker %s: %w", spec.Worker.Name(), err)
+		}
+		b.startup = time.Since(start)
+		if stop != nil {
+			b.defer_("stop worker "+spec.Worker.Name(), stop)
+		}
+		b.backend = be
+	}
+	return b, nil
+}
+
+// Startup is how long the worker took to start the backend; zero for a
+// shared backend.
+func (b *Box) Startup() time.Duration { return b.startup }
+
+// Defer registers fn to run at Close, after the functions registered later.
+// Its error, if any, is reported by Close under name.
+func (b *Box) Defer(name string, fn func() error) { b.defer_(name, fn) }
+
+func (b *Box) defer_(name string, fn func() error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.closers = append(b.closers, namedCloser{name, fn})
+}
+
+// Close cancels the context, kills and reports any command made by Cmd that
+// is still running, runs the registered cleanups in reverse order, reports a
+// mount left under the sandbox directory (and detaches it), and removes the
+// directory. Every error is returned, joined.
+func (b *Box) Close() error {
+	var errs []error
+	b.mu.Lock()
+	cmds := b.cmds
+	b.cmds = nil
+	closers := b.closers
+	b.closers = nil
+	b.mu.Unlock()
+	for _, c := range cmds {
+		if c.Process != nil && c.ProcessState == nil && groupAlive(c.Process.Pid) {
+			killGroup(c.Process.Pid)
+			errs = append(errs, fmt.Errorf("leaked process: %q (pid %d) was started by sb.Cmd and still running at the end of the test; killed", strings.Join(c.Args, " "), c.Process.Pid))
+		}
+	}
+	// Cancelled only now, so that the check above sees a leaked command
+	// before the context's cancellation kills it.
+	b.cancel()
+	for i := len(closers) - 1; i >= 0; i-- {
+		if err := closers[i].fn(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", closers[i].name, err))
+		}
+	}
+	if leaked := detachMountsUnder(b.dir); len(leaked) > 0 {
+		errs = append(errs, fmt.Errorf("leaked mounts under %s (detached): %s", b.dir, strings.Join(leaked, ", ")))
+	}
+	if err := removeDir(b.dir); err != nil {
+		errs = append(errs, fmt.Errorf("remove sandbox dir: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// LogString formats every log buffer of the sandbox.
+func (b *Box) LogString() string { return b.logs.String() }
+
+// LogSet returns the sandbox's logs.
+func (b *Box) LogSet() *Logs { return b.logs }
+
+// Backend returns the backend the sandbox runs on.
+func (b *Box) Backend() Backend { return b.backend }
+
+func (b *Box) Context() context.Context       { return b.ctx }
+func (b *Box) Name() string                   { return b.spec.Cell.Name() }
+func (b *Box) Value(axis string) any          { return b.spec.Cell.Value(axis) }
+func (b *Box) Cell() matrix.Cell              { return b.spec.Cell }
+func (b *Box) Address() string                { return b.backend.Address() }
+func (b *Box) Logs() map[string]*bytes.Buffer { return b.logs.Map() }
+func (b *Box) Mirror() string                 { return b.spec.Mirror }
+func (b *Box) TempDir() string                { return b.tmp }
+
+// NewRegistry starts a registry private to this case; it stops at Close.
+func (b *Box) NewRegistry() (string, error) {
+	if b.spec.NewRegistry == nil {
+		return "", errors.New("sandbox: no registry support: import github.com/matrixbox/matrixbox/mirror or pass integration.WithRegistry")
+	}
+	dir, err := os.MkdirTemp(b.dir, "reg")
+	if err != nil {
+		return "", err
+	}
+	addr, stop, err := b.spec.NewRegistry(b.ctx, dir, b.logs)
+	if err != nil {
+		return "", fmt.Errorf("new registry: %w", err)
+	}
+	b.defer_("stop registry "+addr, stop)
+	return addr, nil
+}
+
+// Cmd returns a command for this sandbox: it runs in TempDir with the cell's
+// values (MATRIXBOX_CELL, MATRIXBOX_AXIS_<NAME>) and the backend's variables
+// in its environment, in its own process group, and is killed when the case
+// ends. A command still running at Close is a reported leak.
+func (b *Box) Cmd(args ...string) *exec.Cmd {
+	if len(args) == 0 {
+		return &exec.Cmd{Err: errors.New("sandbox.Cmd: no command given")}
+	}
+	env := append(os.Environ(), CellEnv(b.spec.Cell)...)
+	if e, ok := b.backend.(Enver); ok {
+		env = append(env, e.Env()...)
+	}
+	var cmd *exec.Cmd
+	if c, ok := b.backend.(Commander); ok {
+		cmd = c.Command(b.ctx, b.tmp, env, args...)
+	} else {
+		cmd = exec.CommandContext(b.ctx, args[0], args[1:]...)
+		cmd.Dir = b.tmp
+		cmd.Env = env
+	}
+	setProcessGroup(cmd)
+	cmd.Cancel = func() error {
+		if cmd.Process != nil {
+			killGroup(cmd.Process.Pid)
+		}
+		return nil
+	}
+	cmd.WaitDelay = 5 * time.Second
+	b.mu.Lock()
+	b.cmds = append(b.cmds, cmd)
+	b.mu.Unlock()
+	return cmd
+}
+
+// CellEnv returns MATRIXBOX_CELL and one MATRIXBOX_AXIS_<NAME> per axis of c,
+// NAME upper-cased with every other character than A-Z and 0-9 made '_'.
+func CellEnv(c matrix.Cell) []string {
+	env := []string{"MATRIXBOX_CELL=" + c.Name()}
+	for _, a := range c.Axes() {
+		v, _ := c.Lookup(a)
+		env = append(env, "MATRIXBOX_AXIS_"+EnvName(a)+"="+v.Name)
+	}
+	return env
+}
+
+// EnvName turns an axis name into the suffix of its environment variable.
+func EnvName(axis string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z':
+			return r - 'a' + 'A'
+		case r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+			return r
+		}
+		return '_'
+	}, axis)
+}
+
+// Supports reports whether the sandbox's backend says it has feature. A
+// backend that does not implement [Supporter] has no optional features.
+func Supports(sb Sandbox, feature string) bool {
+	type backender interface{ Backend() Backend }
+	if bb, ok := sb.(backender); ok {
+		if s, ok := bb.Backend().(Supporter); ok {
+			return s.Supports(feature)
+		}
+	}
+	return false
+}
+
+// LogText returns the content of the sandbox log buffer name, read safely
+// while a daemon may still be writing it.
+func LogText(sb Sandbox, name string) string {
+	type logger interface{ LogSet() *Logs }
+	if l, ok := sb.(logger); ok {
+		return l.LogSet().Text(name)
+	}
+	if b := sb.Logs()[name]; b != nil {
+		return b.String()
+	}
+	return ""
+}

@@ -1,0 +1,195 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/matrixbox/matrixbox/matrix"
+)
+
+func cellOf(t *testing.T, axes ...matrix.Axis) matrix.Cell {
+	t.Helper()
+	cells, err := matrix.Expand(axes...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cells[0]
+}
+
+func TestBoxHostLifecycle(t *testing.T) {
+	cell := cellOf(t, matrix.Strings("worker", "host"), matrix.Strings("my-axis", "v1"))
+	b, err := Open(context.Background(), Spec{Cell: cell, Worker: HostWorker()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.TempDir()) > maxSocketDir+10 {
+		t.Errorf("temp dir %q too long for sockets", b.TempDir())
+	}
+	if b.Name() != "worker=host/my-axis=v1" || b.Value("my-axis") != "v1" || b.Address() != "" {
+		t.Errorf("name %q value %v address %q", b.Name(), b.Value("my-axis"), b.Address())
+	}
+	out, err := b.Cmd("sh", "-c", `pwd; echo "$MATRIXBOX_CELL $MATRIXBOX_AXIS_MY_AXIS $MATRIXBOX_AXIS_WORKER"`).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := b.TempDir() + "\nworker=host/my-axis=v1 v1 host\n"
+	if string(out) != want {
+		t.Errorf("Cmd printed %q, want %q", out, want)
+	}
+	ctx := b.Context()
+	dir := filepath.Dir(b.TempDir())
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if ctx.Err() == nil {
+		t.Error("context not cancelled by Close")
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("sandbox dir %s not removed: %v", dir, err)
+	}
+	if err := b.Cmd().Run(); err == nil {
+		t.Error("Cmd() with no args ran")
+	}
+}
+
+type failingWorker struct{ startErr, stopErr error }
+
+func (failingWorker) Name() string { return "failing" }
+func (w failingWorker) New(_ context.Context, cfg *Config) (Backend, func() error, error) {
+	cfg.Logs.Printf("failing", "daemon said something before dying")
+	if w.startErr != nil {
+		return nil, nil, w.startErr
+	}
+	return HostWorker().(hostWorker).backend(), func() error { return w.stopErr }, nil
+}
+
+func (hostWorker) backend() Backend { return hostBackend{} }
+
+func TestBoxReportsStartAndStopErrors(t *testing.T) {
+	cell := cellOf(t, matrix.Strings("worker", "failing"))
+	logs := NewLogs()
+	_, err := Open(context.Background(), Spec{Cell: cell, Worker: failingWorker{startErr: errors.New("boom")}, Logs: logs})
+	if err == nil || !strings.Contains(err.Error(), "start worker failing: boom") {
+		t.Fatalf("Open err = %v", err)
+	}
+	if !strings.Contains(logs.String(), "daemon said something") {
+		t.Errorf("logs of the failed start are lost: %q", logs.String())
+	}
+	b, err := Open(context.Background(), Spec{Cell: cell, Worker: failingWorker{stopErr: errors.New("shutdown hung")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Defer("a test cleanup", func() error { return errors.New("second error") })
+	err = b.Close()
+	if err == nil || !strings.Contains(err.Error(), "stop worker failing: shutdown hung") || !strings.Contains(err.Error(), "a test cleanup: second error") {
+		t.Fatalf("Close must report every error, got %v", err)
+	}
+}
+
+func TestBoxReportsLeakedProcess(t *testing.T) {
+	b, err := Open(context.Background(), Spec{Cell: cellOf(t, matrix.Strings("worker", "host")), Worker: HostWorker()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := b.Cmd("sleep", "300")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := b.Cmd("true")
+	if err := done.Run(); err != nil {
+		t.Fatal(err)
+	}
+	// Started, finished, never waited for: a zombie, not a leak.
+	unwaited := b.Cmd("sh", "-c", "exit 0")
+	if err := unwaited.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	err = b.Close()
+	if err == nil || !strings.Contains(err.Error(), "leaked process") || !strings.Contains(err.Error(), "sleep 300") {
+		t.Fatalf("Close err = %v", err)
+	}
+	if strings.Contains(err.Error(), `"true"`) || strings.Contains(err.Error(), "exit 0") {
+		t.Errorf("a command that finished was reported: %v", err)
+	}
+	_ = cmd.Wait()
+	_ = unwaited.Wait()
+}
+
+func TestBoxReportsAndDetachesLeakedMount(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("mounting needs root")
+	}
+	b, err := Open(context.Background(), Spec{Cell: cellOf(t, matrix.Strings("worker", "host")), Worker: HostWorker()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mnt := filepath.Join(b.TempDir(), "m")
+	if err := os.Mkdir(mnt, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mount("tmpfs", mnt, "tmpfs", 0, "size=1m"); err != nil {
+		t.Skipf("cannot mount tmpfs here: %v", err)
+	}
+	if got := MountsUnder(filepath.Dir(b.TempDir())); len(got) != 1 || got[0] != mnt {
+		t.Fatalf("MountsUnder = %v", got)
+	}
+	err = b.Close()
+	if err == nil || !strings.Contains(err.Error(), "leaked mounts") || !strings.Contains(err.Error(), mnt) {
+		t.Fatalf("Close err = %v", err)
+	}
+	if got := MountsUnder(mnt); len(got) != 0 {
+		t.Fatalf("mount left behind: %v", got)
+	}
+}
+
+func TestUnescapeMount(t *testing.T) {
+	if got := unescapeMount(`/a\040b\134c`); got != `/a b\c` {
+		t.Fatalf("got %q", got)
+	}
+}
+
+func TestCmdKilledWhenCaseEnds(t *testing.T) {
+	b, err := Open(context.Background(), Spec{Cell: cellOf(t, matrix.Strings("worker", "host")), Worker: HostWorker()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := b.Cmd("sleep", "300")
+	errc := make(chan error, 1)
+	go func() { errc <- cmd.Run() }()
+	for cmd.Process == nil {
+		time.Sleep(5 * time.Millisecond)
+	}
+	_ = b.Close()
+	select {
+	case err := <-errc:
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			t.Fatalf("Run: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("command outlived its sandbox")
+	}
+}
+
+func TestSupportsAndLogText(t *testing.T) {
+	b, err := Open(context.Background(), Spec{Cell: cellOf(t, matrix.Strings("worker", "host")), Worker: HostWorker()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if Supports(b, "anything") {
+		t.Error("host backend claims a feature")
+	}
+	b.LogSet().Printf("mine", "hello %d", 1)
+	if LogText(b, "mine") != "hello 1\n" {
+		t.Errorf("LogText = %q", LogText(b, "mine"))
+	}
+}

@@ -1,0 +1,14 @@
+// Package sandbox defines what a test sees of its cell (the [Sandbox]), what
+// starts the backend behind it (a [Worker] making a [Backend]), and the
+// process supervision every worker shares.
+//
+// A [Box] is the per-case sandbox: a short private directory fit for unix
+// sockets, a context cancelled when the case ends, named log buffers that are
+// printed only when the case fails, and a Close that reports every cleanup
+// error, including a leaked mount or a process still running.
+//
+// [Start] runs a daemon in its own process group with a parent-death signal,
+// sends its output to the sandbox logs, and [Process.WaitReady] waits for a
+// [Probe] (a unix socket, a TCP port, a log line, or any function) with a
+// timeout, giving up early when the process dies.
+package sandbox

@@ -1,0 +1,191 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+	"sync"
+	"time"
+)
+
+// DefaultGrace is how long Stop waits after SIGTERM before it sends SIGKILL.
+const DefaultGrace = 10 * time.Second
+
+// Process is a supervised child: it runs in its own process group, dies with
+// the test process, and writes its output to a sandbox log.
+type Process struct {
+	name    string
+	cmd     *exec.Cmd
+	logs    *Logs
+	started time.Time
+
+	done    chan struct{}
+	waitErr error
+
+	stopOnce sync.Once
+	stopping chan struct{}
+	stopErr  error
+}
+
+// Start starts cmd as the process called name. Unless cmd already has them,
+// its stdout and stderr go to the log buffer of the same name. The process
+// gets its own process group and SIGKILL when the test process dies, so a
+// crashed or interrupted test leaves no daemon behind.
+func Start(name string, cmd *exec.Cmd, logs *Logs) (*Process, error) {
+	if logs == nil {
+		logs = NewLogs()
+	}
+	w := logs.Writer(name)
+	if cmd.Stdout == nil {
+		cmd.Stdout = w
+	}
+	if cmd.Stderr == nil {
+		cmd.Stderr = w
+	}
+	setProcessGroup(cmd)
+	p := &Process{name: name, cmd: cmd, logs: logs, done: make(chan struct{}), stopping: make(chan struct{})}
+	logs.Printf(name, "matrixbox: starting %s", strings.Join(cmd.Args, " "))
+	p.started = time.Now()
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	registerLive(p)
+	go func() {
+		p.waitErr = cmd.Wait()
+		unregisterLive(p)
+		select {
+		case <-p.stopping:
+		default:
+			logs.Printf(name, "matrixbox: %s (pid %d) exited: %s", name, cmd.Process.Pid, describeExit(p.waitErr))
+		}
+		close(p.done)
+	}()
+	return p, nil
+}
+
+// Name returns the name the process was started with.
+func (p *Process) Name() string { return p.name }
+
+// Pid returns the process id, which is also its process group id.
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
+
+// Done is closed when the process has exited.
+func (p *Process) Done() <-chan struct{} { return p.done }
+
+// Exited reports whether the process has exited and, if so, how.
+func (p *Process) Exited() (bool, error) {
+	select {
+	case <-p.done:
+		return true, p.waitErr
+	default:
+		return false, nil
+	}
+}
+
+// WaitReady polls probe until it returns nil, the process exits, ctx ends or
+// timeout passes. It logs how long the start took; a failure names the
+// process, how it exited, and the last thing the probe said.
+func (p *Process) WaitReady(ctx context.Context, timeout time.Duration, probe Probe) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	delay := 5 * time.Millisecond
+	var last error
+	for {
+		if last = probe(ctx); last == nil {
+			p.logs.Printf(p.name, "matrixbox: %s ready after %s", p.name, time.Since(p.started).Round(time.Millisecond))
+			return nil
+		}
+		select {
+		case <-p.done:
+			return fmt.Errorf("%s exited before it was ready (%s); last probe: %v", p.name, describeExit(p.waitErr), last)
+		case <-ctx.Done():
+			return fmt.Errorf("%s not ready after %s: %v", p.name, timeout, last)
+		case <-time.After(delay):
+		}
+		if delay < 100*time.Millisecond {
+			delay *= 2
+		}
+	}
+}
+
+// Started returns when the process was started.
+func (p *Process) Started() time.Time { return p.started }
+
+// Stop sends SIGTERM to the process group, waits up to grace, then sends
+// SIGKILL. It returns an error when the process had already died on its own
+// (a crashed daemon), when it had to be killed, or when a member of its group
+// outlived it. Calling Stop again returns the first result.
+func (p *Process) Stop(grace time.Duration) error {
+	p.stopOnce.Do(func() { p.stopErr = p.stop(grace) })
+	return p.stopErr
+}
+
+func (p *Process) stop(grace time.Duration) error {
+	if exited, err := p.Exited(); exited {
+		killGroup(p.Pid())
+		return fmt.Errorf("%s had already exited: %s", p.name, describeExit(err))
+	}
+	close(p.stopping)
+	var errs []error
+	signalGroup(p.Pid(), false)
+	select {
+	case <-p.done:
+	case <-time.After(grace):
+		errs = append(errs, fmt.Errorf("%s did not stop within %s of SIGTERM; killed", p.name, grace))
+		killGroup(p.Pid())
+		<-p.done
+	}
+	// Children that stayed in the group (a daemon's helpers) must not
+	// outlive it.
+	if groupAlive(p.Pid()) {
+		killGroup(p.Pid())
+	}
+	if p.waitErr != nil && !terminatedBy(p.waitErr, "terminated", "killed") {
+		errs = append(errs, fmt.Errorf("%s stopped with %s", p.name, describeExit(p.waitErr)))
+	}
+	p.logs.Printf(p.name, "matrixbox: %s stopped after %s", p.name, time.Since(p.started).Round(time.Millisecond))
+	return errors.Join(errs...)
+}
+
+func describeExit(err error) string {
+	if err == nil {
+		return "exit status 0"
+	}
+	return err.Error()
+}
+
+func terminatedBy(err error, sigs ...string) bool {
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		return false
+	}
+	for _, s := range sigs {
+		if strings.HasSuffix(ee.Error(), "signal: "+s) {
+			return true
+		}
+	}
+	return false
+}
+
+// live tracks every running supervised process so that a panic in a test,
+// which skips nothing registered with t.Cleanup but may skip a worker's own
+// stop, still cannot leak one: KillAll is the last resort.
+var live sync.Map // *Process -> struct{}
+
+func registerLive(p *Process)   { live.Store(p, struct{}{}) }
+func unregisterLive(p *Process) { live.Delete(p) }
+
+// KillAll kills the process group of every supervised process still running
+// and returns their names.
+func KillAll() []string {
+	var names []string
+	live.Range(func(k, _ any) bool {
+		p := k.(*Process)
+		names = append(names, fmt.Sprintf("%s (pid %d)", p.name, p.Pid()))
+		killGroup(p.Pid())
+		return true
+	})
+	return names
+}

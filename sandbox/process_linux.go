@@ -1,0 +1,88 @@
+package sandbox
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+func setProcessGroup(cmd *exec.Cmd) {
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Setpgid = true
+	// The parent-death signal follows the thread that forked the child; Go
+	// never retires threads of goroutines that did not lock one, so it
+	// fires when the test process dies.
+	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
+}
+
+func signalGroup(pgid int, kill bool) {
+	sig := syscall.SIGTERM
+	if kill {
+		sig = syscall.SIGKILL
+	}
+	_ = syscall.Kill(-pgid, sig)
+}
+
+func killGroup(pgid int) { signalGroup(pgid, true) }
+
+// groupAlive reports whether a process of group pgid is still running; a
+// zombie has finished and does not count.
+func groupAlive(pgid int) bool {
+	if err := syscall.Kill(-pgid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
+		return false
+	}
+	return len(GroupMembers(pgid)) > 0
+}
+
+// GroupMembers returns the pids of the running (not zombie) processes whose
+// process group is pgid.
+func GroupMembers(pgid int) []int {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var pids []int
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		st, err := readStat(pid)
+		if err != nil || st.pgrp != pgid || st.state == 'Z' || st.state == 'X' {
+			continue
+		}
+		pids = append(pids, pid)
+	}
+	return pids
+}
+
+type procStat struct {
+	state      byte
+	ppid, pgrp int
+}
+
+// readStat parses /proc/<pid>/stat; the command name may hold spaces and
+// parentheses, so fields are counted from the last ')'.
+func readStat(pid int) (procStat, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return procStat{}, err
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 || i+2 >= len(b) {
+		return procStat{}, errors.New("malformed stat")
+	}
+	f := strings.Fields(string(b[i+2:]))
+	if len(f) < 3 {
+		return procStat{}, errors.New("malformed stat")
+	}
+	ppid, _ := strconv.Atoi(f[1])
+	pgrp, _ := strconv.Atoi(f[2])
+	return procStat{state: f[0][0], ppid: ppid, pgrp: pgrp}, nil
+}

@@ -1,0 +1,218 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestMain lets the test binary act as a small daemon for the tests below
+// when MATRIXBOX_TEST_DAEMON is set: listen on a unix socket or print a line,
+// optionally ignore SIGTERM, optionally start a grandchild in its group.
+func TestMain(m *testing.M) {
+	if mode := os.Getenv("MATRIXBOX_TEST_DAEMON"); mode != "" {
+		daemon(mode)
+		return
+	}
+	os.Exit(m.Run())
+}
+
+func daemon(mode string) {
+	fmt.Println("daemon starting")
+	for _, m := range strings.Split(mode, ",") {
+		k, v, _ := strings.Cut(m, "=")
+		switch k {
+		case "sleep-before":
+			d, _ := time.ParseDuration(v)
+			time.Sleep(d)
+		case "unix":
+			l, err := net.Listen("unix", v)
+			if err != nil {
+				fmt.Println(err)
+				os.Exit(3)
+			}
+			go func() {
+				for {
+					c, err := l.Accept()
+					if err != nil {
+						return
+					}
+					c.Close()
+				}
+			}()
+		case "say":
+			fmt.Println(v)
+		case "ignore-term":
+			signal.Ignore(syscall.SIGTERM)
+		case "child":
+			c := exec.Command("sleep", "300")
+			if err := c.Start(); err == nil {
+				fmt.Println("child", c.Process.Pid)
+			}
+		case "exit":
+			n, _ := strconv.Atoi(v)
+			os.Exit(n)
+		}
+	}
+	select {}
+}
+
+func daemonCmd(mode string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "MATRIXBOX_TEST_DAEMON="+mode)
+	return cmd
+}
+
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// A zombie has exited; only its parent's wait is missing.
+	fields := strings.Fields(string(b))
+	return len(fields) > 2 && fields[2] != "Z"
+}
+
+func TestProcessReadyOnUnixSocket(t *testing.T) {
+	dir, err := MkdirShort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	sock := filepath.Join(dir, "d.sock")
+	logs := NewLogs()
+	p, err := Start("d", daemonCmd("sleep-before=200ms,unix="+sock), logs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.WaitReady(context.Background(), 10*time.Second, UnixSocket(sock)); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Stop(5 * time.Second); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	if alive(p.Pid()) {
+		t.Fatal("process alive after Stop")
+	}
+	text := logs.Text("d")
+	for _, want := range []string{"matrixbox: starting", "daemon starting", "ready after", "stopped after"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("log lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+func TestProcessReadyOnLogLineAndTCP(t *testing.T) {
+	logs := NewLogs()
+	p, err := Start("d", daemonCmd("sleep-before=100ms,say=listening now"), logs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Stop(time.Second)
+	if err := p.WaitReady(context.Background(), 10*time.Second, LogLine(logs, "d", "listening now")); err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if err := TCP(l.Addr().String())(context.Background()); err != nil {
+		t.Fatalf("TCP probe on a listening port: %v", err)
+	}
+	l.Close()
+	if err := TCP(l.Addr().String())(context.Background()); err == nil {
+		t.Fatal("TCP probe on a closed port succeeded")
+	}
+}
+
+func TestWaitReadyGivesUpWhenProcessDies(t *testing.T) {
+	logs := NewLogs()
+	p, err := Start("d", daemonCmd("say=bad config,exit=7"), logs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	err = p.WaitReady(context.Background(), 30*time.Second, UnixSocket("/nonexistent/x.sock"))
+	if err == nil || !strings.Contains(err.Error(), "exited before it was ready") || !strings.Contains(err.Error(), "exit status 7") {
+		t.Fatalf("err = %v", err)
+	}
+	if time.Since(start) > 10*time.Second {
+		t.Fatalf("waited %s for a dead process", time.Since(start))
+	}
+	if err := p.Stop(time.Second); err == nil || !strings.Contains(err.Error(), "had already exited") {
+		t.Fatalf("Stop of a crashed daemon must report it, got %v", err)
+	}
+}
+
+func TestWaitReadyTimeout(t *testing.T) {
+	p, err := Start("d", daemonCmd("say=hi"), NewLogs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Stop(time.Second)
+	err = p.WaitReady(context.Background(), 300*time.Millisecond, func(context.Context) error { return errors.New("not yet") })
+	if err == nil || !strings.Contains(err.Error(), "not ready after 300ms: not yet") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestStopEscalatesToKillAndReapsGroup(t *testing.T) {
+	logs := NewLogs()
+	p, err := Start("d", daemonCmd("ignore-term,child"), logs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.WaitReady(context.Background(), 10*time.Second, LogLine(logs, "d", "child ")); err != nil {
+		t.Fatal(err)
+	}
+	var child int
+	for _, line := range strings.Split(logs.Text("d"), "\n") {
+		if strings.HasPrefix(line, "child ") {
+			child, _ = strconv.Atoi(strings.TrimPrefix(line, "child "))
+		}
+	}
+	if child == 0 || !alive(child) {
+		t.Fatalf("grandchild not started: %q", logs.Text("d"))
+	}
+	err = p.Stop(300 * time.Millisecond)
+	if err == nil || !strings.Contains(err.Error(), "did not stop within 300ms of SIGTERM; killed") {
+		t.Fatalf("Stop err = %v", err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for alive(child) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if alive(child) {
+		t.Fatalf("grandchild %d outlived its daemon", child)
+	}
+	if alive(p.Pid()) {
+		t.Fatal("daemon alive")
+	}
+}
+
+func TestKillAll(t *testing.T) {
+	p, err := Start("d", daemonCmd("say=x"), NewLogs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := KillAll()
+	<-p.Done()
+	found := false
+	for _, n := range names {
+		found = found || strings.Contains(n, fmt.Sprint(p.Pid()))
+	}
+	if !found {
+		t.Fatalf("KillAll did not name pid %d: %v", p.Pid(), names)
+	}
+}

@@ -1,0 +1,87 @@
+package sandbox
+
+import (
+	"bytes"
+	"context"
+	"os/exec"
+
+	"github.com/matrixbox/matrixbox/matrix"
+)
+
+// Sandbox is what a test reads of the cell it runs in.
+type Sandbox interface {
+	Context() context.Context
+	// Name is the cell, e.g. "worker=host/color=red/size=l".
+	Name() string
+	// Value is the value of axis in this cell, nil when it has no such axis.
+	Value(axis string) any
+	// Address is the backend's endpoint, "" for the host worker.
+	Address() string
+	// Cmd returns a command wired to this sandbox: its directory, the cell's
+	// values and the backend's address in the environment.
+	Cmd(args ...string) *exec.Cmd
+	// Logs is the live map of named log buffers; workers and tests may add
+	// buffers. All of them are printed when the case fails.
+	Logs() map[string]*bytes.Buffer
+	// NewRegistry starts a registry private to this test and returns its
+	// host:port.
+	NewRegistry() (string, error)
+	// Mirror is host:port of the shared registry mirror, "" when there is none.
+	Mirror() string
+	TempDir() string
+}
+
+// Backend is a started daemon (or nothing, for the host worker).
+type Backend interface {
+	// Address is the endpoint tests talk to: a unix socket address such as
+	// "unix:///tmp/mbx-1-2/buildkitd.sock", or "".
+	Address() string
+}
+
+// Worker starts backends.
+type Worker interface {
+	// Name is the worker's value on the "worker" axis.
+	Name() string
+	// New starts a backend for one cell. The returned func stops it and
+	// reports every error of doing so; it is called exactly once.
+	New(ctx context.Context, cfg *Config) (Backend, func() error, error)
+}
+
+// Config is what a worker is given to start a backend.
+type Config struct {
+	// Cell holds the cell's values, the "worker" axis included.
+	Cell matrix.Cell
+	// Dir is a private, empty directory with a short path, for sockets, roots
+	// and state. It is removed after the backend stops.
+	Dir string
+	// Logs collects the backend's output.
+	Logs *Logs
+	// Mirror is host:port of the shared registry mirror, "" when none.
+	Mirror string
+}
+
+// Checker is implemented by workers that depend on something outside the
+// process (a binary, a kernel feature). Check returns an error that says what
+// to install; the cells of such a worker are skipped with that message.
+type Checker interface {
+	Check() error
+}
+
+// Enver is implemented by backends that export variables to commands made by
+// Sandbox.Cmd, e.g. BUILDKIT_HOST or CONTAINERD_ADDRESS.
+type Enver interface {
+	Env() []string
+}
+
+// Commander is implemented by backends that run a sandbox's commands
+// somewhere other than the host, e.g. inside a container of the cell's
+// image. The returned command has not been started.
+type Commander interface {
+	Command(ctx context.Context, dir string, env []string, args ...string) *exec.Cmd
+}
+
+// Supporter is implemented by backends that can say whether they have a
+// feature. The feature names belong to the caller; see [Supports].
+type Supporter interface {
+	Supports(feature string) bool
+}
