@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"fmt"
+	"io"
 	"sync"
 
 	"github.com/matrixbox/matrixbox/matrix"
@@ -18,6 +19,7 @@ type config struct {
 	excludes    []string
 	images      map[string]string
 	parallelism int
+	mirror      Mirror
 	errs        []error
 }
 
@@ -87,40 +89,44 @@ func registeredWorkers() []sandbox.Worker {
 	return append([]sandbox.Worker(nil), registered...)
 }
 
-// Mirror is what Run needs of a registry mirror; package mirror provides it.
+// Mirror is what Run needs of a registry mirror. Package mirror satisfies it
+// without importing this package: integration.UseMirror(mirror.Shared()).
 type Mirror interface {
-	// Addr is host:port of the mirror.
-	Addr() string
-	// Ensure makes images (target → source) present in the mirror.
+	// Start makes the mirror serve (once; later calls return the same
+	// address) and returns its host:port.
+	Start(ctx context.Context) (string, error)
+	// Ensure makes images (target name → source) present in the mirror.
 	Ensure(ctx context.Context, images map[string]string) error
-	// NewRegistry starts a private, empty registry under dir.
-	NewRegistry(ctx context.Context, dir string, logs *sandbox.Logs) (string, func() error, error)
+	// NewRegistry starts a private, empty registry keeping its data under
+	// dir and logging to log; stop shuts it down.
+	NewRegistry(ctx context.Context, dir string, log io.Writer) (addr string, stop func() error, err error)
 }
 
 var (
 	mirrorMu      sync.Mutex
-	mirrorFactory func(ctx context.Context) (Mirror, error)
-	mirrorOnce    *onceValue[Mirror]
+	defaultMirror Mirror
 )
 
-// SetMirror installs the function that opens the shared mirror, once per
-// process, the first time a Run needs it. Package mirror calls it from
-// mirror.Use.
-func SetMirror(open func(ctx context.Context) (Mirror, error)) {
+// UseMirror sets the process-wide mirror, used by every Run that has no
+// WithMirror. It is started on the first Run that runs a case.
+func UseMirror(m Mirror) {
 	mirrorMu.Lock()
 	defer mirrorMu.Unlock()
-	mirrorFactory = open
-	mirrorOnce = &onceValue[Mirror]{}
+	defaultMirror = m
 }
 
-func sharedMirror(ctx context.Context) (Mirror, error) {
-	mirrorMu.Lock()
-	open, once := mirrorFactory, mirrorOnce
-	mirrorMu.Unlock()
-	if open == nil {
-		return nil, nil
+// WithMirror serves this Run's images and registries from m.
+func WithMirror(m Mirror) Option {
+	return func(c *config) { c.mirror = m }
+}
+
+func (c *config) mirrorOrDefault() Mirror {
+	if c.mirror != nil {
+		return c.mirror
 	}
-	return once.get(func() (Mirror, error) { return open(ctx) })
+	mirrorMu.Lock()
+	defer mirrorMu.Unlock()
+	return defaultMirror
 }
 
 type onceValue[T any] struct {

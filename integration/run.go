@@ -72,23 +72,25 @@ type runner struct {
 	global   *semaphore.Weighted
 	local    *semaphore.Weighted
 	mirror   Mirror
+	mirrorAt string
 
 	mu     sync.Mutex
 	checks map[string]*onceValue[struct{}]
 }
 
 func (r *runner) prepareMirror(t *testing.T) error {
-	m, err := sharedMirror(t.Context())
-	if err != nil {
-		return fmt.Errorf("open mirror: %w", err)
-	}
+	m := r.cfg.mirrorOrDefault()
 	if m == nil {
 		if len(r.cfg.images) > 0 {
-			return fmt.Errorf("WithMirroredImages needs a mirror: call mirror.Use() (package github.com/matrixbox/matrixbox/mirror) before Run")
+			return fmt.Errorf("WithMirroredImages needs a mirror: integration.UseMirror(mirror.Shared()) or WithMirror")
 		}
 		return nil
 	}
-	r.mirror = m
+	addr, err := m.Start(t.Context())
+	if err != nil {
+		return fmt.Errorf("start mirror: %w", err)
+	}
+	r.mirror, r.mirrorAt = m, addr
 	if len(r.cfg.images) > 0 {
 		if err := m.Ensure(t.Context(), r.cfg.images); err != nil {
 			return fmt.Errorf("mirror images: %w", err)
@@ -130,8 +132,10 @@ func (r *runner) runCase(t *testing.T, c caseSpec) {
 	logs := sandbox.NewLogs()
 	spec := sandbox.Spec{Cell: c.cell, Worker: c.worker, Logs: logs}
 	if r.mirror != nil {
-		spec.Mirror = r.mirror.Addr()
-		spec.NewRegistry = r.mirror.NewRegistry
+		spec.Mirror = r.mirrorAt
+		spec.NewRegistry = func(ctx context.Context, dir string, logs *sandbox.Logs) (string, func() error, error) {
+			return r.mirror.NewRegistry(ctx, dir, logs.Writer("registry"))
+		}
 	}
 	// Registered first so it runs last: after the sandbox is closed, with
 	// the daemon's shutdown output and every cleanup error known.
