@@ -1,0 +1,240 @@
+package integration
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/matrixbox/matrixbox/matrix"
+	"github.com/matrixbox/matrixbox/sandbox"
+)
+
+// The tests in this file run the test binary again as a child `go test`
+// process, selecting TestChild with MATRIXBOX_CHILD=<scenario>, and read its
+// output and exit status: what a user sees is what is checked.
+
+const childEnv = "MATRIXBOX_CHILD"
+
+// TestChild is the body of the child processes; it does nothing in a normal run.
+func TestChild(t *testing.T) {
+	scenario := os.Getenv(childEnv)
+	if scenario == "" {
+		t.Skip("runs only as a child of the other tests in this package")
+	}
+	f, ok := scenarios[scenario]
+	if !ok {
+		t.Fatalf("unknown scenario %q", scenario)
+	}
+	f(t)
+}
+
+var scenarios = map[string]func(t *testing.T){
+	"logs": func(t *testing.T) {
+		Run(t, TestFuncs(testPassesWithLog, testFailsWithLog), WithMatrix("n", map[string]any{"a": 1, "b": 2}))
+	},
+	"names": func(t *testing.T) {
+		Run(t, TestFuncs(testNothing, testAlsoNothing),
+			WithWorkers(sandbox.HostWorker(), countingWorker{name: "second"}),
+			WithMatrix("color", map[string]any{"red": 1, "blue": 2, "green": 3}),
+			WithAxes(matrix.Strings("size", "s", "m", "l")),
+			WithExclude("worker=second,color=green"))
+	},
+	"parallel": func(t *testing.T) {
+		var tests []Test
+		for i := 0; i < 8; i++ {
+			tests = append(tests, NewTest(fmt.Sprintf("TestSleep%d", i), func(t *testing.T, sb sandbox.Sandbox) {
+				time.Sleep(150 * time.Millisecond)
+			}))
+		}
+		Run(t, tests, WithWorkers(countingWorker{name: "counting", dir: os.Getenv("MATRIXBOX_CHILD_DIR")}))
+	},
+	"panic": func(t *testing.T) {
+		Run(t, TestFuncs(testPanics, testNothing), WithWorkers(sleeperWorker{dir: os.Getenv("MATRIXBOX_CHILD_DIR")}))
+	},
+	"crash": func(t *testing.T) {
+		// A panic on a goroutine of the test cannot be recovered: the process
+		// dies, and the parent-death signal must still take the daemon down.
+		Run(t, TestFuncs(testPanicsOffGoroutine), WithWorkers(sleeperWorker{dir: os.Getenv("MATRIXBOX_CHILD_DIR")}))
+	},
+	"cleanup-error": func(t *testing.T) {
+		Run(t, TestFuncs(testNothing), WithWorkers(stopFailsWorker{}))
+	},
+	"unavailable": func(t *testing.T) {
+		Run(t, TestFuncs(testNothing), WithWorkers(sandbox.HostWorker(), unavailableWorker{}))
+	},
+	"start-fails": func(t *testing.T) {
+		Run(t, TestFuncs(testNothing, testAlsoNothing), WithWorkers(startFailsWorker{}))
+	},
+	"serial": func(t *testing.T) {
+		var live, peak atomic.Int32
+		body := func(t *testing.T, sb sandbox.Sandbox) {
+			n := live.Add(1)
+			defer live.Add(-1)
+			for {
+				p := peak.Load()
+				if n <= p || peak.CompareAndSwap(p, n) {
+					break
+				}
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		tests := With([]Test{NewTest("TestA", body), NewTest("TestB", body), NewTest("TestC", body)}, Serial())
+		Run(t, tests, WithMatrix("n", map[string]any{"1": 1, "2": 2}))
+		t.Logf("serial peak %d", peak.Load())
+	},
+	"duplicate": func(t *testing.T) {
+		Run(t, []Test{NewTest("TestX", testNothing), NewTest("TestX", testNothing)})
+	},
+}
+
+func testNothing(t *testing.T, sb sandbox.Sandbox)     {}
+func testAlsoNothing(t *testing.T, sb sandbox.Sandbox) {}
+
+// The two tests add a buffer straight to the live map, as the contract
+// allows, so the check also covers buffers the harness did not make.
+func testPassesWithLog(t *testing.T, sb sandbox.Sandbox) {
+	sb.Logs()["test-notes"] = bytes.NewBufferString("PASSING-CASE-LOG-LINE " + sb.Name())
+}
+
+func testFailsWithLog(t *testing.T, sb sandbox.Sandbox) {
+	sb.Logs()["test-notes"] = bytes.NewBufferString("FAILING-CASE-LOG-LINE " + sb.Name())
+	t.Error("this case fails on purpose")
+}
+
+func testPanics(t *testing.T, sb sandbox.Sandbox) {
+	panic("deliberate panic in a test")
+}
+
+func testPanicsOffGoroutine(t *testing.T, sb sandbox.Sandbox) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		panic("deliberate panic off the test goroutine")
+	}()
+	<-done
+}
+
+// countingWorker records how many of its backends are alive at once in
+// <dir>/peak, so a parent can check the parallelism bound.
+type countingWorker struct {
+	name string
+	dir  string
+}
+
+var liveBackends, peakBackends atomic.Int32
+
+func (w countingWorker) Name() string { return w.name }
+func (w countingWorker) New(context.Context, *sandbox.Config) (sandbox.Backend, func() error, error) {
+	n := liveBackends.Add(1)
+	for {
+		p := peakBackends.Load()
+		if n <= p || peakBackends.CompareAndSwap(p, n) {
+			break
+		}
+	}
+	if w.dir != "" {
+		if err := os.WriteFile(filepath.Join(w.dir, "peak"), []byte(fmt.Sprint(peakBackends.Load())), 0o644); err != nil {
+			return nil, nil, err
+		}
+	}
+	return hostBackend{}, func() error { liveBackends.Add(-1); return nil }, nil
+}
+
+type hostBackend struct{}
+
+func (hostBackend) Address() string { return "" }
+
+// sleeperWorker runs a real supervised process and writes its pid to
+// <dir>/pids, so the parent can check that nothing outlives the run.
+type sleeperWorker struct{ dir string }
+
+func (sleeperWorker) Name() string { return "sleeper" }
+func (w sleeperWorker) New(ctx context.Context, cfg *sandbox.Config) (sandbox.Backend, func() error, error) {
+	p, err := sandbox.Start("sleeper", exec.Command("sleep", "600"), cfg.Logs)
+	if err != nil {
+		return nil, nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(w.dir, "pids"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err == nil {
+		fmt.Fprintln(f, p.Pid())
+		f.Close()
+	}
+	return hostBackend{}, func() error { return p.Stop(5 * time.Second) }, nil
+}
+
+type stopFailsWorker struct{}
+
+func (stopFailsWorker) Name() string { return "stopfails" }
+func (stopFailsWorker) New(context.Context, *sandbox.Config) (sandbox.Backend, func() error, error) {
+	return hostBackend{}, func() error { return errors.New("DAEMON-WOULD-NOT-STOP") }, nil
+}
+
+type unavailableWorker struct{}
+
+func (unavailableWorker) Name() string { return "needs-frobd" }
+func (unavailableWorker) Check() error {
+	return errors.New("frobd not found in PATH: apt-get install frobd")
+}
+func (unavailableWorker) New(context.Context, *sandbox.Config) (sandbox.Backend, func() error, error) {
+	return nil, nil, errors.New("New called on an unavailable worker")
+}
+
+type startFailsWorker struct{}
+
+func (startFailsWorker) Name() string { return "startfails" }
+func (startFailsWorker) New(_ context.Context, cfg *sandbox.Config) (sandbox.Backend, func() error, error) {
+	cfg.Logs.Printf("frobd", "FROBD-SAID-THIS-BEFORE-DYING")
+	return nil, nil, errors.New("frobd exited before it was ready")
+}
+
+// runChild runs TestChild in a child process with the scenario and extra
+// environment, and returns its combined output and whether it passed.
+func runChild(t *testing.T, scenario string, env []string, args ...string) (string, bool) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], append([]string{"-test.run=^TestChild$", "-test.v", "-test.count=1"}, args...)...)
+	cmd.Env = append(cleanEnv(), childEnv+"="+scenario)
+	cmd.Env = append(cmd.Env, env...)
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Fatalf("run child: %v", err)
+	}
+	return string(out), err == nil
+}
+
+// cleanEnv drops the MATRIXBOX_ variables of the parent so a child sees only
+// what the test gives it.
+func cleanEnv() []string {
+	var env []string
+	for _, e := range os.Environ() {
+		if !strings.HasPrefix(e, "MATRIXBOX_") {
+			env = append(env, e)
+		}
+	}
+	return env
+}
+
+// caseLines returns the case names of "--- <STATUS>: " lines under TestChild/.
+func caseLines(out, status string) []string {
+	var names []string
+	for _, line := range strings.Split(out, "\n") {
+		line = strings.TrimSpace(line)
+		prefix := "--- " + status + ": TestChild/"
+		if strings.HasPrefix(line, prefix) {
+			name := strings.TrimPrefix(line, prefix)
+			if i := strings.LastIndex(name, " ("); i >= 0 {
+				name = name[:i]
+			}
+			names = append(names, name)
+		}
+	}
+	return names
+}

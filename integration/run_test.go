@@ -1,0 +1,282 @@
+package integration
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/matrixbox/matrixbox/sandbox"
+)
+
+func TestLogsPrintedOnlyForFailingCases(t *testing.T) {
+	out, ok := runChild(t, "logs", nil)
+	if ok {
+		t.Fatalf("child passed though a case fails on purpose:\n%s", out)
+	}
+	for _, want := range []string{"FAILING-CASE-LOG-LINE worker=host/n=a", "FAILING-CASE-LOG-LINE worker=host/n=b", "===== test-notes ====="} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	if strings.Contains(out, "PASSING-CASE-LOG-LINE") {
+		t.Errorf("logs of a passing case were printed:\n%s", out)
+	}
+	// One failing case does not stop the others.
+	if got := caseLines(out, "PASS"); len(got) != 2 {
+		t.Errorf("passing cases = %v, want both TestPassesWithLog cells", got)
+	}
+	if got := caseLines(out, "FAIL"); len(got) != 2 {
+		t.Errorf("failing cases = %v", got)
+	}
+
+	out, _ = runChild(t, "logs", []string{"MATRIXBOX_LOGS=always"})
+	if !strings.Contains(out, "PASSING-CASE-LOG-LINE worker=host/n=b") {
+		t.Errorf("MATRIXBOX_LOGS=always did not print a passing case's logs:\n%s", out)
+	}
+}
+
+var wantNames = func() []string {
+	var names []string
+	for _, test := range []string{"TestNothing", "TestAlsoNothing"} {
+		for _, w := range []string{"host", "second"} {
+			for _, c := range []string{"blue", "green", "red"} {
+				if w == "second" && c == "green" {
+					continue // excluded
+				}
+				for _, s := range []string{"s", "m", "l"} {
+					names = append(names, test+"/worker="+w+"/color="+c+"/size="+s)
+				}
+			}
+		}
+	}
+	return names
+}()
+
+func runLines(out string) []string {
+	var names []string
+	for _, line := range strings.Split(out, "\n") {
+		if name, ok := strings.CutPrefix(line, "=== RUN   TestChild/"); ok {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+func TestNamesExactAndDeterministic(t *testing.T) {
+	for i := 0; i < 3; i++ {
+		out, ok := runChild(t, "names", nil)
+		if !ok {
+			t.Fatalf("child failed:\n%s", out)
+		}
+		if got := runLines(out); !reflect.DeepEqual(got, wantNames) {
+			t.Fatalf("run %d: subtests\n%s\nwant\n%s", i, strings.Join(got, "\n"), strings.Join(wantNames, "\n"))
+		}
+	}
+}
+
+func TestSelectKeepsExactlyMatchingCells(t *testing.T) {
+	out, ok := runChild(t, "names", []string{"MATRIXBOX_SELECT=worker=second,color=b*|red,size=l"})
+	if !ok {
+		t.Fatalf("child failed:\n%s", out)
+	}
+	got := caseLines(out, "PASS")
+	sort.Strings(got)
+	want := []string{
+		"TestAlsoNothing/worker=second/color=blue/size=l", "TestAlsoNothing/worker=second/color=red/size=l",
+		"TestNothing/worker=second/color=blue/size=l", "TestNothing/worker=second/color=red/size=l",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("selected %v, want %v", got, want)
+	}
+}
+
+func TestBadEnvironmentIsAnErrorNamingIt(t *testing.T) {
+	for _, env := range []string{"MATRIXBOX_SELECT=worker", "MATRIXBOX_SHARD=4/3", "MATRIXBOX_PARALLEL=lots", "MATRIXBOX_LOGS=sometimes", "MATRIXBOX_SKIP_INTEGRATION=maybe"} {
+		out, ok := runChild(t, "names", []string{env})
+		name, _, _ := strings.Cut(env, "=")
+		if ok || !strings.Contains(out, name) || len(caseLines(out, "PASS")) > 0 {
+			t.Errorf("%s: child passed=%v, output:\n%s", env, ok, out)
+		}
+	}
+}
+
+func TestShardsDisjointAndComplete(t *testing.T) {
+	for _, n := range []int{2, 3} {
+		seen := map[string]int{}
+		for i := 1; i <= n; i++ {
+			out, ok := runChild(t, "names", []string{"MATRIXBOX_SHARD=" + strconv.Itoa(i) + "/" + strconv.Itoa(n)})
+			if !ok {
+				t.Fatalf("shard %d/%d failed:\n%s", i, n, out)
+			}
+			for _, c := range caseLines(out, "PASS") {
+				seen[c]++
+			}
+		}
+		for _, w := range wantNames {
+			if seen[w] != 1 {
+				t.Errorf("n=%d: %s ran %d times", n, w, seen[w])
+			}
+		}
+		if len(seen) != len(wantNames) {
+			t.Errorf("n=%d: %d distinct cases, want %d", n, len(seen), len(wantNames))
+		}
+	}
+}
+
+func TestParallelismBound(t *testing.T) {
+	for _, limit := range []int{1, 2, 3} {
+		dir := t.TempDir()
+		out, ok := runChild(t, "parallel", []string{"MATRIXBOX_PARALLEL=" + strconv.Itoa(limit), "MATRIXBOX_CHILD_DIR=" + dir}, "-test.parallel=8")
+		if !ok {
+			t.Fatalf("child failed:\n%s", out)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "peak"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.TrimSpace(string(b)); got != strconv.Itoa(limit) {
+			t.Errorf("MATRIXBOX_PARALLEL=%d: peak live sandboxes %s", limit, got)
+		}
+	}
+}
+
+func TestSerialCasesNeverOverlap(t *testing.T) {
+	out, ok := runChild(t, "serial", nil, "-test.parallel=8")
+	if !ok || !strings.Contains(out, "serial peak 1") {
+		t.Fatalf("passed=%v\n%s", ok, out)
+	}
+}
+
+func pidsIn(t *testing.T, dir string) []int {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "pids"))
+	if err != nil {
+		t.Fatalf("no pids recorded: %v", err)
+	}
+	var pids []int
+	for _, f := range strings.Fields(string(b)) {
+		p, _ := strconv.Atoi(f)
+		pids = append(pids, p)
+	}
+	return pids
+}
+
+func waitGone(t *testing.T, pid int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if err := syscall.Kill(pid, 0); err != nil {
+			return
+		}
+		if b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat"); err == nil && strings.Contains(string(b), ") Z ") {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Errorf("supervised process %d still running after the test process ended", pid)
+}
+
+func TestPanicFailsOnlyItsCaseAndLeavesNoProcess(t *testing.T) {
+	dir := t.TempDir()
+	out, ok := runChild(t, "panic", []string{"MATRIXBOX_CHILD_DIR=" + dir})
+	if ok {
+		t.Fatalf("child passed:\n%s", out)
+	}
+	if !strings.Contains(out, "test panicked: deliberate panic in a test") {
+		t.Errorf("panic not reported:\n%s", out)
+	}
+	if got := caseLines(out, "PASS"); len(got) != 1 || got[0] != "TestNothing/worker=sleeper" {
+		t.Errorf("the other case did not pass: %v\n%s", got, out)
+	}
+	for _, pid := range pidsIn(t, dir) {
+		waitGone(t, pid)
+	}
+}
+
+func TestCrashedTestProcessTakesItsDaemonsDown(t *testing.T) {
+	dir := t.TempDir()
+	out, ok := runChild(t, "crash", []string{"MATRIXBOX_CHILD_DIR=" + dir})
+	if ok || !strings.Contains(out, "deliberate panic off the test goroutine") {
+		t.Fatalf("passed=%v\n%s", ok, out)
+	}
+	for _, pid := range pidsIn(t, dir) {
+		waitGone(t, pid)
+	}
+}
+
+func TestCleanupErrorFailsTheCase(t *testing.T) {
+	out, ok := runChild(t, "cleanup-error", nil)
+	if ok || !strings.Contains(out, "DAEMON-WOULD-NOT-STOP") || len(caseLines(out, "FAIL")) != 1 {
+		t.Fatalf("passed=%v\n%s", ok, out)
+	}
+}
+
+func TestUnavailableWorkerSkipsWithHint(t *testing.T) {
+	out, ok := runChild(t, "unavailable", nil)
+	if !ok {
+		t.Fatalf("child failed:\n%s", out)
+	}
+	if got := caseLines(out, "SKIP"); len(got) != 1 || got[0] != "TestNothing/worker=needs-frobd" {
+		t.Errorf("skipped %v", got)
+	}
+	if !strings.Contains(out, "worker needs-frobd unavailable: frobd not found in PATH: apt-get install frobd") {
+		t.Errorf("no install hint:\n%s", out)
+	}
+	if strings.Contains(out, "New called") {
+		t.Error("an unavailable worker was started")
+	}
+}
+
+func TestFailedStartPrintsWorkerLogs(t *testing.T) {
+	out, ok := runChild(t, "start-fails", nil)
+	if ok || strings.Count(out, "FROBD-SAID-THIS-BEFORE-DYING") < 2 || !strings.Contains(out, "frobd exited before it was ready") {
+		t.Fatalf("passed=%v\n%s", ok, out)
+	}
+}
+
+func TestDuplicateTestNamesAreAnError(t *testing.T) {
+	out, ok := runChild(t, "duplicate", nil)
+	if ok || !strings.Contains(out, `two tests are named "TestX"`) {
+		t.Fatalf("passed=%v\n%s", ok, out)
+	}
+}
+
+func TestSkipSwitches(t *testing.T) {
+	for _, c := range []struct {
+		env  []string
+		args []string
+		want string
+	}{
+		{[]string{"MATRIXBOX_SKIP_INTEGRATION=1"}, nil, "MATRIXBOX_SKIP_INTEGRATION=1"},
+		{nil, []string{"-test.short"}, "-short mode"},
+	} {
+		out, ok := runChild(t, "names", c.env, c.args...)
+		if !ok || !strings.Contains(out, c.want) || len(caseLines(out, "PASS")) > 0 {
+			t.Errorf("%v %v: passed=%v\n%s", c.env, c.args, ok, out)
+		}
+	}
+}
+
+func TestListStartsNothing(t *testing.T) {
+	dir := t.TempDir()
+	out, ok := runChild(t, "panic", []string{"MATRIXBOX_CHILD_DIR=" + dir}, "-test.list=.*")
+	if !ok || !strings.Contains(out, "TestChild") {
+		t.Fatalf("passed=%v\n%s", ok, out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "pids")); !os.IsNotExist(err) {
+		t.Fatalf("-test.list started a worker (pids file: %v)", err)
+	}
+}
+
+func TestFuncNames(t *testing.T) {
+	tests := TestFuncs(testNothing, func(*testing.T, sandbox.Sandbox) {})
+	if tests[0].Name() != "TestNothing" || tests[1].Name() != "TestFuncNames_func1" {
+		t.Fatalf("names %q %q", tests[0].Name(), tests[1].Name())
+	}
+}
