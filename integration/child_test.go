@@ -90,6 +90,16 @@ var scenarios = map[string]func(t *testing.T){
 		Run(t, tests, WithMatrix("n", map[string]any{"1": 1, "2": 2}))
 		t.Logf("serial peak %d", peak.Load())
 	},
+	"shared": func(t *testing.T) {
+		var tests []Test
+		for i := 0; i < 6; i++ {
+			tests = append(tests, NewTest(fmt.Sprintf("TestShared%d", i), testNothing, SharedBackend()))
+		}
+		tests = append(tests, NewTest("TestIsolatedA", testNothing), NewTest("TestIsolatedB", testNothing))
+		stopErr := os.Getenv("MATRIXBOX_CHILD_STOPERR")
+		Run(t, tests, WithWorkers(journalWorker{dir: os.Getenv("MATRIXBOX_CHILD_DIR"), stopErr: stopErr}),
+			WithMatrix("n", map[string]any{"1": 1, "2": 2}))
+	},
 	"duplicate": func(t *testing.T) {
 		Run(t, []Test{NewTest("TestX", testNothing), NewTest("TestX", testNothing)})
 	},
@@ -237,4 +247,27 @@ func caseLines(out, status string) []string {
 		}
 	}
 	return names
+}
+
+// journalWorker appends "new <cell>" and "stop <cell>" lines to <dir>/journal.
+type journalWorker struct{ dir, stopErr string }
+
+func (journalWorker) Name() string { return "journal" }
+func (w journalWorker) New(_ context.Context, cfg *sandbox.Config) (sandbox.Backend, func() error, error) {
+	w.note("new " + cfg.Cell.Name())
+	return hostBackend{}, func() error {
+		w.note("stop " + cfg.Cell.Name())
+		if w.stopErr != "" {
+			return errors.New(w.stopErr)
+		}
+		return nil
+	}, nil
+}
+
+func (w journalWorker) note(line string) {
+	f, err := os.OpenFile(filepath.Join(w.dir, "journal"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err == nil {
+		fmt.Fprintln(f, line)
+		f.Close()
+	}
 }

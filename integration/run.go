@@ -60,6 +60,12 @@ func Run(t *testing.T, tests []Test, opts ...Option) {
 	if err := r.prepareMirror(t); err != nil {
 		t.Fatalf("matrixbox: %v", err)
 	}
+	r.pool = newPool(p.cases)
+	t.Cleanup(func() {
+		if err := r.pool.closeAll(); err != nil {
+			t.Errorf("matrixbox: %v", err)
+		}
+	})
 	for _, c := range p.cases {
 		c := c
 		t.Run(c.name, func(t *testing.T) { r.runCase(t, c) })
@@ -73,6 +79,7 @@ type runner struct {
 	local    *semaphore.Weighted
 	mirror   Mirror
 	mirrorAt string
+	pool     *pool
 
 	mu     sync.Mutex
 	checks map[string]*onceValue[struct{}]
@@ -120,6 +127,15 @@ func (r *runner) runCase(t *testing.T, c caseSpec) {
 	if !c.props.serial {
 		t.Parallel()
 	}
+	if c.props.shared {
+		// Counted down however the case ends, skipped included, so the
+		// last user stops the shared backend.
+		t.Cleanup(func() {
+			if err := r.pool.release(c.cell.Name()); err != nil {
+				t.Errorf("matrixbox: %v", err)
+			}
+		})
+	}
 	if err := r.check(c.worker); err != nil {
 		t.Skipf("matrixbox: worker %s unavailable: %v", c.worker.Name(), err)
 	}
@@ -146,6 +162,22 @@ func (r *runner) runCase(t *testing.T, c caseSpec) {
 			}
 		}
 	})
+	if c.props.shared {
+		shared, err := r.pool.acquire(c.worker, c.cell, spec.Mirror)
+		if shared != nil {
+			t.Cleanup(func() {
+				if t.Failed() || r.settings.logsAlways {
+					if s := shared.logs.String(); s != "" {
+						t.Logf("matrixbox: logs of the shared backend of %s:\n%s", c.cell.Name(), s)
+					}
+				}
+			})
+		}
+		if err != nil {
+			t.Fatalf("matrixbox: %v", err)
+		}
+		spec.Backend = shared.backend
+	}
 	start := time.Now()
 	box, err := sandbox.Open(context.Background(), spec)
 	if err != nil {

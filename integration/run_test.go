@@ -280,3 +280,41 @@ func TestFuncNames(t *testing.T) {
 		t.Fatalf("names %q %q", tests[0].Name(), tests[1].Name())
 	}
 }
+
+func TestSharedBackendStartsOncePerCell(t *testing.T) {
+	dir := t.TempDir()
+	out, ok := runChild(t, "shared", []string{"MATRIXBOX_CHILD_DIR=" + dir}, "-test.parallel=4")
+	if !ok {
+		t.Fatalf("child failed:\n%s", out)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "journal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		count[l]++
+	}
+	// Per cell: one shared backend for the six shared tests, one fresh
+	// backend for each of the two isolated tests; each stopped once.
+	for _, cell := range []string{"worker=journal/n=1", "worker=journal/n=2"} {
+		if count["new "+cell] != 3 || count["stop "+cell] != 3 {
+			t.Errorf("%s: %d starts, %d stops; want 3 and 3\n%s", cell, count["new "+cell], count["stop "+cell], b)
+		}
+	}
+	if got := len(caseLines(out, "PASS")); got != 16 {
+		t.Errorf("%d cases passed, want 16", got)
+	}
+}
+
+func TestSharedBackendStopErrorIsReported(t *testing.T) {
+	dir := t.TempDir()
+	out, ok := runChild(t, "shared", []string{"MATRIXBOX_CHILD_DIR=" + dir, "MATRIXBOX_CHILD_STOPERR=SHARED-STOP-FAILED"})
+	if ok {
+		t.Fatalf("child passed:\n%s", out)
+	}
+	// Two shared backends, each reported once by its last case.
+	if n := strings.Count(out, "stop shared backend worker=journal/n=1: SHARED-STOP-FAILED"); n != 1 {
+		t.Errorf("shared stop error of n=1 reported %d times:\n%s", n, out)
+	}
+}
