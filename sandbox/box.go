@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/matrixbox/matrixbox/matrix"
@@ -46,8 +47,11 @@ type Box struct {
 
 	mu      sync.Mutex
 	closers []namedCloser
-	cmds    []*exec.Cmd
 }
+
+// EnvMarker is the variable every command of a sandbox carries, set to the
+// sandbox directory, so that what a test leaves running can be found.
+const EnvMarker = "MATRIXBOX_SANDBOX"
 
 type namedCloser struct {
 	name string
@@ -118,16 +122,13 @@ func (b *Box) defer_(name string, fn func() error) {
 func (b *Box) Close() error {
 	var errs []error
 	b.mu.Lock()
-	cmds := b.cmds
-	b.cmds = nil
 	closers := b.closers
 	b.closers = nil
 	b.mu.Unlock()
-	for _, c := range cmds {
-		if c.Process != nil && c.ProcessState == nil && groupAlive(c.Process.Pid) {
-			killGroup(c.Process.Pid)
-			errs = append(errs, fmt.Errorf("leaked process: %q (pid %d) was started by sb.Cmd and still running at the end of the test; killed", strings.Join(c.Args, " "), c.Process.Pid))
-		}
+	for _, p := range ProcessesWithEnv(EnvMarker, b.dir) {
+		killGroup(p.Pid)
+		_ = syscall.Kill(p.Pid, syscall.SIGKILL)
+		errs = append(errs, fmt.Errorf("leaked process: %q (pid %d) was started by sb.Cmd and still running at the end of the test; killed", p.Cmdline, p.Pid))
 	}
 	// Cancelled only now, so that the check above sees a leaked command
 	// before the context's cancellation kills it.
@@ -190,6 +191,7 @@ func (b *Box) Cmd(args ...string) *exec.Cmd {
 		return &exec.Cmd{Err: errors.New("sandbox.Cmd: no command given")}
 	}
 	env := append(os.Environ(), CellEnv(b.spec.Cell)...)
+	env = append(env, EnvMarker+"="+b.dir)
 	if e, ok := b.backend.(Enver); ok {
 		env = append(env, e.Env()...)
 	}
@@ -209,9 +211,6 @@ func (b *Box) Cmd(args ...string) *exec.Cmd {
 		return nil
 	}
 	cmd.WaitDelay = 5 * time.Second
-	b.mu.Lock()
-	b.cmds = append(b.cmds, cmd)
-	b.mu.Unlock()
 	return cmd
 }
 

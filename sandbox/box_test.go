@@ -106,6 +106,11 @@ func TestBoxReportsLeakedProcess(t *testing.T) {
 	if err := done.Run(); err != nil {
 		t.Fatal(err)
 	}
+	// The shell exits at once; the sleep it put in the background is an
+	// orphan that only the marker in its environment ties to the sandbox.
+	if err := b.Cmd("sh", "-c", "sleep 301 &").Run(); err != nil {
+		t.Fatal(err)
+	}
 	// Started, finished, never waited for: a zombie, not a leak.
 	unwaited := b.Cmd("sh", "-c", "exit 0")
 	if err := unwaited.Start(); err != nil {
@@ -113,7 +118,7 @@ func TestBoxReportsLeakedProcess(t *testing.T) {
 	}
 	time.Sleep(200 * time.Millisecond)
 	err = b.Close()
-	if err == nil || !strings.Contains(err.Error(), "leaked process") || !strings.Contains(err.Error(), "sleep 300") {
+	if err == nil || !strings.Contains(err.Error(), "leaked process") || !strings.Contains(err.Error(), "sleep 300") || !strings.Contains(err.Error(), "sleep 301") {
 		t.Fatalf("Close err = %v", err)
 	}
 	if strings.Contains(err.Error(), `"true"`) || strings.Contains(err.Error(), "exit 0") {
@@ -162,11 +167,11 @@ func TestCmdKilledWhenCaseEnds(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := b.Cmd("sleep", "300")
-	errc := make(chan error, 1)
-	go func() { errc <- cmd.Run() }()
-	for cmd.Process == nil {
-		time.Sleep(5 * time.Millisecond)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
 	}
+	errc := make(chan error, 1)
+	go func() { errc <- cmd.Wait() }()
 	_ = b.Close()
 	select {
 	case err := <-errc:

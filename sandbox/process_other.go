@@ -11,3 +11,12 @@ func groupAlive(int) bool       { return false }
 
 // GroupMembers returns the running members of a process group; none off Linux.
 func GroupMembers(int) []int { return nil }
+
+// Proc is a running process found by a scan of /proc.
+type Proc struct {
+	Pid     int
+	Cmdline string
+}
+
+// ProcessesWithEnv finds processes by an environment entry; none off Linux.
+func ProcessesWithEnv(key, value string) []Proc { return nil }

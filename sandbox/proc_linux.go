@@ -1,0 +1,53 @@
+package sandbox
+
+import (
+	"bytes"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// Proc is a running process found by a scan of /proc.
+type Proc struct {
+	Pid     int
+	Cmdline string
+}
+
+// ProcessesWithEnv returns the running (not zombie) processes whose
+// environment holds key=value. Every command made by Sandbox.Cmd carries the
+// sandbox's marker, and so do its children, so this finds what a test left
+// running without touching the exec.Cmd the test may still be using.
+func ProcessesWithEnv(key, value string) []Proc {
+	needle := []byte(key + "=" + value)
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	self := os.Getpid()
+	var out []Proc
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == self {
+			continue
+		}
+		env, err := os.ReadFile("/proc/" + e.Name() + "/environ")
+		if err != nil || !hasEnvEntry(env, needle) {
+			continue
+		}
+		if st, err := readStat(pid); err != nil || st.state == 'Z' || st.state == 'X' {
+			continue
+		}
+		cmdline, _ := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		out = append(out, Proc{Pid: pid, Cmdline: strings.TrimSpace(string(bytes.ReplaceAll(cmdline, []byte{0}, []byte{' '})))})
+	}
+	return out
+}
+
+func hasEnvEntry(environ, entry []byte) bool {
+	for _, kv := range bytes.Split(environ, []byte{0}) {
+		if bytes.Equal(kv, entry) {
+			return true
+		}
+	}
+	return false
+}
