@@ -52,6 +52,15 @@ func Run(t *testing.T, tests []Test, opts ...Option) {
 		return
 	}
 
+	reapOnce.Do(func() {
+		removed, err := sandbox.Reap()
+		for _, line := range removed {
+			t.Logf("matrixbox: removed a leftover of an earlier run: %s", line)
+		}
+		if err != nil {
+			t.Logf("matrixbox: cleaning leftovers of earlier runs: %v", err)
+		}
+	})
 	r := &runner{settings: st, cfg: cfg, checks: map[string]*onceValue[struct{}]{}}
 	r.global, _ = processLimit(st.parallel)
 	if cfg.parallelism > 0 {
@@ -71,6 +80,10 @@ func Run(t *testing.T, tests []Test, opts ...Option) {
 		t.Run(c.name, func(t *testing.T) { r.runCase(t, c) })
 	}
 }
+
+// reapOnce makes the first Run of a process remove what test processes that
+// died earlier left behind.
+var reapOnce sync.Once
 
 type runner struct {
 	settings settings

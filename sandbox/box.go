@@ -191,7 +191,7 @@ func (b *Box) Cmd(args ...string) *exec.Cmd {
 		return &exec.Cmd{Err: errors.New("sandbox.Cmd: no command given")}
 	}
 	env := append(os.Environ(), CellEnv(b.spec.Cell)...)
-	env = append(env, EnvMarker+"="+b.dir)
+	env = append(env, EnvMarker+"="+b.dir, ownerEnv())
 	if e, ok := b.backend.(Enver); ok {
 		env = append(env, e.Env()...)
 	}

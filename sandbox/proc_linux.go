@@ -18,36 +18,60 @@ type Proc struct {
 // sandbox's marker, and so do its children, so this finds what a test left
 // running without touching the exec.Cmd the test may still be using.
 func ProcessesWithEnv(key, value string) []Proc {
-	needle := []byte(key + "=" + value)
+	var out []Proc
+	for _, p := range processesWithEnvKey(key) {
+		if p.value == value {
+			out = append(out, p.Proc)
+		}
+	}
+	return out
+}
+
+type envProc struct {
+	Proc
+	value string
+}
+
+// processesWithEnvKey returns the running processes other than this one
+// whose environment has key, with its value.
+func processesWithEnvKey(key string) []envProc {
+	prefix := []byte(key + "=")
 	ents, err := os.ReadDir("/proc")
 	if err != nil {
 		return nil
 	}
 	self := os.Getpid()
-	var out []Proc
+	var out []envProc
 	for _, e := range ents {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil || pid == self {
 			continue
 		}
 		env, err := os.ReadFile("/proc/" + e.Name() + "/environ")
-		if err != nil || !hasEnvEntry(env, needle) {
+		if err != nil {
+			continue
+		}
+		value, ok := envValue(env, prefix)
+		if !ok {
 			continue
 		}
 		if st, err := readStat(pid); err != nil || st.state == 'Z' || st.state == 'X' {
 			continue
 		}
 		cmdline, _ := os.ReadFile("/proc/" + e.Name() + "/cmdline")
-		out = append(out, Proc{Pid: pid, Cmdline: strings.TrimSpace(string(bytes.ReplaceAll(cmdline, []byte{0}, []byte{' '})))})
+		out = append(out, envProc{
+			Proc:  Proc{Pid: pid, Cmdline: strings.TrimSpace(string(bytes.ReplaceAll(cmdline, []byte{0}, []byte{' '})))},
+			value: value,
+		})
 	}
 	return out
 }
 
-func hasEnvEntry(environ, entry []byte) bool {
+func envValue(environ, prefix []byte) (string, bool) {
 	for _, kv := range bytes.Split(environ, []byte{0}) {
-		if bytes.Equal(kv, entry) {
-			return true
+		if v, ok := bytes.CutPrefix(kv, prefix); ok {
+			return string(v), true
 		}
 	}
-	return false
+	return "", false
 }

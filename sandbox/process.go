@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -45,6 +46,10 @@ func Start(name string, cmd *exec.Cmd, logs *Logs) (*Process, error) {
 		cmd.Stderr = w
 	}
 	setProcessGroup(cmd)
+	if cmd.Env == nil {
+		cmd.Env = os.Environ()
+	}
+	cmd.Env = append(cmd.Env, ownerEnv())
 	p := &Process{name: name, cmd: cmd, logs: logs, done: make(chan struct{}), stopping: make(chan struct{})}
 	logs.Printf(name, "matrixbox: starting %s", strings.Join(cmd.Args, " "))
 	p.started = time.Now()

@@ -20,3 +20,10 @@ type Proc struct {
 
 // ProcessesWithEnv finds processes by an environment entry; none off Linux.
 func ProcessesWithEnv(key, value string) []Proc { return nil }
+
+type envProc struct {
+	Proc
+	value string
+}
+
+func processesWithEnvKey(string) []envProc { return nil }

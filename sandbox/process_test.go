@@ -24,6 +24,10 @@ func TestMain(m *testing.M) {
 		daemon(mode)
 		return
 	}
+	if os.Getenv("MATRIXBOX_TEST_DIE") != "" {
+		dieLeavingThingsBehind()
+		return
+	}
 	os.Exit(m.Run())
 }
 
