@@ -16,21 +16,26 @@ import (
 // containerd shims.
 const EnvOwner = "MATRIXBOX_OWNER"
 
-func ownerEnv() string { return EnvOwner + "=" + strconv.Itoa(os.Getpid()) }
+// ownerKey is EnvOwner; tests of the reaper use another key so that a
+// concurrent test process's reaper never takes their deliberate leftovers.
+var ownerKey = EnvOwner
+
+func ownerEnv() string { return ownerKey + "=" + strconv.Itoa(os.Getpid()) }
 
 // Reap removes what earlier test processes that died left behind: processes
 // whose MATRIXBOX_OWNER is a pid no longer running, and DirPrefix<pid>-*
 // directories under ShortTempRoot whose pid is gone (mounts under them are
 // detached first). It returns a line per thing removed.
-func Reap() ([]string, error) {
+func Reap() ([]string, error) { return reap(ShortTempRoot(), ownerKey) }
+
+func reap(root, key string) ([]string, error) {
 	var removed []string
 	var errs []error
-	for _, p := range deadOwnerProcesses() {
+	for _, p := range deadOwnerProcesses(key) {
 		if err := syscall.Kill(p.Pid, syscall.SIGKILL); err == nil {
 			removed = append(removed, fmt.Sprintf("process %d (%s) of dead test process %d", p.Pid, p.Cmdline, p.owner))
 		}
 	}
-	root := ShortTempRoot()
 	ents, err := os.ReadDir(root)
 	if err != nil {
 		return removed, err
@@ -77,9 +82,9 @@ type ownedProc struct {
 	owner int
 }
 
-func deadOwnerProcesses() []ownedProc {
+func deadOwnerProcesses(key string) []ownedProc {
 	var out []ownedProc
-	for _, p := range processesWithEnvKey(EnvOwner) {
+	for _, p := range processesWithEnvKey(key) {
 		if owner, err := strconv.Atoi(p.value); err == nil && owner != os.Getpid() && !pidAlive(owner) {
 			out = append(out, ownedProc{Proc: p.Proc, owner: owner})
 		}

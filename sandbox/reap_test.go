@@ -17,7 +17,10 @@ import (
 // makes a sandbox dir and a daemon whose own child is outside the reach of
 // the parent-death signal, prints both, and dies by SIGKILL, so no cleanup
 // of its own runs.
+const testOwnerKey = "MATRIXBOX_TEST_OWNER"
+
 func dieLeavingThingsBehind() {
+	ownerKey = testOwnerKey
 	dir, err := MkdirShort()
 	if err != nil {
 		fmt.Println("error", err)
@@ -43,8 +46,13 @@ func dieLeavingThingsBehind() {
 }
 
 func TestReapRemovesLeftoversOfADeadRun(t *testing.T) {
+	root, err := os.MkdirTemp("/tmp", "rt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(root)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "MATRIXBOX_TEST_DIE=1")
+	cmd.Env = append(os.Environ(), "MATRIXBOX_TEST_DIE=1", "TMPDIR="+root)
 	out, _ := cmd.Output()
 	var dir string
 	var child int
@@ -68,7 +76,7 @@ func TestReapRemovesLeftoversOfADeadRun(t *testing.T) {
 	if !alive(child) {
 		t.Fatalf("precondition: grandchild %d should have outlived its dead owner", child)
 	}
-	removed, err := Reap()
+	removed, err := reap(root, testOwnerKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,12 +95,11 @@ func TestReapRemovesLeftoversOfADeadRun(t *testing.T) {
 		t.Fatalf("%s still there: %v", dir, err)
 	}
 	// Our own directories are never reaped.
-	mine, err := MkdirShort()
+	mine, err := os.MkdirTemp(root, fmt.Sprintf("%s%d-", DirPrefix, os.Getpid()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer os.RemoveAll(mine)
-	if _, err := Reap(); err != nil {
+	if _, err := reap(root, testOwnerKey); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(mine); err != nil {
