@@ -100,6 +100,9 @@ var scenarios = map[string]func(t *testing.T){
 		Run(t, tests, WithWorkers(journalWorker{dir: os.Getenv("MATRIXBOX_CHILD_DIR"), stopErr: stopErr}),
 			WithMatrix("n", map[string]any{"1": 1, "2": 2}))
 	},
+	"hang": func(t *testing.T) {
+		Run(t, TestFuncs(testHangsOnCommand, testNothing))
+	},
 	"duplicate": func(t *testing.T) {
 		Run(t, []Test{NewTest("TestX", testNothing), NewTest("TestX", testNothing)})
 	},
@@ -117,6 +120,13 @@ func testPassesWithLog(t *testing.T, sb sandbox.Sandbox) {
 func testFailsWithLog(t *testing.T, sb sandbox.Sandbox) {
 	sb.Logs()["test-notes"] = bytes.NewBufferString("FAILING-CASE-LOG-LINE " + sb.Name())
 	t.Error("this case fails on purpose")
+}
+
+// testHangsOnCommand blocks on a command that never ends; only the
+// watchdog's abort of the sandbox lets it return.
+func testHangsOnCommand(t *testing.T, sb sandbox.Sandbox) {
+	sb.Logs()["hung"] = bytes.NewBufferString("HUNG-CASE-LOG")
+	_ = sb.Cmd("sleep", "600").Run()
 }
 
 func testPanics(t *testing.T, sb sandbox.Sandbox) {

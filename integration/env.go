@@ -5,6 +5,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/matrixbox/matrixbox/matrix"
 )
@@ -17,6 +18,7 @@ const (
 	EnvLogs     = "MATRIXBOX_LOGS"
 	EnvSkip     = "MATRIXBOX_SKIP_INTEGRATION"
 	EnvReport   = "MATRIXBOX_REPORT"
+	EnvWatchdog = "MATRIXBOX_WATCHDOG"
 )
 
 type settings struct {
@@ -26,6 +28,7 @@ type settings struct {
 	logsAlways bool
 	skip       bool
 	report     string
+	watchdog   time.Duration
 }
 
 // readSettings reads the environment; a value that does not parse is an
@@ -57,6 +60,14 @@ func readSettings() (settings, error) {
 		return s, err
 	}
 	s.report = os.Getenv(EnvReport)
+	s.watchdog = DefaultWatchdog
+	if v := strings.TrimSpace(os.Getenv(EnvWatchdog)); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return s, fmt.Errorf("%s=%q: want a duration such as 10m, or 0 to disable", EnvWatchdog, v)
+		}
+		s.watchdog = d
+	}
 	return s, nil
 }
 

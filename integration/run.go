@@ -201,7 +201,9 @@ func (r *runner) runCase(t *testing.T, c caseSpec) {
 			t.Errorf("matrixbox: sandbox cleanup: %v", err)
 		}
 	})
+	wd := startWatchdog(t, r.settings.watchdog, logs.String, box.Abort)
 	r.runTest(t, c.test, box)
+	wd.stop()
 }
 
 // runTest turns a panic into a failure of this case alone, so the other

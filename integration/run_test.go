@@ -318,3 +318,25 @@ func TestSharedBackendStopErrorIsReported(t *testing.T) {
 		t.Errorf("shared stop error of n=1 reported %d times:\n%s", n, out)
 	}
 }
+
+func TestWatchdogFailsAHungCaseAndTheRestGoOn(t *testing.T) {
+	out, ok := runChild(t, "hang", []string{"MATRIXBOX_WATCHDOG=2s"})
+	if ok {
+		t.Fatalf("child passed:\n%s", out)
+	}
+	for _, want := range []string{"watchdog: case still running after 2s", "HUNG-CASE-LOG", "goroutines at watchdog time", "testHangsOnCommand"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	if got := caseLines(out, "PASS"); len(got) != 1 {
+		t.Errorf("other case: %v", got)
+	}
+}
+
+func TestWatchdogFiresBeforeGoTestTimeout(t *testing.T) {
+	out, _ := runChild(t, "hang", nil, "-test.timeout=40s")
+	if !strings.Contains(out, "watchdog: case still running after") || strings.Contains(out, "panic: test timed out") {
+		t.Fatalf("want the watchdog to fire before -timeout:\n%s", out)
+	}
+}

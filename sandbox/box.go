@@ -147,6 +147,10 @@ func (b *Box) Close() error {
 	return errors.Join(errs...)
 }
 
+// Abort cancels the sandbox's context, which kills the commands made by Cmd,
+// so that a test blocked on them returns. Close still runs as usual.
+func (b *Box) Abort() { b.cancel() }
+
 // LogString formats every log buffer of the sandbox.
 func (b *Box) LogString() string { return b.logs.String() }
 
