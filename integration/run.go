@@ -53,6 +53,9 @@ func Run(t *testing.T, tests []Test, opts ...Option) {
 	}
 
 	reapOnce.Do(func() {
+		if err := sandbox.StartGuard(); err != nil {
+			t.Logf("matrixbox: %v: a crash of this process may leave daemons or dirs behind until the next run", err)
+		}
 		removed, err := sandbox.Reap()
 		for _, line := range removed {
 			t.Logf("matrixbox: removed a leftover of an earlier run: %s", line)

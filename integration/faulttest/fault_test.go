@@ -1,0 +1,189 @@
+package faulttest
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/matrixbox/matrixbox/sandbox"
+)
+
+var suiteBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "faulttest")
+	if err != nil {
+		panic(err)
+	}
+	suiteBin = filepath.Join(dir, "suite.test")
+	out, err := exec.Command("go", "test", "-c", "-o", suiteBin, "./testdata/suite").CombinedOutput()
+	if err != nil {
+		os.Stderr.Write(out)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type child struct {
+	cmd *exec.Cmd
+	out *bytes.Buffer
+	dir string
+}
+
+// start runs the suite binary with FAULT=fault, in a fresh process group so
+// signals reach only it.
+func start(t *testing.T, fault string, args ...string) *child {
+	t.Helper()
+	dir := t.TempDir()
+	cmd := exec.Command(suiteBin, append([]string{"-test.v", "-test.count=1"}, args...)...)
+	cmd.Env = append(os.Environ(), "FAULT="+fault, "FAULT_DIR="+dir)
+	out := &bytes.Buffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return &child{cmd: cmd, out: out, dir: dir}
+}
+
+// waitFor waits until the child has written n lines to file.
+func (c *child) waitFor(t *testing.T, file string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if len(c.lines(file)) >= n {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("child never wrote %d lines to %s; output:\n%s", n, file, c.out)
+}
+
+func (c *child) lines(file string) []string {
+	b, _ := os.ReadFile(filepath.Join(c.dir, file))
+	return strings.Fields(string(b))
+}
+
+// wait waits for the child and for its guard to finish writing output.
+func (c *child) wait(t *testing.T) string {
+	t.Helper()
+	_ = c.cmd.Wait()
+	// The guard shares the child's stderr and exits right after cleaning.
+	time.Sleep(300 * time.Millisecond)
+	return c.out.String()
+}
+
+// checkNothingLeft asserts that no process carrying the child's owner mark
+// runs, and no sandbox dir of it or mount under one remains.
+func (c *child) checkNothingLeft(t *testing.T) {
+	t.Helper()
+	owners := c.lines("owner")
+	if len(owners) == 0 {
+		t.Fatal("child recorded no owner pid")
+	}
+	owner := owners[0]
+	deadline := time.Now().Add(10 * time.Second)
+	var left []sandbox.Proc
+	for {
+		left = sandbox.ProcessesWithEnv(sandbox.EnvOwner, owner)
+		if len(left) == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, p := range left {
+		t.Errorf("process left running: %d %s", p.Pid, p.Cmdline)
+		_ = syscall.Kill(p.Pid, syscall.SIGKILL)
+	}
+	for _, pid := range c.lines("pids") {
+		n, _ := strconv.Atoi(pid)
+		if syscall.Kill(n, 0) == nil {
+			if b, _ := os.ReadFile("/proc/" + pid + "/stat"); !bytes.Contains(b, []byte(") Z ")) {
+				t.Errorf("daemon %s still running", pid)
+			}
+		}
+	}
+	for _, d := range c.lines("dirs") {
+		root := filepath.Dir(d)
+		if _, err := os.Stat(root); err == nil {
+			t.Errorf("sandbox dir %s left behind", root)
+		}
+		if m := sandbox.MountsUnder(root); len(m) > 0 {
+			t.Errorf("mounts left under %s: %v", root, m)
+		}
+	}
+}
+
+func TestSignalsMidRun(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			c := start(t, "hang")
+			c.waitFor(t, "ready", 2)
+			_ = syscall.Kill(c.cmd.Process.Pid, sig)
+			out := c.wait(t)
+			if !strings.Contains(out, "ended without cleaning up") {
+				t.Errorf("output does not name the cause:\n%s", out)
+			}
+			c.checkNothingLeft(t)
+		})
+	}
+}
+
+func TestTimeoutExpiry(t *testing.T) {
+	c := start(t, "hang", "-test.timeout=45s")
+	out := c.wait(t)
+	if !strings.Contains(out, "watchdog: case still running") {
+		t.Errorf("no watchdog report before the timeout:\n%s", out)
+	}
+	c.checkNothingLeft(t)
+}
+
+func TestPanickingTest(t *testing.T) {
+	c := start(t, "panic")
+	out := c.wait(t)
+	if !strings.Contains(out, "test panicked: FAULT-PANIC") || !strings.Contains(out, "leaked process") {
+		t.Errorf("output:\n%s", out)
+	}
+	if n := strings.Count(out, "--- PASS: TestSuite/TestQuiet"); n != 2 {
+		t.Errorf("%d quiet cases passed, want 2", n)
+	}
+	c.checkNothingLeft(t)
+}
+
+func TestPanicOffTheTestGoroutine(t *testing.T) {
+	c := start(t, "goroutine-panic")
+	out := c.wait(t)
+	if !strings.Contains(out, "FAULT-GOROUTINE-PANIC") || !strings.Contains(out, "ended without cleaning up") {
+		t.Errorf("output:\n%s", out)
+	}
+	c.checkNothingLeft(t)
+}
+
+func TestOsExitInATest(t *testing.T) {
+	c := start(t, "exit")
+	out := c.wait(t)
+	if !strings.Contains(out, "ended without cleaning up") {
+		t.Errorf("output:\n%s", out)
+	}
+	c.checkNothingLeft(t)
+}
+
+func TestTestProcessKilled(t *testing.T) {
+	c := start(t, "hang")
+	c.waitFor(t, "ready", 2)
+	_ = syscall.Kill(c.cmd.Process.Pid, syscall.SIGKILL)
+	out := c.wait(t)
+	if !strings.Contains(out, "ended without cleaning up") {
+		t.Errorf("output:\n%s", out)
+	}
+	c.checkNothingLeft(t)
+}

@@ -1,0 +1,61 @@
+package sandbox
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"sync"
+)
+
+// envGuardFor, when set to a pid, turns this process into the guard of that
+// test process; see StartGuard.
+const envGuardFor = "MATRIXBOX_GUARD_FOR"
+
+var (
+	guardOnce sync.Once
+	guardErr  error
+)
+
+// StartGuard starts, once per test process, a guard: a copy of this binary
+// that waits for the test process to end and then removes whatever it left
+// — processes carrying its MATRIXBOX_OWNER, mounts and DirPrefix<pid>-*
+// directories. A test process that ends normally has cleaned up already and
+// the guard finds nothing; one that ends by os.Exit, a panic, go test's
+// -timeout, SIGINT, SIGTERM or SIGKILL runs no cleanup of its own, and the
+// guard does it and says so on stderr.
+func StartGuard() error {
+	guardOnce.Do(func() { guardErr = startGuard() })
+	return guardErr
+}
+
+func startGuard() error {
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("start guard: %w", err)
+	}
+	cmd := exec.Command(exe)
+	cmd.Env = append(os.Environ(), envGuardFor+"="+strconv.Itoa(os.Getpid()))
+	cmd.Stderr = os.Stderr
+	setGuardAttrs(cmd)
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start guard: %w", err)
+	}
+	// Reaped by the runtime when it exits; nothing waits for it otherwise.
+	go func() { _ = cmd.Wait() }()
+	return nil
+}
+
+func init() {
+	v := os.Getenv(envGuardFor)
+	if v == "" {
+		return
+	}
+	parent, err := strconv.Atoi(v)
+	if err != nil || parent <= 1 {
+		fmt.Fprintf(os.Stderr, "matrixbox guard: bad %s=%q\n", envGuardFor, v)
+		os.Exit(2)
+	}
+	runGuard(parent)
+	os.Exit(0)
+}

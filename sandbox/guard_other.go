@@ -1,0 +1,9 @@
+//go:build !linux
+
+package sandbox
+
+import "os/exec"
+
+func setGuardAttrs(*exec.Cmd) {}
+
+func runGuard(int) {}
