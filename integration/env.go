@@ -26,6 +26,7 @@ type settings struct {
 	logsAlways bool
 	skip       bool
 	report     string
+	ext        extSettings // config file, shard plan, plan mode, quarantine
 }
 
 // readSettings reads the environment; a value that does not parse is an
@@ -57,6 +58,9 @@ func readSettings() (settings, error) {
 		return s, err
 	}
 	s.report = os.Getenv(EnvReport)
+	if s.ext, err = readExtSettings(s.shard); err != nil {
+		return s, err
+	}
 	return s, nil
 }
 
