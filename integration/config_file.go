@@ -174,17 +174,17 @@ func ParseConfig(name string, data []byte) (*FileConfig, error) {
 	if err := p.mapping(root, "top level", func(key string, k, v *yaml.Node) error {
 		switch key {
 		case "workers":
-			ws, err := p.strings(v, key)
+			ws, nodes, err := p.strings(v, key)
 			if err != nil {
 				return err
 			}
 			seen := map[string]bool{}
 			for i, w := range ws {
 				if w == "" || strings.ContainsAny(w, "/= \t") {
-					return p.errf(v.Content[i], key, "worker name %q is not a name", w)
+					return p.errf(nodes[i], key, "worker name %q is not a name", w)
 				}
 				if seen[w] {
-					return p.errf(v.Content[i], key, "worker %q is listed twice", w)
+					return p.errf(nodes[i], key, "worker %q is listed twice", w)
 				}
 				seen[w] = true
 			}
@@ -195,7 +195,7 @@ func ParseConfig(name string, data []byte) (*FileConfig, error) {
 				if axis == WorkerAxis {
 					return p.errf(ak, where, "the worker axis is set by the workers key")
 				}
-				vals, err := p.strings(av, where)
+				vals, nodes, err := p.strings(av, where)
 				if err != nil {
 					return err
 				}
@@ -206,7 +206,7 @@ func ParseConfig(name string, data []byte) (*FileConfig, error) {
 				for i, s := range vals {
 					mv, err := decodeAxisValue(axis, s)
 					if err != nil {
-						return p.errf(av.Content[i], where, "value %q does not decode: %v", s, err)
+						return p.errf(nodes[i], where, "value %q does not decode: %v", s, err)
 					}
 					fa.Values = append(fa.Values, mv)
 				}
@@ -226,17 +226,17 @@ func ParseConfig(name string, data []byte) (*FileConfig, error) {
 			}
 			fc.Select = s
 		case "exclude":
-			ex, err := p.strings(v, key)
+			ex, nodes, err := p.strings(v, key)
 			if err != nil {
 				return err
 			}
 			for i, e := range ex {
 				sel, err := matrix.ParseSelector(e)
 				if err != nil {
-					return p.errf(v.Content[i], key, "%v", err)
+					return p.errf(nodes[i], key, "%v", err)
 				}
 				if sel.Empty() {
-					return p.errf(v.Content[i], key, "an empty exclusion would drop every cell")
+					return p.errf(nodes[i], key, "an empty exclusion would drop every cell")
 				}
 			}
 			fc.Exclude = ex
@@ -318,22 +318,23 @@ func (p parser) int(n *yaml.Node, key string) (int, error) {
 }
 
 // strings accepts a list of strings, or one string as a list of one.
-func (p parser) strings(n *yaml.Node, key string) ([]string, error) {
+// The nodes are returned alongside, for errors about one element.
+func (p parser) strings(n *yaml.Node, key string) ([]string, []*yaml.Node, error) {
 	if n.Kind == yaml.ScalarNode && n.Tag != "!!null" {
-		return []string{n.Value}, nil
+		return []string{n.Value}, []*yaml.Node{n}, nil
 	}
 	if n.Kind != yaml.SequenceNode {
-		return nil, p.errf(n, key, "want a list of strings, got %s", kindName(n))
+		return nil, nil, p.errf(n, key, "want a list of strings, got %s", kindName(n))
 	}
 	out := make([]string, 0, len(n.Content))
 	for _, e := range n.Content {
 		s, err := p.scalar(e, key)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		out = append(out, s)
 	}
-	return out, nil
+	return out, n.Content, nil
 }
 
 func (p parser) quarantine(n *yaml.Node, where string) (Quarantine, error) {
