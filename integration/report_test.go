@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -8,7 +9,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+
+	"github.com/matrixbox/matrixbox/sandbox"
 )
 
 // TestReportHelper appends records to the report named by the environment
@@ -79,5 +83,51 @@ func TestReadRecordsBadLine(t *testing.T) {
 	}
 	if _, err := ReadRecords(path); err == nil || !strings.Contains(err.Error(), path+":2:") {
 		t.Errorf("err = %v, want one naming %s:2", err, path)
+	}
+}
+
+// countingWorker counts the backends it was asked to start.
+type countingWorker struct {
+	namedWorker
+	starts, checks *atomic.Int32
+}
+
+func (w countingWorker) New(ctx context.Context, cfg *sandbox.Config) (sandbox.Backend, func() error, error) {
+	w.starts.Add(1)
+	return w.namedWorker.New(ctx, cfg)
+}
+
+func (w countingWorker) Check() error { w.checks.Add(1); return nil }
+
+// TestPlanModeStartsNothing checks that with MATRIXBOX_PLAN a Run writes its
+// plan and neither checks nor starts a worker nor runs a test.
+func TestPlanModeStartsNothing(t *testing.T) {
+	planFile := filepath.Join(t.TempDir(), "plan.jsonl")
+	t.Setenv(EnvPlan, planFile)
+	t.Setenv(EnvConfig, "none")
+	t.Setenv(EnvShard, "")
+	t.Setenv(EnvSelect, "")
+	w := countingWorker{namedWorker{"w"}, new(atomic.Int32), new(atomic.Int32)}
+	var ran atomic.Int32
+	t.Run("suite", func(t *testing.T) {
+		Run(t, []Test{NewTest("TestA", func(t *testing.T, sb sandbox.Sandbox) { ran.Add(1) })},
+			WithWorkers(w), WithMatrix("n", map[string]any{"1": 1, "2": 2, "3": 3}))
+	})
+	if w.starts.Load()+w.checks.Load()+ran.Load() != 0 {
+		t.Errorf("plan mode started %d backends, checked %d workers, ran %d tests; want none", w.starts.Load(), w.checks.Load(), ran.Load())
+	}
+	recs, err := ReadRecords(planFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []string
+	for _, r := range recs {
+		if r.Kind == KindPlan {
+			cases = append(cases, r.Case)
+		}
+	}
+	want := "TestPlanModeStartsNothing/suite/TestA/worker=w/n=1 TestPlanModeStartsNothing/suite/TestA/worker=w/n=2 TestPlanModeStartsNothing/suite/TestA/worker=w/n=3"
+	if strings.Join(cases, " ") != want {
+		t.Errorf("plan = %q, want %q", cases, want)
 	}
 }
