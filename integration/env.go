@@ -29,6 +29,7 @@ type settings struct {
 	skip       bool
 	report     string
 	watchdog   time.Duration
+	ext        extSettings // config file, shard plan, plan mode, quarantine
 }
 
 // readSettings reads the environment; a value that does not parse is an
@@ -67,6 +68,9 @@ func readSettings() (settings, error) {
 			return s, fmt.Errorf("%s=%q: want a duration such as 10m, or 0 to disable", EnvWatchdog, v)
 		}
 		s.watchdog = d
+	}
+	if s.ext, err = readExtSettings(s.shard); err != nil {
+		return s, err
 	}
 	return s, nil
 }

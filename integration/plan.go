@@ -23,9 +23,10 @@ type caseSpec struct {
 
 // plan is what a Run will do, computed without starting anything.
 type plan struct {
-	cases   []caseSpec
-	total   int // cases before selection and sharding
-	dropped []string
+	cases    []caseSpec
+	total    int // cases before selection and sharding
+	selected int // cases after selection, before sharding
+	dropped  []string
 }
 
 // makePlan expands tests × workers × axes, in declaration order, and keeps
@@ -105,7 +106,8 @@ func makePlan(parent string, tests []Test, workers []sandbox.Worker, cfg *config
 				continue
 			}
 			cs := caseSpec{name: name + "/" + c.Name(), test: tc, props: propsOf(tc), cell: c}
-			if !st.shard.Keep(parent + "/" + cs.name) {
+			p.selected++
+			if !st.keep(parent + "/" + cs.name) {
 				continue
 			}
 			cs.worker = byName[c.Value(WorkerAxis).(string)]

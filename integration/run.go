@@ -38,6 +38,10 @@ func Run(t *testing.T, tests []Test, opts ...Option) {
 	if len(workers) == 0 {
 		workers = registeredWorkers()
 	}
+	st.ext.begin(t)
+	if workers, err = applyRepoConfig(t, &st, cfg, workers); err != nil {
+		t.Fatalf("matrixbox: %v", err)
+	}
 	p, err := makePlan(t.Name(), tests, workers, cfg, st)
 	if err != nil {
 		t.Fatalf("matrixbox: %v", err)
@@ -48,7 +52,7 @@ func Run(t *testing.T, tests []Test, opts ...Option) {
 	if len(p.cases) < p.total {
 		t.Logf("matrixbox: running %d of %d cases (%s=%q %s=%q)", len(p.cases), p.total, EnvSelect, st.selector.String(), EnvShard, st.shard.String())
 	}
-	if len(p.cases) == 0 {
+	if st.announce(t, p) || len(p.cases) == 0 {
 		return
 	}
 
@@ -143,6 +147,7 @@ func (r *runner) runCase(t *testing.T, c caseSpec) {
 	if !c.props.serial {
 		t.Parallel()
 	}
+	rep := r.report(t, c)
 	if c.props.shared {
 		// Counted down however the case ends, skipped included, so the
 		// last user stops the shared backend.
@@ -153,6 +158,7 @@ func (r *runner) runCase(t *testing.T, c caseSpec) {
 		})
 	}
 	if err := r.check(c.worker); err != nil {
+		rep.skip(fmt.Sprintf("worker %s unavailable: %v", c.worker.Name(), err))
 		t.Skipf("matrixbox: worker %s unavailable: %v", c.worker.Name(), err)
 	}
 	release, err := slots(t.Context(), r.global, r.local)
@@ -160,6 +166,10 @@ func (r *runner) runCase(t *testing.T, c caseSpec) {
 		t.Fatalf("matrixbox: waiting for a sandbox slot: %v", err)
 	}
 	t.Cleanup(release)
+	rep.started()
+	if r.runQuarantined(t, c, rep) {
+		return
+	}
 
 	logs := sandbox.NewLogs()
 	spec := sandbox.Spec{Cell: c.cell, Worker: c.worker, Logs: logs}
@@ -199,6 +209,7 @@ func (r *runner) runCase(t *testing.T, c caseSpec) {
 	if err != nil {
 		t.Fatalf("matrixbox: start sandbox %s after %s: %v", c.cell.Name(), time.Since(start).Round(time.Millisecond), err)
 	}
+	rep.startup(box.Startup())
 	t.Cleanup(func() {
 		if err := box.Close(); err != nil {
 			t.Errorf("matrixbox: sandbox cleanup: %v", err)

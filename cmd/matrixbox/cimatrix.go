@@ -1,0 +1,115 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/matrixbox/matrixbox/integration"
+)
+
+// maxJobs is GitHub Actions' limit of jobs per matrix.
+const maxJobs = 256
+
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
+
+type matrixEntry struct {
+	Shard string `json:"shard"`
+	// Seconds is the expected duration of the shard from the timings.
+	Seconds float64 `json:"seconds,omitempty"`
+}
+
+func ciMatrixCmd(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("ci-matrix", stderr)
+	shards := fs.Int("shards", 0, "number of shards, 1 to 256 (default: the config's shards)")
+	var timings listFlag
+	fs.Var(&timings, "timings", "a report of an earlier run to balance the shards by (repeatable)")
+	planOut := fs.String("plan-out", "shard-plan.json", "with -timings: where to write the shard plan for MATRIXBOX_SHARD_PLAN")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("unexpected arguments %q", fs.Args())}
+	}
+	n := *shards
+	if n == 0 {
+		fc, err := findConfig()
+		if err != nil {
+			return err
+		}
+		if fc == nil || fc.Shards == 0 {
+			return usageError{fmt.Errorf("give -shards N, or shards: in %s", integration.ConfigFileName)}
+		}
+		n = fc.Shards
+	}
+	if n < 1 || n > maxJobs {
+		return usageError{fmt.Errorf("-shards %d: want 1 to %d (GitHub Actions runs at most %d jobs per matrix)", n, maxJobs, maxJobs)}
+	}
+	entries := make([]matrixEntry, n)
+	for i := range entries {
+		entries[i].Shard = fmt.Sprintf("%d/%d", i+1, n)
+	}
+	if len(timings) > 0 {
+		durations := map[string]float64{}
+		for _, f := range timings {
+			recs, err := integration.ReadRecords(f)
+			if err != nil {
+				return fmt.Errorf("timings: %w", err)
+			}
+			for _, r := range recs {
+				if r.Kind == integration.KindCase && r.Case != "" {
+					durations[r.Case] = max(durations[r.Case], r.DurationMS)
+				}
+			}
+		}
+		plan, loads := balance(n, durations)
+		data, err := json.MarshalIndent(plan, "", " ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(*planOut, append(data, '\n'), 0o644); err != nil {
+			return fmt.Errorf("write shard plan: %w", err)
+		}
+		for i := range entries {
+			entries[i].Seconds = math.Round(loads[i]/10) / 100
+		}
+	}
+	return json.NewEncoder(stdout).Encode(map[string][]matrixEntry{"include": entries})
+}
+
+// balance assigns cases to n shards, longest first, each to the least
+// loaded shard (ties: the lowest index, cases in name order), so the plan
+// is a function of the timings alone. It returns the plan and the expected
+// load of each shard in milliseconds.
+func balance(n int, durations map[string]float64) (*integration.ShardPlan, []float64) {
+	keys := make([]string, 0, len(durations))
+	for k := range durations {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if durations[keys[i]] != durations[keys[j]] {
+			return durations[keys[i]] > durations[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	plan := &integration.ShardPlan{Shards: n, Cases: make(map[string]int, len(keys))}
+	loads := make([]float64, n)
+	for _, k := range keys {
+		best := 0
+		for i := 1; i < n; i++ {
+			if loads[i] < loads[best] {
+				best = i
+			}
+		}
+		plan.Cases[k] = best + 1
+		loads[best] += durations[k]
+	}
+	return plan, loads
+}

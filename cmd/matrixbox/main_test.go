@@ -1,0 +1,257 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/matrixbox/matrixbox/integration"
+)
+
+// quickstartBinary builds the quickstart example's test binary once per
+// test; every shard runs it as a separate process.
+func quickstartBinary(t *testing.T) (bin, dir string) {
+	t.Helper()
+	dir, err := filepath.Abs("../../examples/quickstart")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin = filepath.Join(t.TempDir(), "quickstart.test")
+	out, err := exec.Command(goCommand(), "test", "-c", "-o", bin, dir).CombinedOutput()
+	if err != nil {
+		t.Fatalf("go test -c: %v\n%s", err, out)
+	}
+	return bin, dir
+}
+
+// runSuite runs the suite's binary once with env, writing its report to
+// report.
+func runSuite(t *testing.T, bin, dir, report string, env ...string) {
+	t.Helper()
+	cmd := exec.Command(bin, "-test.count=1")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), integration.EnvReport+"="+report, integration.EnvConfig+"=none",
+		integration.EnvShard+"=", integration.EnvSelect+"=", integration.EnvShardPlan+"=")
+	cmd.Env = append(cmd.Env, env...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s %v: %v\n%s", bin, env, err, out)
+	}
+}
+
+func caseNames(t *testing.T, files ...string) []string {
+	t.Helper()
+	var names []string
+	for _, f := range files {
+		recs, err := integration.ReadRecords(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			if r.Kind == integration.KindCase {
+				names = append(names, r.Case)
+			}
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+func runCmd(args ...string) (stdout, stderr string, code int) {
+	var o, e bytes.Buffer
+	code = run(args, &o, &e)
+	return o.String(), e.String(), code
+}
+
+// TestShardsRunEveryCaseOnce runs the shards of the quickstart suite as
+// separate processes and checks that they run every case of the unsharded
+// run exactly once, that merging their reports gives the unsharded report,
+// and that the merge fails when a shard's report is missing.
+func TestShardsRunEveryCaseOnce(t *testing.T) {
+	bin, dir := quickstartBinary(t)
+	tmp := t.TempDir()
+	whole := filepath.Join(tmp, "whole.jsonl")
+	runSuite(t, bin, dir, whole)
+	want := caseNames(t, whole)
+	if len(want) != 8 {
+		t.Fatalf("unsharded run: %d cases, want 8: %q", len(want), want)
+	}
+	wantReport, stderr, code := runCmd("report", "-durations=false", whole)
+	if code != 0 {
+		t.Fatalf("report of the unsharded run: exit %d\n%s", code, stderr)
+	}
+	// The timings of the unsharded run make a balanced plan for 3 shards.
+	planFile := filepath.Join(tmp, "plan.json")
+	if _, stderr, code := runCmd("ci-matrix", "-shards", "3", "-timings", whole, "-plan-out", planFile); code != 0 {
+		t.Fatalf("ci-matrix: exit %d: %s", code, stderr)
+	}
+	type variant struct {
+		n   int
+		env []string
+	}
+	for _, v := range []variant{{1, nil}, {2, nil}, {3, nil}, {7, nil}, {3, []string{integration.EnvShardPlan + "=" + planFile}}} {
+		name := fmt.Sprintf("shards=%d", v.n)
+		if v.env != nil {
+			name += "/balanced"
+		}
+		t.Run(name, func(t *testing.T) {
+			sdir := t.TempDir()
+			var files []string
+			perShard := make([]int, v.n)
+			for i := 1; i <= v.n; i++ {
+				f := filepath.Join(sdir, fmt.Sprintf("shard-%d.jsonl", i))
+				runSuite(t, bin, dir, f, append([]string{fmt.Sprintf("%s=%d/%d", integration.EnvShard, i, v.n)}, v.env...)...)
+				files = append(files, f)
+				perShard[i-1] = len(caseNames(t, f))
+			}
+			got := caseNames(t, files...)
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Fatalf("the shards ran\n%s\nwant each case of the unsharded run once:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+			t.Logf("cases per shard: %v", perShard)
+			out, stderr, code := runCmd("report", "-durations=false", "-shards", fmt.Sprint(v.n), filepath.Join(sdir, "*.jsonl"))
+			if code == 0 {
+				t.Fatal("report accepted a glob that names no file")
+			}
+			out, stderr, code = runCmd(append([]string{"report", "-durations=false", "-shards", fmt.Sprint(v.n)}, files...)...)
+			if code != 0 {
+				t.Fatalf("report: exit %d\n%s", code, stderr)
+			}
+			if out != wantReport {
+				t.Errorf("merged report differs from the unsharded one:\n%s\nwant:\n%s", out, wantReport)
+			}
+			if v.n == 1 {
+				return
+			}
+			// One shard's report missing: the merge must fail and say
+			// which.
+			for drop := range files {
+				rest := append(append([]string(nil), files[:drop]...), files[drop+1:]...)
+				_, stderr, code := runCmd(append([]string{"report"}, rest...)...)
+				wantMsg := fmt.Sprintf("no report from shard %d/%d", drop+1, v.n)
+				if code != 1 || !strings.Contains(stderr, wantMsg) {
+					t.Errorf("without shard %d/%d: exit %d, stderr %q; want 1 and %q", drop+1, v.n, code, stderr, wantMsg)
+				}
+			}
+		})
+	}
+}
+
+func TestReportFailsOnFailure(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "r.jsonl")
+	recs := []integration.Record{
+		{Kind: integration.KindRun, Run: "TestS", Shard: "1/1", Selected: 3, Cases: 3},
+		{Kind: integration.KindCase, Run: "TestS", Shard: "1/1", Test: "TestA", Case: "TestS/TestA/worker=host", Cell: "worker=host", Status: integration.StatusPass},
+		{Kind: integration.KindCase, Run: "TestS", Shard: "1/1", Test: "TestB", Case: "TestS/TestB/worker=host", Cell: "worker=host", Status: integration.StatusQuarantined, Attempts: 3,
+			Quarantine: &integration.QuarantineRef{URL: "https://example.com/1", Reason: "flaky"}},
+		{Kind: integration.KindCase, Run: "TestS", Shard: "1/1", Test: "TestC", Case: "TestS/TestC/worker=host", Cell: "worker=host", Status: integration.StatusSkip},
+	}
+	if err := integration.AppendRecords(f, recs...); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, code := runCmd("report", f)
+	if code != 0 {
+		t.Fatalf("a quarantined failure failed the report: exit %d %s", code, stderr)
+	}
+	if !strings.Contains(out, "[flaky](https://example.com/1), 3 attempts") || !strings.Contains(out, "| TestB | 🟡 ×3") {
+		t.Errorf("report does not show the quarantined case:\n%s", out)
+	}
+	if err := integration.AppendRecords(f, integration.Record{Kind: integration.KindCase, Run: "TestS", Shard: "1/1", Test: "TestD", Case: "TestS/TestD/worker=host", Cell: "worker=host", Status: integration.StatusFail}); err != nil {
+		t.Fatal(err)
+	}
+	// One more case than the run record announced, and a failure.
+	out, stderr, code = runCmd("report", f)
+	if code != 1 || !strings.Contains(out, "| TestD | ❌") || !strings.Contains(stderr, "reported 4 of its 3 cases") {
+		t.Errorf("exit %d, stdout:\n%s\nstderr: %s", code, out, stderr)
+	}
+}
+
+func TestCIMatrix(t *testing.T) {
+	out, stderr, code := runCmd("ci-matrix", "-shards", "4")
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	var m struct{ Include []map[string]any }
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if len(m.Include) != 4 || m.Include[0]["shard"] != "1/4" || m.Include[3]["shard"] != "4/4" {
+		t.Errorf("include = %v", m.Include)
+	}
+	for _, n := range []string{"0", "257", "x"} {
+		if _, stderr, code := runCmd("ci-matrix", "-shards", n); code != 2 || stderr == "" {
+			t.Errorf("-shards %s: exit %d, %q; want a usage error", n, code, stderr)
+		}
+	}
+	if _, _, code := runCmd("ci-matrix", "-shards", "256"); code != 0 {
+		t.Error("-shards 256 refused")
+	}
+}
+
+func TestBalance(t *testing.T) {
+	d := map[string]float64{}
+	for i := 0; i < 100; i++ {
+		d[fmt.Sprintf("T/c%03d", i)] = float64((i*37)%101 + 1)
+	}
+	d["T/slow"] = 300
+	plan, loads := balance(7, d)
+	if err := plan.Check(); err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Cases) != len(d) {
+		t.Fatalf("plan has %d cases, want %d", len(plan.Cases), len(d))
+	}
+	lo, hi := loads[0], loads[0]
+	for _, l := range loads {
+		lo, hi = min(lo, l), max(hi, l)
+	}
+	// Longest-first greedy: the spread is at most one case's duration.
+	if hi-lo > 101 {
+		t.Errorf("loads %v: spread %.0f", loads, hi-lo)
+	}
+	again, _ := balance(7, d)
+	for k, i := range plan.Cases {
+		if again.Cases[k] != i {
+			t.Fatalf("balance is not deterministic: %s in %d then %d", k, i, again.Cases[k])
+		}
+	}
+}
+
+func TestPlan(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the quickstart example")
+	}
+	t.Setenv(integration.EnvConfig, "none")
+	dir, _ := filepath.Abs("../..")
+	t.Chdir(dir)
+	out, stderr, code := runCmd("plan", "-shards", "3", "./examples/quickstart")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{
+		"github.com/matrixbox/matrixbox/examples/quickstart\n",
+		"TestQuickstart: 2 tests × 4 cells = 8 cases",
+		"worker=host/lang=rust/size=l",
+		"total: 8 cases in 1 packages",
+		"cases per shard (by hash): 1/3:",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestUsage(t *testing.T) {
+	if _, stderr, code := runCmd("frobnicate"); code != 2 || !strings.Contains(stderr, `unknown command "frobnicate"`) {
+		t.Errorf("exit %d, %q", code, stderr)
+	}
+	if _, stderr, code := runCmd("report"); code != 2 || !strings.Contains(stderr, "give the report files") {
+		t.Errorf("exit %d, %q", code, stderr)
+	}
+}

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/matrixbox/matrixbox/integration"
+)
+
+var statusMark = map[string]string{
+	integration.StatusPass:        "✅",
+	integration.StatusFail:        "❌",
+	integration.StatusSkip:        "⏭️",
+	integration.StatusQuarantined: "🟡",
+}
+
+// writeMarkdown writes the grid of every Run, then the failures, the
+// quarantined cases and the problems of the merge.
+func writeMarkdown(w io.Writer, res *results, durations bool) {
+	c := res.counts
+	fmt.Fprintf(w, "## matrixbox: %d passed, %d failed, %d quarantined, %d skipped\n\n",
+		c[integration.StatusPass], c[integration.StatusFail], c[integration.StatusQuarantined], c[integration.StatusSkip])
+	for _, p := range res.problems {
+		fmt.Fprintf(w, "> **⚠️ %s**\n>\n", p)
+	}
+	if len(res.problems) > 0 {
+		fmt.Fprintln(w)
+	}
+	var failures, quarantined, liftable []integration.Record
+	for _, g := range res.groups {
+		fmt.Fprintf(w, "### %s\n\n| test |", g.title())
+		for _, cell := range g.Cells {
+			fmt.Fprintf(w, " %s |", strings.ReplaceAll(cell, "/", "<br>"))
+		}
+		fmt.Fprintf(w, "\n|---|%s\n", strings.Repeat("---|", len(g.Cells)))
+		for _, t := range g.Tests {
+			fmt.Fprintf(w, "| %s |", t)
+			for _, cell := range g.Cells {
+				r, ok := g.cases[[2]string{t, cell}]
+				if !ok {
+					fmt.Fprint(w, " · |")
+					continue
+				}
+				s := statusMark[r.Status]
+				if s == "" {
+					s = r.Status
+				}
+				if r.Attempts > 1 {
+					s += fmt.Sprintf(" ×%d", r.Attempts)
+				}
+				if durations && r.Status != integration.StatusSkip {
+					s += " " + fmtMS(r.DurationMS)
+				}
+				fmt.Fprintf(w, " %s |", s)
+				switch {
+				case r.Status == integration.StatusFail:
+					failures = append(failures, r)
+				case r.Status == integration.StatusQuarantined:
+					quarantined = append(quarantined, r)
+				case r.Quarantine != nil && r.Status == integration.StatusPass:
+					liftable = append(liftable, r)
+				}
+			}
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w, "✅ pass · ❌ fail · ⏭️ skip · 🟡 quarantined (failed, does not fail the run) · ×N attempts · `·` not run")
+	list := func(title string, rs []integration.Record, line func(integration.Record) string) {
+		if len(rs) == 0 {
+			return
+		}
+		fmt.Fprintf(w, "\n**%s**\n\n", title)
+		for _, r := range rs {
+			fmt.Fprintf(w, "- %s\n", line(r))
+		}
+	}
+	list("Failed", failures, func(r integration.Record) string { return fmt.Sprintf("`%s` (%s)", r.Case, r.Package) })
+	list("Quarantined", quarantined, func(r integration.Record) string {
+		return fmt.Sprintf("`%s`: [%s](%s), %d attempts", r.Case, r.Quarantine.Reason, r.Quarantine.URL, r.Attempts)
+	})
+	list("Quarantined but passing: the quarantine may be lifted", liftable, func(r integration.Record) string {
+		return fmt.Sprintf("`%s`: %s", r.Case, r.Quarantine.URL)
+	})
+}

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/matrixbox/matrixbox/integration"
+)
+
+// results is the merge of the shard reports of a suite.
+type results struct {
+	groups   []*group // by package, then Run
+	problems []string // missing or incomplete shards, cases reported twice
+	counts   map[string]int
+}
+
+// group is the grid of one integration.Run: its tests × its cells.
+type group struct {
+	Package, Run string
+	Shards       int
+	Tests, Cells []string
+	cases        map[[2]string]integration.Record // (test, cell)
+}
+
+func (g *group) title() string {
+	if g.Package == "" {
+		return g.Run
+	}
+	return g.Package + " · " + g.Run
+}
+
+// merge checks and merges records. want is the expected shard count, 0 to
+// take it from the records.
+func merge(recs []integration.Record, want int) *results {
+	res := &results{counts: map[string]int{}}
+	type shardInfo struct {
+		selected, cases int
+		got             int
+	}
+	byKey := map[string]*group{}
+	shardsOf := map[string]map[int]*shardInfo{}
+	problem := func(format string, args ...any) { res.problems = append(res.problems, fmt.Sprintf(format, args...)) }
+	get := func(r integration.Record) *group {
+		k := r.Package + "\x00" + r.Run
+		g := byKey[k]
+		if g == nil {
+			g = &group{Package: r.Package, Run: r.Run, cases: map[[2]string]integration.Record{}}
+			byKey[k] = g
+			shardsOf[k] = map[int]*shardInfo{}
+			res.groups = append(res.groups, g)
+		}
+		return g
+	}
+	parse := func(g *group, s string) (int, bool) {
+		is, ns, ok := strings.Cut(s, "/")
+		i, err1 := strconv.Atoi(is)
+		n, err2 := strconv.Atoi(ns)
+		if !ok || err1 != nil || err2 != nil || i < 1 || i > n {
+			problem("%s: bad shard %q in a record", g.title(), s)
+			return 0, false
+		}
+		switch {
+		case g.Shards == 0:
+			g.Shards = n
+		case g.Shards != n:
+			problem("%s: records of %d and of %d shards are mixed (reports of different runs?)", g.title(), g.Shards, n)
+			return 0, false
+		}
+		return i, true
+	}
+	for _, r := range recs {
+		if r.Kind != integration.KindRun && r.Kind != integration.KindCase {
+			continue
+		}
+		g := get(r)
+		i, ok := parse(g, r.Shard)
+		if !ok {
+			continue
+		}
+		k := r.Package + "\x00" + r.Run
+		si := shardsOf[k][i]
+		if si == nil {
+			si = &shardInfo{cases: -1}
+			shardsOf[k][i] = si
+		}
+		if r.Kind == integration.KindRun {
+			if si.cases >= 0 {
+				problem("%s: shard %s ran twice (its report is appended to twice?)", g.title(), r.Shard)
+			}
+			si.selected, si.cases = r.Selected, r.Cases
+			continue
+		}
+		si.got++
+		key := [2]string{r.Test, r.Cell}
+		if old, dup := g.cases[key]; dup {
+			problem("%s: %s reported twice (shards %s and %s)", g.title(), r.Case, old.Shard, r.Shard)
+			continue
+		}
+		g.cases[key] = r
+		res.counts[r.Status]++
+	}
+	sort.Slice(res.groups, func(i, j int) bool {
+		if res.groups[i].Package != res.groups[j].Package {
+			return res.groups[i].Package < res.groups[j].Package
+		}
+		return res.groups[i].Run < res.groups[j].Run
+	})
+	for _, g := range res.groups {
+		k := g.Package + "\x00" + g.Run
+		n := g.Shards
+		if want > 0 && n != want {
+			problem("%s: reports are of %d shards, want %d", g.title(), n, want)
+			n = max(n, want)
+		}
+		var missing []string
+		for i := 1; i <= n; i++ {
+			si := shardsOf[k][i]
+			switch {
+			case si == nil || si.cases < 0:
+				missing = append(missing, fmt.Sprintf("%d/%d", i, n))
+			case si.got != si.cases:
+				problem("%s: shard %d/%d reported %d of its %d cases (did it crash or time out?)", g.title(), i, n, si.got, si.cases)
+			}
+		}
+		if len(missing) > 0 {
+			problem("%s: no report from shard %s of %d", g.title(), strings.Join(missing, ", "), n)
+		}
+		tests, cells := map[string]bool{}, map[string]bool{}
+		for key := range g.cases {
+			tests[key[0]], cells[key[1]] = true, true
+		}
+		g.Tests, g.Cells = sortedKeys(tests), sortedKeys(cells)
+	}
+	return res
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// failed reports whether the suite failed: a case failed that is not
+// quarantined, or a shard is missing.
+func (r *results) failed() bool {
+	return r.counts[integration.StatusFail] > 0 || len(r.problems) > 0
+}
+
+func fmtMS(ms float64) string {
+	switch {
+	case ms < 1:
+		return "<1ms"
+	case ms < 1000:
+		return fmt.Sprintf("%.0fms", ms)
+	case ms < 60_000:
+		return fmt.Sprintf("%.1fs", ms/1000)
+	default:
+		s := int(ms / 1000)
+		return fmt.Sprintf("%dm%02ds", s/60, s%60)
+	}
+}
