@@ -51,15 +51,17 @@ func newPool(cases []caseSpec) *pool {
 	return p
 }
 
-// acquire returns the warm backend of cell, starting it on first use.
-func (p *pool) acquire(w sandbox.Worker, cell matrix.Cell, mirror string) (*sharedBackend, error) {
+// acquire returns the warm backend of cell, starting it on first use;
+// started is how long this call spent starting it (zero when it was warm).
+func (p *pool) acquire(w sandbox.Worker, cell matrix.Cell, mirror string) (_ *sharedBackend, started time.Duration, _ error) {
 	p.mu.Lock()
 	sb := p.backends[cell.Name()]
 	p.mu.Unlock()
 	if sb == nil {
-		return nil, fmt.Errorf("no shared backend planned for %s", cell.Name())
+		return nil, 0, fmt.Errorf("no shared backend planned for %s", cell.Name())
 	}
 	sb.once.Do(func() {
+		defer func() { started = sb.startup }()
 		dir, err := sandbox.MkdirShort()
 		if err != nil {
 			sb.err = err
@@ -78,7 +80,7 @@ func (p *pool) acquire(w sandbox.Worker, cell matrix.Cell, mirror string) (*shar
 			sb.err = fmt.Errorf("start shared worker %s: %w", w.Name(), sb.err)
 		}
 	})
-	return sb, sb.err
+	return sb, started, sb.err
 }
 
 // release marks one planned case of key as finished; the last one stops the

@@ -189,7 +189,8 @@ func (r *runner) runCase(t *testing.T, c caseSpec) {
 		}
 	})
 	if c.props.shared {
-		shared, err := r.pool.acquire(c.worker, c.cell, spec.Mirror)
+		shared, started, err := r.pool.acquire(c.worker, c.cell, spec.Mirror)
+		rep.startup(started)
 		if shared != nil {
 			t.Cleanup(func() {
 				if t.Failed() || r.settings.logsAlways {
@@ -209,7 +210,9 @@ func (r *runner) runCase(t *testing.T, c caseSpec) {
 	if err != nil {
 		t.Fatalf("matrixbox: start sandbox %s after %s: %v", c.cell.Name(), time.Since(start).Round(time.Millisecond), err)
 	}
-	rep.startup(box.Startup())
+	if !c.props.shared {
+		rep.startup(box.Startup())
+	}
 	t.Cleanup(func() {
 		if err := box.Close(); err != nil {
 			t.Errorf("matrixbox: sandbox cleanup: %v", err)

@@ -54,9 +54,18 @@ func (s Shard) Keep(key string) bool {
 	return int(Hash(key)%uint64(s.Count)) == s.Index-1
 }
 
-// Hash is the stable 64-bit FNV-1a hash of key that shards are assigned by.
+// Hash is the stable 64-bit hash of key that shards are assigned by: FNV-1a
+// followed by the splitmix64 finalizer. FNV-1a alone leaves the low bits of
+// names that differ only in their last characters (…/size=s, …/size=l)
+// poorly mixed, which made small shard counts lopsided.
 func Hash(key string) uint64 {
 	h := fnv.New64a()
 	h.Write([]byte(key))
-	return h.Sum64()
+	x := h.Sum64()
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return x
 }
