@@ -3,7 +3,7 @@
 #   make test                installs what the full suite needs, then runs it
 GO ?= go
 # Debian packages the full suite uses.
-DEB_PACKAGES ?= ca-certificates git
+DEB_PACKAGES ?= ca-certificates git chromium
 
 .PHONY: test install check unit
 
