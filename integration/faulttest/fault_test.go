@@ -43,9 +43,15 @@ type child struct {
 // signals reach only it.
 func start(t *testing.T, fault string, args ...string) *child {
 	t.Helper()
+	return startEnv(t, fault, nil, args...)
+}
+
+func startEnv(t *testing.T, fault string, env []string, args ...string) *child {
+	t.Helper()
 	dir := t.TempDir()
 	cmd := exec.Command(suiteBin, append([]string{"-test.v", "-test.count=1"}, args...)...)
 	cmd.Env = append(os.Environ(), "FAULT="+fault, "FAULT_DIR="+dir)
+	cmd.Env = append(cmd.Env, env...)
 	out := &bytes.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -139,10 +145,15 @@ func TestSignalsMidRun(t *testing.T) {
 }
 
 func TestTimeoutExpiry(t *testing.T) {
-	c := start(t, "hang", "-test.timeout=45s")
+	// The watchdog fires 30 s before the deadline, at 3 s; the case sleeps
+	// on regardless, so go test's timeout panic kills the binary and the
+	// guard cleans up after it.
+	c := start(t, "hang", "-test.timeout=33s")
 	out := c.wait(t)
-	if !strings.Contains(out, "watchdog: case still running") {
-		t.Errorf("no watchdog report before the timeout:\n%s", out)
+	for _, want := range []string{"watchdog: case still running after 3s", "panic: test timed out after 33s", "ended without cleaning up"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
 	}
 	c.checkNothingLeft(t)
 }
@@ -186,4 +197,59 @@ func TestTestProcessKilled(t *testing.T) {
 		t.Errorf("output:\n%s", out)
 	}
 	c.checkNothingLeft(t)
+}
+
+func TestDaemonKilledMidTest(t *testing.T) {
+	c := start(t, "kill-daemon")
+	out := c.wait(t)
+	// The case whose daemon died fails with the daemon's log and how it
+	// exited; the others pass.
+	for _, want := range []string{"--- FAIL: TestSuite/TestFault/worker=sleepd/n=2", "sleepd had already exited: signal: killed", "sleepd up"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if n := strings.Count(out, "--- PASS"); n != 3 {
+		t.Errorf("%d cases passed, want 3:\n%s", n, out)
+	}
+	c.checkNothingLeft(t)
+}
+
+func TestDaemonNeverReady(t *testing.T) {
+	c := start(t, "never-ready")
+	out := c.wait(t)
+	for _, want := range []string{"sleepd not ready after 2s", "sleepd up", "--- FAIL: TestSuite/TestFault/worker=sleepd/n=2", "--- FAIL: TestSuite/TestQuiet/worker=sleepd/n=2"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if n := strings.Count(out, "--- PASS"); n != 2 {
+		t.Errorf("%d cases passed, want 2", n)
+	}
+	c.checkNothingLeft(t)
+}
+
+func TestDiskFullInSandboxDir(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a tmpfs needs root")
+	}
+	tmp, err := os.MkdirTemp("/tmp", "full")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(tmp)
+	if err := syscall.Mount("tmpfs", tmp, "tmpfs", 0, "size=1m"); err != nil {
+		t.Skipf("cannot mount a tmpfs: %v", err)
+	}
+	defer syscall.Unmount(tmp, syscall.MNT_DETACH)
+	c := startEnv(t, "disk-full", []string{"TMPDIR=" + tmp})
+	out := c.wait(t)
+	if !strings.Contains(out, "no space left on device") || !strings.Contains(out, "--- FAIL: TestSuite/TestFault/worker=sleepd/n=2") {
+		t.Errorf("output:\n%s", out)
+	}
+	c.checkNothingLeft(t)
+	ents, _ := os.ReadDir(tmp)
+	for _, e := range ents {
+		t.Errorf("left on the full disk: %s", e.Name())
+	}
 }

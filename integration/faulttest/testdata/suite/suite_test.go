@@ -6,10 +6,12 @@ package suite
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -29,18 +31,26 @@ func TestSuite(t *testing.T) {
 type sleepd struct{}
 
 func (sleepd) Name() string { return "sleepd" }
-func (sleepd) New(_ context.Context, cfg *sandbox.Config) (sandbox.Backend, func() error, error) {
-	p, err := sandbox.Start("sleepd", exec.Command("sleep", "900"), cfg.Logs)
+func (sleepd) New(ctx context.Context, cfg *sandbox.Config) (sandbox.Backend, func() error, error) {
+	p, err := sandbox.Start("sleepd", exec.Command("sh", "-c", "echo sleepd up; exec sleep 900"), cfg.Logs)
 	if err != nil {
 		return nil, nil, err
+	}
+	if os.Getenv("FAULT") == "never-ready" && cfg.Cell.Value("n") == "2" {
+		// A socket that never appears: the worker must give up, stop the
+		// daemon and say why, with the daemon's log.
+		sock := filepath.Join(cfg.Dir, "sleepd.sock")
+		if err := p.WaitReady(ctx, 2*time.Second, sandbox.UnixSocket(sock)); err != nil {
+			return nil, nil, errors.Join(err, p.Stop(5*time.Second))
+		}
 	}
 	note("pids", fmt.Sprint(p.Pid()))
 	note("dirs", cfg.Dir)
 	note("owner", fmt.Sprint(os.Getpid()))
-	return backend{}, func() error { return p.Stop(5 * time.Second) }, nil
+	return backend{p}, func() error { return p.Stop(5 * time.Second) }, nil
 }
 
-type backend struct{}
+type backend struct{ p *sandbox.Process }
 
 func (backend) Address() string { return "" }
 
@@ -59,8 +69,11 @@ func note(file, line string) {
 func testQuiet(t *testing.T, sb sandbox.Sandbox) {}
 
 func testFault(t *testing.T, sb sandbox.Sandbox) {
-	// Leave a child of the test behind too, as a careless test would.
-	_ = sb.Cmd("sleep", "901").Start()
+	switch os.Getenv("FAULT") {
+	case "hang", "panic", "exit", "goroutine-panic":
+		// Leave a child of the test behind too, as a careless test would.
+		_ = sb.Cmd("sleep", "901").Start()
+	}
 	note("ready", sb.Name())
 	switch os.Getenv("FAULT") {
 	case "hang":
@@ -69,6 +82,19 @@ func testFault(t *testing.T, sb sandbox.Sandbox) {
 		panic("FAULT-PANIC")
 	case "exit":
 		os.Exit(3)
+	case "kill-daemon":
+		if sb.Value("n") == "2" {
+			be := sb.(interface{ Backend() sandbox.Backend }).Backend().(backend)
+			_ = syscall.Kill(be.p.Pid(), syscall.SIGKILL)
+			<-be.p.Done()
+		}
+	case "disk-full":
+		if sb.Value("n") == "2" {
+			big := make([]byte, 4<<20)
+			if err := os.WriteFile(filepath.Join(sb.TempDir(), "big"), big, 0o644); err != nil {
+				t.Fatalf("write into the sandbox: %v", err)
+			}
+		}
 	case "goroutine-panic":
 		done := make(chan struct{})
 		go func() { defer close(done); panic("FAULT-GOROUTINE-PANIC") }()
