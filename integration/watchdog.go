@@ -41,7 +41,7 @@ func startWatchdog(t *testing.T, d time.Duration, logs func() string, abort func
 		w.mu.Lock()
 		w.fired = true
 		w.mu.Unlock()
-		t.Errorf("matrixbox: watchdog: case still running after %s; aborting its sandbox (set %s to change the limit)", d, EnvWatchdog)
+		t.Errorf("matrixbox: watchdog: case still running after %s; aborting its sandbox (set %s to change the limit)", d.Round(100*time.Millisecond), EnvWatchdog)
 		if s := logs(); s != "" {
 			t.Logf("matrixbox: logs at watchdog time:\n%s", s)
 		}
