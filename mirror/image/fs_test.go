@@ -98,3 +98,26 @@ func TestCheckReportsEveryMismatch(t *testing.T) {
 		t.Errorf("true assertions failed: %v", err)
 	}
 }
+
+func TestSquash(t *testing.T) {
+	lower := mustLayer(t, map[string]File{"/a": {Data: []byte("a1")}, "/b": {Data: []byte("b")}, "/d/x": {Data: []byte("x")}})
+	upper := mustLayer(t, map[string]File{"/a": {Data: []byte("a2")}, "/.wh.b": {}, "/d/.wh..wh..opq": {}, "/d/y": {Data: []byte("y")}})
+	img, err := Build(Config{Platform: mustPlatform(t, "linux/amd64")}, lower, upper)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flat, err := img.Squash()
+	if err != nil {
+		t.Fatal(err)
+	}
+	one, err := Build(Config{Platform: mustPlatform(t, "linux/amd64")}, flat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	Check(t, one, LayerCount(1), HasFile("/a", "a2"), NoFile("/b"), NoFile("/d/x"), HasFile("/d/y", "y"))
+	before, _ := img.Files()
+	after, _ := one.Files()
+	if len(before) != len(after) {
+		t.Errorf("squashed view has %d paths, layered %d", len(after), len(before))
+	}
+}
