@@ -1,0 +1,91 @@
+package bench
+
+import (
+	"fmt"
+	"path/filepath"
+	"testing"
+
+	"github.com/matrixbox/matrixbox/mirror/image"
+)
+
+// benchLayout writes a two-platform index of three layers, each with n
+// files, and returns the layout directory.
+func benchLayout(b *testing.B, n int) string {
+	b.Helper()
+	dir := filepath.Join(b.TempDir(), "layout")
+	var imgs []*image.Image
+	for _, p := range []string{"linux/amd64", "linux/arm64"} {
+		platform, err := image.ParsePlatform(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var layers []image.Layer
+		for l := 0; l < 3; l++ {
+			files := map[string]image.File{}
+			for i := 0; i < n; i++ {
+				files[fmt.Sprintf("/layer%d/dir%d/file%d", l, i%16, i)] = image.File{Data: []byte(fmt.Sprintf("%s %d %d\n", p, l, i))}
+			}
+			if l > 0 {
+				files[fmt.Sprintf("/layer%d/.wh.dir0", l-1)] = image.File{}
+			}
+			layer, err := image.LayerFromFiles(files)
+			if err != nil {
+				b.Fatal(err)
+			}
+			layers = append(layers, layer)
+		}
+		img, err := image.Build(image.Config{Platform: platform}, layers...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		imgs = append(imgs, img)
+	}
+	idx, err := image.Index(imgs...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := image.WriteLayout(dir, "bench", idx); err != nil {
+		b.Fatal(err)
+	}
+	return dir
+}
+
+// BenchmarkLayoutInspect: open a layout, resolve a platform, check layer
+// count, a label-free config and one file of the merged filesystem — what
+// an image assertion costs.
+func BenchmarkLayoutInspect(b *testing.B) {
+	for _, n := range []int{100, 2000} {
+		dir := benchLayout(b, n)
+		b.Run(fmt.Sprintf("files=%d", 3*n), func(b *testing.B) {
+			for b.Loop() {
+				l, err := image.OpenLayout(dir)
+				if err != nil {
+					b.Fatal(err)
+				}
+				img, err := l.Find(image.WithRef("bench"), image.WithPlatform("aarch64"))
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := image.Verify(img, image.LayerCount(3), image.Platform("linux/arm64"),
+					image.HasFile("/layer2/dir1/file1", "linux/arm64 2 1\n"), image.NoFile("/layer1/dir0/file0")); err != nil {
+					b.Fatal(err)
+				}
+				l.Close()
+			}
+		})
+	}
+}
+
+// BenchmarkLayerFromFiles: building (tar + gzip + two digests) one layer.
+func BenchmarkLayerFromFiles(b *testing.B) {
+	files := map[string]image.File{}
+	for i := 0; i < 1000; i++ {
+		files[fmt.Sprintf("/d%d/f%d", i%32, i)] = image.File{Data: make([]byte, 1024)}
+	}
+	b.SetBytes(1000 * 1024)
+	for b.Loop() {
+		if _, err := image.LayerFromFiles(files); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
