@@ -21,25 +21,26 @@ GO=${GO:-go}
 "$here/install.sh" runc containerd docker.io iptables
 
 mkdir -p "$bin"
-# module path, version (read from tools/go.mod), package, binary name
+# module path, package, binary name, the variable that holds the version
 build() {
-  local mod=$1 pkg=$2 name=$3 ver
+  local mod=$1 pkg=$2 name=$3 vervar=$4 ver
   ver=$(cd "$root/tools" && "$GO" list -m -f '{{.Version}}' "$mod")
   if [ -x "$bin/$name" ] && "$GO" version -m "$bin/$name" 2>/dev/null |
-      awk -v m="$mod" -v v="$ver" '$1=="dep" && $2==m && $3==v {f=1} END {exit !f}'; then
+      awk -v m="$mod" -v v="$ver" '($1=="mod" || $1=="dep") && $2==m && $3==v {f=1} END {exit !f}'; then
     echo "install-tools.sh: $bin/$name is $mod $ver already"
     return
   fi
   echo "install-tools.sh: building $name from $mod $ver"
   local start=$SECONDS
-  (cd "$root/tools" && CGO_ENABLED=0 "$GO" build -trimpath -o "$bin/$name.new" "$pkg")
+  (cd "$root/tools" && CGO_ENABLED=0 "$GO" build -trimpath -ldflags "-X $vervar=$ver" -o "$bin/$name.new" "$pkg")
   mv "$bin/$name.new" "$bin/$name"
   echo "install-tools.sh: built $name in $((SECONDS - start))s"
 }
-build github.com/moby/buildkit github.com/moby/buildkit/cmd/buildkitd buildkitd
-build github.com/moby/buildkit github.com/moby/buildkit/cmd/buildctl buildctl
-build github.com/containerd/containerd/v2 github.com/containerd/containerd/v2/cmd/containerd containerd
-build github.com/containerd/containerd/v2 github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2 containerd-shim-runc-v2
+bk=github.com/moby/buildkit ctd=github.com/containerd/containerd/v2
+build $bk $bk/cmd/buildkitd buildkitd $bk/version.Version
+build $bk $bk/cmd/buildctl buildctl $bk/version.Version
+build $ctd $ctd/cmd/containerd containerd $ctd/version.Version
+build $ctd $ctd/cmd/containerd-shim-runc-v2 containerd-shim-runc-v2 $ctd/version.Version
 
 if [ -w /usr/local/bin ]; then
   for n in buildkitd buildctl; do ln -sf "$bin/$n" "/usr/local/bin/$n"; done
