@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"strings"
 	"time"
 
 	"github.com/matrixbox/matrixbox/sandbox"
@@ -45,11 +46,21 @@ func readyAfter(p *sandbox.Process) time.Duration { return time.Since(p.Started(
 func stopper(cfg *sandbox.Config, p *sandbox.Process) func() error {
 	return func() error {
 		err := p.Stop(stopGrace)
+		if err != nil && p.Name() == "buildkitd" && buildkitdCleanExit(err, cfg.Logs.Text(p.Name())) {
+			return nil
+		}
 		if err != nil {
 			return fmt.Errorf("%w\n----- log of %s -----\n%s", err, p.Name(), cfg.Logs.Text(p.Name()))
 		}
 		return nil
 	}
+}
+
+// buildkitdCleanExit recognises buildkitd's normal shutdown: on SIGTERM it
+// cancels its context with an error, says so, and exits with status 1.
+func buildkitdCleanExit(err error, log string) bool {
+	return err.Error() == "buildkitd stopped with exit status 1" &&
+		strings.Contains(log, "got 1 SIGTERM/SIGINTs, forcing shutdown")
 }
 
 // cleanups runs named functions in reverse order of registration and
