@@ -170,7 +170,8 @@ func busyboxStore(t *testing.T, sb sandbox.Sandbox) (map[string]contentStore, st
 
 func testLLBBusyboxRun(t *testing.T, sb sandbox.Sandbox) {
 	stores, ref := busyboxStore(t, sb)
-	st := llb.OCILayout(ref, llb.OCIStore("", "busybox")).
+	// LLB takes a full reference; only its digest picks the content.
+	st := llb.OCILayout("docker.io/library/"+ref, llb.OCIStore("", "busybox")).
 		Run(llb.Shlex(`sh -c "echo ran in busybox > /out.txt"`)).Root()
 	def, err := llb.Scratch().File(llb.Copy(st, "/out.txt", "/out.txt")).Marshal(sb.Context())
 	if err != nil {
