@@ -217,6 +217,7 @@ func TestWorkerDaemonKilled(t *testing.T) {
 				t.Fatal("Close of a sandbox whose daemon was killed succeeded")
 			}
 			msg := err.Error()
+			t.Logf("Close reported:\n%.600s", msg)
 			for _, want := range []string{p.Name() + " had already exited: signal: killed", "----- log of " + p.Name(), "matrixbox: starting"} {
 				if !strings.Contains(msg, want) {
 					t.Errorf("Close error lacks %q:\n%s", want, msg)
