@@ -2,8 +2,12 @@
 #   go test ./examples/...   the examples on the host worker, nothing to install
 #   make test                installs what the full suite needs, then runs it
 GO ?= go
-# Debian packages the full suite uses.
-DEB_PACKAGES ?= ca-certificates git chromium
+# Debian packages the full suite uses: daemons (runc, containerd 1.6,
+# docker.io come via install-tools.sh), qemu-img and emulation, debootstrap
+# for the offline distro images, busybox-static for the offline busybox,
+# dpkg-dev for building .debs, chromium for rendering the report.
+DEB_PACKAGES ?= ca-certificates git qemu-utils qemu-user-static binfmt-support \
+	debootstrap busybox-static dpkg-dev xz-utils zstd chromium
 
 .PHONY: test install check unit
 
@@ -11,6 +15,7 @@ test: install check unit
 
 install:
 	./scripts/install.sh $(DEB_PACKAGES)
+	./scripts/install-tools.sh
 
 check:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above are not formatted"; exit 1; }

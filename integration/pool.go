@@ -53,7 +53,7 @@ func newPool(cases []caseSpec) *pool {
 
 // acquire returns the warm backend of cell, starting it on first use;
 // started is how long this call spent starting it (zero when it was warm).
-func (p *pool) acquire(w sandbox.Worker, cell matrix.Cell, mirror string) (_ *sharedBackend, started time.Duration, _ error) {
+func (p *pool) acquire(w sandbox.Worker, cell matrix.Cell, mirror string, mirrorHosts []string) (_ *sharedBackend, started time.Duration, _ error) {
 	p.mu.Lock()
 	sb := p.backends[cell.Name()]
 	p.mu.Unlock()
@@ -74,7 +74,7 @@ func (p *pool) acquire(w sandbox.Worker, cell matrix.Cell, mirror string) (_ *sh
 			return
 		}
 		start := time.Now()
-		sb.backend, sb.stop, sb.err = w.New(context.Background(), &sandbox.Config{Cell: cell, Dir: bdir, Logs: sb.logs, Mirror: mirror})
+		sb.backend, sb.stop, sb.err = w.New(context.Background(), &sandbox.Config{Cell: cell, Dir: bdir, Logs: sb.logs, Mirror: mirror, MirrorHosts: mirrorHosts})
 		sb.startup = time.Since(start)
 		if sb.err != nil {
 			sb.err = fmt.Errorf("start shared worker %s: %w", w.Name(), sb.err)

@@ -99,7 +99,10 @@ type runner struct {
 	local    *semaphore.Weighted
 	mirror   Mirror
 	mirrorAt string
-	pool     *pool
+	// mirrorHosts are the registries the mirror serves; daemons get
+	// mirror configuration for each.
+	mirrorHosts []string
+	pool        *pool
 
 	mu     sync.Mutex
 	checks map[string]*onceValue[struct{}]
@@ -118,6 +121,12 @@ func (r *runner) prepareMirror(t *testing.T) error {
 		return fmt.Errorf("start mirror: %w", err)
 	}
 	r.mirror, r.mirrorAt = m, addr
+	defer func() {
+		// Known only after Ensure: the registries of the images mirrored.
+		if h, ok := m.(interface{ Hosts() []string }); ok {
+			r.mirrorHosts = h.Hosts()
+		}
+	}()
 	if len(r.cfg.images) > 0 {
 		if err := m.Ensure(t.Context(), r.cfg.images); err != nil {
 			return fmt.Errorf("mirror images: %w", err)
@@ -175,6 +184,7 @@ func (r *runner) runCase(t *testing.T, c caseSpec) {
 	spec := sandbox.Spec{Cell: c.cell, Worker: c.worker, Logs: logs}
 	if r.mirror != nil {
 		spec.Mirror = r.mirrorAt
+		spec.MirrorHosts = r.mirrorHosts
 		spec.NewRegistry = func(ctx context.Context, dir string, logs *sandbox.Logs) (string, func() error, error) {
 			return r.mirror.NewRegistry(ctx, dir, logs.Writer("registry"))
 		}
@@ -189,7 +199,7 @@ func (r *runner) runCase(t *testing.T, c caseSpec) {
 		}
 	})
 	if c.props.shared {
-		shared, started, err := r.pool.acquire(c.worker, c.cell, spec.Mirror)
+		shared, started, err := r.pool.acquire(c.worker, c.cell, spec.Mirror, spec.MirrorHosts)
 		rep.startup(started)
 		if shared != nil {
 			t.Cleanup(func() {

@@ -30,6 +30,8 @@ type Spec struct {
 	Logs *Logs
 	// Mirror is host:port of the shared mirror, "" when none.
 	Mirror string
+	// MirrorHosts are the registries the mirror serves images of.
+	MirrorHosts []string
 	// NewRegistry starts a private registry; nil means the sandbox has none.
 	NewRegistry func(ctx context.Context, dir string, logs *Logs) (addr string, stop func() error, err error)
 }
@@ -88,7 +90,7 @@ func Open(ctx context.Context, spec Spec) (_ *Box, err error) {
 			return nil, err
 		}
 		start := time.Now()
-		be, stop, err := spec.Worker.New(b.ctx, &Config{Cell: spec.Cell, Dir: bdir, Logs: b.logs, Mirror: spec.Mirror})
+		be, stop, err := spec.Worker.New(b.ctx, &Config{Cell: spec.Cell, Dir: bdir, Logs: b.logs, Mirror: spec.Mirror, MirrorHosts: spec.MirrorHosts})
 		if err != nil {
 			return nil, fmt.Errorf("start worker %s: %w", spec.Worker.Name(), err)
 		}

@@ -58,6 +58,10 @@ type Config struct {
 	Logs *Logs
 	// Mirror is host:port of the shared registry mirror, "" when none.
 	Mirror string
+	// MirrorHosts are the registry hosts whose images the mirror holds
+	// (e.g. "docker.io", "ghcr.io"); daemons are configured to pull each of
+	// them through the mirror. Empty means docker.io alone.
+	MirrorHosts []string
 }
 
 // Checker is implemented by workers that depend on something outside the

@@ -1,3 +1,40 @@
 // Package workers provides the backends a matrixbox cell can run on. [Host]
-// runs commands on the machine itself and needs no daemon.
+// runs commands on the machine itself and needs no daemon. The daemon
+// workers each start a private daemon per sandbox, under the sandbox's
+// directory:
+//
+//   - [BuildkitdOCI] ("buildkitd-oci"): buildkitd with the OCI (runc) worker;
+//   - [BuildkitdContainerd] ("buildkitd-containerd"): a private containerd
+//     and a buildkitd using it;
+//   - [Containerd] ("containerd"): a private containerd; sb.Cmd runs inside
+//     a container of the cell's image (by default an offline busybox);
+//   - [Dockerd] ("dockerd"): a private dockerd.
+//
+// Register them with integration.Register or pass them to
+// integration.WithWorkers:
+//
+//	integration.Run(t, tests, integration.WithWorkers(
+//		workers.BuildkitdOCI(), workers.BuildkitdContainerd(), workers.Dockerd(),
+//		workers.Containerd(workers.WithBinary("/usr/bin/containerd"), workers.WithName("containerd-1.6")),
+//	))
+//
+// Binaries are looked up in $MATRIXBOX_BIN (default [DefaultBinDir], where
+// scripts/install-tools.sh builds buildkitd v0.28.0 and containerd v2.2.1),
+// then PATH. A worker whose binaries are missing skips its cells with one
+// line saying what to install.
+//
+// Every daemon runs in its own process group with a parent-death signal and
+// writes into the sandbox logs, which record how long it took to become
+// ready (it is polled on its socket or API, never slept for). Stopping
+// reports every error: a daemon that died during the test (with its exit
+// reason and log), a process left running that names the sandbox
+// directory (a shim, a container), a mount left under it.
+//
+// sb.Address() is the daemon's endpoint (unix:///…/buildkitd.sock,
+// unix:///…/containerd.sock, unix:///…/docker.sock); sb.Cmd exports
+// BUILDKIT_HOST, CONTAINERD_ADDRESS and CONTAINERD_NAMESPACE, or
+// DOCKER_HOST. Registries are pulled through the sandbox's mirror
+// (buildkitd.toml registry mirrors, containerd hosts.toml, dockerd
+// registry-mirrors). Features for [sandbox.Supports] are declared by the
+// caller with [WithFeatures].
 package workers

@@ -3,12 +3,36 @@ package workers_test
 import (
 	"fmt"
 
-	"github.com/matrixbox/matrixbox/integration"
+	"github.com/matrixbox/matrixbox/sandbox"
 	"github.com/matrixbox/matrixbox/workers"
 )
 
+// The workers of a BuildKit suite with a containerd-version axis: each name
+// is a value of the "worker" axis, so MATRIXBOX_SELECT=worker=containerd*
+// picks both containerds.
+func Example() {
+	ws := []sandbox.Worker{
+		workers.Host(),
+		workers.BuildkitdOCI(workers.WithFeatures("oci-layout")),
+		workers.BuildkitdContainerd(),
+		workers.Containerd(),
+		workers.Containerd(workers.WithBinary("/usr/bin/containerd"), workers.WithName("containerd-1.6")),
+		workers.Dockerd(),
+	}
+	for _, w := range ws {
+		_, checked := w.(sandbox.Checker)
+		fmt.Println(w.Name(), checked)
+	}
+	// Output:
+	// host false
+	// buildkitd-oci true
+	// buildkitd-containerd true
+	// containerd true
+	// containerd-1.6 true
+	// dockerd true
+}
+
 func ExampleHost() {
-	integration.Register(workers.Host())
 	fmt.Println(workers.Host().Name())
 	// Output: host
 }

@@ -1,0 +1,153 @@
+package workers
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+
+	"github.com/pelletier/go-toml/v2"
+
+	"github.com/matrixbox/matrixbox/mirror"
+	"github.com/matrixbox/matrixbox/sandbox"
+)
+
+// BuildkitdOCI returns the worker named "buildkitd-oci": a private buildkitd
+// with the OCI (runc) worker, its own root under the sandbox directory, a
+// unix socket, garbage collection off, and registries pulled through the
+// mirror. Its backends export BUILDKIT_HOST.
+func BuildkitdOCI(opts ...Option) sandbox.Worker {
+	return &buildkitdWorker{opts: newOptions("buildkitd-oci", opts)}
+}
+
+// BuildkitdContainerd returns the worker named "buildkitd-containerd": a
+// private containerd and a buildkitd using it through its containerd worker.
+// Its backends export BUILDKIT_HOST, CONTAINERD_ADDRESS and
+// CONTAINERD_NAMESPACE (the namespace buildkitd works in).
+func BuildkitdContainerd(opts ...Option) sandbox.Worker {
+	return &buildkitdWorker{opts: newOptions("buildkitd-containerd", opts), containerd: true}
+}
+
+type buildkitdWorker struct {
+	opts       options
+	containerd bool
+}
+
+func (w *buildkitdWorker) Name() string { return w.opts.name }
+
+func (w *buildkitdWorker) binary() string {
+	if w.opts.binary != "" {
+		return w.opts.binary
+	}
+	return "buildkitd"
+}
+
+// Check says what to install when a binary is missing.
+func (w *buildkitdWorker) Check() error {
+	bins := []string{w.binary(), "buildctl"}
+	if w.containerd {
+		bins = append(bins, "containerd", "containerd-shim-runc-v2")
+	} else {
+		bins = append(bins, "runc")
+	}
+	if err := lookBinaries(bins...); err != nil {
+		return err
+	}
+	return requireRoot()
+}
+
+// buildkitdNamespace is the containerd namespace of buildkitd's containerd
+// worker.
+const buildkitdNamespace = "buildkit"
+
+// buildkitdConfig is the part of buildkitd.toml the workers write.
+type buildkitdConfig struct {
+	Root  string `toml:"root"`
+	Debug bool   `toml:"debug"`
+	GRPC  struct {
+		Address []string `toml:"address"`
+	} `toml:"grpc"`
+	Worker struct {
+		OCI struct {
+			Enabled bool `toml:"enabled"`
+			GC      bool `toml:"gc"`
+		} `toml:"oci"`
+		Containerd struct {
+			Enabled   bool   `toml:"enabled"`
+			GC        bool   `toml:"gc"`
+			Address   string `toml:"address,omitempty"`
+			Namespace string `toml:"namespace,omitempty"`
+		} `toml:"containerd"`
+	} `toml:"worker"`
+	Registry map[string]mirror.BuildkitdRegistry `toml:"registry,omitempty"`
+}
+
+func (w *buildkitdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox.Backend, _ func() error, err error) {
+	bin, err := lookBinary(w.binary())
+	if err != nil {
+		return nil, nil, err
+	}
+	cl := &cleanups{}
+	defer func() {
+		if err != nil {
+			if cerr := cl.run(); cerr != nil {
+				err = fmt.Errorf("%w\nand cleaning up: %v", err, cerr)
+			}
+		}
+	}()
+	cl.add("leak check", leakCheck(cfg.Dir))
+	b := &backend{features: w.opts.features}
+
+	var c buildkitdConfig
+	c.Root = filepath.Join(cfg.Dir, "buildkitd")
+	c.Debug = true
+	sock := filepath.Join(cfg.Dir, "buildkitd.sock")
+	c.GRPC.Address = []string{"unix://" + sock}
+	if w.containerd {
+		ctd, err := startContainerd(ctx, cfg, containerdSetup{binary: "containerd", name: "containerd"}, cl)
+		if err != nil {
+			return nil, nil, err
+		}
+		b.procs = append(b.procs, ctd.proc)
+		c.Worker.Containerd.Enabled = true
+		c.Worker.Containerd.Address = ctd.sock
+		c.Worker.Containerd.Namespace = buildkitdNamespace
+		b.env = append(b.env, "CONTAINERD_ADDRESS="+ctd.sock, "CONTAINERD_NAMESPACE="+buildkitdNamespace)
+	} else {
+		c.Worker.OCI.Enabled = true
+	}
+	if cfg.Mirror != "" {
+		dc, err := mirror.NewDaemonConfig(cfg.Mirror, cfg.MirrorHosts)
+		if err != nil {
+			return nil, nil, err
+		}
+		c.Registry = dc.BuildkitdRegistries()
+	}
+	conf, err := toml.Marshal(c)
+	if err != nil {
+		return nil, nil, fmt.Errorf("render buildkitd.toml: %w", err)
+	}
+	confPath := filepath.Join(cfg.Dir, "buildkitd.toml")
+	if err := os.WriteFile(confPath, conf, 0o644); err != nil {
+		return nil, nil, err
+	}
+	tmp := filepath.Join(cfg.Dir, "tmp")
+	if err := os.Mkdir(tmp, 0o711); err != nil {
+		return nil, nil, err
+	}
+	cfg.Logs.Printf("buildkitd.toml", "%s", conf)
+
+	args := append([]string{"--config", confPath}, w.opts.args...)
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
+	p, err := startDaemon(ctx, cfg, "buildkitd", cmd, sandbox.UnixSocket(sock))
+	if err != nil {
+		return nil, nil, err
+	}
+	cl.add("stop buildkitd", stopper(cfg, p))
+	b.procs = append([]*sandbox.Process{p}, b.procs...)
+	b.address = "unix://" + sock
+	b.env = append(b.env, "BUILDKIT_HOST="+b.address)
+	return b, cl.run, nil
+}

@@ -1,0 +1,223 @@
+package workers
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"time"
+
+	ctd "github.com/containerd/containerd/v2/client"
+	"github.com/pelletier/go-toml/v2"
+
+	"github.com/matrixbox/matrixbox/mirror"
+	"github.com/matrixbox/matrixbox/sandbox"
+)
+
+// ContainerdNamespace is the containerd namespace the containerd worker
+// makes its containers in (exported as CONTAINERD_NAMESPACE).
+const ContainerdNamespace = "matrixbox"
+
+// Containerd returns the worker named "containerd": a private containerd
+// (CRI off, so that several run at once) whose registry configuration
+// (hosts.toml under config_path) points at the mirror. sb.Cmd runs the
+// command inside a container of the cell's image (WithImage; by default an
+// offline busybox made from the host's static busybox), one container and
+// one overlay snapshot per sandbox, with the sandbox's TempDir mounted at
+// the same path. Backends export CONTAINERD_ADDRESS and
+// CONTAINERD_NAMESPACE.
+//
+// WithBinary picks another containerd, e.g. Debian's 1.6:
+//
+//	workers.Containerd(workers.WithBinary("/usr/bin/containerd"), workers.WithName("containerd-1.6"))
+func Containerd(opts ...Option) sandbox.Worker {
+	return &containerdWorker{opts: newOptions("containerd", opts)}
+}
+
+type containerdWorker struct {
+	opts options
+}
+
+func (w *containerdWorker) Name() string { return w.opts.name }
+
+func (w *containerdWorker) binary() string {
+	if w.opts.binary != "" {
+		return w.opts.binary
+	}
+	return "containerd"
+}
+
+// Check says what to install when a binary is missing.
+func (w *containerdWorker) Check() error {
+	if err := lookBinaries(w.binary(), "runc", "nsenter"); err != nil {
+		return err
+	}
+	if w.opts.image == "" {
+		if err := checkStaticBusybox(); err != nil {
+			return err
+		}
+	}
+	return requireRoot()
+}
+
+func (w *containerdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox.Backend, _ func() error, err error) {
+	cl := &cleanups{}
+	defer func() {
+		if err != nil {
+			if cerr := cl.run(); cerr != nil {
+				err = fmt.Errorf("%w\nand cleaning up: %v", err, cerr)
+			}
+		}
+	}()
+	cl.add("leak check", leakCheck(cfg.Dir))
+	d, err := startContainerd(ctx, cfg, containerdSetup{binary: w.binary(), name: "containerd"}, cl)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := ctd.New(d.sock, ctd.WithDefaultNamespace(ContainerdNamespace))
+	if err != nil {
+		return nil, nil, fmt.Errorf("containerd client: %w", err)
+	}
+	cl.add("close containerd client", c.Close)
+	b := &containerBackend{
+		backend: backend{
+			address:  "unix://" + d.sock,
+			env:      []string{"CONTAINERD_ADDRESS=" + d.sock, "CONTAINERD_NAMESPACE=" + ContainerdNamespace},
+			features: w.opts.features,
+			procs:    []*sandbox.Process{d.proc},
+		},
+		client:   c,
+		image:    w.opts.image,
+		hostsDir: d.hostsDir,
+		logs:     cfg.Logs,
+		boxes:    map[string]*boxContainer{},
+	}
+	cl.add("delete containers", b.deleteAll)
+	return b, cl.run, nil
+}
+
+// containerBackend is a containerd whose sandboxes run commands in a
+// container.
+type containerBackend struct {
+	backend
+	client   *ctd.Client
+	image    string
+	hostsDir string
+	logs     *sandbox.Logs
+
+	imageOnce onceErr[imageInfo]
+	mu        sync.Mutex
+	boxes     map[string]*boxContainer // by sandbox dir
+}
+
+type onceErr[T any] struct {
+	once sync.Once
+	v    T
+	err  error
+}
+
+func (o *onceErr[T]) get(f func() (T, error)) (T, error) {
+	o.once.Do(func() { o.v, o.err = f() })
+	return o.v, o.err
+}
+
+// containerdSetup says which containerd to start and under what name.
+type containerdSetup struct {
+	binary string
+	name   string
+}
+
+type containerdDaemon struct {
+	proc     *sandbox.Process
+	sock     string
+	hostsDir string
+}
+
+// containerdConfig is the part of containerd's config.toml (version 2,
+// which containerd 1.6 and 2.x both read) the workers write.
+type containerdConfig struct {
+	Version         int      `toml:"version"`
+	Root            string   `toml:"root"`
+	State           string   `toml:"state"`
+	DisabledPlugins []string `toml:"disabled_plugins"`
+	GRPC            struct {
+		Address string `toml:"address"`
+	} `toml:"grpc"`
+	Debug struct {
+		Level string `toml:"level"`
+	} `toml:"debug"`
+	Plugins map[string]any `toml:"plugins,omitempty"`
+}
+
+// startContainerd starts a private containerd under cfg.Dir/containerd and
+// registers its stop with cl.
+func startContainerd(ctx context.Context, cfg *sandbox.Config, s containerdSetup, cl *cleanups) (*containerdDaemon, error) {
+	bin, err := lookBinary(s.binary)
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(cfg.Dir, s.name)
+	if err := os.Mkdir(dir, 0o711); err != nil {
+		return nil, err
+	}
+	d := &containerdDaemon{sock: filepath.Join(dir, "containerd.sock"), hostsDir: filepath.Join(dir, "certs.d")}
+	var c containerdConfig
+	c.Version = 2
+	c.Root = filepath.Join(dir, "root")
+	c.State = filepath.Join(dir, "state")
+	c.GRPC.Address = d.sock
+	c.Debug.Level = "debug"
+	// CRI listens on fixed ports and NRI on a fixed socket: off, so that
+	// any number of these containerds run side by side.
+	c.DisabledPlugins = []string{"io.containerd.grpc.v1.cri", "io.containerd.cri.v1.runtime", "io.containerd.cri.v1.images", "io.containerd.nri.v1.nri"}
+	if cfg.Mirror != "" {
+		dc, err := mirror.NewDaemonConfig(cfg.Mirror, cfg.MirrorHosts)
+		if err != nil {
+			return nil, err
+		}
+		if err := dc.WriteContainerdHosts(d.hostsDir); err != nil {
+			return nil, err
+		}
+		// Read by containerd 2's transfer service; clients (ctr
+		// --hosts-dir, the Go client, buildkitd) take the same directory.
+		c.Plugins = map[string]any{"io.containerd.transfer.v1.local": map[string]any{"config_path": d.hostsDir}}
+	}
+	conf, err := toml.Marshal(c)
+	if err != nil {
+		return nil, fmt.Errorf("render containerd config: %w", err)
+	}
+	confPath := filepath.Join(dir, "config.toml")
+	if err := os.WriteFile(confPath, conf, 0o644); err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, "--config", confPath)
+	// The shim next to the binary comes first, so each containerd gets its
+	// own version's shim.
+	cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(bin)+string(os.PathListSeparator)+os.Getenv("PATH"))
+	p, err := startDaemon(ctx, cfg, s.name, cmd, containerdReady(d.sock))
+	if err != nil {
+		return nil, err
+	}
+	d.proc = p
+	cl.add("stop "+s.name, stopper(cfg, p))
+	return d, nil
+}
+
+// containerdReady passes once containerd answers a Version call, not merely
+// once its socket exists.
+func containerdReady(sock string) sandbox.Probe {
+	return func(ctx context.Context) error {
+		if err := sandbox.UnixSocket(sock)(ctx); err != nil {
+			return err
+		}
+		c, err := ctd.New(sock, ctd.WithTimeout(2*time.Second))
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		_, err = c.Version(ctx)
+		return err
+	}
+}

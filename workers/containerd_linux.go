@@ -1,0 +1,224 @@
+package workers
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+	"syscall"
+	"time"
+
+	ctd "github.com/containerd/containerd/v2/client"
+	"github.com/containerd/containerd/v2/core/remotes/docker"
+	"github.com/containerd/containerd/v2/core/remotes/docker/config"
+	"github.com/containerd/containerd/v2/pkg/cio"
+	"github.com/containerd/containerd/v2/pkg/namespaces"
+	"github.com/containerd/containerd/v2/pkg/oci"
+	"github.com/containerd/errdefs"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+const snapshotter = "overlayfs"
+
+// boxContainer is the container a sandbox's commands run in.
+type boxContainer struct {
+	container ctd.Container
+	task      ctd.Task
+	exited    <-chan ctd.ExitStatus
+	pid       uint32
+	env       []string
+}
+
+type imageInfo struct {
+	image ctd.Image
+}
+
+// Command runs args inside the sandbox's container by entering its
+// namespaces with nsenter: the result is an ordinary *exec.Cmd (stdin,
+// stdout, exit status, process group) whose process sees the container's
+// root filesystem, with dir (the sandbox's TempDir) mounted at the same
+// path. The container is made on the first command of a sandbox.
+func (b *containerBackend) Command(ctx context.Context, dir string, env []string, args ...string) *exec.Cmd {
+	nsenter, err := lookBinary("nsenter")
+	if err != nil {
+		return &exec.Cmd{Err: err}
+	}
+	bc, err := b.boxContainer(ctx, dir)
+	if err != nil {
+		return &exec.Cmd{Err: fmt.Errorf("containerd worker: container for %s: %w", dir, err)}
+	}
+	full := append([]string{nsenter, "--target", fmt.Sprint(bc.pid), "--mount", "--uts", "--ipc", "--pid", "--root", "--wd", "--"}, args...)
+	cmd := exec.CommandContext(ctx, full[0], full[1:]...)
+	cmd.Dir = dir
+	cmd.Env = containerEnv(bc.env, env)
+	return cmd
+}
+
+// containerEnv is the image's environment, then the sandbox's own
+// variables (cell values, backend addresses); the host's environment stays
+// out.
+func containerEnv(image, sandboxEnv []string) []string {
+	out := append([]string(nil), image...)
+	for _, kv := range sandboxEnv {
+		for _, p := range []string{"MATRIXBOX_", "CONTAINERD_", "BUILDKIT_", "DOCKER_"} {
+			if strings.HasPrefix(kv, p) {
+				out = append(out, kv)
+				break
+			}
+		}
+	}
+	return out
+}
+
+func (b *containerBackend) nsctx(ctx context.Context) context.Context {
+	return namespaces.WithNamespace(ctx, ContainerdNamespace)
+}
+
+func (b *containerBackend) boxContainer(ctx context.Context, dir string) (*boxContainer, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if bc, ok := b.boxes[dir]; ok {
+		return bc, nil
+	}
+	ctx = b.nsctx(ctx)
+	img, err := b.imageOnce.get(func() (imageInfo, error) { return b.prepareImage(ctx) })
+	if err != nil {
+		return nil, err
+	}
+	id := "mbx-" + shortHash(dir)
+	start := time.Now()
+	c, err := b.client.NewContainer(ctx, id,
+		ctd.WithImage(img.image),
+		ctd.WithSnapshotter(snapshotter),
+		ctd.WithNewSnapshot(id, img.image),
+		ctd.WithNewSpec(
+			oci.WithImageConfig(img.image),
+			oci.WithProcessArgs("sleep", "2147483647"),
+			// nsenter --wd takes the container's working directory, seen
+			// from inside its root.
+			oci.WithProcessCwd(dir),
+			oci.WithHostNamespace(specs.NetworkNamespace),
+			oci.WithHostHostsFile,
+			oci.WithHostResolvconf,
+			oci.WithMounts([]specs.Mount{{Type: "bind", Source: dir, Destination: dir, Options: []string{"rbind", "rw"}}}),
+		),
+	)
+	if err != nil {
+		return nil, err
+	}
+	bc := &boxContainer{container: c}
+	if err := b.startTask(ctx, bc); err != nil {
+		return nil, errors.Join(err, deleteContainer(ctx, bc))
+	}
+	spec, err := c.Spec(ctx)
+	if err != nil {
+		return nil, errors.Join(err, deleteContainer(ctx, bc))
+	}
+	bc.env = spec.Process.Env
+	b.boxes[dir] = bc
+	b.logs.Printf("containerd-client", "matrixbox: container %s for %s running (pid %d) after %s", id, dir, bc.pid, time.Since(start).Round(time.Millisecond))
+	return bc, nil
+}
+
+func (b *containerBackend) startTask(ctx context.Context, bc *boxContainer) error {
+	t, err := bc.container.NewTask(ctx, cio.NullIO)
+	if err != nil {
+		return err
+	}
+	bc.task = t
+	// Not the sandbox's context: it ends before the container is deleted.
+	if bc.exited, err = t.Wait(context.WithoutCancel(ctx)); err != nil {
+		return err
+	}
+	if err := t.Start(ctx); err != nil {
+		return err
+	}
+	bc.pid = t.Pid()
+	return nil
+}
+
+// prepareImage imports the offline busybox, or pulls the worker's image
+// through the mirror (the hosts.toml directory), and unpacks it.
+func (b *containerBackend) prepareImage(ctx context.Context) (imageInfo, error) {
+	start := time.Now()
+	defer func() {
+		b.logs.Printf("containerd-client", "matrixbox: image ready after %s", time.Since(start).Round(time.Millisecond))
+	}()
+	if b.image == "" {
+		var buf bytes.Buffer
+		if _, err := WriteBusyboxArchive(&buf); err != nil {
+			return imageInfo{}, err
+		}
+		imgs, err := b.client.Import(ctx, &buf)
+		if err != nil {
+			return imageInfo{}, fmt.Errorf("import offline busybox: %w", err)
+		}
+		if len(imgs) != 1 {
+			return imageInfo{}, fmt.Errorf("import offline busybox: got %d images, want 1", len(imgs))
+		}
+		img := ctd.NewImage(b.client, imgs[0])
+		if err := img.Unpack(ctx, snapshotter); err != nil {
+			return imageInfo{}, fmt.Errorf("unpack offline busybox: %w", err)
+		}
+		return imageInfo{image: img}, nil
+	}
+	resolver := docker.NewResolver(docker.ResolverOptions{
+		Hosts: config.ConfigureHosts(ctx, config.HostOptions{HostDir: config.HostDirFromRoot(b.hostsDir)}),
+	})
+	img, err := b.client.Pull(ctx, b.image, ctd.WithPullUnpack, ctd.WithPullSnapshotter(snapshotter), ctd.WithResolver(resolver))
+	if err != nil {
+		return imageInfo{}, fmt.Errorf("pull %s: %w", b.image, err)
+	}
+	return imageInfo{image: img}, nil
+}
+
+// deleteAll removes every sandbox container, so that no shim outlives the
+// daemon. It runs at stop, after the sandbox's context is cancelled.
+func (b *containerBackend) deleteAll() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if exited, _ := b.procs[0].Exited(); exited {
+		// Nothing to ask: the stop reports the exit, the leak check kills
+		// the orphaned shims and containers.
+		clear(b.boxes)
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(b.nsctx(context.Background()), 30*time.Second)
+	defer cancel()
+	var errs []error
+	for dir, bc := range b.boxes {
+		if err := deleteContainer(ctx, bc); err != nil {
+			errs = append(errs, fmt.Errorf("container of %s: %w", dir, err))
+		}
+		delete(b.boxes, dir)
+	}
+	return errors.Join(errs...)
+}
+
+func deleteContainer(ctx context.Context, bc *boxContainer) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	var errs []error
+	if bc.task != nil {
+		if bc.exited != nil {
+			if err := bc.task.Kill(ctx, syscall.SIGKILL); err != nil && !errdefs.IsNotFound(err) {
+				errs = append(errs, fmt.Errorf("kill task: %w", err))
+			} else {
+				select {
+				case <-bc.exited:
+				case <-ctx.Done():
+					errs = append(errs, fmt.Errorf("task did not exit: %w", ctx.Err()))
+				}
+			}
+		}
+		if _, err := bc.task.Delete(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("delete task: %w", err))
+		}
+	}
+	if err := bc.container.Delete(ctx, ctd.WithSnapshotCleanup); err != nil {
+		errs = append(errs, fmt.Errorf("delete container: %w", err))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,105 @@
+package workers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/matrixbox/matrixbox/sandbox"
+)
+
+// Defaults of every daemon worker.
+const (
+	// startTimeout bounds the wait for a daemon's socket or API.
+	startTimeout = 60 * time.Second
+	// stopGrace is how long a daemon has to shut down after SIGTERM.
+	stopGrace = 20 * time.Second
+)
+
+// startDaemon starts cmd as the process name, with its output in the
+// sandbox logs, and waits until probe passes. On failure the daemon is
+// stopped and the error carries its own log, so a daemon that does not come
+// up says why.
+func startDaemon(ctx context.Context, cfg *sandbox.Config, name string, cmd *exec.Cmd, probe sandbox.Probe) (*sandbox.Process, error) {
+	p, err := sandbox.Start(name, cmd, cfg.Logs)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.WaitReady(ctx, startTimeout, probe); err != nil {
+		err = errors.Join(err, p.Stop(5*time.Second))
+		return nil, fmt.Errorf("%w\n----- log of %s -----\n%s", err, name, cfg.Logs.Text(name))
+	}
+	return p, nil
+}
+
+// readyAfter is how long p took to become ready, for the sandbox logs and
+// the tests.
+func readyAfter(p *sandbox.Process) time.Duration { return time.Since(p.Started()) }
+
+// stopper returns the cleanup that stops p. A daemon that died before the
+// end of its test makes Stop fail with how it exited; the daemon's log is
+// attached so that the failure explains itself even where the sandbox logs
+// are not printed.
+func stopper(cfg *sandbox.Config, p *sandbox.Process) func() error {
+	return func() error {
+		err := p.Stop(stopGrace)
+		if err != nil && p.Name() == "buildkitd" && buildkitdCleanExit(err, cfg.Logs.Text(p.Name())) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%w\n----- log of %s -----\n%s", err, p.Name(), cfg.Logs.Text(p.Name()))
+		}
+		return nil
+	}
+}
+
+// buildkitdCleanExit recognises buildkitd's normal shutdown: on SIGTERM it
+// cancels its context with an error, says so, and exits with status 1.
+func buildkitdCleanExit(err error, log string) bool {
+	return err.Error() == "buildkitd stopped with exit status 1" &&
+		strings.Contains(log, "got 1 SIGTERM/SIGINTs, forcing shutdown")
+}
+
+// cleanups runs named functions in reverse order of registration and
+// reports every error, each under its name.
+type cleanups struct {
+	fns []namedFn
+}
+
+type namedFn struct {
+	name string
+	fn   func() error
+}
+
+func (c *cleanups) add(name string, fn func() error) { c.fns = append(c.fns, namedFn{name, fn}) }
+
+func (c *cleanups) run() error {
+	var errs []error
+	for i := len(c.fns) - 1; i >= 0; i-- {
+		if err := c.fns[i].fn(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", c.fns[i].name, err))
+		}
+	}
+	c.fns = nil
+	return errors.Join(errs...)
+}
+
+// leakCheck is the last cleanup of every daemon worker: a process still
+// running that names dir on its command line (a shim or container a killed
+// daemon left behind) is killed, a mount under dir is detached, and both
+// are reported.
+func leakCheck(dir string) func() error {
+	return func() error {
+		var errs []error
+		if procs := killProcessesUsing(dir); len(procs) > 0 {
+			errs = append(errs, fmt.Errorf("leaked processes using %s (killed): %v", dir, procs))
+		}
+		if mounts := unmountUnder(dir); len(mounts) > 0 {
+			errs = append(errs, fmt.Errorf("leaked mounts under %s (detached): %v", dir, mounts))
+		}
+		return errors.Join(errs...)
+	}
+}

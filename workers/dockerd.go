@@ -1,0 +1,143 @@
+package workers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/matrixbox/matrixbox/mirror"
+	"github.com/matrixbox/matrixbox/sandbox"
+)
+
+// Dockerd returns the worker named "dockerd": a private dockerd with its own
+// data-root, exec-root, pidfile and unix socket, no iptables rules and no
+// bridge (so several run at once and the host's network is left alone), and
+// registry-mirrors at the mirror. Its backends export DOCKER_HOST; the
+// dockerd starts its own containerd, the first one on PATH.
+func Dockerd(opts ...Option) sandbox.Worker {
+	return &dockerdWorker{opts: newOptions("dockerd", opts)}
+}
+
+type dockerdWorker struct {
+	opts options
+}
+
+func (w *dockerdWorker) Name() string { return w.opts.name }
+
+func (w *dockerdWorker) binary() string {
+	if w.opts.binary != "" {
+		return w.opts.binary
+	}
+	return "dockerd"
+}
+
+// Check says what to install when a binary is missing.
+func (w *dockerdWorker) Check() error {
+	if err := lookBinaries(w.binary(), "containerd", "runc"); err != nil {
+		return err
+	}
+	return requireRoot()
+}
+
+// dockerdConfig is the daemon.json the worker writes.
+type dockerdConfig struct {
+	mirror.DockerdRegistry
+	Features map[string]bool `json:"features,omitempty"`
+}
+
+func (w *dockerdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox.Backend, _ func() error, err error) {
+	bin, err := lookBinary(w.binary())
+	if err != nil {
+		return nil, nil, err
+	}
+	cl := &cleanups{}
+	defer func() {
+		if err != nil {
+			if cerr := cl.run(); cerr != nil {
+				err = fmt.Errorf("%w\nand cleaning up: %v", err, cerr)
+			}
+		}
+	}()
+	cl.add("leak check", leakCheck(cfg.Dir))
+
+	c := dockerdConfig{Features: map[string]bool{"buildkit": true}}
+	if cfg.Mirror != "" {
+		dc, err := mirror.NewDaemonConfig(cfg.Mirror, cfg.MirrorHosts)
+		if err != nil {
+			return nil, nil, err
+		}
+		c.DockerdRegistry = dc.Dockerd()
+	}
+	conf, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return nil, nil, fmt.Errorf("render daemon.json: %w", err)
+	}
+	confPath := filepath.Join(cfg.Dir, "daemon.json")
+	if err := os.WriteFile(confPath, conf, 0o644); err != nil {
+		return nil, nil, err
+	}
+	cfg.Logs.Printf("daemon.json", "%s", conf)
+	sock := filepath.Join(cfg.Dir, "docker.sock")
+	args := []string{
+		"--config-file", confPath,
+		"--data-root", filepath.Join(cfg.Dir, "data"),
+		"--exec-root", filepath.Join(cfg.Dir, "exec"),
+		"--pidfile", filepath.Join(cfg.Dir, "docker.pid"),
+		"--host", "unix://" + sock,
+		"--iptables=false",
+		"--ip-masq=false",
+		"--bridge=none",
+		"--userland-proxy=false",
+		"--debug",
+	}
+	cmd := exec.Command(bin, append(args, w.opts.args...)...)
+	cmd.Env = append(os.Environ(), "TMPDIR="+cfg.Dir)
+	p, err := startDaemon(ctx, cfg, "dockerd", cmd, dockerPing(sock))
+	if err != nil {
+		return nil, nil, err
+	}
+	cl.add("stop dockerd", stopper(cfg, p))
+	b := &backend{
+		address:  "unix://" + sock,
+		features: w.opts.features,
+		procs:    []*sandbox.Process{p},
+	}
+	b.env = []string{"DOCKER_HOST=" + b.address}
+	return b, cl.run, nil
+}
+
+// dockerPing passes once the API at sock answers /_ping with OK: the socket
+// exists before dockerd has finished starting.
+func dockerPing(sock string) sandbox.Probe {
+	hc := &http.Client{
+		Timeout: 2 * time.Second,
+		Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", sock)
+		}},
+	}
+	return func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://docker/_ping", nil)
+		if err != nil {
+			return err
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 64))
+		if resp.StatusCode != http.StatusOK || strings.TrimSpace(string(body)) != "OK" {
+			return fmt.Errorf("/_ping: %s %q", resp.Status, body)
+		}
+		return nil
+	}
+}

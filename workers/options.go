@@ -1,0 +1,71 @@
+package workers
+
+import (
+	"slices"
+
+	"github.com/matrixbox/matrixbox/sandbox"
+)
+
+// Option configures a daemon worker.
+type Option func(*options)
+
+type options struct {
+	name     string
+	binary   string
+	image    string
+	args     []string
+	features []string
+}
+
+func newOptions(defaultName string, opts []Option) options {
+	o := options{name: defaultName}
+	for _, f := range opts {
+		f(&o)
+	}
+	return o
+}
+
+// WithName sets the worker's value on the "worker" axis, so that two
+// workers of one kind (e.g. two containerd versions) can sit side by side.
+func WithName(name string) Option { return func(o *options) { o.name = name } }
+
+// WithBinary runs the worker's daemon from path instead of the one found in
+// $MATRIXBOX_BIN or PATH, e.g. Debian's containerd 1.6 at
+// /usr/bin/containerd. Helpers such as the containerd shim are looked up
+// first next to it.
+func WithBinary(path string) Option { return func(o *options) { o.binary = path } }
+
+// WithArgs appends arguments to the daemon's command line.
+func WithArgs(args ...string) Option {
+	return func(o *options) { o.args = append(o.args, args...) }
+}
+
+// WithFeatures declares the features the worker's backends have, for
+// [sandbox.Supports]. The caller owns the feature names; a worker declares
+// none by itself.
+func WithFeatures(features ...string) Option {
+	return func(o *options) { o.features = append(o.features, features...) }
+}
+
+// WithImage sets the image in which the containerd worker runs sb.Cmd,
+// pulled through the mirror. The default is an offline busybox made from
+// the host's static busybox.
+func WithImage(ref string) Option { return func(o *options) { o.image = ref } }
+
+// backend is a running daemon as the sandbox sees it.
+type backend struct {
+	address  string
+	env      []string
+	features []string
+	// procs are the backend's daemons, for tests that kill one mid-test.
+	procs []*sandbox.Process
+}
+
+func (b *backend) Address() string { return b.address }
+
+// Env returns the variables sb.Cmd exports (BUILDKIT_HOST,
+// CONTAINERD_ADDRESS, DOCKER_HOST, ...).
+func (b *backend) Env() []string { return b.env }
+
+// Supports reports whether the worker was declared to have feature.
+func (b *backend) Supports(feature string) bool { return slices.Contains(b.features, feature) }

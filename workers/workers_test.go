@@ -1,0 +1,258 @@
+package workers
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	ctd "github.com/containerd/containerd/v2/client"
+
+	"github.com/matrixbox/matrixbox/matrix"
+	"github.com/matrixbox/matrixbox/sandbox"
+)
+
+func daemonWorkers() []sandbox.Worker {
+	return []sandbox.Worker{
+		BuildkitdOCI(),
+		BuildkitdContainerd(),
+		Containerd(),
+		Containerd(WithBinary("/usr/bin/containerd"), WithName("containerd-1.6")),
+		Dockerd(),
+	}
+}
+
+// openBox opens a sandbox on w directly (no integration.Run), so that the
+// test sees Close's error itself.
+func openBox(t *testing.T, w sandbox.Worker) *sandbox.Box {
+	t.Helper()
+	if c, ok := w.(sandbox.Checker); ok {
+		if err := c.Check(); err != nil {
+			t.Skipf("worker %s unavailable: %v", w.Name(), err)
+		}
+	}
+	cells, err := matrix.Expand(matrix.Strings("worker", w.Name()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := sandbox.Open(context.Background(), sandbox.Spec{Cell: cells[0], Worker: w})
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	t.Logf("%s started in %s", w.Name(), b.Startup().Round(time.Millisecond))
+	return b
+}
+
+// leftovers lists what a closed sandbox left behind: a process naming its
+// directory (daemon, shim, runc) or a mount under it.
+func leftovers(dir string) []string {
+	var out []string
+	for _, p := range processesUsing(dir) {
+		out = append(out, "process "+p.cmdline)
+	}
+	for _, m := range sandbox.MountsUnder(dir) {
+		out = append(out, "mount "+m)
+	}
+	return out
+}
+
+func TestWorkerLifecycle(t *testing.T) {
+	for _, w := range daemonWorkers() {
+		t.Run(w.Name(), func(t *testing.T) {
+			b := openBox(t, w)
+			dir := filepath.Dir(b.TempDir())
+			closed := false
+			defer func() {
+				if !closed {
+					_ = b.Close()
+				}
+				if t.Failed() {
+					t.Log(b.LogString())
+				}
+			}()
+			if !strings.Contains(b.LogString(), "ready after") {
+				t.Errorf("start time not in the logs:\n%s", b.LogString())
+			}
+			checkAddress(t, b)
+			checkCmdEnv(t, b)
+			closed = true
+			if err := b.Close(); err != nil {
+				t.Fatalf("Close: %v", err)
+			}
+			if l := leftovers(dir); len(l) > 0 {
+				t.Errorf("left behind after Close: %v", l)
+			}
+		})
+	}
+}
+
+// checkAddress talks to the backend at sb.Address() with its own client.
+func checkAddress(t *testing.T, b *sandbox.Box) {
+	t.Helper()
+	addr := b.Address()
+	if !strings.HasPrefix(addr, "unix:///") {
+		t.Fatalf("Address() = %q, want unix:///...", addr)
+	}
+	sock := strings.TrimPrefix(addr, "unix://")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	switch {
+	case strings.HasPrefix(b.Name(), "worker=buildkitd"):
+		buildctl, err := lookBinary("buildctl")
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := b.Cmd(buildctl, "--addr", addr, "debug", "workers").CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "linux/") {
+			t.Fatalf("buildctl debug workers: %v\n%s", err, out)
+		}
+		t.Logf("buildctl debug workers:\n%s", out)
+	case strings.HasPrefix(b.Name(), "worker=containerd"):
+		c, err := ctd.New(sock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		v, err := c.Version(ctx)
+		if err != nil {
+			t.Fatalf("containerd version: %v", err)
+		}
+		t.Logf("containerd %s", v.Version)
+		if b.Name() == "worker=containerd" && !strings.HasPrefix(v.Version, "v2.") && !strings.HasPrefix(v.Version, "2.") {
+			t.Logf("note: default containerd is %s, not 2.x: is scripts/install-tools.sh run?", v.Version)
+		}
+	case strings.HasPrefix(b.Name(), "worker=dockerd"):
+		hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", sock)
+		}}}
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://docker/version", nil)
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var v struct{ Version string }
+		if err := json.NewDecoder(resp.Body).Decode(&v); err != nil || v.Version == "" {
+			t.Fatalf("docker /version: %v %+v", err, v)
+		}
+		t.Logf("dockerd %s", v.Version)
+	default:
+		t.Fatalf("no address check for %s", b.Name())
+	}
+}
+
+// checkCmdEnv runs a shell through sb.Cmd: it must see the cell and the
+// backend's variables, run in TempDir, and, for containerd, run inside the
+// container.
+func checkCmdEnv(t *testing.T, b *sandbox.Box) {
+	t.Helper()
+	want := map[string]string{"MATRIXBOX_CELL": b.Name()}
+	for _, kv := range b.Backend().(sandbox.Enver).Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		want[k] = v
+	}
+	var script strings.Builder
+	for k := range want {
+		script.WriteString("echo " + k + "=$" + k + ";")
+	}
+	script.WriteString("echo PWD=$(pwd); echo hello > from-cmd; tr '\\0' ' ' < /proc/1/cmdline; echo")
+	out, err := b.Cmd("sh", "-c", script.String()).CombinedOutput()
+	if err != nil {
+		t.Fatalf("sb.Cmd: %v\n%s", err, out)
+	}
+	got := map[string]string{}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	for _, l := range lines {
+		if k, v, ok := strings.Cut(l, "="); ok {
+			got[k] = v
+		}
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("sb.Cmd sees %s=%q, want %q", k, got[k], v)
+		}
+	}
+	if got["PWD"] != b.TempDir() {
+		t.Errorf("sb.Cmd ran in %q, want %q", got["PWD"], b.TempDir())
+	}
+	if data, err := os.ReadFile(filepath.Join(b.TempDir(), "from-cmd")); err != nil || string(data) != "hello\n" {
+		t.Errorf("file written by sb.Cmd not in TempDir: %v %q", err, data)
+	}
+	pid1 := lines[len(lines)-1]
+	_, inContainer := b.Backend().(sandbox.Commander)
+	if inContainer != strings.HasPrefix(pid1, "sleep ") {
+		t.Errorf("pid 1 of sb.Cmd is %q; in a container: %v", pid1, inContainer)
+	}
+}
+
+// TestWorkerDaemonKilled kills each worker's daemon in the middle of a
+// test: closing the sandbox must fail with the exit reason and the daemon's
+// log, and leave nothing behind.
+func TestWorkerDaemonKilled(t *testing.T) {
+	for _, w := range daemonWorkers() {
+		t.Run(w.Name(), func(t *testing.T) {
+			b := openBox(t, w)
+			dir := filepath.Dir(b.TempDir())
+			if _, ok := b.Backend().(sandbox.Commander); ok {
+				// A running container: its shim must not outlive the
+				// killed containerd.
+				if out, err := b.Cmd("true").CombinedOutput(); err != nil {
+					_ = b.Close()
+					t.Fatalf("sb.Cmd: %v\n%s", err, out)
+				}
+			}
+			p := backendOf(b).procs[0]
+			if err := syscall.Kill(p.Pid(), syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			<-p.Done()
+			err := b.Close()
+			if err == nil {
+				t.Fatal("Close of a sandbox whose daemon was killed succeeded")
+			}
+			msg := err.Error()
+			t.Logf("Close reported:\n%.600s", msg)
+			for _, want := range []string{p.Name() + " had already exited: signal: killed", "----- log of " + p.Name(), "matrixbox: starting"} {
+				if !strings.Contains(msg, want) {
+					t.Errorf("Close error lacks %q:\n%s", want, msg)
+				}
+			}
+			if l := leftovers(dir); len(l) > 0 {
+				t.Errorf("left behind after Close: %v", l)
+			}
+		})
+	}
+}
+
+func backendOf(b *sandbox.Box) *backend {
+	switch be := b.Backend().(type) {
+	case *backend:
+		return be
+	case *containerBackend:
+		return &be.backend
+	}
+	panic("unknown backend")
+}
+
+func TestWorkerMissingBinary(t *testing.T) {
+	empty := t.TempDir()
+	t.Setenv("PATH", empty)
+	t.Setenv(EnvBin, empty)
+	for _, w := range daemonWorkers() {
+		err := w.(sandbox.Checker).Check()
+		if err == nil {
+			t.Errorf("%s: Check passed with an empty PATH", w.Name())
+			continue
+		}
+		if !strings.Contains(err.Error(), "not found in MATRIXBOX_BIN="+empty+" or PATH") || !(strings.Contains(err.Error(), "install-tools.sh") || strings.Contains(err.Error(), "apt-get install")) {
+			t.Errorf("%s: Check error gives no install hint: %v", w.Name(), err)
+		}
+		t.Logf("%s: %v", w.Name(), err)
+	}
+}
