@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -136,7 +137,33 @@ func (b *containerBackend) startTask(ctx context.Context, bc *boxContainer) erro
 		return err
 	}
 	bc.pid = t.Pid()
-	return nil
+	return waitExec(ctx, bc.pid)
+}
+
+// waitExec waits until the container's init has exec'd its command. Start
+// returns once runc has let the init go; the namespaces and root are set up
+// by then, but until the execve pid 1 is still "runc init", so commands
+// entered at once would see a pid 1 other than the image's.
+func waitExec(ctx context.Context, pid uint32) error {
+	path := fmt.Sprintf("/proc/%d/cmdline", pid)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("container init %d: %w", pid, err)
+		}
+		if !bytes.HasPrefix(b, []byte("runc\x00init")) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("container init %d did not exec its command within 10s", pid)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
 }
 
 // prepareImage imports the offline busybox, or pulls the worker's image
