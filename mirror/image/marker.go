@@ -1,0 +1,96 @@
+package image
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// MarkerPath is the file each manifest of a [MarkerIndex] carries, holding
+// its platform string ("linux/arm64").
+const MarkerPath = "/platform-marker"
+
+// MarkerIndex builds the index of the platform-selection scenario: for each
+// platform, the base image for that platform plus one layer holding
+// [MarkerPath]. base is an *Image (used for every platform: its content
+// is never run, only inspected), an *IndexImage or a []*Image (the image
+// of each platform is taken from it, attestation manifests left out; a
+// platform it lacks is an error). Store the result with [WriteLayout]: the
+// index becomes a blob of the layout addressable by its digest.
+func MarkerIndex(base any, platforms ...string) (*IndexImage, error) {
+	if len(platforms) == 0 {
+		return nil, errors.New("marker index: no platform given")
+	}
+	var pick func(ocispec.Platform) (*Image, error)
+	switch b := base.(type) {
+	case *Image:
+		if b == nil {
+			return nil, errors.New("marker index: nil base image")
+		}
+		pick = func(ocispec.Platform) (*Image, error) { return b, nil }
+	case *IndexImage:
+		if b == nil {
+			return nil, errors.New("marker index: nil base index")
+		}
+		pick = func(p ocispec.Platform) (*Image, error) { return pickPlatform(b.Images, p) }
+	case []*Image:
+		pick = func(p ocispec.Platform) (*Image, error) { return pickPlatform(b, p) }
+	default:
+		return nil, fmt.Errorf("marker index: base is a %T, want *image.Image, *image.IndexImage or []*image.Image", base)
+	}
+	var imgs []*Image
+	for _, s := range platforms {
+		p, err := ParsePlatform(s)
+		if err != nil {
+			return nil, fmt.Errorf("marker index: %w", err)
+		}
+		img, err := pick(p)
+		if err != nil {
+			return nil, fmt.Errorf("marker index: %w", err)
+		}
+		m, err := withMarker(img, p)
+		if err != nil {
+			return nil, fmt.Errorf("marker index: %s: %w", FormatPlatform(p), err)
+		}
+		imgs = append(imgs, m)
+	}
+	return Index(imgs...)
+}
+
+func pickPlatform(imgs []*Image, p ocispec.Platform) (*Image, error) {
+	var have []string
+	for _, img := range imgs {
+		if img == nil || img.Descriptor.Annotations[AnnotationReferenceType] == "attestation-manifest" ||
+			img.Manifest.Annotations[AnnotationReferenceType] == "attestation-manifest" {
+			continue
+		}
+		if SamePlatform(p, img.Config.Platform) {
+			return img, nil
+		}
+		have = append(have, FormatPlatform(img.Config.Platform))
+	}
+	return nil, fmt.Errorf("base has no image for %s (has %v)", FormatPlatform(p), have)
+}
+
+// withMarker is img for platform p with the marker layer on top.
+func withMarker(img *Image, p ocispec.Platform) (*Image, error) {
+	marker, err := LayerFromFiles(map[string]File{MarkerPath: {Data: []byte(FormatPlatform(p)), Mode: 0o644}})
+	if err != nil {
+		return nil, err
+	}
+	conf := img.Config
+	conf.Platform = p
+	conf.Config.Labels = maps.Clone(conf.Config.Labels)
+	conf.RootFS.DiffIDs = append(slices.Clone(conf.RootFS.DiffIDs), marker.DiffID)
+	conf.History = append(slices.Clone(conf.History), ocispec.History{Created: &epoch, CreatedBy: "matrixbox image.MarkerIndex: " + MarkerPath})
+	conf.RootFS.DiffIDs = slices.DeleteFunc(conf.RootFS.DiffIDs, func(d digest.Digest) bool { return d == "" })
+	layers := append(img.Layers(), marker)
+	if len(conf.RootFS.DiffIDs) != len(layers) {
+		return nil, fmt.Errorf("base %s: config lists %d diff_ids for %d layers", img.Descriptor.Digest, len(conf.RootFS.DiffIDs)-1, len(layers)-1)
+	}
+	return assemble(conf, img.Manifest.Annotations, layers)
+}

@@ -1,0 +1,172 @@
+package image
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	reference "github.com/containerd/containerd/v2/pkg/reference"
+	dref "github.com/distribution/reference"
+	"github.com/moby/buildkit/solver/pb"
+	"github.com/moby/buildkit/sourcepolicy"
+	spb "github.com/moby/buildkit/sourcepolicy/pb"
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// baseWithAttestation is a two-platform base index whose layout also holds
+// a BuildKit-style attestation manifest (platform unknown/unknown).
+func baseWithAttestation(t *testing.T) *Layout {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "base")
+	var imgs []*Image
+	for _, p := range []string{"linux/amd64", "linux/arm64"} {
+		img, err := Build(Config{Platform: mustPlatform(t, p)}, mustLayer(t, map[string]File{"/bin/sh": {Data: []byte("sh for " + p), Mode: 0o755}}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		imgs = append(imgs, img)
+	}
+	att, err := Build(Config{Platform: ocispec.Platform{OS: "unknown", Architecture: "unknown"}}, mustLayer(t, map[string]File{"/sbom.json": {Data: []byte("{}")}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	att.Descriptor.Annotations = map[string]string{AnnotationReferenceType: "attestation-manifest", "vnd.docker.reference.digest": imgs[0].Descriptor.Digest.String()}
+	idx, err := Index(append(imgs, att)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := WriteLayout(dir, "base", idx); err != nil {
+		t.Fatal(err)
+	}
+	return openLayout(t, dir)
+}
+
+func TestMarkerIndex(t *testing.T) {
+	base, err := baseWithAttestation(t).FindIndex("base")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(base.Images) != 3 {
+		t.Fatalf("base has %d images, want 3 with the attestation", len(base.Images))
+	}
+	marker, err := MarkerIndex(base, "linux/amd64", "linux/arm64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "marker")
+	desc, err := WriteLayout(dir, "marker", marker)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The index is a blob of the layout, addressable by digest alone.
+	if _, err := os.Stat(blobFile(dir, desc.Digest.String())); err != nil {
+		t.Fatalf("index blob: %v", err)
+	}
+	l := openLayout(t, dir)
+	got, err := l.IndexImage(ocispec.Descriptor{MediaType: ocispec.MediaTypeImageIndex, Digest: desc.Digest, Size: desc.Size})
+	if err != nil {
+		t.Fatal(err)
+	}
+	Check(t, got, ManifestCount(2), Platforms("linux/amd64", "linux/arm64"),
+		ForPlatform("linux/amd64", LayerCount(2), HasFile(MarkerPath, "linux/amd64"), HasFile("/bin/sh", "sh for linux/amd64")),
+		ForPlatform("linux/arm64", LayerCount(2), HasFile(MarkerPath, "linux/arm64"), HasFile("/bin/sh", "sh for linux/arm64"), Platform("linux/arm64")))
+	for _, m := range got.Index.Manifests {
+		if m.Platform.OS == "unknown" || m.Annotations[AnnotationReferenceType] != "" {
+			t.Errorf("attestation manifest kept: %+v", m)
+		}
+	}
+
+	if _, err := MarkerIndex(base, "linux/s390x"); err == nil || !strings.Contains(err.Error(), "no image for linux/s390x") {
+		t.Errorf("MarkerIndex for a platform the base lacks = %v", err)
+	}
+	if _, err := MarkerIndex(base, "linux/bogus"); err == nil || !strings.Contains(err.Error(), "bogus") {
+		t.Errorf("MarkerIndex(linux/bogus) = %v", err)
+	}
+	// A single base image serves every platform.
+	one, err := MarkerIndex(base.Images[0], "linux/amd64", "linux/arm64", "linux/arm/v7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	Check(t, one, Platforms("linux/amd64", "linux/arm64", "linux/arm/v7"), ForPlatform("linux/arm/v7", HasFile(MarkerPath, "linux/arm/v7")))
+}
+
+func TestStoreID(t *testing.T) {
+	for in, want := range map[string]string{
+		"marker": "marker", "My.Store:5000": "my-store-5000", "..": "matrixbox", "a__b": "a-b", "-x-": "x",
+	} {
+		got := StoreID(in)
+		if got != want {
+			t.Errorf("StoreID(%q) = %q, want %q", in, got, want)
+		}
+		// BuildKit's named-context parser must read the id back unchanged.
+		_, v := NamedContext("base", in, digest.Digest("sha256:"+strings.Repeat("a", 64)))
+		r, err := dref.Parse(strings.TrimPrefix(v, "oci-layout://"))
+		if err != nil || r.(dref.Named).Name() != got {
+			t.Errorf("NamedContext value %q parses to %v, %v; want name %q", v, r, err, got)
+		}
+	}
+}
+
+func TestNamedContext(t *testing.T) {
+	k, v := NamedContext("busybox", "Marker Store", digest.Digest("sha256:"+strings.Repeat("b", 64)))
+	if k != "context:busybox" || v != "oci-layout://marker-store@sha256:"+strings.Repeat("b", 64) {
+		t.Errorf("NamedContext = %q, %q", k, v)
+	}
+}
+
+// TestSourcePolicy runs the policy through BuildKit's own policy engine and
+// parses the result the way BuildKit's oci-layout source does.
+func TestSourcePolicy(t *testing.T) {
+	d := "sha256:" + strings.Repeat("c", 64)
+	pol, err := SourcePolicy("busybox", "Marker", digest.Digest(d), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := sourcepolicy.NewEngine([]*spb.Policy{pol})
+	for src, wantConvert := range map[string]bool{
+		"docker-image://docker.io/library/busybox:latest":  true,
+		"docker-image://docker.io/library/busybox:1.36":    true,
+		"docker-image://docker.io/library/busybox@" + d:    true,
+		"docker-image://docker.io/library/busybox-extra:1": false,
+		"docker-image://docker.io/other/busybox:latest":    false,
+	} {
+		op := &pb.SourceOp{Identifier: src}
+		mutated, err := e.Evaluate(context.Background(), op)
+		if err != nil {
+			t.Fatalf("%s: %v", src, err)
+		}
+		if mutated != wantConvert {
+			t.Errorf("%s: converted=%v, want %v", src, mutated, wantConvert)
+			continue
+		}
+		if !mutated {
+			continue
+		}
+		if op.Identifier != "oci-layout://localhost/marker@"+d || op.Attrs[pb.AttrOCILayoutStoreID] != "marker" {
+			t.Errorf("%s became %q %v", src, op.Identifier, op.Attrs)
+		}
+		// BuildKit's OCI identifier: containerd's reference parser must
+		// find the digest (it does not for a bare "marker@sha256:…").
+		spec, err := reference.Parse(strings.TrimPrefix(op.Identifier, "oci-layout://"))
+		if err != nil || spec.Digest().String() != d {
+			t.Errorf("%s: parsed as %+v (%v), lost the digest", op.Identifier, spec, err)
+		}
+	}
+	if bare, _ := reference.Parse("marker@" + d); bare.Digest() != "" {
+		t.Log("containerd now parses a bare store@digest; the localhost/ prefix could go")
+	}
+	if _, err := SourcePolicy("Bad Name", "s", digest.Digest(d), ""); err == nil {
+		t.Error("SourcePolicy with an invalid base passed")
+	}
+	if _, err := SourcePolicy("busybox", "s", "sha256:zz", ""); err == nil {
+		t.Error("SourcePolicy with an invalid digest passed")
+	}
+	pinned, err := SourcePolicy("busybox:1.36", "s", digest.Digest(d), "sess")
+	if err != nil || len(pinned.Rules) != 1 || pinned.Rules[0].Selector.MatchType != spb.MatchType_EXACT ||
+		pinned.Rules[0].Updates.Attrs[pb.AttrOCILayoutSessionID] != "sess" {
+		t.Errorf("SourcePolicy(busybox:1.36) = %v, %v", pinned, err)
+	}
+}
