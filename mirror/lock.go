@@ -104,3 +104,5 @@ func writeFileAtomic(path string, b []byte) error {
 	}
 	return nil
 }
+
+func joinErr(errs ...error) error { return errors.Join(errs...) }
