@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"reflect"
+	"sync"
 	"time"
 
 	"github.com/distribution/distribution/v3/configuration"
@@ -23,16 +24,18 @@ import (
 // server is one in-process OCI distribution registry over a filesystem
 // directory, listening on a loopback port.
 type server struct {
-	addr   string
-	errLog io.Closer
-	srv    *http.Server
-	app    *handlers.App
-	done   chan error
+	addr     string
+	ln       net.Listener
+	inflight sync.WaitGroup
+	errLog   io.Closer
+	srv      *http.Server
+	app      *handlers.App
+	done     chan error
 }
 
 // serve starts a registry storing its data under dir (created if needed) and
 // logging to log at level. It listens on 127.0.0.1 on a free port.
-func serve(ctx context.Context, dir string, log io.Writer, level logrus.Level) (_ *server, err error) {
+func serve(ctx context.Context, dir string, log io.Writer, level logrus.Level) (s *server, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("registry storage %s: %w", dir, err)
 	}
@@ -68,13 +71,16 @@ func serve(ctx context.Context, dir string, log io.Writer, level logrus.Level) (
 		return nil, fmt.Errorf("registry listen: %w", err)
 	}
 	errLog := entry.WriterLevel(logrus.WarnLevel)
-	s := &server{
+	s = &server{
+		ln:     ln,
 		errLog: errLog,
 		addr:   ln.Addr().String(),
 		app:    app,
 		done:   make(chan error, 1),
 		srv: &http.Server{
 			Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				s.inflight.Add(1)
+				defer s.inflight.Done()
 				app.ServeHTTP(w, r.WithContext(withRegistryLogger(r.Context(), entry)))
 			}),
 			ReadHeaderTimeout: 30 * time.Second,
@@ -83,7 +89,7 @@ func serve(ctx context.Context, dir string, log io.Writer, level logrus.Level) (
 	}
 	go func() {
 		err := s.srv.Serve(ln)
-		if errors.Is(err, http.ErrServerClosed) {
+		if errors.Is(err, http.ErrServerClosed) || errors.Is(err, net.ErrClosed) {
 			err = nil
 		}
 		s.done <- err
@@ -102,19 +108,27 @@ func newApp(ctx context.Context, cfg *configuration.Configuration) (app *handler
 	return handlers.NewApp(ctx, cfg), nil
 }
 
-// close stops accepting, waits up to a few seconds for requests in flight,
-// and releases the app.
+// close stops accepting, lets requests in flight finish (a few seconds at
+// most), then closes every connection and releases the app.
+//
+// http.Server.Shutdown is not used: it waits up to 5 s for connections
+// that were opened but never carried a request, which containerd's client
+// leaves behind.
 func (s *server) close() error {
-	// Clients (containerd's resolver among them) may leave connections that
-	// never carried a request; Shutdown would wait 5 s for each. Past a short
-	// grace, close whatever is left.
-	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-	defer cancel()
-	var err error
-	if s.srv.Shutdown(ctx) != nil {
-		err = s.srv.Close()
+	err := s.ln.Close()
+	finished := make(chan struct{})
+	go func() { s.inflight.Wait(); close(finished) }()
+	select {
+	case <-finished:
+	case <-time.After(5 * time.Second):
 	}
-	err = errors.Join(err, <-s.done, s.app.Shutdown(), s.errLog.Close())
+	// The listener is closed already; the server closing it again is not
+	// an error.
+	cerr := s.srv.Close()
+	if errors.Is(cerr, net.ErrClosed) {
+		cerr = nil
+	}
+	err = errors.Join(err, cerr, <-s.done, s.app.Shutdown(), s.errLog.Close())
 	if err != nil {
 		return fmt.Errorf("stop registry %s: %w", s.addr, err)
 	}
