@@ -215,3 +215,35 @@ func recipeCacheDir(t *testing.T) string {
 	}
 	return t.TempDir()
 }
+
+func TestDigestMismatchInLayout(t *testing.T) {
+	layout, _ := markerLayout(t)
+	l, err := image.OpenLayout(layout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := l.FindIndex("markers")
+	l.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Damage the marker layer of one platform, keeping its size.
+	layer := idx.Images[0].Manifest.Layers[len(idx.Images[0].Manifest.Layers)-1]
+	p := filepath.Join(layout, "blobs", "sha256", layer.Digest.Encoded())
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 0xff
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	err = newTestMirror(t, dir).Ensure(context.Background(), map[string]string{"markers:1": "oci-layout:" + layout + "@markers"})
+	if !errors.Is(err, ErrDigestMismatch) || !strings.Contains(err.Error(), layer.Digest.String()) || !strings.Contains(err.Error(), layout) {
+		t.Fatalf("Ensure from a damaged layout: %v, want ErrDigestMismatch naming the layout and %s", err, layer.Digest)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(dir, "images")); len(ents) != 0 {
+		t.Errorf("a failed copy left a marker: %v", ents)
+	}
+}
