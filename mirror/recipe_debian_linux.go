@@ -130,7 +130,17 @@ func secondStage(ctx context.Context, root, qemu string) error {
 		return err
 	}
 	defer os.Remove(inside)
-	return runLogged(ctx, "chroot", root, "/debootstrap/debootstrap", "--second-stage")
+	err = runLogged(ctx, "chroot", root, "/debootstrap/debootstrap", "--second-stage")
+	if err != nil {
+		// debootstrap's own log says which maintainer script failed.
+		if b, rerr := os.ReadFile(filepath.Join(root, "debootstrap/debootstrap.log")); rerr == nil {
+			if len(b) > 3000 {
+				b = b[len(b)-3000:]
+			}
+			err = fmt.Errorf("%w\ndebootstrap.log (end):\n%s", err, b)
+		}
+	}
+	return err
 }
 
 // runLogged runs a command, returning its output in the error if it fails.
