@@ -56,16 +56,6 @@ func isDockerHub(h string) bool {
 	return h == dockerHubHost || h == "index.docker.io" || h == "registry-1.docker.io"
 }
 
-// repoPrefix is where the mirror keeps host's repositories: "" for Docker
-// Hub, else the host made a valid path element followed by "/". It must
-// agree with the mirror's own layout (RepoPrefix).
-func repoPrefix(host string) string {
-	if isDockerHub(host) {
-		return ""
-	}
-	return strings.ToLower(strings.ReplaceAll(host, ":", "_")) + "/"
-}
-
 // BuildkitdRegistry is one [registry."host"] table of buildkitd.toml.
 type BuildkitdRegistry struct {
 	Mirrors  []string `toml:"mirrors,omitempty"`
@@ -81,7 +71,7 @@ func (c DaemonConfig) BuildkitdRegistries() map[string]BuildkitdRegistry {
 	regs := map[string]BuildkitdRegistry{c.Addr: {HTTP: true}}
 	for _, h := range c.Hosts {
 		m := c.Addr
-		if p := repoPrefix(h); p != "" {
+		if p := RepoPrefix(h); p != "" {
 			m += "/" + strings.TrimSuffix(p, "/")
 		}
 		regs[h] = BuildkitdRegistry{Mirrors: []string{m}}
@@ -140,7 +130,7 @@ func (c DaemonConfig) ContainerdHosts() (map[string][]byte, error) {
 		}
 		entry := containerdHost{Capabilities: pull}
 		url := "http://" + c.Addr
-		if p := repoPrefix(h); p != "" {
+		if p := RepoPrefix(h); p != "" {
 			// override_path: the URL is the full API root, so the
 			// host's repositories resolve under its prefix.
 			url += "/v2/" + strings.TrimSuffix(p, "/")
