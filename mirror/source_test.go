@@ -184,9 +184,11 @@ func TestRecipeDebian(t *testing.T) {
 			}
 			ctx := context.Background()
 			m := newTestMirror(t, recipeCacheDir(t))
-			src := "recipe:debian:" + v
+			// The packages the qemu-img example asks for: one build
+			// serves both.
+			src := "recipe:debian:" + v + "?packages=qemu-utils"
 			if arch != hostDebArch() {
-				src += "?arch=" + arch
+				src += "&arch=" + arch
 			}
 			layoutDir, err := m.Recipe(ctx, src)
 			if errors.Is(err, ErrMissingTool) {
@@ -210,6 +212,7 @@ func TestRecipeDebian(t *testing.T) {
 				image.FileContains("/etc/os-release", `VERSION_ID="`+v+`"`),
 				image.FileContains("/etc/os-release", versions[v]),
 				image.FileMode("/bin/bash", 0o755),
+				image.FileMode("/usr/bin/qemu-img", 0o755),
 			))
 			for _, img := range idx.Images {
 				elfMachineIs(t, img, "/bin/bash", arch)
@@ -219,14 +222,17 @@ func TestRecipeDebian(t *testing.T) {
 }
 
 // recipeCacheDir is where recipe tests keep their outputs: recipes are slow
-// to build, so tests share MATRIXBOX_MIRROR_DIR when it is set (as the real
-// mirror does) and use a fresh directory otherwise.
+// to build, so the tests use the machine's shared mirror directory, as the
+// examples do, and each recipe is built once per machine. The cache is
+// keyed by recipe, suite, architecture and packages, so what these tests
+// check is exactly what the examples run on.
 func recipeCacheDir(t *testing.T) string {
 	t.Helper()
-	if d := os.Getenv(EnvDir); d != "" {
-		return d
+	d, err := DefaultDir()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return t.TempDir()
+	return d
 }
 
 func TestDigestMismatchInLayout(t *testing.T) {
