@@ -7,7 +7,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/matrixbox/matrixbox/mirror/image"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -144,11 +147,20 @@ func secondStage(ctx context.Context, root, qemu string) error {
 }
 
 // runLogged runs a command, returning its output in the error if it fails.
+// debootstrap ignores SIGTERM and forks dpkg and apt, so the command runs in
+// its own process group, killed whole when ctx ends, with a parent-death
+// signal; and its tree carries MATRIXBOX_OWNER (sandbox.EnvOwner, which this
+// package may not import) so the test process's guard removes it if the
+// test process dies mid-build.
 func runLogged(ctx context.Context, name string, args ...string) error {
 	cmd := exec.CommandContext(ctx, name, args...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive", "LC_ALL=C")
+	cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive", "LC_ALL=C",
+		"MATRIXBOX_OWNER="+strconv.Itoa(os.Getpid()))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 10 * time.Second
 	if err := cmd.Run(); err != nil {
 		tail := out.String()
 		if len(tail) > 4000 {
