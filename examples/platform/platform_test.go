@@ -142,6 +142,9 @@ func solveDockerfile(t *testing.T, sb sandbox.Sandbox, dockerfile string, opt cl
 	return solveTo(t, sb, nil, opt)
 }
 
+// solveTo solves into a new directory, which it returns; a failure's error
+// carries the output of the build's processes (a RUN step's stderr), which
+// BuildKit sends only as progress.
 func solveTo(t *testing.T, sb sandbox.Sandbox, def *llb.Definition, opt client.SolveOpt) (string, error) {
 	t.Helper()
 	out, err := os.MkdirTemp(sb.TempDir(), "out-")
@@ -149,7 +152,22 @@ func solveTo(t *testing.T, sb sandbox.Sandbox, def *llb.Definition, opt client.S
 		t.Fatal(err)
 	}
 	opt.Exports = []client.ExportEntry{{Type: client.ExporterLocal, OutputDir: out}}
-	_, err = newClient(t, sb).Solve(sb.Context(), def, opt, nil)
+	ch := make(chan *client.SolveStatus)
+	logs := make(chan string, 1)
+	go func() {
+		var b strings.Builder
+		for st := range ch {
+			for _, l := range st.Logs {
+				b.Write(l.Data)
+			}
+		}
+		logs <- b.String()
+	}()
+	_, err = newClient(t, sb).Solve(sb.Context(), def, opt, ch)
+	output := <-logs
+	if err != nil && output != "" {
+		err = fmt.Errorf("%w\nbuild output:\n%s", err, output)
+	}
 	return out, err
 }
 
