@@ -39,6 +39,22 @@ func WithAxes(axes ...matrix.Axis) Option {
 	return func(c *config) { c.axes = append(c.axes, axes...) }
 }
 
+// WithAxis adds one axis, taking a typed axis constructor's two results as
+// they come, so that an axis that does not build (a platform string that
+// does not parse) fails the Run with the constructor's error, which names
+// the value:
+//
+//	integration.WithAxis(platform.Axis("linux/amd64", "linux/arm64"))
+func WithAxis(a matrix.Axis, err error) Option {
+	return func(c *config) {
+		if err != nil {
+			c.errs = append(c.errs, err)
+			return
+		}
+		c.axes = append(c.axes, a)
+	}
+}
+
 // WithExclude drops the cells matching a selection expression, e.g.
 // "worker=dockerd,platform=linux-arm64": combinations that must never run.
 func WithExclude(exprs ...string) Option {

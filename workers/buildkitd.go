@@ -81,6 +81,9 @@ type buildkitdConfig struct {
 		} `toml:"containerd"`
 	} `toml:"worker"`
 	Registry map[string]mirror.BuildkitdRegistry `toml:"registry,omitempty"`
+	OTEL     struct {
+		SocketPath string `toml:"socketPath"`
+	} `toml:"otel"`
 }
 
 func (w *buildkitdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox.Backend, _ func() error, err error) {
@@ -104,6 +107,10 @@ func (w *buildkitdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandb
 	c.Debug = true
 	sock := filepath.Join(cfg.Dir, "buildkitd.sock")
 	c.GRPC.Address = []string{"unix://" + sock}
+	// The default, /run/buildkit/otel-grpc.sock, is one path for every
+	// buildkitd of the machine: each replaces the others' socket, and a
+	// RUN step of theirs then fails to bind-mount the deleted one.
+	c.OTEL.SocketPath = filepath.Join(cfg.Dir, "otel-grpc.sock")
 	if w.containerd {
 		ctd, err := startContainerd(ctx, cfg, containerdSetup{binary: "containerd", name: "containerd"}, cl)
 		if err != nil {

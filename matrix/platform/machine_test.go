@@ -144,6 +144,7 @@ func TestRunnableTable(t *testing.T) {
 // TestThisMachine checks the helpers against the machine the test runs on,
 // read independently: the kernel's own binfmt_misc entry and CPU flags.
 func TestThisMachine(t *testing.T) {
+	LockBinfmt(t)
 	if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
 		t.Skipf("written for linux/amd64 machines, this is %s/%s", runtime.GOOS, runtime.GOARCH)
 	}

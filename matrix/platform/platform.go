@@ -143,3 +143,17 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// DecodeValue reads one platform string as a value of the axis, named as
+// [Axis] names it. Register it so that a config file (matrixbox.yaml) can
+// list platforms, a string that does not parse failing Run with the file,
+// line and value:
+//
+//	integration.RegisterAxisDecoder(platform.AxisName, platform.DecodeValue)
+func DecodeValue(s string) (matrix.Value, error) {
+	p, err := Parse(s)
+	if err != nil {
+		return matrix.Value{}, err
+	}
+	return matrix.Value{Name: ValueName(p), V: p}, nil
+}

@@ -85,3 +85,17 @@ func TestFromWithoutAxisIsHost(t *testing.T) {
 		t.Errorf("int value gave %+v, want zero", got)
 	}
 }
+
+func TestDecodeValue(t *testing.T) {
+	v, err := DecodeValue("linux/amd64/v3")
+	if err != nil || v.Name != "linux-amd64-v3" || v.V.(Platform).Variant != "v3" {
+		t.Fatalf("DecodeValue(linux/amd64/v3) = %+v, %v", v, err)
+	}
+	a, _ := Axis("linux/amd64/v3")
+	if a.Values[0].Name != v.Name {
+		t.Errorf("config value named %q, code value %q: a config file could not select the code's value", v.Name, a.Values[0].Name)
+	}
+	if _, err := DecodeValue("linux/amd64/v9"); err == nil || !strings.Contains(err.Error(), `"linux/amd64/v9"`) {
+		t.Errorf("DecodeValue(linux/amd64/v9) error %v does not name the value", err)
+	}
+}

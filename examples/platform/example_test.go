@@ -1,0 +1,29 @@
+package platform_test
+
+import (
+	"fmt"
+
+	"github.com/opencontainers/go-digest"
+
+	"github.com/matrixbox/matrixbox/mirror/image"
+)
+
+// The two routes by which a solve takes the marker index instead of the
+// registry's busybox: a named context, and a source policy.
+func Example() {
+	d := digest.FromString("the marker index")
+	k, v := image.NamedContext("base", "marker", d)
+	fmt.Println(k, "=", v[:len("oci-layout://marker@sha256:")]+"…")
+	pol, err := image.SourcePolicy("busybox", "marker", d, "")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, r := range pol.Rules {
+		fmt.Println(r.Action, r.Selector.Identifier, "->", r.Updates.Identifier[:len("oci-layout://localhost/marker@sha256:")]+"…")
+	}
+	// Output:
+	// context:base = oci-layout://marker@sha256:…
+	// CONVERT docker-image://docker.io/library/busybox:* -> oci-layout://localhost/marker@sha256:…
+	// CONVERT docker-image://docker.io/library/busybox@* -> oci-layout://localhost/marker@sha256:…
+}
