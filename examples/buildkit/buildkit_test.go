@@ -11,27 +11,22 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/containerd/containerd/v2/plugins/content/local"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/tonistiigi/fsutil"
 
 	"github.com/matrixbox/matrixbox/integration"
+	"github.com/matrixbox/matrixbox/mirror"
 	"github.com/matrixbox/matrixbox/sandbox"
 	"github.com/matrixbox/matrixbox/workers"
 )
 
-// featureOCILayout is this suite's name for "takes images from a client's
-// OCI layout store": the suite declares it, the workers do not.
-const featureOCILayout = "oci-layout"
-
 func TestBuildkit(t *testing.T) {
 	integration.Run(t, integration.TestFuncs(testLLBScratch, testDockerfileScratch, testLLBBusyboxRun, testDockerfileBusyboxRun),
-		integration.WithWorkers(
-			workers.BuildkitdOCI(workers.WithFeatures(featureOCILayout)),
-			workers.BuildkitdContainerd(workers.WithFeatures(featureOCILayout)),
-			workers.Dockerd(),
-		))
+		integration.WithWorkers(workers.BuildkitdOCI(), workers.BuildkitdContainerd(), workers.Dockerd()),
+		integration.WithMirror(mirror.Shared()),
+		integration.WithMirroredImages(map[string]string{busybox: "recipe:busybox"}),
+	)
 }
 
 // newClient connects to the sandbox's BuildKit: buildkitd's socket, or
@@ -149,49 +144,36 @@ func testDockerfileScratch(t *testing.T, sb sandbox.Sandbox) {
 	checkFile(t, filepath.Join(out, "copied.txt"), "hello dockerfile\n")
 }
 
-// busyboxStore writes the offline busybox as an OCI layout and returns it
-// as a content store, with the reference BuildKit resolves in it.
-func busyboxStore(t *testing.T, sb sandbox.Sandbox) (map[string]contentStore, string) {
-	t.Helper()
-	if !sandbox.Supports(sb, featureOCILayout) {
-		t.Skipf("%s: BuildKit here does not take images from a client's OCI layout", sb.Name())
-	}
-	dir := filepath.Join(sb.TempDir(), "busybox-layout")
-	desc, err := writeBusyboxLayout(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := local.NewStore(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return map[string]contentStore{"busybox": store}, "busybox@" + desc.Digest.String()
-}
+// busybox is pulled by every daemon from the shared mirror, which serves
+// docker.io/library/busybox:latest built offline from Debian's
+// busybox-static (recipe:busybox): the daemons are configured to use the
+// mirror for docker.io, so the tests name the image as users do.
+const busybox = "docker.io/library/busybox:latest"
 
 func testLLBBusyboxRun(t *testing.T, sb sandbox.Sandbox) {
-	stores, ref := busyboxStore(t, sb)
-	// LLB takes a full reference; only its digest picks the content.
-	st := llb.OCILayout("docker.io/library/"+ref, llb.OCIStore("", "busybox")).
-		Run(llb.Shlex(`sh -c "echo ran in busybox > /out.txt"`)).Root()
+	// No network: the step needs none, and the private dockerd has no
+	// bridge to give it one.
+	st := llb.Image(busybox).
+		Run(llb.Shlex(`sh -c "echo ran in busybox > /out.txt"`), llb.Network(llb.NetModeNone)).Root()
 	def, err := llb.Scratch().File(llb.Copy(st, "/out.txt", "/out.txt")).Marshal(sb.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := solve(t, sb, def, client.SolveOpt{OCIStores: stores})
+	out := solve(t, sb, def, client.SolveOpt{})
 	checkFile(t, filepath.Join(out, "out.txt"), "ran in busybox\n")
 }
 
 func testDockerfileBusyboxRun(t *testing.T, sb sandbox.Sandbox) {
-	stores, ref := busyboxStore(t, sb)
 	src := filepath.Join(sb.TempDir(), "src")
 	writeFiles(t, src, map[string]string{
 		"Dockerfile": "FROM busybox AS base\nRUN echo from-dockerfile > /r.txt\nFROM scratch\nCOPY --from=base /r.txt /\n",
 	})
 	out := solve(t, sb, nil, client.SolveOpt{
-		Frontend:      "dockerfile.v0",
-		FrontendAttrs: map[string]string{"context:busybox": "oci-layout://" + ref},
+		Frontend: "dockerfile.v0",
+		// What docker build --network=none sets: dockerd 20.10's frontend
+		// predates RUN --network.
+		FrontendAttrs: map[string]string{"force-network-mode": "none"},
 		LocalMounts:   localMounts(t, src),
-		OCIStores:     stores,
 	})
 	checkFile(t, filepath.Join(out, "r.txt"), "from-dockerfile\n")
 }
