@@ -95,9 +95,9 @@ func BenchmarkMirrorWarmHit(b *testing.B) {
 	}
 }
 
-// BenchmarkLayoutInspect opens the Debian layout, loads its index and reads
+// BenchmarkDebianLayoutInspect opens the Debian layout, loads its index and reads
 // a file through the merged filesystem.
-func BenchmarkMirrorLayoutInspect(b *testing.B) {
+func BenchmarkDebianLayoutInspect(b *testing.B) {
 	layout := debianLayout(b)
 	for b.Loop() {
 		l, err := image.OpenLayout(layout)

@@ -5,7 +5,9 @@
 #     --iptables=false);
 #   - built from the pinned Go modules of tools/go.mod: buildkitd and buildctl
 #     (github.com/moby/buildkit v0.28.0), containerd and
-#     containerd-shim-runc-v2 (github.com/containerd/containerd/v2 v2.2.1).
+#     containerd-shim-runc-v2 (github.com/containerd/containerd/v2 v2.2.1),
+#     and distribution's registry (v3.1.2), which BuildKit's own harness runs
+#     in the bench that compares matrixbox with it.
 # The built binaries go to $MATRIXBOX_BIN (default /usr/local/lib/matrixbox/bin),
 # a directory of their own so that containerd 2.2 does not shadow Debian's 1.6
 # on PATH (dockerd starts whichever "containerd" PATH finds). The workers look
@@ -41,6 +43,18 @@ build $bk $bk/cmd/buildkitd buildkitd $bk/version.Version
 build $bk $bk/cmd/buildctl buildctl $bk/version.Version
 build $ctd $ctd/cmd/containerd containerd $ctd/version.Version
 build $ctd $ctd/cmd/containerd-shim-runc-v2 containerd-shim-runc-v2 $ctd/version.Version
+# The registry is built with its own module's requirements (go install
+# pkg@version), so adding it does not move the daemons' dependencies.
+dist=github.com/distribution/distribution/v3 distver=v3.1.2
+if [ -x "$bin/registry" ] && "$GO" version -m "$bin/registry" 2>/dev/null |
+    awk -v m="$dist" -v v="$distver" '$1=="mod" && $2==m && $3==v {f=1} END {exit !f}'; then
+  echo "install-tools.sh: $bin/registry is $dist $distver already"
+else
+  echo "install-tools.sh: building registry from $dist $distver"
+  start=$SECONDS
+  CGO_ENABLED=0 GOBIN="$bin" "$GO" install -trimpath -ldflags "-X $dist/version.version=$distver" "$dist/cmd/registry@$distver"
+  echo "install-tools.sh: built registry in $((SECONDS - start))s"
+fi
 
 if [ -w /usr/local/bin ]; then
   for n in buildkitd buildctl; do ln -sf "$bin/$n" "/usr/local/bin/$n"; done

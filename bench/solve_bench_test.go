@@ -1,0 +1,170 @@
+package bench
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// solveCases is the size of the bench suite: 50 solves × 2 matrix values.
+const solveCases = 100
+
+// passLine matches the PASS line of one case of either fixture, whose names
+// are TestSolves/TestSolveNN/worker=<w>/n=<a|b> in both harnesses.
+var passLine = regexp.MustCompile(`(?m)^\s*--- PASS: TestSolves/TestSolve\d+/worker=\S+/n=[ab] \(`)
+
+// BenchmarkSolveSuite runs the same 100-case suite (50 trivial LLB solves ×
+// 2 matrix values on buildkitd with the OCI worker) three ways, each as a
+// child go test process timed from start to exit:
+//
+//   - ancestor: BuildKit's util/testutil/integration with its OCI worker (a
+//     fresh buildkitd per case);
+//   - fresh: matrixbox, workers.BuildkitdOCI, a fresh buildkitd per case;
+//   - shared: the same matrixbox suite with every test SharedBackend, one
+//     warm buildkitd per cell.
+//
+// It reports each wall time and the two ratios the targets are stated in:
+// fresh/ancestor (target ≤ 1) and ancestor/shared (target ≥ 4). The three
+// run in turn within each iteration so that drift in the machine's load
+// falls on all of them. It skips without root, buildkitd, runc or a
+// distribution `registry` binary (which the ancestor's mirror runs).
+func BenchmarkSolveSuite(b *testing.B) {
+	env := solveEnv(b)
+	dir := b.TempDir()
+	ancestor := buildFixture(b, dir, "ancestor")
+	mbox := buildFixture(b, dir, "matrixbox")
+
+	var tAnc, tFresh, tShared time.Duration
+	for i := 0; i < b.N; i++ {
+		tAnc += runFixture(b, ancestor, env.ancestor)
+		tFresh += runFixture(b, mbox, env.matrixbox(b, false))
+		tShared += runFixture(b, mbox, env.matrixbox(b, true))
+	}
+	n := float64(b.N)
+	b.ReportMetric(tAnc.Seconds()/n, "ancestor-s/op")
+	b.ReportMetric(tFresh.Seconds()/n, "fresh-s/op")
+	b.ReportMetric(tShared.Seconds()/n, "shared-s/op")
+	b.ReportMetric(tFresh.Seconds()/tAnc.Seconds(), "fresh/ancestor")
+	b.ReportMetric(tAnc.Seconds()/tShared.Seconds(), "ancestor/shared")
+	b.Logf("%d cases: ancestor %.1fs, matrixbox fresh %.1fs (%.2f× the ancestor's time), matrixbox shared %.1fs (%.1f× faster than the ancestor)",
+		solveCases, tAnc.Seconds()/n, tFresh.Seconds()/n, tFresh.Seconds()/tAnc.Seconds(),
+		tShared.Seconds()/n, tAnc.Seconds()/tShared.Seconds())
+}
+
+type solveEnvs struct {
+	ancestor []string
+	base     []string
+}
+
+// solveEnv checks what the suites need and returns the children's
+// environments: the caller's, without MATRIXBOX_* settings that would make
+// the two harnesses run differently (parallelism, selection, shards, a
+// report); the ancestor's gets a PATH with the registry binary on it.
+func solveEnv(b *testing.B) solveEnvs {
+	b.Helper()
+	if testing.Short() {
+		b.Skip("the solve suite starts 300 buildkitd daemons; not in -short")
+	}
+	if os.Getuid() != 0 {
+		b.Skip("the solve suite runs buildkitd as root")
+	}
+	bin := os.Getenv("MATRIXBOX_BIN")
+	if bin == "" {
+		bin = "/usr/local/lib/matrixbox/bin"
+	}
+	// The ancestor finds buildkitd, runc and registry on PATH.
+	for _, name := range []string{"buildkitd", "runc"} {
+		if _, err := exec.LookPath(name); err != nil {
+			b.Skipf("%s not on PATH (scripts/install-tools.sh installs it): the ancestor's OCI worker needs it", name)
+		}
+	}
+	registry, err := exec.LookPath("registry")
+	if err != nil {
+		registry = filepath.Join(bin, "registry")
+		if _, err := os.Stat(registry); err != nil {
+			b.Skipf("no distribution `registry` on PATH or in %s, which the ancestor's mirror runs: go build -o %s github.com/distribution/distribution/v3/cmd/registry", bin, registry)
+		}
+	}
+	pathDir := b.TempDir()
+	if err := os.Symlink(registry, filepath.Join(pathDir, "registry")); err != nil {
+		b.Fatal(err)
+	}
+
+	var base []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "MATRIXBOX_") && k != "MATRIXBOX_BIN" {
+			continue
+		}
+		if k == "BUILDKIT_REGISTRY_MIRROR_DIR" || k == "BUILDKIT_WORKER_RANDOM" || k == "SKIP_INTEGRATION_TESTS" {
+			continue
+		}
+		base = append(base, kv)
+	}
+	anc := append([]string(nil), base...)
+	for i, kv := range anc {
+		if p, ok := strings.CutPrefix(kv, "PATH="); ok {
+			anc[i] = "PATH=" + pathDir + string(os.PathListSeparator) + p
+		}
+	}
+	return solveEnvs{ancestor: anc, base: append(base, "MATRIXBOX_CONFIG=none")}
+}
+
+// matrixbox returns the matrixbox child's environment: a mirror directory of
+// its own (the ancestor's mirror is a fresh temp dir too) and, for shared,
+// BENCH_SHARED=1.
+func (e solveEnvs) matrixbox(b *testing.B, shared bool) []string {
+	b.Helper()
+	env := append([]string(nil), e.base...)
+	env = append(env, "MATRIXBOX_MIRROR_DIR="+b.TempDir())
+	if shared {
+		env = append(env, "BENCH_SHARED=1")
+	}
+	return env
+}
+
+// buildFixture compiles bench/testdata/solves/<name> outside the timed part.
+func buildFixture(b *testing.B, dir, name string) string {
+	b.Helper()
+	out := filepath.Join(dir, name+".test")
+	cmd := exec.Command("go", "test", "-c", "-o", out, "./testdata/solves/"+name)
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("build the %s fixture: %v\n%s", name, err, msg)
+	}
+	return out
+}
+
+// runFixture runs a fixture binary and returns its wall time. The suite
+// must pass with exactly solveCases passing cases: a harness that skipped
+// its cases would otherwise look fast.
+func runFixture(b *testing.B, bin string, env []string) time.Duration {
+	b.Helper()
+	cmd := exec.Command(bin, "-test.run", "^TestSolves$", "-test.count=1", "-test.v", "-test.timeout=20m")
+	cmd.Env = env
+	cmd.Dir = b.TempDir()
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	err := cmd.Run()
+	d := time.Since(start)
+	if err != nil {
+		b.Fatalf("%s: %v\n%s", filepath.Base(bin), err, tail(out.String(), 8000))
+	}
+	if n := len(passLine.FindAllString(out.String(), -1)); n != solveCases {
+		b.Fatalf("%s: %d cases passed, want %d\n%s", filepath.Base(bin), n, solveCases, tail(out.String(), 8000))
+	}
+	return d
+}
+
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return fmt.Sprintf("…%s", s[len(s)-n:])
+}

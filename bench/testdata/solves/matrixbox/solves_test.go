@@ -1,0 +1,71 @@
+// Package matrixbox is the bench suite as matrixbox runs it: 50 trivial LLB
+// solves × 2 matrix values on buildkitd-oci. The parent benchmark
+// (bench/solve_bench_test.go) runs it as a child go test; BENCH_SHARED=1
+// marks every test SharedBackend. It lives under testdata so that
+// go test ./... does not run it on its own.
+package matrixbox
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/client/llb"
+
+	"github.com/matrixbox/matrixbox/integration"
+	"github.com/matrixbox/matrixbox/mirror"
+	"github.com/matrixbox/matrixbox/sandbox"
+	"github.com/matrixbox/matrixbox/workers"
+)
+
+const solves = 50
+
+func TestSolves(t *testing.T) {
+	// The ancestor always runs a registry mirror; so does this side.
+	integration.UseMirror(mirror.Shared())
+	var opts []integration.TestOption
+	if os.Getenv("BENCH_SHARED") == "1" {
+		opts = append(opts, integration.SharedBackend())
+	}
+	tests := make([]integration.Test, 0, solves)
+	for i := range solves {
+		tests = append(tests, integration.NewTest(fmt.Sprintf("TestSolve%02d", i), func(t *testing.T, sb sandbox.Sandbox) {
+			solve(t, sb.Context(), sb.Address(), fmt.Sprintf("%d %v", i, sb.Value("n")))
+		}, opts...))
+	}
+	integration.Run(t, tests,
+		integration.WithWorkers(workers.BuildkitdOCI()),
+		integration.WithMatrix("n", map[string]any{"a": 1, "b": 2}))
+}
+
+// solve writes content to /f of a scratch image, exports it to a local
+// directory and checks the file came back.
+func solve(t *testing.T, ctx context.Context, addr, content string) {
+	t.Helper()
+	c, err := client.New(ctx, addr)
+	if err != nil {
+		t.Fatalf("buildkit client: %v", err)
+	}
+	defer c.Close()
+	def, err := llb.Scratch().File(llb.Mkfile("/f", 0o644, []byte(content))).Marshal(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	_, err = c.Solve(ctx, def, client.SolveOpt{
+		Exports: []client.ExportEntry{{Type: client.ExporterLocal, OutputDir: out}},
+	}, nil)
+	if err != nil {
+		t.Fatalf("solve: %v", err)
+	}
+	got, err := os.ReadFile(filepath.Join(out, "f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != content {
+		t.Fatalf("/f = %q, want %q", got, content)
+	}
+}
