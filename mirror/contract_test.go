@@ -1,0 +1,10 @@
+package mirror_test
+
+import (
+	"github.com/matrixbox/matrixbox/integration"
+	"github.com/matrixbox/matrixbox/mirror"
+)
+
+// The mirror is what integration.Run needs, without either package
+// importing the other outside tests.
+var _ integration.Mirror = (*mirror.Mirror)(nil)

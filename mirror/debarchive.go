@@ -1,0 +1,168 @@
+package mirror
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/ulikunitz/xz"
+)
+
+// EnvDebianMirror overrides the Debian archive recipes download from
+// (default: the first Debian archive in the host's apt sources, else
+// http://deb.debian.org/debian).
+const EnvDebianMirror = "MATRIXBOX_DEBIAN_MIRROR"
+
+func hostDebArch() string { return runtime.GOARCH }
+
+// debianArchive finds the Debian archive apt is configured with.
+func debianArchive() string {
+	if u := os.Getenv(EnvDebianMirror); u != "" {
+		return strings.TrimSuffix(u, "/")
+	}
+	var files []string
+	files, _ = filepath.Glob("/etc/apt/sources.list.d/*.sources")
+	files = append(files, "/etc/apt/sources.list")
+	more, _ := filepath.Glob("/etc/apt/sources.list.d/*.list")
+	files = append(files, more...)
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			for _, field := range strings.Fields(line) {
+				if (strings.HasPrefix(field, "http://") || strings.HasPrefix(field, "https://")) &&
+					strings.HasSuffix(strings.TrimSuffix(field, "/"), "/debian") {
+					return strings.TrimSuffix(field, "/")
+				}
+			}
+		}
+	}
+	return "http://deb.debian.org/debian"
+}
+
+// fetchDeb downloads package pkg of suite for arch into dir (once: a file
+// already there with the right checksum is reused) and returns its path.
+// The checksum comes from the suite's Packages index.
+func fetchDeb(ctx context.Context, dir, suite, arch, pkg string) (string, error) {
+	base := debianArchive()
+	idx := fmt.Sprintf("%s/dists/%s/main/binary-%s/Packages.xz", base, suite, arch)
+	filename, sum, err := findPackage(ctx, idx, pkg)
+	if err != nil {
+		return "", err
+	}
+	dst := filepath.Join(dir, path.Base(filename))
+	if ok, _ := fileHasSHA256(dst, sum); ok {
+		return dst, nil
+	}
+	if err := download(ctx, base+"/"+filename, dst, sum); err != nil {
+		return "", err
+	}
+	return dst, nil
+}
+
+func findPackage(ctx context.Context, index, pkg string) (filename, sha string, err error) {
+	body, err := httpGet(ctx, index)
+	if err != nil {
+		return "", "", err
+	}
+	defer body.Close()
+	zr, err := xz.NewReader(bufio.NewReaderSize(body, 1<<16))
+	if err != nil {
+		return "", "", fmt.Errorf("%s: %w", index, err)
+	}
+	sc := bufio.NewScanner(zr)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	var name, file, sum string
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" {
+			if name == pkg && file != "" {
+				return file, sum, nil
+			}
+			name, file, sum = "", "", ""
+			continue
+		}
+		k, v, _ := strings.Cut(line, ": ")
+		switch k {
+		case "Package":
+			name = v
+		case "Filename":
+			file = v
+		case "SHA256":
+			sum = v
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return "", "", fmt.Errorf("%s: %w", index, err)
+	}
+	if name == pkg && file != "" {
+		return file, sum, nil
+	}
+	return "", "", fmt.Errorf("package %s not in %s", pkg, index)
+}
+
+func httpGet(ctx context.Context, u string) (io.ReadCloser, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("download %s: %w", u, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		return nil, fmt.Errorf("download %s: %s", u, resp.Status)
+	}
+	return resp.Body, nil
+}
+
+// download writes u to dst through a temporary file, checking its SHA-256.
+func download(ctx context.Context, u, dst, sum string) error {
+	body, err := httpGet(ctx, u)
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	tmp, err := os.CreateTemp(filepath.Dir(dst), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	h := sha256.New()
+	_, err = io.Copy(io.MultiWriter(tmp, h), body)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("download %s: %w", u, err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != sum {
+		return fmt.Errorf("download %s: sha256 %s, the archive index says %s: %w", u, got, sum, ErrDigestMismatch)
+	}
+	return os.Rename(tmp.Name(), dst)
+}
+
+func fileHasSHA256(p, sum string) (bool, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return false, err
+	}
+	return hex.EncodeToString(h.Sum(nil)) == sum, nil
+}

@@ -1,0 +1,49 @@
+// Package mirror is the registry mirror that every test process of a
+// `go test ./...` run shares: an OCI distribution registry
+// (github.com/distribution/distribution/v3, run in-process as a library) over
+// one directory, with images put there from registries, local files and
+// offline recipes.
+//
+// The lifecycle is httptest's: [New] (or the lazy, process-wide [Shared]),
+// [Mirror.Start] for the host:port, [Mirror.Close]. [Mirror.Ensure] makes
+// images present, each named by a target ("library/busybox:latest",
+// "ghcr.io/owner/name:tag") and taken from a source:
+//
+//	docker.io/library/busybox:1.36    a registry, pulled through and pinned by digest
+//	oci-layout:DIR-OR-TAR[@REF]       an OCI image layout (REF: ref name or digest)
+//	docker-archive:TAR                a `docker save` tar
+//	rootfs:DIR                        a root filesystem directory, as one layer
+//	binary:PATH                       a static binary, the image's entrypoint
+//	recipe:busybox                    linux/amd64+arm64 from Debian's busybox-static
+//	recipe:debian:12?packages=a,b     debootstrap --variant=minbase (11, 12, 13)
+//
+// # Sharing one directory between processes
+//
+// Each process runs its own registry server over the directory, so readers
+// never wait. Writers (Ensure, when an image is missing) take an exclusive
+// flock on DIR/lock, with a timeout ([WithLockTimeout]) and an error that
+// names the lock file and its holder's pid ([ErrLockTimeout]). Blobs reach
+// the directory by rename, so a reader sees all of a blob or none; an image
+// is recorded present (DIR/images/*.json, written atomically) only after
+// every blob of it was pushed, verified against its digest and found in
+// place; a warm hit is that marker plus a stat of each blob, and copies
+// nothing. A process killed mid-copy leaves upload debris that the next
+// lock holder removes. DIR/copies.log has one line per copy ever made.
+//
+// Remote references are offline-first: once copied, the marker answers
+// without asking the registry again. Credentials come from the docker client
+// config (auths entries and credential helpers).
+//
+// # Layout of the served registry
+//
+// Images of docker.io sit at the root (ADDR/library/busybox); those of any
+// other registry under a first path element naming it
+// (ADDR/ghcr.io/owner/name), see [RepoPrefix]. [Mirror.Hosts] lists every
+// registry host Ensure was asked for, so that daemon configuration can
+// mirror each of them, not only docker.io.
+//
+// The registry library logs through logrus; each server gets a logger of
+// its own (the shared mirror's to [WithLog], default discarded; a private
+// registry's to the writer given to [NewRegistry]), leaving logrus's global
+// logger alone.
+package mirror

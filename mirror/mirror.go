@@ -1,0 +1,197 @@
+package mirror
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/sirupsen/logrus"
+)
+
+// EnvDir names the environment variable that overrides the shared mirror
+// directory.
+const EnvDir = "MATRIXBOX_MIRROR_DIR"
+
+// Mirror is a registry mirror over a directory that any number of processes
+// share. Its zero value is not usable; get one from New or Shared.
+type Mirror struct {
+	dir         string // "" for Shared until Start picks it
+	lockTimeout time.Duration
+	log         io.Writer
+
+	mu     sync.Mutex
+	srv    *server
+	hosts  map[string]bool
+	stats  Stats
+	closed bool
+}
+
+// Stats counts what a Mirror did in this process.
+type Stats struct {
+	Hits   int   // images found present, not copied
+	Copies int   // images copied in
+	Bytes  int64 // bytes of blobs pushed by copies
+}
+
+// Option configures a Mirror.
+type Option func(*Mirror)
+
+// WithLockTimeout bounds how long Ensure waits for another process that is
+// adding images (default 10 minutes: a debootstrap recipe can take a while).
+func WithLockTimeout(d time.Duration) Option {
+	return func(m *Mirror) { m.lockTimeout = d }
+}
+
+// WithLog sends the registry's own log (warnings and errors) to w instead
+// of discarding it.
+func WithLog(w io.Writer) Option {
+	return func(m *Mirror) { m.log = w }
+}
+
+// New returns a mirror over dir. Nothing starts until Start or Ensure.
+func New(dir string, opts ...Option) *Mirror {
+	m := &Mirror{dir: dir, lockTimeout: 10 * time.Minute, log: io.Discard, hosts: map[string]bool{}}
+	for _, o := range opts {
+		o(m)
+	}
+	return m
+}
+
+var (
+	sharedOnce sync.Once
+	shared     *Mirror
+)
+
+// Shared returns the process-wide mirror over DefaultDir. It is lazy:
+// nothing is created or started before Start (or Ensure).
+func Shared() *Mirror {
+	sharedOnce.Do(func() { shared = New("") })
+	return shared
+}
+
+// DefaultDir is $MATRIXBOX_MIRROR_DIR, or matrixbox/mirror under the user
+// cache directory.
+func DefaultDir() (string, error) {
+	if d := os.Getenv(EnvDir); d != "" {
+		return filepath.Abs(d)
+	}
+	c, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("mirror directory: set %s: %w", EnvDir, err)
+	}
+	return filepath.Join(c, "matrixbox", "mirror"), nil
+}
+
+// Start makes the mirror serve its directory on 127.0.0.1 (once: later
+// calls return the same address) and returns host:port.
+func (m *Mirror) Start(ctx context.Context) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return "", errors.New("mirror: Start after Close")
+	}
+	if m.srv != nil {
+		return m.srv.addr, nil
+	}
+	if m.dir == "" {
+		d, err := DefaultDir()
+		if err != nil {
+			return "", err
+		}
+		m.dir = d
+	}
+	for _, d := range []string{m.dir, m.imagesDir(), m.recipesDir()} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return "", fmt.Errorf("mirror: %w", err)
+		}
+	}
+	srv, err := serve(ctx, m.storageDir(), m.log, logrus.WarnLevel)
+	if err != nil {
+		return "", fmt.Errorf("mirror %s: %w", m.dir, err)
+	}
+	m.srv = srv
+	return srv.addr, nil
+}
+
+// Addr is the host:port the mirror serves on; "" before Start.
+func (m *Mirror) Addr() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.srv == nil {
+		return ""
+	}
+	return m.srv.addr
+}
+
+// Dir is the mirror's directory ("" for Shared before Start).
+func (m *Mirror) Dir() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.dir
+}
+
+// Hosts lists, sorted, the registry hosts of every target Ensure was asked
+// for, so that daemon configuration can mirror each of them (not only
+// docker.io). See RepoPrefix for where each host's images live.
+func (m *Mirror) Hosts() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	hs := make([]string, 0, len(m.hosts))
+	for h := range m.hosts {
+		hs = append(hs, h)
+	}
+	slices.Sort(hs)
+	return hs
+}
+
+// Stats reports what this process's Ensure calls did so far.
+func (m *Mirror) Stats() Stats {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.stats
+}
+
+// Close stops the server. The directory and its images stay.
+func (m *Mirror) Close() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.closed = true
+	if m.srv == nil {
+		return nil
+	}
+	err := m.srv.close()
+	m.srv = nil
+	return err
+}
+
+// NewRegistry starts a private, empty registry keeping its data under dir
+// and logging every request to log; stop shuts it down (dir stays: it is
+// the caller's).
+func (m *Mirror) NewRegistry(ctx context.Context, dir string, log io.Writer) (addr string, stop func() error, err error) {
+	return NewRegistry(ctx, dir, log)
+}
+
+// NewRegistry starts a registry over dir, listening on 127.0.0.1, and
+// logging requests to log (nil: discard).
+func NewRegistry(ctx context.Context, dir string, log io.Writer) (addr string, stop func() error, err error) {
+	if log == nil {
+		log = io.Discard
+	}
+	srv, err := serve(ctx, dir, log, logrus.InfoLevel)
+	if err != nil {
+		return "", nil, err
+	}
+	return srv.addr, srv.close, nil
+}
+
+func (m *Mirror) storageDir() string { return filepath.Join(m.dir, "registry") }
+func (m *Mirror) imagesDir() string  { return filepath.Join(m.dir, "images") }
+func (m *Mirror) recipesDir() string { return filepath.Join(m.dir, "recipes") }
+func (m *Mirror) lockPath() string   { return filepath.Join(m.dir, "lock") }
+func (m *Mirror) copyLog() string    { return filepath.Join(m.dir, "copies.log") }

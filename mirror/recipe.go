@@ -1,0 +1,194 @@
+package mirror
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/matrixbox/matrixbox/mirror/image"
+)
+
+// recipeSource builds an image offline from Debian packages:
+//
+//	recipe:busybox[?arch=amd64,arm64&suite=bookworm]
+//	recipe:debian:11|12|13[?packages=qemu-utils,...&arch=amd64]
+//
+// busybox defaults to linux/amd64 and linux/arm64 (from busybox-static);
+// debian to the host's architecture (debootstrap --variant=minbase). The
+// result is a multi-platform index, cached in the mirror directory under a
+// key over (recipe, suite, architectures, packages) and reused by every
+// later process.
+type recipeSource struct {
+	raw      string
+	kind     string // "busybox" or "debian"
+	suite    string
+	version  string // Debian version for debian recipes: "12"
+	archs    []string
+	packages []string
+}
+
+// debianSuites maps the Debian versions a recipe may name to their suites.
+var debianSuites = map[string]string{"11": "bullseye", "12": "bookworm", "13": "trixie"}
+
+// recipeVersion is part of every cache key: bump it when a recipe's output
+// changes for the same inputs.
+const recipeVersion = 1
+
+func parseRecipe(s string) (source, error) {
+	body, query, _ := strings.Cut(strings.TrimPrefix(s, SchemeRecipe), "?")
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		return nil, fmt.Errorf("source %q: %w", s, err)
+	}
+	r := recipeSource{raw: s}
+	list := func(key string) []string {
+		var out []string
+		for _, v := range q[key] {
+			for _, p := range strings.Split(v, ",") {
+				if p = strings.TrimSpace(p); p != "" {
+					out = append(out, p)
+				}
+			}
+		}
+		slices.Sort(out)
+		return slices.Compact(out)
+	}
+	r.archs, r.packages = list("arch"), list("packages")
+	for k := range q {
+		if k != "arch" && k != "packages" && k != "suite" {
+			return nil, fmt.Errorf("source %q: unknown parameter %q (want arch, packages, suite)", s, k)
+		}
+	}
+	switch {
+	case body == "busybox":
+		r.kind, r.suite = "busybox", "bookworm"
+		if v := q.Get("suite"); v != "" {
+			r.suite = v
+		}
+		if len(r.archs) == 0 {
+			r.archs = []string{"amd64", "arm64"}
+		}
+		if len(r.packages) > 0 {
+			return nil, fmt.Errorf("source %q: recipe:busybox takes no packages", s)
+		}
+	case strings.HasPrefix(body, "debian:"):
+		r.kind, r.version = "debian", strings.TrimPrefix(body, "debian:")
+		r.suite = debianSuites[r.version]
+		if r.suite == "" {
+			return nil, fmt.Errorf("source %q: unknown Debian version %q (want 11, 12 or 13)", s, r.version)
+		}
+		if len(r.archs) == 0 {
+			r.archs = []string{hostDebArch()}
+		}
+	default:
+		return nil, fmt.Errorf("source %q: unknown recipe %q (want busybox or debian:11|12|13)", s, body)
+	}
+	for _, a := range r.archs {
+		if _, err := image.ParsePlatform("linux/" + a); err != nil || strings.Contains(a, "/") {
+			return nil, fmt.Errorf("source %q: unknown architecture %q", s, a)
+		}
+	}
+	return r, nil
+}
+
+func (r recipeSource) String() string { return r.raw }
+
+func (r recipeSource) fingerprint(context.Context) (string, error) { return "", nil }
+
+// key names the cached output: same inputs, same key, in any process.
+func (r recipeSource) key() string {
+	b, _ := json.Marshal(struct {
+		V        int
+		Kind     string
+		Suite    string
+		Archs    []string
+		Packages []string
+	}{recipeVersion, r.kind, r.suite, r.archs, r.packages})
+	sum := sha256.Sum256(b)
+	return r.kind + "-" + r.suite + "-" + hex.EncodeToString(sum[:8])
+}
+
+func (r recipeSource) resolve(ctx context.Context, m *Mirror) (resolved, error) {
+	dir, err := m.Recipe(ctx, r.raw)
+	if err != nil {
+		return resolved{}, err
+	}
+	return layoutSource{raw: r.raw, path: dir, ref: "image"}.resolve(ctx, m)
+}
+
+// Recipe builds (or finds cached) the image of a recipe source such as
+// "recipe:busybox" and returns the OCI layout directory holding it under
+// the ref name "image". The layout is complete when returned and never
+// changes afterwards.
+func (m *Mirror) Recipe(ctx context.Context, src string) (string, error) {
+	s, err := parseRecipe(src)
+	if err != nil {
+		return "", err
+	}
+	r := s.(recipeSource)
+	if m.Dir() == "" {
+		if _, err := m.Start(ctx); err != nil {
+			return "", err
+		}
+	}
+	root := m.recipesDir()
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return "", err
+	}
+	final := filepath.Join(root, r.key())
+	if _, err := os.Stat(filepath.Join(final, "index.json")); err == nil {
+		return final, nil
+	}
+	lock, err := lockFile(ctx, final+".lock", m.lockTimeout, "building "+src)
+	if err != nil {
+		return "", fmt.Errorf("source %s: %w", src, err)
+	}
+	defer lock.unlock()
+	if _, err := os.Stat(filepath.Join(final, "index.json")); err == nil {
+		return final, nil
+	}
+	work, err := os.MkdirTemp(root, ".build-"+r.key()+"-")
+	if err != nil {
+		return "", err
+	}
+	defer removeBuildDir(work)
+	var imgs []*image.Image
+	for _, arch := range r.archs {
+		var img *image.Image
+		switch r.kind {
+		case "busybox":
+			img, err = m.buildBusybox(ctx, r, arch, work)
+		case "debian":
+			img, err = buildDebian(ctx, r, arch, work)
+		}
+		if err != nil {
+			return "", fmt.Errorf("source %s: linux/%s: %w", src, arch, err)
+		}
+		imgs = append(imgs, img)
+	}
+	idx, err := image.Index(imgs...)
+	if err != nil {
+		return "", fmt.Errorf("source %s: %w", src, err)
+	}
+	out := filepath.Join(work, "layout")
+	if _, err := image.WriteLayout(out, "image", idx); err != nil {
+		return "", fmt.Errorf("source %s: %w", src, err)
+	}
+	// The rename publishes the whole layout at once.
+	if err := os.Rename(out, final); err != nil {
+		return "", fmt.Errorf("source %s: publish %s: %w", src, final, err)
+	}
+	return final, nil
+}
+
+// ErrMissingTool is returned (wrapped) when a recipe needs a program that
+// is not installed; the message names it.
+var ErrMissingTool = errors.New("missing tool")

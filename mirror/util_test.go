@@ -1,0 +1,26 @@
+package mirror
+
+import (
+	"bytes"
+	"strconv"
+	"sync"
+)
+
+func fmtInt(i int) string { return strconv.Itoa(i) }
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
