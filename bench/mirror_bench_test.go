@@ -97,7 +97,7 @@ func BenchmarkMirrorWarmHit(b *testing.B) {
 
 // BenchmarkLayoutInspect opens the Debian layout, loads its index and reads
 // a file through the merged filesystem.
-func BenchmarkLayoutInspect(b *testing.B) {
+func BenchmarkMirrorLayoutInspect(b *testing.B) {
 	layout := debianLayout(b)
 	for b.Loop() {
 		l, err := image.OpenLayout(layout)
