@@ -95,7 +95,7 @@ func BenchmarkMirrorWarmHit(b *testing.B) {
 	}
 }
 
-// BenchmarkLayoutInspect opens the Debian layout, loads its index and reads
+// BenchmarkMirrorLayoutInspect opens the Debian layout, loads its index and reads
 // a file through the merged filesystem.
 func BenchmarkMirrorLayoutInspect(b *testing.B) {
 	layout := debianLayout(b)
