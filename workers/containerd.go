@@ -12,6 +12,7 @@ import (
 	ctd "github.com/containerd/containerd/v2/client"
 	"github.com/pelletier/go-toml/v2"
 
+	"github.com/matrixbox/matrixbox/matrix"
 	"github.com/matrixbox/matrixbox/mirror"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
@@ -23,11 +24,15 @@ const ContainerdNamespace = "matrixbox"
 // Containerd returns the worker named "containerd": a private containerd
 // (CRI off, so that several run at once) whose registry configuration
 // (hosts.toml under config_path) points at the mirror. sb.Cmd runs the
-// command inside a container of the cell's image (WithImage; by default an
-// offline busybox made from the host's static busybox), one container and
+// command inside a container of the cell's image, one container and
 // one overlay snapshot per sandbox, with the sandbox's TempDir mounted at
 // the same path. Backends export CONTAINERD_ADDRESS and
 // CONTAINERD_NAMESPACE.
+//
+// The image is, first, the reference of the first axis value of the cell
+// that names one (a value with an ImageRef() string method, such as a
+// matrix/distro Distro), pulled through the mirror; else WithImage's; else
+// an offline busybox made from the host's static busybox.
 //
 // WithBinary picks another containerd, e.g. Debian's 1.6:
 //
@@ -89,13 +94,32 @@ func (w *containerdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sand
 			procs:    []*sandbox.Process{d.proc},
 		},
 		client:   c,
-		image:    w.opts.image,
+		image:    imageOf(cfg.Cell, w.opts.image),
 		hostsDir: d.hostsDir,
 		logs:     cfg.Logs,
 		boxes:    map[string]*boxContainer{},
 	}
 	cl.add("delete containers", b.deleteAll)
 	return b, cl.run, nil
+}
+
+// ImageRefer is an axis value that names the image its cells' commands
+// run in.
+type ImageRefer interface {
+	ImageRef() string
+}
+
+// imageOf is the image of the first axis value of c that names one, else
+// def.
+func imageOf(c matrix.Cell, def string) string {
+	for _, a := range c.Axes() {
+		if r, ok := c.Value(a).(ImageRefer); ok {
+			if ref := r.ImageRef(); ref != "" {
+				return ref
+			}
+		}
+	}
+	return def
 }
 
 // containerBackend is a containerd whose sandboxes run commands in a

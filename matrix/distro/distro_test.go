@@ -141,3 +141,30 @@ func TestCatalogAgreesWithRealTrees(t *testing.T) {
 		t.Logf("%s: glibc %s, %s", id, d.Glibc, strings.SplitN(string(out), "\n", 2)[0])
 	}
 }
+
+func TestImageRefRecipeDecode(t *testing.T) {
+	d12, _ := Lookup("debian-12")
+	if got := d12.ImageRef(); got != "docker.io/library/debian:bookworm" {
+		t.Errorf("ImageRef = %q", got)
+	}
+	if got := d12.Source("qemu-utils"); got != "recipe:debian:12?packages=qemu-utils" {
+		t.Errorf("Source = %q", got)
+	}
+	if got := d12.Recipe("a", "b"); got != "recipe:debian:12?packages=a,b" {
+		t.Errorf("Recipe = %q", got)
+	}
+	if got := d12.Recipe(); got != "recipe:debian:12" {
+		t.Errorf("Recipe() = %q", got)
+	}
+	u, _ := Lookup("ubuntu-24.04")
+	if u.Recipe("x") != "" || u.Source("x") != "docker.io/library/ubuntu:24.04" {
+		t.Errorf("ubuntu: Recipe %q Source %q", u.Recipe("x"), u.Source("x"))
+	}
+	v, err := DecodeValue("debian-13")
+	if err != nil || v.Name != "debian-13" || v.V.(Distro).QemuImg != "10.0" {
+		t.Errorf("DecodeValue(debian-13) = %+v, %v", v, err)
+	}
+	if _, err := DecodeValue("debian-10"); err == nil || !strings.Contains(err.Error(), `"debian-10"`) {
+		t.Errorf("DecodeValue(debian-10) error = %v, want one naming it", err)
+	}
+}
