@@ -7,7 +7,7 @@ GO ?= go
 # for the offline distro images, busybox-static for the offline busybox,
 # dpkg-dev for building .debs, chromium for rendering the report.
 DEB_PACKAGES ?= ca-certificates git qemu-utils qemu-user-static binfmt-support \
-	debootstrap busybox-static dpkg-dev xz-utils zstd chromium
+	debootstrap busybox-static dpkg-dev xz-utils zstd chromium gcc libc6-dev
 
 .PHONY: test install check unit
 
