@@ -9,9 +9,9 @@ GO ?= go
 DEB_PACKAGES ?= ca-certificates git qemu-utils qemu-user-static binfmt-support \
 	debootstrap busybox-static dpkg-dev xz-utils zstd chromium gcc libc6-dev
 
-.PHONY: test install check unit
+.PHONY: test install check unit load
 
-test: install check unit
+test: install check unit load
 
 install:
 	./scripts/install.sh $(DEB_PACKAGES)
@@ -23,3 +23,8 @@ check:
 
 unit:
 	$(GO) test -count=1 -timeout 30m ./...
+
+# Three go test processes at once over one mirror, 400 cases each (about
+# 4 minutes); see integration/loadtest.
+load:
+	MATRIXBOX_LOAD=1 $(GO) test -count=1 -run TestLoad -timeout 30m ./integration/loadtest/
