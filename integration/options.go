@@ -131,7 +131,9 @@ func UseMirror(m Mirror) {
 	defaultMirror = m
 }
 
-// WithMirror serves this Run's images and registries from m.
+// WithMirror serves this Run's images and registries from m. Close m with
+// t.Cleanup, not defer: Run's cases run in parallel after the calling test
+// function has returned.
 func WithMirror(m Mirror) Option {
 	return func(c *config) { c.mirror = m }
 }

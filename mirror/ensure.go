@@ -140,10 +140,14 @@ func (m *Mirror) ensureOne(ctx context.Context, addr string, t target, src sourc
 	if err != nil {
 		return err
 	}
-	// A blob file of the wrong size (a damaged mirror) would be taken as
+	// A damaged blob file (wrong size or wrong content) would be taken as
 	// present by the registry: remove it so the push writes it again.
 	for _, b := range blobs {
-		if fi, err := os.Stat(m.blobPath(b.Digest)); err == nil && fi.Size() != b.Size {
+		if _, err := os.Stat(m.blobPath(b.Digest)); err != nil {
+			continue
+		}
+		if err := m.blobIntact(b); err != nil {
+			m.logf("mirror: %v; removing it to copy it again", err)
 			if err := os.RemoveAll(filepath.Dir(m.blobPath(b.Digest))); err != nil {
 				return fmt.Errorf("remove damaged blob %s: %w", b.Digest, err)
 			}
@@ -193,7 +197,7 @@ func (m *Mirror) present(t target, src, fp string) (record, bool) {
 	if json.Unmarshal(b, &rec) != nil || rec.Source != src || rec.Fingerprint != fp {
 		return record{}, false
 	}
-	return rec, m.missing(rec) == ""
+	return rec, m.missing(rec) == "" && m.intactOnce(rec)
 }
 
 // missing says what of rec is not in the registry's storage ("" if all is).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/opencontainers/go-digest"
 	"io"
 	"os"
 	"path/filepath"
@@ -30,6 +31,10 @@ type Mirror struct {
 	hosts  map[string]bool
 	stats  Stats
 	closed bool
+	// verified holds the manifests whose blobs were hashed and found
+	// intact by this process.
+	verified map[digest.Digest]bool
+	cfgErr   error
 }
 
 // Stats counts what a Mirror did in this process.
@@ -54,13 +59,27 @@ func WithLog(w io.Writer) Option {
 	return func(m *Mirror) { m.log = w }
 }
 
+// EnvLockTimeout overrides the default lock timeout of New and Shared.
+const EnvLockTimeout = "MATRIXBOX_MIRROR_LOCK_TIMEOUT"
+
 // New returns a mirror over dir. Nothing starts until Start or Ensure.
 func New(dir string, opts ...Option) *Mirror {
 	m := &Mirror{dir: dir, lockTimeout: 10 * time.Minute, log: io.Discard, hosts: map[string]bool{}}
+	if v := os.Getenv(EnvLockTimeout); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			m.cfgErr = fmt.Errorf("%s=%q: want a positive duration such as 30s", EnvLockTimeout, v)
+		}
+		m.lockTimeout = d
+	}
 	for _, o := range opts {
 		o(m)
 	}
 	return m
+}
+
+func (m *Mirror) logf(format string, args ...any) {
+	fmt.Fprintf(m.log, format+"\n", args...)
 }
 
 var (
@@ -95,6 +114,9 @@ func (m *Mirror) Start(ctx context.Context) (string, error) {
 	defer m.mu.Unlock()
 	if m.closed {
 		return "", errors.New("mirror: Start after Close")
+	}
+	if m.cfgErr != nil {
+		return "", m.cfgErr
 	}
 	if m.srv != nil {
 		return m.srv.addr, nil

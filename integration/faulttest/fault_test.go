@@ -2,6 +2,7 @@ package faulttest
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/matrixbox/matrixbox/mirror"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
 
@@ -252,4 +254,92 @@ func TestDiskFullInSandboxDir(t *testing.T) {
 	for _, e := range ents {
 		t.Errorf("left on the full disk: %s", e.Name())
 	}
+}
+
+func copiesLogged(t *testing.T, dir string) int {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "copies.log"))
+	if err != nil {
+		return 0
+	}
+	return strings.Count(string(b), "\n")
+}
+
+func TestCorruptMirrorBlob(t *testing.T) {
+	if _, err := os.Stat("/bin/busybox"); err != nil {
+		t.Skip("needs a static /bin/busybox: apt-get install busybox-static")
+	}
+	dir := t.TempDir()
+	env := []string{"FAULT_MIRROR=" + dir}
+	first := startEnv(t, "mirror", env)
+	if out := first.wait(t); !strings.Contains(out, "--- PASS: TestMirrored/TestPullsImage") {
+		t.Fatalf("populating run:\n%s", out)
+	}
+	// Flip a byte in the middle of the largest blob: same size, wrong content.
+	var biggest string
+	var size int64
+	filepath.WalkDir(filepath.Join(dir, "registry"), func(p string, d os.DirEntry, err error) error {
+		if err == nil && d.Name() == "data" {
+			if fi, err := d.Info(); err == nil && fi.Size() > size {
+				biggest, size = p, fi.Size()
+			}
+		}
+		return nil
+	})
+	b, err := os.ReadFile(biggest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 0xff
+	if err := os.WriteFile(biggest, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := mirror.New(dir).Verify(context.Background()); err == nil {
+		t.Fatal("Verify passed a damaged mirror")
+	}
+	c := startEnv(t, "mirror", env)
+	out := c.wait(t)
+	if !strings.Contains(out, "--- PASS: TestMirrored/TestPullsImage") {
+		t.Errorf("run over the damaged mirror did not pass:\n%s", out)
+	}
+	if n := copiesLogged(t, dir); n != 2 {
+		t.Errorf("copies.log has %d copies, want 2 (the damaged image copied again)", n)
+	}
+	if err := mirror.New(dir).Verify(context.Background()); err != nil {
+		t.Errorf("after the run: %v", err)
+	}
+	c.checkNothingLeft(t)
+}
+
+func TestMirrorLockHeldByStuckProcess(t *testing.T) {
+	if _, err := exec.LookPath("flock"); err != nil {
+		t.Skip("needs flock(1) from util-linux")
+	}
+	dir := t.TempDir()
+	stuck := exec.Command("flock", filepath.Join(dir, "lock"), "sleep", "600")
+	stuck.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := stuck.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = syscall.Kill(-stuck.Process.Pid, syscall.SIGKILL); _ = stuck.Wait() }()
+	// Wait until the stuck process holds the lock.
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if exec.Command("flock", "-n", filepath.Join(dir, "lock"), "true").Run() != nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	c := startEnv(t, "mirror", []string{"FAULT_MIRROR=" + dir, "MATRIXBOX_MIRROR_LOCK_TIMEOUT=2s"})
+	out := c.wait(t)
+	if !strings.Contains(out, "--- FAIL: TestMirrored") || !strings.Contains(out, filepath.Join(dir, "lock")) {
+		t.Errorf("want the mirrored run to fail naming the lock:\n%s", out)
+	}
+	if !strings.Contains(out, "--- PASS: TestSuite") {
+		t.Errorf("the suite that needs no mirror should still pass:\n%s", out)
+	}
+	if err := mirror.New(dir).Verify(context.Background()); err != nil {
+		t.Errorf("mirror after the timeout: %v", err)
+	}
+	c.checkNothingLeft(t)
 }

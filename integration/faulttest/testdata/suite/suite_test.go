@@ -6,8 +6,11 @@ package suite
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,8 +18,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
 	"github.com/matrixbox/matrixbox/integration"
 	"github.com/matrixbox/matrixbox/matrix"
+	"github.com/matrixbox/matrixbox/mirror"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
 
@@ -51,6 +58,49 @@ func (sleepd) New(ctx context.Context, cfg *sandbox.Config) (sandbox.Backend, fu
 }
 
 type backend struct{ p *sandbox.Process }
+
+// TestMirrored runs when FAULT=mirror: one case with an image mirrored into
+// the mirror at $FAULT_MIRROR, whose manifest and blobs the case fetches
+// and checks against their digests, as a daemon pulling it would.
+func TestMirrored(t *testing.T) {
+	if os.Getenv("FAULT") != "mirror" {
+		t.Skip("FAULT=mirror only")
+	}
+	note("owner", fmt.Sprint(os.Getpid()))
+	m := mirror.New(os.Getenv("FAULT_MIRROR"))
+	// Not defer: the cases run in parallel after this function returns.
+	t.Cleanup(func() { _ = m.Close() })
+	integration.Run(t, integration.TestFuncs(testPullsImage),
+		integration.WithMirror(m),
+		integration.WithMirroredImages(map[string]string{"library/busybox:latest": "binary:/bin/busybox"}))
+}
+
+func testPullsImage(t *testing.T, sb sandbox.Sandbox) {
+	get := func(path, accept string) []byte {
+		req, _ := http.NewRequest("GET", "http://"+sb.Mirror()+path, nil)
+		req.Header.Set("Accept", accept)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %d %v", path, resp.StatusCode, err)
+		}
+		return b
+	}
+	man := get("/v2/library/busybox/manifests/latest", ocispec.MediaTypeImageManifest+","+ocispec.MediaTypeImageIndex)
+	var m ocispec.Manifest
+	if err := json.Unmarshal(man, &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range append([]ocispec.Descriptor{m.Config}, m.Layers...) {
+		if got := digest.FromBytes(get("/v2/library/busybox/blobs/"+d.Digest.String(), "*/*")); got != d.Digest {
+			t.Errorf("blob %s served with digest %s", d.Digest, got)
+		}
+	}
+}
 
 func (backend) Address() string { return "" }
 
