@@ -256,3 +256,27 @@ func FuzzParseSelector(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseShard(f *testing.F) {
+	for _, s := range []string{"", "1/1", "2/3", "0/3", "4/3", "a/b", "1/", "/1", "1/2/3", " 2/5 ", "-1/2"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		sh, err := ParseShard(s)
+		if err != nil {
+			if !strings.Contains(err.Error(), fmt.Sprintf("%q", s)) {
+				t.Fatalf("error %q does not quote %q", err, s)
+			}
+			return
+		}
+		if strings.TrimSpace(s) == "" {
+			return
+		}
+		if sh.Index < 1 || sh.Index > sh.Count {
+			t.Fatalf("%q parsed to %+v", s, sh)
+		}
+		if again, err := ParseShard(sh.String()); err != nil || again != sh {
+			t.Fatalf("%q: round trip %q -> %+v, %v", s, sh.String(), again, err)
+		}
+	})
+}
