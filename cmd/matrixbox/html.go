@@ -15,7 +15,8 @@ import (
 const (
 	cellW, cellH = 46, 30
 	margin       = 16
-	charW        = 7.2 // width of a 12px monospace character
+	charW        = 7.2  // width of a 12px monospace character
+	titleCharW   = 11.5 // width of a 20px proportional character, generously
 	titleH       = 28
 )
 
@@ -69,6 +70,7 @@ func layout(res *results) heatLayout {
 	y := float64(margin + titleH + 44)
 	for _, g := range res.groups {
 		l.Labels = append(l.Labels, heatLabel{X: margin, Y: y, Text: g.title(), Class: "group"})
+		l.W = math.Max(l.W, 2*margin+float64(len(g.title()))*titleCharW/1.4)
 		y += 12
 		labelW := 0.0
 		for _, t := range g.Tests {
@@ -100,7 +102,8 @@ func layout(res *results) heatLayout {
 		l.W = math.Max(l.W, x0+float64(len(g.Cells))*cellW+margin)
 		y = y0 + float64(len(g.Tests))*cellH + 32
 	}
-	l.W = math.Max(l.W, 640)
+	// The title is the widest text of a small report.
+	l.W = math.Max(l.W, 2*margin+float64(len("matrixbox: 0000 passed, 0000 failed, 0000 quarantined, 0000 skipped"))*titleCharW)
 	l.H = y + 40
 	return l
 }
