@@ -1,11 +1,9 @@
 package packages
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"testing"
-	"time"
 
 	"github.com/matrixbox/matrixbox/integration"
 	"github.com/matrixbox/matrixbox/matrix/distro"
@@ -29,37 +27,10 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// imageSource is where the mirror takes d's image from. It is the source
-// examples/qemuimg asks for (qemu-utils preinstalled): one image per distro
-// serves both, where a different source for the same image name would make
-// the mirror replace the image at each switch.
-func imageSource(d distro.Distro) string { return d.Source(d.QemuImgPackage()) }
-
-// cellDistro returns the cell's distro once its image is in the mirror,
-// where the containerd worker pulls it from (on the cell's first sb.Cmd).
-// A distro whose image only a registry has skips the cell when that
-// registry cannot be reached, naming the image; a recipe that fails to
-// build fails the cell.
+// cellDistro returns the cell's distro once its image is in the mirror.
+// Both distro examples ask for the images with qemu-utils preinstalled, so
+// one image per distro serves both.
 func cellDistro(t *testing.T, sb sandbox.Sandbox) distro.Distro {
 	t.Helper()
-	d := distro.From(sb)
-	if d.IsZero() {
-		t.Fatalf("cell %s has no distro", sb.Name())
-	}
-	ctx := sb.Context()
-	if d.Recipe() == "" {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, time.Minute)
-		defer cancel()
-	}
-	start := time.Now()
-	err := mirror.Shared().Ensure(ctx, map[string]string{d.ImageRef(): imageSource(d)})
-	switch {
-	case err != nil && d.Recipe() == "":
-		t.Skipf("%s: image %s is not reachable here: %v", d.ID, d.ImageRef(), err)
-	case err != nil:
-		t.Fatalf("%s: image %s: %v", d.ID, d.ImageRef(), err)
-	}
-	t.Logf("%s: image %s from %s in the mirror after %s", d.ID, d.ImageRef(), imageSource(d), time.Since(start).Round(time.Millisecond))
-	return d
+	return distro.Require(t, sb, mirror.Shared().Ensure, "qemu-utils")
 }

@@ -12,7 +12,7 @@ import (
 func Example() {
 	for _, id := range distros {
 		d, _ := distro.Lookup(id)
-		fmt.Printf("%s: %s <- %s\n", id, d.ImageRef(), imageSource(d))
+		fmt.Printf("%s: %s <- %s\n", id, d.ImageRef(), d.Source("qemu-utils"))
 	}
 	// Output:
 	// debian-11: docker.io/library/debian:bullseye <- recipe:debian:11?packages=qemu-utils
