@@ -36,12 +36,7 @@ type buildkitdWorker struct {
 
 func (w *buildkitdWorker) Name() string { return w.opts.name }
 
-func (w *buildkitdWorker) binary() string {
-	if w.opts.binary != "" {
-		return w.opts.binary
-	}
-	return "buildkitd"
-}
+func (w *buildkitdWorker) binary() string { return w.opts.binaryOr("buildkitd") }
 
 // Check says what to install when a binary is missing.
 func (w *buildkitdWorker) Check() error {

@@ -47,12 +47,7 @@ type containerdWorker struct {
 
 func (w *containerdWorker) Name() string { return w.opts.name }
 
-func (w *containerdWorker) binary() string {
-	if w.opts.binary != "" {
-		return w.opts.binary
-	}
-	return "containerd"
-}
+func (w *containerdWorker) binary() string { return w.opts.binaryOr("containerd") }
 
 // Check says what to install when a binary is missing.
 func (w *containerdWorker) Check() error {

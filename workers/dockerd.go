@@ -32,12 +32,7 @@ type dockerdWorker struct {
 
 func (w *dockerdWorker) Name() string { return w.opts.name }
 
-func (w *dockerdWorker) binary() string {
-	if w.opts.binary != "" {
-		return w.opts.binary
-	}
-	return "dockerd"
-}
+func (w *dockerdWorker) binary() string { return w.opts.binaryOr("dockerd") }
 
 // Check says what to install when a binary is missing.
 func (w *dockerdWorker) Check() error {

@@ -52,6 +52,15 @@ func WithFeatures(features ...string) Option {
 // the host's static busybox.
 func WithImage(ref string) Option { return func(o *options) { o.image = ref } }
 
+// binaryOr is the binary WithBinary chose, else def (found in
+// $MATRIXBOX_BIN or PATH).
+func (o options) binaryOr(def string) string {
+	if o.binary != "" {
+		return o.binary
+	}
+	return def
+}
+
 // backend is a running daemon as the sandbox sees it.
 type backend struct {
 	address  string
