@@ -89,10 +89,12 @@ func (m *Mirror) blobIntact(b blobRecord) error {
 	return nil
 }
 
-// intactOnce reports whether every blob of rec hashes right, reading each
-// record's blobs once per process: a warm hit stays a few stats after that,
-// yet a blob damaged on disk with its size intact is caught before a daemon
-// pulls it.
+// intactOnce reports whether rec's blobs are intact, cheaply: a blob is
+// hashed only when its file was modified after the image was recorded
+// (blobs are written once, so a later write is damage or a repair), and a
+// record found intact is not looked at again by this process. A warm hit
+// stays a few stats; damage that leaves the modification time alone (bit
+// rot) is what Verify, which hashes everything, is for.
 func (m *Mirror) intactOnce(rec record) bool {
 	m.mu.Lock()
 	done := m.verified[rec.Digest]
@@ -101,7 +103,11 @@ func (m *Mirror) intactOnce(rec record) bool {
 		return true
 	}
 	for _, b := range rec.Blobs {
-		if m.blobIntact(b) != nil {
+		fi, err := os.Stat(m.blobPath(b.Digest))
+		if err != nil {
+			return false
+		}
+		if fi.ModTime().After(rec.CopiedAt) && m.blobIntact(b) != nil {
 			return false
 		}
 	}
