@@ -35,10 +35,6 @@ func startDaemon(ctx context.Context, cfg *sandbox.Config, name string, cmd *exe
 	return p, nil
 }
 
-// readyAfter is how long p took to become ready, for the sandbox logs and
-// the tests.
-func readyAfter(p *sandbox.Process) time.Duration { return time.Since(p.Started()) }
-
 // stopper returns the cleanup that stops p. A daemon that died before the
 // end of its test makes Stop fail with how it exited; the daemon's log is
 // attached so that the failure explains itself even where the sandbox logs

@@ -186,21 +186,14 @@ func (c *countingReader) Read(p []byte) (int, error) {
 
 func (s *tarSource) index(p string) error {
 	cr := &countingReader{r: s.f}
-	tr := tar.NewReader(cr)
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("read tar %s: %w", p, err)
-		}
-		if hdr.Typeflag != tar.TypeReg && hdr.Typeflag != tar.TypeRegA {
-			continue
-		}
+	err := eachFile(p, tar.NewReader(cr), func(hdr *tar.Header, _ io.Reader) error {
 		// archive/tar has consumed the header and nothing of the content:
 		// the content starts here and, not being sparse, is contiguous.
 		s.files[memberName(hdr.Name)] = section{cr.n, hdr.Size}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if len(s.files) == 0 {
 		return fmt.Errorf("read tar %s: no files in it", p)
@@ -214,23 +207,16 @@ func (s *tarSource) readCompressed(p string, f *os.File) error {
 		return err
 	}
 	defer r.Close()
-	tr := tar.NewReader(r)
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("read tar %s: %w", p, err)
-		}
-		if hdr.Typeflag != tar.TypeReg && hdr.Typeflag != tar.TypeRegA {
-			continue
-		}
-		data, err := io.ReadAll(tr)
+	err = eachFile(p, tar.NewReader(r), func(hdr *tar.Header, content io.Reader) error {
+		data, err := io.ReadAll(content)
 		if err != nil {
 			return fmt.Errorf("read tar %s: %s: %w", p, hdr.Name, err)
 		}
 		s.mem[memberName(hdr.Name)] = data
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if len(s.mem) == 0 {
 		return fmt.Errorf("read tar %s: no files in it", p)
@@ -309,3 +295,23 @@ type sizedAt interface {
 type nopCloserAt struct{ sizedAt }
 
 func (nopCloserAt) Close() error { return nil }
+
+// eachFile calls fn for each regular file of the tar archive p, with the
+// reader positioned at its content.
+func eachFile(p string, tr *tar.Reader, fn func(hdr *tar.Header, content io.Reader) error) error {
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read tar %s: %w", p, err)
+		}
+		if hdr.Typeflag != tar.TypeReg && hdr.Typeflag != tar.TypeRegA {
+			continue
+		}
+		if err := fn(hdr, tr); err != nil {
+			return err
+		}
+	}
+}
