@@ -56,10 +56,8 @@ func Start(name string, cmd *exec.Cmd, logs *Logs) (*Process, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	registerLive(p)
 	go func() {
 		p.waitErr = cmd.Wait()
-		unregisterLive(p)
 		select {
 		case <-p.stopping:
 		default:
@@ -115,9 +113,6 @@ func (p *Process) WaitReady(ctx context.Context, timeout time.Duration, probe Pr
 	}
 }
 
-// Started returns when the process was started.
-func (p *Process) Started() time.Time { return p.started }
-
 // Stop sends SIGTERM to the process group, waits up to grace, then sends
 // SIGKILL. It returns an error when the process had already died on its own
 // (a crashed daemon), when it had to be killed, or when a member of its group
@@ -172,25 +167,4 @@ func terminatedBy(err error, sigs ...string) bool {
 		}
 	}
 	return false
-}
-
-// live tracks every running supervised process so that a panic in a test,
-// which skips nothing registered with t.Cleanup but may skip a worker's own
-// stop, still cannot leak one: KillAll is the last resort.
-var live sync.Map // *Process -> struct{}
-
-func registerLive(p *Process)   { live.Store(p, struct{}{}) }
-func unregisterLive(p *Process) { live.Delete(p) }
-
-// KillAll kills the process group of every supervised process still running
-// and returns their names.
-func KillAll() []string {
-	var names []string
-	live.Range(func(k, _ any) bool {
-		p := k.(*Process)
-		names = append(names, fmt.Sprintf("%s (pid %d)", p.name, p.Pid()))
-		killGroup(p.Pid())
-		return true
-	})
-	return names
 }

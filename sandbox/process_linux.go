@@ -37,12 +37,12 @@ func groupAlive(pgid int) bool {
 	if err := syscall.Kill(-pgid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
 		return false
 	}
-	return len(GroupMembers(pgid)) > 0
+	return len(groupMembers(pgid)) > 0
 }
 
-// GroupMembers returns the pids of the running (not zombie) processes whose
+// groupMembers returns the pids of the running (not zombie) processes whose
 // process group is pgid.
-func GroupMembers(pgid int) []int {
+func groupMembers(pgid int) []int {
 	ents, err := os.ReadDir("/proc")
 	if err != nil {
 		return nil

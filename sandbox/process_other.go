@@ -9,8 +9,7 @@ func signalGroup(int, bool)     {}
 func killGroup(int)             {}
 func groupAlive(int) bool       { return false }
 
-// GroupMembers returns the running members of a process group; none off Linux.
-func GroupMembers(int) []int { return nil }
+func groupMembers(int) []int { return nil }
 
 // Proc is a running process found by a scan of /proc.
 type Proc struct {

@@ -204,19 +204,3 @@ func TestStopEscalatesToKillAndReapsGroup(t *testing.T) {
 		t.Fatal("daemon alive")
 	}
 }
-
-func TestKillAll(t *testing.T) {
-	p, err := Start("d", daemonCmd("say=x"), NewLogs())
-	if err != nil {
-		t.Fatal(err)
-	}
-	names := KillAll()
-	<-p.Done()
-	found := false
-	for _, n := range names {
-		found = found || strings.Contains(n, fmt.Sprint(p.Pid()))
-	}
-	if !found {
-		t.Fatalf("KillAll did not name pid %d: %v", p.Pid(), names)
-	}
-}
