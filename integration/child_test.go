@@ -103,6 +103,24 @@ var scenarios = map[string]func(t *testing.T){
 	"hang": func(t *testing.T) {
 		Run(t, TestFuncs(testHangsOnCommand, testNothing))
 	},
+	"requires": func(t *testing.T) {
+		dir := os.Getenv("MATRIXBOX_CHILD_DIR")
+		tests := []Test{
+			NewTest("TestNeedsFrob", testNothing, Requires("frob")),
+			NewTest("TestNeedsEvenN", testNothing, RequireCell(func(c matrix.Cell) error {
+				if c.Value("n") == 1 {
+					return errors.New("NEEDS-AN-EVEN-N")
+				}
+				return nil
+			})),
+		}
+		Run(t, tests,
+			WithWorkers(journalWorker{name: "plain", dir: dir}, featureWorker{journalWorker{name: "frobbing", dir: dir}, "frob"}),
+			WithMatrix("n", map[string]any{"1": 1, "2": 2}))
+	},
+	"logs-while-up": func(t *testing.T) {
+		Run(t, TestFuncs(testFailsWithLog), WithWorkers(loudStopWorker{}))
+	},
 	"duplicate": func(t *testing.T) {
 		Run(t, []Test{NewTest("TestX", testNothing), NewTest("TestX", testNothing)})
 	},
@@ -260,9 +278,14 @@ func caseLines(out, status string) []string {
 }
 
 // journalWorker appends "new <cell>" and "stop <cell>" lines to <dir>/journal.
-type journalWorker struct{ dir, stopErr string }
+type journalWorker struct{ name, dir, stopErr string }
 
-func (journalWorker) Name() string { return "journal" }
+func (w journalWorker) Name() string {
+	if w.name == "" {
+		return "journal"
+	}
+	return w.name
+}
 func (w journalWorker) New(_ context.Context, cfg *sandbox.Config) (sandbox.Backend, func() error, error) {
 	w.note("new " + cfg.Cell.Name())
 	return hostBackend{}, func() error {
@@ -280,4 +303,25 @@ func (w journalWorker) note(line string) {
 		fmt.Fprintln(f, line)
 		f.Close()
 	}
+}
+
+// featureWorker is a journalWorker that declares one feature.
+type featureWorker struct {
+	journalWorker
+	feature string
+}
+
+func (w featureWorker) Supports(f string) bool { return f == w.feature }
+
+// loudStopWorker's backend writes to its log while it stops, after the
+// case has failed.
+type loudStopWorker struct{}
+
+func (loudStopWorker) Name() string { return "loudstop" }
+func (loudStopWorker) New(_ context.Context, cfg *sandbox.Config) (sandbox.Backend, func() error, error) {
+	cfg.Logs.Printf("daemon", "DAEMON-UP")
+	return hostBackend{}, func() error {
+		cfg.Logs.Printf("daemon", "DAEMON-SHUTTING-DOWN")
+		return nil
+	}, nil
 }

@@ -18,10 +18,11 @@ import (
 // after its last one, counted from the plan.
 type pool struct {
 	mu       sync.Mutex
-	backends map[string]*sharedBackend
+	backends map[string]*lease
 }
 
-type sharedBackend struct {
+// lease is a warm backend and what the cases running on it need of it.
+type lease struct {
 	key     string
 	users   int // planned cases not yet finished
 	once    sync.Once
@@ -35,107 +36,108 @@ type sharedBackend struct {
 }
 
 func newPool(cases []caseSpec) *pool {
-	p := &pool{backends: map[string]*sharedBackend{}}
+	p := &pool{backends: map[string]*lease{}}
 	for _, c := range cases {
 		if !c.props.shared {
 			continue
 		}
 		k := c.cell.Name()
-		sb := p.backends[k]
-		if sb == nil {
-			sb = &sharedBackend{key: k, logs: sandbox.NewLogs()}
-			p.backends[k] = sb
+		l := p.backends[k]
+		if l == nil {
+			l = &lease{key: k, logs: sandbox.NewLogs()}
+			p.backends[k] = l
 		}
-		sb.users++
+		l.users++
 	}
 	return p
 }
 
-// acquire returns the warm backend of cell, starting it on first use;
-// started is how long this call spent starting it (zero when it was warm).
-func (p *pool) acquire(w sandbox.Worker, cell matrix.Cell, mirror string, mirrorHosts []string) (_ *sharedBackend, started time.Duration, _ error) {
+// acquire returns the warm backend of cell, starting it on first use. Its
+// startup is how long that start took; a non-nil lease comes with a start
+// error too, so that the case can print the logs of the failed start.
+func (p *pool) acquire(w sandbox.Worker, cell matrix.Cell, mirror string, mirrorHosts []string) (*lease, error) {
 	p.mu.Lock()
-	sb := p.backends[cell.Name()]
+	l := p.backends[cell.Name()]
 	p.mu.Unlock()
-	if sb == nil {
-		return nil, 0, fmt.Errorf("no shared backend planned for %s", cell.Name())
+	if l == nil {
+		return nil, fmt.Errorf("no warm backend planned for %s", cell.Name())
 	}
-	sb.once.Do(func() {
-		defer func() { started = sb.startup }()
-		dir, err := sandbox.MkdirShort()
-		if err != nil {
-			sb.err = err
-			return
-		}
-		sb.dir = dir
-		bdir := filepath.Join(dir, "b")
-		if err := os.Mkdir(bdir, 0o711); err != nil {
-			sb.err = err
-			return
-		}
-		start := time.Now()
-		sb.backend, sb.stop, sb.err = w.New(context.Background(), &sandbox.Config{Cell: cell, Dir: bdir, Logs: sb.logs, Mirror: mirror, MirrorHosts: mirrorHosts})
-		sb.startup = time.Since(start)
-		if sb.err != nil {
-			sb.err = fmt.Errorf("start shared worker %s: %w", w.Name(), sb.err)
-		}
-	})
-	return sb, started, sb.err
+	l.once.Do(func() { l.err = l.start(w, cell, mirror, mirrorHosts) })
+	return l, l.err
 }
 
-// release marks one planned case of key as finished; the last one stops the
+func (l *lease) start(w sandbox.Worker, cell matrix.Cell, mirror string, mirrorHosts []string) error {
+	dir, err := sandbox.MkdirShort()
+	if err != nil {
+		return err
+	}
+	l.dir = dir
+	bdir := filepath.Join(dir, "b")
+	if err := os.Mkdir(bdir, 0o711); err != nil {
+		return err
+	}
+	start := time.Now()
+	l.backend, l.stop, err = w.New(context.Background(), &sandbox.Config{Cell: cell, Dir: bdir, Logs: l.logs, Mirror: mirror, MirrorHosts: mirrorHosts})
+	l.startup = time.Since(start)
+	if err != nil {
+		return fmt.Errorf("start warm worker %s: %w", w.Name(), err)
+	}
+	return nil
+}
+
+// done marks one planned case of key as finished; the last one stops the
 // backend and gets its errors.
-func (p *pool) release(key string) error {
+func (p *pool) done(key string) error {
 	p.mu.Lock()
-	sb := p.backends[key]
-	if sb == nil {
+	l := p.backends[key]
+	if l == nil {
 		p.mu.Unlock()
 		return nil
 	}
-	sb.users--
-	last := sb.users == 0
+	l.users--
+	last := l.users == 0
 	p.mu.Unlock()
 	if !last {
 		return nil
 	}
-	return sb.shutdown()
+	return l.shutdown()
 }
 
 // closeAll stops every backend still running; a Run's own cleanup calls it
 // so that a miscounted case can never leak a daemon.
 func (p *pool) closeAll() error {
 	p.mu.Lock()
-	var all []*sharedBackend
-	for _, sb := range p.backends {
-		all = append(all, sb)
+	var all []*lease
+	for _, l := range p.backends {
+		all = append(all, l)
 	}
 	p.mu.Unlock()
 	var errs []error
-	for _, sb := range all {
-		errs = append(errs, sb.shutdown())
+	for _, l := range all {
+		errs = append(errs, l.shutdown())
 	}
 	return errors.Join(errs...)
 }
 
-func (sb *sharedBackend) shutdown() error {
+func (l *lease) shutdown() error {
 	// once.Do with a no-op marks a never-started backend as done, so a
 	// late acquire cannot start one after shutdown.
-	sb.once.Do(func() { sb.err = errors.New("shared backend already shut down") })
-	if sb.stopped {
+	l.once.Do(func() { l.err = errors.New("warm backend already shut down") })
+	if l.stopped {
 		return nil
 	}
-	sb.stopped = true
+	l.stopped = true
 	var errs []error
-	if sb.stop != nil {
-		if err := sb.stop(); err != nil {
-			errs = append(errs, fmt.Errorf("stop shared backend %s: %w", sb.key, err))
+	if l.stop != nil {
+		if err := l.stop(); err != nil {
+			errs = append(errs, fmt.Errorf("stop warm backend %s: %w", l.key, err))
 		}
 	}
-	if sb.dir != "" {
-		if leaked := sandbox.MountsUnder(sb.dir); len(leaked) > 0 {
-			errs = append(errs, fmt.Errorf("shared backend %s left mounts: %v", sb.key, leaked))
+	if l.dir != "" {
+		if leaked := sandbox.MountsUnder(l.dir); len(leaked) > 0 {
+			errs = append(errs, fmt.Errorf("warm backend %s left mounts: %v", l.key, leaked))
 		}
-		if err := os.RemoveAll(sb.dir); err != nil {
+		if err := os.RemoveAll(l.dir); err != nil {
 			errs = append(errs, err)
 		}
 	}

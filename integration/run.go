@@ -1,12 +1,9 @@
 package integration
 
 import (
-	"context"
 	"fmt"
-	"runtime/debug"
 	"sync"
 	"testing"
-	"time"
 
 	"golang.org/x/sync/semaphore"
 
@@ -150,96 +147,4 @@ func (r *runner) check(w sandbox.Worker) error {
 	r.mu.Unlock()
 	_, err := o.get(func() (struct{}, error) { return struct{}{}, c.Check() })
 	return err
-}
-
-func (r *runner) runCase(t *testing.T, c caseSpec) {
-	if !c.props.serial {
-		t.Parallel()
-	}
-	rep := r.report(t, c)
-	if c.props.shared {
-		// Counted down however the case ends, skipped included, so the
-		// last user stops the shared backend.
-		t.Cleanup(func() {
-			if err := r.pool.release(c.cell.Name()); err != nil {
-				t.Errorf("matrixbox: %v", err)
-			}
-		})
-	}
-	if err := r.check(c.worker); err != nil {
-		rep.skip(fmt.Sprintf("worker %s unavailable: %v", c.worker.Name(), err))
-		t.Skipf("matrixbox: worker %s unavailable: %v", c.worker.Name(), err)
-	}
-	release, err := slots(t.Context(), r.global, r.local)
-	if err != nil {
-		t.Fatalf("matrixbox: waiting for a sandbox slot: %v", err)
-	}
-	t.Cleanup(release)
-	rep.started()
-	if r.runQuarantined(t, c, rep) {
-		return
-	}
-
-	logs := sandbox.NewLogs()
-	spec := sandbox.Spec{Cell: c.cell, Worker: c.worker, Logs: logs}
-	if r.mirror != nil {
-		spec.Mirror = r.mirrorAt
-		spec.MirrorHosts = r.mirrorHosts
-		spec.NewRegistry = func(ctx context.Context, dir string, logs *sandbox.Logs) (string, func() error, error) {
-			return r.mirror.NewRegistry(ctx, dir, logs.Writer("registry"))
-		}
-	}
-	// Registered first so it runs last: after the sandbox is closed, with
-	// the daemon's shutdown output and every cleanup error known.
-	t.Cleanup(func() {
-		if t.Failed() || r.settings.logsAlways {
-			if s := logs.String(); s != "" {
-				t.Logf("matrixbox: logs of %s:\n%s", c.cell.Name(), s)
-			}
-		}
-	})
-	if c.props.shared {
-		shared, started, err := r.pool.acquire(c.worker, c.cell, spec.Mirror, spec.MirrorHosts)
-		rep.startup(started)
-		if shared != nil {
-			t.Cleanup(func() {
-				if t.Failed() || r.settings.logsAlways {
-					if s := shared.logs.String(); s != "" {
-						t.Logf("matrixbox: logs of the shared backend of %s:\n%s", c.cell.Name(), s)
-					}
-				}
-			})
-		}
-		if err != nil {
-			t.Fatalf("matrixbox: %v", err)
-		}
-		spec.Backend = shared.backend
-	}
-	start := time.Now()
-	box, err := sandbox.Open(context.Background(), spec)
-	if err != nil {
-		t.Fatalf("matrixbox: start sandbox %s after %s: %v", c.cell.Name(), time.Since(start).Round(time.Millisecond), err)
-	}
-	if !c.props.shared {
-		rep.startup(box.Startup())
-	}
-	t.Cleanup(func() {
-		if err := box.Close(); err != nil {
-			t.Errorf("matrixbox: sandbox cleanup: %v", err)
-		}
-	})
-	wd := startWatchdog(t, r.settings.watchdog, logs.String, box.Abort)
-	r.runTest(t, c.test, box)
-	wd.stop()
-}
-
-// runTest turns a panic into a failure of this case alone, so the other
-// cases of the run go on and every cleanup still runs.
-func (r *runner) runTest(t *testing.T, test Test, sb sandbox.Sandbox) {
-	defer func() {
-		if v := recover(); v != nil {
-			t.Errorf("matrixbox: test panicked: %v\n%s", v, debug.Stack())
-		}
-	}()
-	test.Run(t, sb)
 }

@@ -314,7 +314,7 @@ func TestSharedBackendStopErrorIsReported(t *testing.T) {
 		t.Fatalf("child passed:\n%s", out)
 	}
 	// Two shared backends, each reported once by its last case.
-	if n := strings.Count(out, "stop shared backend worker=journal/n=1: SHARED-STOP-FAILED"); n != 1 {
+	if n := strings.Count(out, "stop warm backend worker=journal/n=1: SHARED-STOP-FAILED"); n != 1 {
 		t.Errorf("shared stop error of n=1 reported %d times:\n%s", n, out)
 	}
 }
@@ -338,5 +338,71 @@ func TestWatchdogFiresBeforeGoTestTimeout(t *testing.T) {
 	out, _ := runChild(t, "hang", nil, "-test.timeout=40s")
 	if !strings.Contains(out, "watchdog: case still running after") || strings.Contains(out, "panic: test timed out") {
 		t.Fatalf("want the watchdog to fire before -timeout:\n%s", out)
+	}
+}
+
+func TestRequirementsAreCheckedBeforeTheBackendStarts(t *testing.T) {
+	dir := t.TempDir()
+	out, ok := runChild(t, "requires", []string{"MATRIXBOX_CHILD_DIR=" + dir})
+	if !ok {
+		t.Fatalf("child failed:\n%s", out)
+	}
+	for _, want := range []string{
+		`worker plain lacks feature "frob", which TestNeedsFrob requires`,
+		"worker=plain/n=1: NEEDS-AN-EVEN-N",
+		"worker=frobbing/n=1: NEEDS-AN-EVEN-N",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	wantPass := []string{"TestNeedsFrob/worker=frobbing/n=1", "TestNeedsFrob/worker=frobbing/n=2", "TestNeedsEvenN/worker=plain/n=2", "TestNeedsEvenN/worker=frobbing/n=2"}
+	got := caseLines(out, "PASS")
+	sort.Strings(got)
+	sort.Strings(wantPass)
+	if !reflect.DeepEqual(got, wantPass) {
+		t.Errorf("passed %v, want %v", got, wantPass)
+	}
+	// A backend started only for the cases that ran: never for a skipped
+	// cell.
+	b, err := os.ReadFile(filepath.Join(dir, "journal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var started []string
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if cell, ok := strings.CutPrefix(l, "new "); ok {
+			started = append(started, cell)
+		}
+	}
+	sort.Strings(started)
+	want := []string{"worker=frobbing/n=1", "worker=frobbing/n=2", "worker=frobbing/n=2", "worker=plain/n=2"}
+	if !reflect.DeepEqual(started, want) {
+		t.Errorf("backends started for %v, want %v", started, want)
+	}
+}
+
+func TestFailingCaseLogsArePrintedBeforeTheBackendStops(t *testing.T) {
+	out, ok := runChild(t, "logs-while-up", nil)
+	if ok {
+		t.Fatalf("child passed:\n%s", out)
+	}
+	up := strings.Index(out, "DAEMON-UP")
+	down := strings.Index(out, "DAEMON-SHUTTING-DOWN")
+	if up < 0 || down < 0 {
+		t.Fatalf("output lacks the daemon's lines:\n%s", out)
+	}
+	// The first print happens while the backend is up: it holds the test's
+	// notes and DAEMON-UP, not the shutdown line, which follows in a second
+	// print after the sandbox closed.
+	first := out[:down]
+	if !strings.Contains(first, "FAILING-CASE-LOG-LINE") || !strings.Contains(first, "DAEMON-UP") {
+		t.Errorf("logs were not printed before the backend stopped:\n%s", out)
+	}
+	if !strings.Contains(out[down-200:], "after its sandbox closed") {
+		t.Errorf("the shutdown output is not marked as printed after the close:\n%s", out)
+	}
+	if strings.Count(out, "DAEMON-UP") != 1 {
+		t.Errorf("a log line was printed twice:\n%s", out)
 	}
 }

@@ -84,8 +84,11 @@ type Commander interface {
 	Command(ctx context.Context, dir string, env []string, args ...string) *exec.Cmd
 }
 
-// Supporter is implemented by backends that can say whether they have a
-// feature. The feature names belong to the caller; see [Supports].
+// Supporter is implemented by workers and backends that can say whether
+// they have an optional feature. A worker answers before it starts anything,
+// so that a case needing a feature its worker lacks is skipped before its
+// backend starts; a backend may answer from what it learnt once running.
+// The feature names belong to the kit that defines them; see [Supports].
 type Supporter interface {
 	Supports(feature string) bool
 }

@@ -36,6 +36,10 @@ type buildkitdWorker struct {
 
 func (w *buildkitdWorker) Name() string { return w.opts.name }
 
+// Supports reports whether the worker was declared to have feature
+// (WithFeatures), before any backend starts.
+func (w *buildkitdWorker) Supports(feature string) bool { return w.opts.supports(feature) }
+
 func (w *buildkitdWorker) binary() string { return w.opts.binaryOr("buildkitd") }
 
 // Check says what to install when a binary is missing.

@@ -47,6 +47,10 @@ type containerdWorker struct {
 
 func (w *containerdWorker) Name() string { return w.opts.name }
 
+// Supports reports whether the worker was declared to have feature
+// (WithFeatures), before any backend starts.
+func (w *containerdWorker) Supports(feature string) bool { return w.opts.supports(feature) }
+
 func (w *containerdWorker) binary() string { return w.opts.binaryOr("containerd") }
 
 // Check says what to install when a binary is missing.

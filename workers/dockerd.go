@@ -32,6 +32,10 @@ type dockerdWorker struct {
 
 func (w *dockerdWorker) Name() string { return w.opts.name }
 
+// Supports reports whether the worker was declared to have feature
+// (WithFeatures), before any backend starts.
+func (w *dockerdWorker) Supports(feature string) bool { return w.opts.supports(feature) }
+
 func (w *dockerdWorker) binary() string { return w.opts.binaryOr("dockerd") }
 
 // Check says what to install when a binary is missing.

@@ -52,6 +52,9 @@ func WithFeatures(features ...string) Option {
 // the host's static busybox.
 func WithImage(ref string) Option { return func(o *options) { o.image = ref } }
 
+// supports answers [sandbox.Supporter] for a worker from WithFeatures.
+func (o options) supports(feature string) bool { return slices.Contains(o.features, feature) }
+
 // binaryOr is the binary WithBinary chose, else def (found in
 // $MATRIXBOX_BIN or PATH).
 func (o options) binaryOr(def string) string {
