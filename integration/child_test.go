@@ -196,7 +196,7 @@ type sleeperWorker struct{ dir string }
 
 func (sleeperWorker) Name() string { return "sleeper" }
 func (w sleeperWorker) New(ctx context.Context, cfg *sandbox.Config) (sandbox.Backend, func() error, error) {
-	p, err := sandbox.Start("sleeper", exec.Command("sleep", "600"), cfg.Logs)
+	p, err := cfg.Start("sleeper", exec.Command("sleep", "600"))
 	if err != nil {
 		return nil, nil, err
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -26,9 +24,8 @@ type lease struct {
 	key     string
 	users   int // planned cases not yet finished
 	once    sync.Once
+	running *sandbox.Running
 	backend sandbox.Backend
-	stop    func() error
-	dir     string
 	logs    *sandbox.Logs
 	startup time.Duration
 	err     error
@@ -67,21 +64,11 @@ func (p *pool) acquire(w sandbox.Worker, cell matrix.Cell, mirror string, mirror
 }
 
 func (l *lease) start(w sandbox.Worker, cell matrix.Cell, mirror string, mirrorHosts []string) error {
-	dir, err := sandbox.MkdirShort()
+	r, err := sandbox.StartBackend(context.Background(), w, sandbox.Config{Cell: cell, Logs: l.logs, Mirror: mirror, MirrorHosts: mirrorHosts})
 	if err != nil {
-		return err
+		return fmt.Errorf("start warm backend: %w", err)
 	}
-	l.dir = dir
-	bdir := filepath.Join(dir, "b")
-	if err := os.Mkdir(bdir, 0o711); err != nil {
-		return err
-	}
-	start := time.Now()
-	l.backend, l.stop, err = w.New(context.Background(), &sandbox.Config{Cell: cell, Dir: bdir, Logs: l.logs, Mirror: mirror, MirrorHosts: mirrorHosts})
-	l.startup = time.Since(start)
-	if err != nil {
-		return fmt.Errorf("start warm worker %s: %w", w.Name(), err)
-	}
+	l.running, l.backend, l.startup = r, r.Backend, r.Startup()
 	return nil
 }
 
@@ -123,23 +110,13 @@ func (l *lease) shutdown() error {
 	// once.Do with a no-op marks a never-started backend as done, so a
 	// late acquire cannot start one after shutdown.
 	l.once.Do(func() { l.err = errors.New("warm backend already shut down") })
-	if l.stopped {
+	if l.stopped || l.running == nil {
+		l.stopped = true
 		return nil
 	}
 	l.stopped = true
-	var errs []error
-	if l.stop != nil {
-		if err := l.stop(); err != nil {
-			errs = append(errs, fmt.Errorf("stop warm backend %s: %w", l.key, err))
-		}
+	if err := l.running.Stop(); err != nil {
+		return fmt.Errorf("stop warm backend %s: %w", l.key, err)
 	}
-	if l.dir != "" {
-		if leaked := sandbox.MountsUnder(l.dir); len(leaked) > 0 {
-			errs = append(errs, fmt.Errorf("warm backend %s left mounts: %v", l.key, leaked))
-		}
-		if err := os.RemoveAll(l.dir); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
+	return nil
 }

@@ -2,6 +2,8 @@ package integration
 
 import (
 	"fmt"
+	"os"
+	"strings"
 	"sync"
 	"testing"
 
@@ -57,12 +59,13 @@ func Run(t *testing.T, tests []Test, opts ...Option) {
 		if err := sandbox.StartGuard(); err != nil {
 			t.Logf("matrixbox: %v: a crash of this process may leave daemons or dirs behind until the next run", err)
 		}
+		// On stderr, not t.Log: a leftover is news even when the run passes.
 		removed, err := sandbox.Reap()
-		for _, line := range removed {
-			t.Logf("matrixbox: removed a leftover of an earlier run: %s", line)
+		if len(removed) > 0 {
+			fmt.Fprintf(os.Stderr, "matrixbox: removed what earlier test processes that died left behind:\n  %s\n", strings.Join(removed, "\n  "))
 		}
 		if err != nil {
-			t.Logf("matrixbox: cleaning leftovers of earlier runs: %v", err)
+			fmt.Fprintf(os.Stderr, "matrixbox: cleaning what earlier test processes left: %v\n", err)
 		}
 	})
 	r := &runner{settings: st, cfg: cfg, checks: map[string]*onceValue[struct{}]{}}

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"bytes"
 	"context"
+	"os"
 	"os/exec"
 
 	"github.com/matrixbox/matrixbox/matrix"
@@ -62,6 +63,38 @@ type Config struct {
 	// (e.g. "docker.io", "ghcr.io"); daemons are configured to pull each of
 	// them through the mirror. Empty means docker.io alone.
 	MirrorHosts []string
+	// Group is the backend's cgroup; nil where cgroups cannot be written
+	// (not root), and then processes are found by their environment.
+	Group *Group
+	// marker is the backend's directory, carried in EnvMarker by the
+	// processes Start starts, so that they are found without a cgroup.
+	marker string
+}
+
+// Start starts cmd as a process of the backend called name: in the
+// backend's cgroup, in its own process group, its output in the log of that
+// name. A worker starts every daemon with it, so that all the daemon
+// causes, containers included, is killed with the backend even when the
+// daemon or the test process crashed.
+func (c *Config) Start(name string, cmd *exec.Cmd) (*Process, error) {
+	if c.marker != "" {
+		if cmd.Env == nil {
+			cmd.Env = os.Environ()
+		}
+		cmd.Env = append(cmd.Env, EnvMarker+"="+c.marker)
+	}
+	return start(name, cmd, c.Logs, c.Group)
+}
+
+// CgroupParent is the cgroup parent a daemon should give its containers
+// (buildkitd's defaultCgroupParent, dockerd's --cgroup-parent, a
+// container's cgroups path) so that they sit in the backend's cgroup; ""
+// when the backend has none, leaving the daemon's default.
+func (c *Config) CgroupParent() string {
+	if c.Group == nil {
+		return ""
+	}
+	return c.Group.Parent()
 }
 
 // Checker is implemented by workers that depend on something outside the

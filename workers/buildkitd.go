@@ -69,14 +69,16 @@ type buildkitdConfig struct {
 	} `toml:"grpc"`
 	Worker struct {
 		OCI struct {
-			Enabled bool `toml:"enabled"`
-			GC      bool `toml:"gc"`
+			Enabled             bool   `toml:"enabled"`
+			GC                  bool   `toml:"gc"`
+			DefaultCgroupParent string `toml:"defaultCgroupParent,omitempty"`
 		} `toml:"oci"`
 		Containerd struct {
-			Enabled   bool   `toml:"enabled"`
-			GC        bool   `toml:"gc"`
-			Address   string `toml:"address,omitempty"`
-			Namespace string `toml:"namespace,omitempty"`
+			Enabled             bool   `toml:"enabled"`
+			GC                  bool   `toml:"gc"`
+			Address             string `toml:"address,omitempty"`
+			Namespace           string `toml:"namespace,omitempty"`
+			DefaultCgroupParent string `toml:"defaultCgroupParent,omitempty"`
 		} `toml:"containerd"`
 	} `toml:"worker"`
 	Registry map[string]mirror.BuildkitdRegistry `toml:"registry,omitempty"`
@@ -98,7 +100,6 @@ func (w *buildkitdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandb
 			}
 		}
 	}()
-	cl.add("leak check", leakCheck(cfg.Dir))
 	b := &backend{features: w.opts.features}
 
 	var c buildkitdConfig
@@ -119,9 +120,13 @@ func (w *buildkitdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandb
 		c.Worker.Containerd.Enabled = true
 		c.Worker.Containerd.Address = ctd.sock
 		c.Worker.Containerd.Namespace = buildkitdNamespace
+		c.Worker.Containerd.DefaultCgroupParent = cfg.CgroupParent()
 		b.env = append(b.env, "CONTAINERD_ADDRESS="+ctd.sock, "CONTAINERD_NAMESPACE="+buildkitdNamespace)
 	} else {
 		c.Worker.OCI.Enabled = true
+		// RUN containers go under the sandbox's cgroup, so that one whose
+		// buildkitd crashed is killed with the sandbox.
+		c.Worker.OCI.DefaultCgroupParent = cfg.CgroupParent()
 	}
 	if cfg.Mirror != "" {
 		dc, err := mirror.NewDaemonConfig(cfg.Mirror, cfg.MirrorHosts)

@@ -75,7 +75,6 @@ func (w *containerdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sand
 			}
 		}
 	}()
-	cl.add("leak check", leakCheck(cfg.Dir))
 	d, err := startContainerd(ctx, cfg, containerdSetup{binary: w.binary(), name: "containerd"}, cl)
 	if err != nil {
 		return nil, nil, err
@@ -95,6 +94,7 @@ func (w *containerdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sand
 		client:   c,
 		image:    imageOf(cfg.Cell, w.opts.image),
 		hostsDir: d.hostsDir,
+		cgroup:   cfg.CgroupParent(),
 		logs:     cfg.Logs,
 		boxes:    map[string]*boxContainer{},
 	}
@@ -128,6 +128,9 @@ type containerBackend struct {
 	client   *ctd.Client
 	image    string
 	hostsDir string
+	// cgroup is the parent of the containers' cgroups: the backend's own,
+	// so that a container whose containerd or shim died is killed with it.
+	cgroup string
 	logs     *sandbox.Logs
 
 	imageOnce onceErr[imageInfo]

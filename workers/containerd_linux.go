@@ -12,6 +12,7 @@ import (
 	"time"
 
 	ctd "github.com/containerd/containerd/v2/client"
+	"github.com/containerd/containerd/v2/core/containers"
 	"github.com/containerd/containerd/v2/core/remotes/docker"
 	"github.com/containerd/containerd/v2/core/remotes/docker/config"
 	"github.com/containerd/containerd/v2/pkg/cio"
@@ -104,6 +105,7 @@ func (b *containerBackend) boxContainer(ctx context.Context, dir string) (*boxCo
 			oci.WithHostHostsFile,
 			oci.WithHostResolvconf,
 			oci.WithMounts([]specs.Mount{{Type: "bind", Source: dir, Destination: dir, Options: []string{"rbind", "rw"}}}),
+			withCgroupParent(b.cgroup, id),
 		),
 	)
 	if err != nil {
@@ -121,6 +123,15 @@ func (b *containerBackend) boxContainer(ctx context.Context, dir string) (*boxCo
 	b.boxes[dir] = bc
 	b.logs.Printf("containerd-client", "matrixbox: container %s for %s running (pid %d) after %s", id, dir, bc.pid, time.Since(start).Round(time.Millisecond))
 	return bc, nil
+}
+
+// withCgroupParent puts the container's cgroup under parent; with no
+// parent, containerd's default (/<namespace>/<id>) stays.
+func withCgroupParent(parent, id string) oci.SpecOpts {
+	if parent == "" {
+		return func(context.Context, oci.Client, *containers.Container, *specs.Spec) error { return nil }
+	}
+	return oci.WithCgroup(parent + "/" + ContainerdNamespace + "/" + id)
 }
 
 func (b *containerBackend) startTask(ctx context.Context, bc *boxContainer) error {
@@ -207,8 +218,8 @@ func (b *containerBackend) deleteAll() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if exited, _ := b.procs[0].Exited(); exited {
-		// Nothing to ask: the stop reports the exit, the leak check kills
-		// the orphaned shims and containers.
+		// Nothing to ask: the stop reports the exit, and the sandbox's
+		// sweep kills the orphaned shims and containers in its cgroup.
 		clear(b.boxes)
 		return nil
 	}

@@ -65,7 +65,6 @@ func (w *dockerdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox
 			}
 		}
 	}()
-	cl.add("leak check", leakCheck(cfg.Dir))
 
 	c := dockerdConfig{Features: map[string]bool{"buildkit": true}}
 	if cfg.Mirror != "" {
@@ -96,6 +95,11 @@ func (w *dockerdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox
 		"--bridge=none",
 		"--userland-proxy=false",
 		"--debug",
+	}
+	if parent := cfg.CgroupParent(); parent != "" {
+		// Containers go under the sandbox's cgroup, so that one whose
+		// dockerd crashed is killed with the sandbox.
+		args = append(args, "--cgroup-parent", parent)
 	}
 	cmd := exec.Command(bin, append(args, w.opts.args...)...)
 	cmd.Env = append(os.Environ(), "TMPDIR="+cfg.Dir)

@@ -39,7 +39,7 @@ type sleepd struct{}
 
 func (sleepd) Name() string { return "sleepd" }
 func (sleepd) New(ctx context.Context, cfg *sandbox.Config) (sandbox.Backend, func() error, error) {
-	p, err := sandbox.Start("sleepd", exec.Command("sh", "-c", "echo sleepd up; exec sleep 900"), cfg.Logs)
+	p, err := cfg.Start("sleepd", exec.Command("sh", "-c", "echo sleepd up; exec sleep 900"))
 	if err != nil {
 		return nil, nil, err
 	}
