@@ -131,7 +131,7 @@ type containerBackend struct {
 	// cgroup is the parent of the containers' cgroups: the backend's own,
 	// so that a container whose containerd or shim died is killed with it.
 	cgroup string
-	logs     *sandbox.Logs
+	logs   *sandbox.Logs
 
 	imageOnce onceErr[imageInfo]
 	mu        sync.Mutex
