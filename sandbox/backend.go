@@ -16,7 +16,6 @@ import (
 // the directory and the cgroup, each reported.
 type Running struct {
 	Backend
-	worker  string
 	dir     string // "" once stopped
 	group   *Group
 	owned   bool // dir and group are the Running's to remove
@@ -57,7 +56,7 @@ func startBackend(ctx context.Context, w Worker, cfg Config, dir string, group *
 	if err := os.Mkdir(cfg.Dir, 0o711); err != nil {
 		return nil, err
 	}
-	r := &Running{worker: w.Name(), dir: dir, group: group, logs: cfg.Logs}
+	r := &Running{dir: dir, group: group, logs: cfg.Logs}
 	start := time.Now()
 	be, stop, err := w.New(ctx, &cfg)
 	r.startup = time.Since(start)
@@ -81,8 +80,9 @@ func (r *Running) Logs() *Logs { return r.logs }
 // Group is the backend's cgroup; nil when it has none.
 func (r *Running) Group() *Group { return r.group }
 
-// Stop stops the backend and removes everything it made. Calling it twice
-// is an error-free no-op the second time.
+// Stop stops the backend and removes everything it made; its error names
+// each thing that went wrong, the caller says which backend. Calling it
+// twice is an error-free no-op the second time.
 func (r *Running) Stop() error {
 	if r.dir == "" {
 		return nil
@@ -90,7 +90,7 @@ func (r *Running) Stop() error {
 	var errs []error
 	if r.stop != nil {
 		if err := r.stop(); err != nil {
-			errs = append(errs, fmt.Errorf("stop worker %s: %w", r.worker, err))
+			errs = append(errs, err)
 		}
 		r.stop = nil
 	}

@@ -270,6 +270,14 @@ func killCgroup(name string) []Proc {
 	for {
 		procs := cgroupProcs(name)
 		if len(procs) == 0 || time.Now().After(deadline) {
+			// A process leaves cgroup.procs when it starts exiting; the
+			// init of a container's pid namespace then waits for the rest
+			// of its namespace. Killed is gone, so wait for that too.
+			for _, p := range found {
+				for exiting(p.Pid) && time.Now().Before(deadline) {
+					time.Sleep(5 * time.Millisecond)
+				}
+			}
 			return found
 		}
 		for _, p := range procs {
@@ -357,6 +365,12 @@ func ownedGroups(root string, keep func(owner int) bool) []string {
 		}
 	}
 	return out
+}
+
+// exiting reports whether pid still exists other than as a zombie.
+func exiting(pid int) bool {
+	st, err := readStat(pid)
+	return err == nil && st.state != 'Z' && st.state != 'X'
 }
 
 func cmdline(pid int) string {

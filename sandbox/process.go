@@ -168,9 +168,10 @@ func (p *Process) stop(grace time.Duration) error {
 	case p.waitErr == nil, terminatedBy(p.waitErr, "terminated"):
 	case killed && terminatedBy(p.waitErr, "killed"):
 		// Reported above: it did not stop in time.
+	case terminatedBy(p.waitErr, "killed"):
+		// A SIGKILL Stop did not send: it was dying already.
+		errs = append(errs, fmt.Errorf("%s had already exited: %s", p.name, describeExit(p.waitErr)))
 	default:
-		// Died between the check above and SIGTERM, or answered SIGTERM
-		// with a failure.
 		errs = append(errs, fmt.Errorf("%s stopped with %s", p.name, describeExit(p.waitErr)))
 	}
 	p.logs.Printf(p.name, "matrixbox: %s stopped after %s", p.name, time.Since(p.started).Round(time.Millisecond))
