@@ -46,14 +46,9 @@ func (r *runner) runCase(t *testing.T, c caseSpec) {
 	}
 	cr := &caseRun{r: r, t: t, spec: c, cell: c.cell.Name(), logs: sandbox.NewLogs()}
 	cr.rep = r.report(t, c)
-	if c.props.shared {
-		// Counted down however the case ends, skipped included, so that
-		// the last planned case stops the warm backend.
-		t.Cleanup(func() {
-			if err := r.pool.done(cr.cell); err != nil {
-				t.Errorf("matrixbox: %v", err)
-			}
-		})
+	if c.props.isolation == shared {
+		// Counted down however the case ends, skipped included.
+		t.Cleanup(func() { warm.done(c, r.mirrorAt, r.mirrorHosts) })
 	}
 	if reason := cr.admit(); reason != "" {
 		cr.rep.skip(reason)
@@ -113,8 +108,8 @@ func (cr *caseRun) open() *sandbox.Box {
 	// Registered first so it runs last: after the sandbox is closed, with
 	// the daemon's shutdown output and every cleanup error known.
 	t.Cleanup(cr.printRest)
-	if cr.spec.props.shared {
-		l, err := r.pool.acquire(cr.spec.worker, cr.spec.cell, spec.Mirror, spec.MirrorHosts)
+	if iso := cr.spec.props.isolation; iso != fresh {
+		l, err := warm.acquire(cr.spec, sandbox.Config{Cell: cr.spec.cell, Mirror: spec.Mirror, MirrorHosts: spec.MirrorHosts})
 		if l != nil {
 			cr.warm = l
 			cr.rep.startup(l.startup)
@@ -122,7 +117,11 @@ func (cr *caseRun) open() *sandbox.Box {
 		if err != nil {
 			t.Fatalf("matrixbox: %v", err)
 		}
-		spec.Backend = l.backend
+		if iso == reset {
+			// After the sandbox closes: wiped for the next case.
+			t.Cleanup(func() { warm.release(t, cr.spec, l) })
+		}
+		spec.Backend = l.wb.running.Backend
 	}
 	start := time.Now()
 	box, err := sandbox.Open(context.Background(), spec)
@@ -152,8 +151,13 @@ func (cr *caseRun) printWhileUp() {
 		cr.t.Logf("matrixbox: logs of %s:\n%s", cr.cell, s)
 	}
 	if cr.warm != nil {
-		cr.warmShown = cr.warm.logs.Mark()
-		if s := cr.warm.logs.String(); s != "" {
+		// A reset backend's logs from before the case belong to other cases.
+		since := cr.warm.mark
+		if cr.spec.props.isolation == shared {
+			since = nil
+		}
+		cr.warmShown = cr.warm.logs().Mark()
+		if s := cr.warm.logs().StringSince(since); s != "" {
 			cr.t.Logf("matrixbox: logs of the warm backend of %s:\n%s", cr.cell, s)
 		}
 	}
@@ -170,7 +174,11 @@ func (cr *caseRun) printRest() {
 		cr.t.Logf("matrixbox: logs of %s%s:\n%s", cr.cell, afterClose(cr.shown), s)
 	}
 	if cr.warm != nil {
-		if s := cr.warm.logs.StringSince(cr.warmShown); s != "" {
+		shown := cr.warmShown
+		if shown == nil && cr.spec.props.isolation == reset {
+			shown = cr.warm.mark
+		}
+		if s := cr.warm.logs().StringSince(shown); s != "" {
 			cr.t.Logf("matrixbox: logs of the warm backend of %s%s:\n%s", cr.cell, afterClose(cr.warmShown), s)
 		}
 	}

@@ -57,7 +57,9 @@ func Run(t *testing.T, tests []Test, opts ...Option) {
 
 	reapOnce.Do(func() {
 		if err := sandbox.StartGuard(); err != nil {
-			t.Logf("matrixbox: %v: a crash of this process may leave daemons or dirs behind until the next run", err)
+			t.Logf("matrixbox: %v: a crash of this process may leave daemons or dirs behind until the next run, and warm backends are stopped at the end of each Run", err)
+		} else {
+			guardStarted = true
 		}
 		// On stderr, not t.Log: a leftover is news even when the run passes.
 		removed, err := sandbox.Reap()
@@ -76,9 +78,11 @@ func Run(t *testing.T, tests []Test, opts ...Option) {
 	if err := r.prepareMirror(t); err != nil {
 		t.Fatalf("matrixbox: %v", err)
 	}
-	r.pool = newPool(p.cases)
+	if err := warm.plan(p.cases, r.mirrorAt, r.mirrorHosts); err != nil {
+		t.Fatalf("matrixbox: %v", err)
+	}
 	t.Cleanup(func() {
-		if err := r.pool.closeAll(); err != nil {
+		if err := warm.endRun(p.cases, guardStarted); err != nil {
 			t.Errorf("matrixbox: %v", err)
 		}
 	})
@@ -88,9 +92,14 @@ func Run(t *testing.T, tests []Test, opts ...Option) {
 	}
 }
 
-// reapOnce makes the first Run of a process remove what test processes that
-// died earlier left behind.
-var reapOnce sync.Once
+// reapOnce makes the first Run of a process start its guard and remove what
+// test processes that died earlier left behind; guardStarted says whether
+// the guard runs, which is what removes the warm backends kept until the
+// process ends.
+var (
+	reapOnce     sync.Once
+	guardStarted bool
+)
 
 type runner struct {
 	settings settings
@@ -102,7 +111,6 @@ type runner struct {
 	// mirrorHosts are the registries the mirror serves; daemons get
 	// mirror configuration for each.
 	mirrorHosts []string
-	pool        *pool
 
 	mu     sync.Mutex
 	checks map[string]*onceValue[struct{}]

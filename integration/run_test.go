@@ -313,8 +313,8 @@ func TestSharedBackendStopErrorIsReported(t *testing.T) {
 	if ok {
 		t.Fatalf("child passed:\n%s", out)
 	}
-	// Two shared backends, each reported once by its last case.
-	if n := strings.Count(out, "stop warm backend worker=journal/n=1: SHARED-STOP-FAILED"); n != 1 {
+	// Two shared backends, each reported once, by Main after the tests.
+	if n := strings.Count(out, "stop warm backend of worker=journal/n=1: SHARED-STOP-FAILED"); n != 1 {
 		t.Errorf("shared stop error of n=1 reported %d times:\n%s", n, out)
 	}
 }
@@ -404,5 +404,58 @@ func TestFailingCaseLogsArePrintedBeforeTheBackendStops(t *testing.T) {
 	}
 	if strings.Count(out, "DAEMON-UP") != 1 {
 		t.Errorf("a log line was printed twice:\n%s", out)
+	}
+}
+
+// journal reads <dir>/journal and counts its lines.
+func journal(t *testing.T, dir string) map[string]int {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "journal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		count[l]++
+	}
+	return count
+}
+
+func TestWarmBackendsOutliveTheirRun(t *testing.T) {
+	dir := t.TempDir()
+	out, ok := runChild(t, "warm-runs", []string{"MATRIXBOX_CHILD_DIR=" + dir})
+	if !ok {
+		t.Fatalf("child failed:\n%s", out)
+	}
+	count := journal(t, dir)
+	// The three shared cases of two Runs: one backend. The four reset cases
+	// of two Runs, one at a time: one backend, wiped after each case, and
+	// stopped once, by Main after the tests.
+	want := map[string]int{
+		"new worker=journal/n=1": 1, "stop worker=journal/n=1": 1,
+		"new worker=wipeable/n=1": 1, "reset worker=wipeable/n=1": 4, "stop worker=wipeable/n=1": 1,
+	}
+	if !reflect.DeepEqual(count, want) {
+		t.Errorf("journal %v, want %v", count, want)
+	}
+}
+
+func TestResetFailureGetsTheNextCaseAFreshBackend(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "fail-reset"), []byte("1"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, ok := runChild(t, "warm-runs", []string{"MATRIXBOX_CHILD_DIR=" + dir})
+	if !ok {
+		t.Fatalf("child failed:\n%s", out)
+	}
+	if !strings.Contains(out, "the warm backend of worker=wipeable/n=1 is discarded, the next case gets a fresh one: LEFTOVER-THE-WIPE-CANNOT-REMOVE in worker=wipeable/n=1") {
+		t.Errorf("the log does not name the leftover:\n%s", out)
+	}
+	count := journal(t, dir)
+	// The first wipe fails: that backend stops, the second case starts a
+	// new one, which serves the rest.
+	if count["new worker=wipeable/n=1"] != 2 || count["stop worker=wipeable/n=1"] != 2 || count["reset worker=wipeable/n=1"] != 4 {
+		t.Errorf("journal %v: want 2 starts, 2 stops, 4 resets of worker=wipeable/n=1", count)
 	}
 }

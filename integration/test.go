@@ -22,8 +22,8 @@ type Test interface {
 type TestOption func(*props)
 
 type props struct {
-	serial bool
-	shared bool
+	serial    bool
+	isolation isolation
 	// needs are features the worker must have; cellChecks are further
 	// requirements of the cell. Both are evaluated before a backend starts.
 	needs      []string
@@ -35,9 +35,18 @@ type props struct {
 func Serial() TestOption { return func(p *props) { p.serial = true } }
 
 // SharedBackend declares that the test leaves the backend's state alone, so
-// its cases may run on a warm backend shared with the other such cases of the
-// same worker and cell in that Run, instead of a fresh one.
-func SharedBackend() TestOption { return func(p *props) { p.shared = true } }
+// its cases may run on one warm backend per worker and cell, at the same
+// time as the other such cases of any Run of the process, instead of a
+// fresh one each.
+func SharedBackend() TestOption { return func(p *props) { p.isolation = shared } }
+
+// ResetBackend lets the test's cases run on a warm backend that is wiped,
+// and proven empty, between two cases: a daemon as empty as a fresh one at
+// a fraction of the cost of starting it. Each case has the backend to
+// itself; a backend whose wipe or proof fails is discarded and the next
+// case gets a fresh one, with a log line saying what was left. Workers whose
+// backends are no sandbox.Resetter get a fresh backend for every case.
+func ResetBackend() TestOption { return func(p *props) { p.isolation = reset } }
 
 // Requires declares the features the test needs of its worker: names a
 // worker declares (workers.WithFeatures, or the feature set of a kit such as

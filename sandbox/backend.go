@@ -71,6 +71,9 @@ func startBackend(ctx context.Context, w Worker, cfg Config, dir string, group *
 	return r, nil
 }
 
+// Dir is the backend's directory (its daemons' state is under Dir/b).
+func (r *Running) Dir() string { return r.dir }
+
 // Startup is how long the worker took to start the backend.
 func (r *Running) Startup() time.Duration { return r.startup }
 

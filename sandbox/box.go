@@ -107,6 +107,9 @@ func Open(ctx context.Context, spec Spec) (_ *Box, err error) {
 		b.owned, b.backend = r, r.Backend
 		b.defer_("stop worker "+spec.Worker.Name(), r.Stop)
 	}
+	if rel, ok := b.backend.(Releaser); ok {
+		b.defer_("release the sandbox's resources on its backend", func() error { return rel.Release(b.tmp) })
+	}
 	return b, nil
 }
 

@@ -21,7 +21,7 @@ func runGuard(parent int, pipe *os.File) {
 	// Nothing is ever written: the read returns when the test process,
 	// the only writer, has ended.
 	_, _ = io.Copy(io.Discard, pipe)
-	removed, err := removeOwned(defaultScope(), func(owner int) bool { return owner == parent })
+	removed, err := removeOwned(defaultScope(), func(owner int) bool { return owner == parent }, true)
 	if len(removed) > 0 {
 		fmt.Fprintf(os.Stderr, "matrixbox: test process %d ended without cleaning up (os.Exit, panic, -timeout or signal); its guard removed:\n  %s\n",
 			parent, strings.Join(removed, "\n  "))

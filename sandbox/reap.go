@@ -33,8 +33,13 @@ func ownerEnv() string { return ownerKey + "=" + strconv.Itoa(os.Getpid()) }
 // directories under ShortTempRoot whose pid is gone (mounts under them are
 // detached first). It returns a line per thing removed.
 func Reap() ([]string, error) {
-	return removeOwned(defaultScope(), func(owner int) bool { return owner != os.Getpid() && !pidAlive(owner) })
+	return removeOwned(defaultScope(), func(owner int) bool { return owner != os.Getpid() && !pidAlive(owner) }, false)
 }
+
+// WarmMark is the file, in a backend's directory, that marks a warm
+// backend: kept on purpose for later cases until the test process ends, so
+// that its guard removes it without calling it a leftover.
+const WarmMark = "matrixbox-warm"
 
 // scope is where the things of test processes are found: the directory
 // their sandbox dirs are made in, the environment key of their processes
@@ -50,14 +55,34 @@ func defaultScope() scope {
 
 // removeOwned removes what belongs to the test processes whose pid
 // satisfies dead: first every process (by cgroup, then by environment),
-// then mounts and directories, then the emptied cgroups.
-func removeOwned(sc scope, dead func(owner int) bool) ([]string, error) {
+// then mounts and directories, then the emptied cgroups. It returns a line
+// per thing removed.
+//
+// With quietWarm, what belongs to warm backends (WarmMark) is removed
+// without a line: the guard of a process that kept them until its end.
+func removeOwned(sc scope, dead func(owner int) bool, quietWarm bool) ([]string, error) {
 	var removed []string
 	var errs []error
+	var dirs []string
+	quiet := map[string]bool{} // by directory and group base name
+	ents, _ := os.ReadDir(sc.tmpRoot)
+	for _, e := range ents {
+		if owner, ok := dirOwner(e.Name()); ok && dead(owner) {
+			dirs = append(dirs, e.Name())
+			if _, err := os.Stat(filepath.Join(sc.tmpRoot, e.Name(), WarmMark)); err == nil && quietWarm {
+				quiet[e.Name()] = true
+			}
+		}
+	}
+	say := func(name, line string) {
+		if !quiet[name] {
+			removed = append(removed, line)
+		}
+	}
 	groups := ownedGroups(sc.cgroupRoot, dead)
 	for _, g := range groups {
 		for _, p := range killCgroup(g) {
-			removed = append(removed, fmt.Sprintf("process %d (%s) in cgroup %s", p.Pid, p.Cmdline, g))
+			say(filepath.Base(g), fmt.Sprintf("process %d (%s) in cgroup %s", p.Pid, p.Cmdline, g))
 		}
 	}
 	// Killing a daemon found by its environment can make its children show
@@ -72,29 +97,24 @@ func removeOwned(sc scope, dead func(owner int) bool) ([]string, error) {
 			removed = appendOnce(removed, fmt.Sprintf("process %d (%s) of test process %d", p.Pid, p.Cmdline, p.owner))
 		}
 	}
-	root := sc.tmpRoot
-	ents, _ := os.ReadDir(root)
-	for _, e := range ents {
-		owner, ok := dirOwner(e.Name())
-		if !ok || !dead(owner) {
-			continue
-		}
-		dir := filepath.Join(root, e.Name())
+	for _, name := range dirs {
+		dir := filepath.Join(sc.tmpRoot, name)
 		for _, m := range detachMountsUnder(dir) {
-			removed = append(removed, "mount "+m)
+			say(name, "mount "+m)
 		}
 		if err := os.RemoveAll(dir); err != nil {
 			errs = append(errs, fmt.Errorf("remove %s: %w", dir, err))
 			continue
 		}
-		removed = append(removed, fmt.Sprintf("dir %s of test process %d", dir, owner))
+		owner, _ := dirOwner(name)
+		say(name, fmt.Sprintf("dir %s of test process %d", dir, owner))
 	}
 	for _, g := range groups {
 		if err := removeCgroup(g, sc.cgroupRoot); err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		removed = append(removed, "cgroup "+g)
+		say(filepath.Base(g), "cgroup "+g)
 	}
 	return removed, errors.Join(errs...)
 }

@@ -125,7 +125,7 @@ func TestReapRemovesLeftoversOfADeadRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	dead := func(owner int) bool { return owner != os.Getpid() && !pidAlive(owner) }
-	removed, err := removeOwned(testScope(root), dead)
+	removed, err := removeOwned(testScope(root), dead, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -117,6 +117,13 @@ type Commander interface {
 	Command(ctx context.Context, dir string, env []string, args ...string) *exec.Cmd
 }
 
+// Releaser is implemented by backends that keep something per sandbox
+// (a [Commander]'s container): Release(dir), dir being the sandbox's
+// TempDir, frees it when the sandbox closes, before a fresh backend stops.
+type Releaser interface {
+	Release(dir string) error
+}
+
 // Supporter is implemented by workers and backends that can say whether
 // they have an optional feature. A worker answers before it starts anything,
 // so that a case needing a feature its worker lacks is skipped before its
@@ -124,4 +131,13 @@ type Commander interface {
 // The feature names belong to the kit that defines them; see [Supports].
 type Supporter interface {
 	Supports(feature string) bool
+}
+
+// Resetter is implemented by backends that can be wiped back to empty
+// between two cases on a warm backend. Reset removes what the cases before
+// left — build cache, history, images, containers, volumes, whatever the
+// daemon holds — and then proves the backend empty; its error names what is
+// left, and the backend is then discarded for a fresh one.
+type Resetter interface {
+	Reset(ctx context.Context) error
 }

@@ -101,6 +101,7 @@ func (w *buildkitdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandb
 		}
 	}()
 	b := &backend{features: w.opts.features}
+	var ctdSock string
 
 	var c buildkitdConfig
 	c.Root = filepath.Join(cfg.Dir, "buildkitd")
@@ -117,6 +118,7 @@ func (w *buildkitdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandb
 			return nil, nil, err
 		}
 		b.procs = append(b.procs, ctd.proc)
+		ctdSock = ctd.sock
 		c.Worker.Containerd.Enabled = true
 		c.Worker.Containerd.Address = ctd.sock
 		c.Worker.Containerd.Namespace = buildkitdNamespace
@@ -158,6 +160,16 @@ func (w *buildkitdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandb
 	}
 	cl.add("stop buildkitd", stopper(cfg, p))
 	b.procs = append([]*sandbox.Process{p}, b.procs...)
+	wiper := &buildkitWiper{address: "unix://" + sock}
+	if w.containerd {
+		// What buildkitd's containerd worker holds once it is up is its
+		// own; a wipe leaves the containerd as it was then.
+		if wiper.after, err = containerdProof(ctx, ctdSock, cl); err != nil {
+			return nil, nil, err
+		}
+	}
+	cl.add("close buildkitd control connection", wiper.close)
+	b.reset = wiper.reset
 	b.address = "unix://" + sock
 	b.env = append(b.env, "BUILDKIT_HOST="+b.address)
 	return b, cl.run, nil

@@ -99,6 +99,10 @@ func (w *containerdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sand
 		boxes:    map[string]*boxContainer{},
 	}
 	cl.add("delete containers", b.deleteAll)
+	if b.keep, err = readContainerd(ctx, c); err != nil {
+		return nil, nil, err
+	}
+	b.reset = b.wipe
 	return b, cl.run, nil
 }
 
@@ -134,6 +138,9 @@ type containerBackend struct {
 	logs   *sandbox.Logs
 
 	imageOnce onceErr[imageInfo]
+	// keep is what a wipe leaves: the containerd as it was at start, and
+	// the image the sandboxes run in once it is there.
+	keep containerdState
 	mu        sync.Mutex
 	boxes     map[string]*boxContainer // by sandbox dir
 }

@@ -85,7 +85,15 @@ func (b *containerBackend) boxContainer(ctx context.Context, dir string) (*boxCo
 		return bc, nil
 	}
 	ctx = b.nsctx(ctx)
-	img, err := b.imageOnce.get(func() (imageInfo, error) { return b.prepareImage(ctx) })
+	img, err := b.imageOnce.get(func() (imageInfo, error) {
+		img, err := b.prepareImage(ctx)
+		if err != nil {
+			return img, err
+		}
+		// From now on the image is the backend's own: a wipe keeps it.
+		b.keep, err = readContainerd(ctx, b.client)
+		return img, err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -233,6 +241,32 @@ func (b *containerBackend) deleteAll() error {
 		delete(b.boxes, dir)
 	}
 	return errors.Join(errs...)
+}
+
+// Release deletes the container of the sandbox whose commands ran in dir,
+// when the sandbox closes ([sandbox.Releaser]): a warm backend serving many
+// sandboxes does not pile up their containers.
+func (b *containerBackend) Release(dir string) error {
+	b.mu.Lock()
+	bc, ok := b.boxes[dir]
+	delete(b.boxes, dir)
+	b.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	if exited, _ := b.procs[0].Exited(); exited {
+		return nil
+	}
+	return deleteContainer(b.nsctx(context.Background()), bc)
+}
+
+// wipe deletes every sandbox container, then everything else the
+// containerd holds that it did not hold at start, but the sandboxes' image.
+func (b *containerBackend) wipe(ctx context.Context) error {
+	if err := b.deleteAll(); err != nil {
+		return err
+	}
+	return wipeContainerd(ctx, b.client, b.keep)
 }
 
 func deleteContainer(ctx context.Context, bc *boxContainer) error {

@@ -114,6 +114,12 @@ func (w *dockerdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox
 		procs:    []*sandbox.Process{p},
 	}
 	b.env = []string{"DOCKER_HOST=" + b.address}
+	api := newDockerAPI(sock)
+	keep, err := api.state(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	b.reset = func(ctx context.Context) error { return wipeDockerd(ctx, api, keep) }
 	return b, cl.run, nil
 }
 

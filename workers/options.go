@@ -1,6 +1,8 @@
 package workers
 
 import (
+	"context"
+	"errors"
 	"slices"
 
 	"github.com/matrixbox/matrixbox/sandbox"
@@ -71,6 +73,9 @@ type backend struct {
 	features []string
 	// procs are the backend's daemons, for tests that kill one mid-test.
 	procs []*sandbox.Process
+	// reset wipes the backend and proves it empty; nil when the worker
+	// cannot.
+	reset func(ctx context.Context) error
 }
 
 func (b *backend) Address() string { return b.address }
@@ -78,6 +83,14 @@ func (b *backend) Address() string { return b.address }
 // Env returns the variables sb.Cmd exports (BUILDKIT_HOST,
 // CONTAINERD_ADDRESS, DOCKER_HOST, ...).
 func (b *backend) Env() []string { return b.env }
+
+// Reset wipes the backend and proves it empty ([sandbox.Resetter]).
+func (b *backend) Reset(ctx context.Context) error {
+	if b.reset == nil {
+		return errors.New("this backend cannot be wiped")
+	}
+	return b.reset(ctx)
+}
 
 // Supports reports whether the worker was declared to have feature.
 func (b *backend) Supports(feature string) bool { return slices.Contains(b.features, feature) }

@@ -357,3 +357,25 @@ func TestMirrorLockHeldByStuckProcess(t *testing.T) {
 	}
 	c.checkNothingLeft(t)
 }
+
+// Warm backends are kept until the process ends, when its guard removes
+// them without calling them leftovers: a passing run with no TestMain says
+// nothing, and leaves nothing.
+func TestWarmBackendsRemovedQuietlyAtExit(t *testing.T) {
+	for _, fault := range []string{"warm-shared", "warm-reset"} {
+		t.Run(fault, func(t *testing.T) {
+			c := start(t, fault)
+			out := c.wait(t)
+			if !strings.Contains(out, "--- PASS: TestSuite") {
+				t.Fatalf("the run failed:\n%s", out)
+			}
+			if strings.Contains(out, "ended without cleaning up") {
+				t.Errorf("the guard called the warm backends leftovers:\n%s", out)
+			}
+			if len(c.lines("pids")) == 0 {
+				t.Fatal("precondition: no warm sleepd was started")
+			}
+			c.checkNothingLeft(t)
+		})
+	}
+}
