@@ -140,9 +140,9 @@ type containerBackend struct {
 	imageOnce onceErr[imageInfo]
 	// keep is what a wipe leaves: the containerd as it was at start, and
 	// the image the sandboxes run in once it is there.
-	keep containerdState
-	mu        sync.Mutex
-	boxes     map[string]*boxContainer // by sandbox dir
+	keep  containerdState
+	mu    sync.Mutex
+	boxes map[string]*boxContainer // by sandbox dir
 }
 
 type onceErr[T any] struct {
