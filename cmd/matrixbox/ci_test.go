@@ -9,6 +9,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/matrixbox/matrixbox/integration"
+	"github.com/matrixbox/matrixbox/report"
 )
 
 // TestCIExample checks that the example workflow is YAML with the three
@@ -58,15 +59,15 @@ func TestExampleConfigOnQuickstart(t *testing.T) {
 		t.Errorf("shards = %d", fc.Shards)
 	}
 	bin, dir := quickstartBinary(t)
-	report := filepath.Join(t.TempDir(), "r.jsonl")
-	runSuite(t, bin, dir, report, integration.EnvConfig+"="+cfg)
-	recs, err := integration.ReadRecords(report)
+	reportFile := filepath.Join(t.TempDir(), "r.jsonl")
+	runSuite(t, bin, dir, reportFile, integration.EnvConfig+"="+cfg)
+	recs, err := report.Read(reportFile)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var cases []string
 	for _, r := range recs {
-		if r.Kind != integration.KindCase {
+		if r.Kind != report.KindCase {
 			continue
 		}
 		cases = append(cases, r.Case)
@@ -74,7 +75,7 @@ func TestExampleConfigOnQuickstart(t *testing.T) {
 		if (r.Quarantine != nil) != q {
 			t.Errorf("%s: quarantine %+v", r.Case, r.Quarantine)
 		}
-		if r.Status != integration.StatusPass {
+		if r.Status != report.StatusPass {
 			t.Errorf("%s: %s", r.Case, r.Status)
 		}
 	}

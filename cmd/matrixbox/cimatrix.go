@@ -10,10 +10,8 @@ import (
 	"strings"
 
 	"github.com/matrixbox/matrixbox/integration"
+	"github.com/matrixbox/matrixbox/report"
 )
-
-// maxJobs is GitHub Actions' limit of jobs per matrix.
-const maxJobs = 256
 
 type listFlag []string
 
@@ -49,8 +47,8 @@ func ciMatrixCmd(args []string, stdout, stderr io.Writer) error {
 		}
 		n = fc.Shards
 	}
-	if n < 1 || n > maxJobs {
-		return usageError{fmt.Errorf("-shards %d: want 1 to %d (GitHub Actions runs at most %d jobs per matrix)", n, maxJobs, maxJobs)}
+	if n < 1 || n > report.MaxShards {
+		return usageError{fmt.Errorf("-shards %d: want 1 to %d (GitHub Actions runs at most %d jobs per matrix)", n, report.MaxShards, report.MaxShards)}
 	}
 	entries := make([]matrixEntry, n)
 	for i := range entries {
@@ -59,12 +57,12 @@ func ciMatrixCmd(args []string, stdout, stderr io.Writer) error {
 	if len(timings) > 0 {
 		durations := map[string]float64{}
 		for _, f := range timings {
-			recs, err := integration.ReadRecords(f)
+			recs, err := report.Read(f)
 			if err != nil {
 				return fmt.Errorf("timings: %w", err)
 			}
 			for _, r := range recs {
-				if r.Kind == integration.KindCase && r.Case != "" {
+				if r.Kind == report.KindCase && r.Case != "" {
 					durations[r.Case] = max(durations[r.Case], r.DurationMS)
 				}
 			}
@@ -88,7 +86,7 @@ func ciMatrixCmd(args []string, stdout, stderr io.Writer) error {
 // loaded shard (ties: the lowest index, cases in name order), so the plan
 // is a function of the timings alone. It returns the plan and the expected
 // load of each shard in milliseconds.
-func balance(n int, durations map[string]float64) (*integration.ShardPlan, []float64) {
+func balance(n int, durations map[string]float64) (*report.ShardPlan, []float64) {
 	keys := make([]string, 0, len(durations))
 	for k := range durations {
 		keys = append(keys, k)
@@ -99,7 +97,7 @@ func balance(n int, durations map[string]float64) (*integration.ShardPlan, []flo
 		}
 		return keys[i] < keys[j]
 	})
-	plan := &integration.ShardPlan{Shards: n, Cases: make(map[string]int, len(keys))}
+	plan := &report.ShardPlan{Shards: n, Cases: make(map[string]int, len(keys))}
 	loads := make([]float64, n)
 	for _, k := range keys {
 		best := 0

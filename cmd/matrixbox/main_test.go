@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/matrixbox/matrixbox/integration"
+	"github.com/matrixbox/matrixbox/report"
 )
 
 // quickstartBinary builds the quickstart example's test binary once per
@@ -48,12 +49,12 @@ func caseNames(t *testing.T, files ...string) []string {
 	t.Helper()
 	var names []string
 	for _, f := range files {
-		recs, err := integration.ReadRecords(f)
+		recs, err := report.Read(f)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, r := range recs {
-			if r.Kind == integration.KindCase {
+			if r.Kind == report.KindCase {
 				names = append(names, r.Case)
 			}
 		}
@@ -144,14 +145,14 @@ func TestShardsRunEveryCaseOnce(t *testing.T) {
 func TestReportFailsOnFailure(t *testing.T) {
 	dir := t.TempDir()
 	f := filepath.Join(dir, "r.jsonl")
-	recs := []integration.Record{
-		{Kind: integration.KindRun, Run: "TestS", Shard: "1/1", Selected: 3, Cases: 3},
-		{Kind: integration.KindCase, Run: "TestS", Shard: "1/1", Test: "TestA", Case: "TestS/TestA/worker=host", Cell: "worker=host", Status: integration.StatusPass},
-		{Kind: integration.KindCase, Run: "TestS", Shard: "1/1", Test: "TestB", Case: "TestS/TestB/worker=host", Cell: "worker=host", Status: integration.StatusQuarantined, Attempts: 3,
-			Quarantine: &integration.QuarantineRef{URL: "https://example.com/1", Reason: "flaky"}},
-		{Kind: integration.KindCase, Run: "TestS", Shard: "1/1", Test: "TestC", Case: "TestS/TestC/worker=host", Cell: "worker=host", Status: integration.StatusSkip},
+	recs := []report.Record{
+		{Kind: report.KindRun, Run: "TestS", Shard: "1/1", Selected: 3, Cases: 3},
+		{Kind: report.KindCase, Run: "TestS", Shard: "1/1", Test: "TestA", Case: "TestS/TestA/worker=host", Cell: "worker=host", Status: report.StatusPass},
+		{Kind: report.KindCase, Run: "TestS", Shard: "1/1", Test: "TestB", Case: "TestS/TestB/worker=host", Cell: "worker=host", Status: report.StatusQuarantined, Attempts: 3,
+			Quarantine: &report.QuarantineRef{URL: "https://example.com/1", Reason: "flaky"}},
+		{Kind: report.KindCase, Run: "TestS", Shard: "1/1", Test: "TestC", Case: "TestS/TestC/worker=host", Cell: "worker=host", Status: report.StatusSkip},
 	}
-	if err := integration.AppendRecords(f, recs...); err != nil {
+	if err := report.Append(f, recs...); err != nil {
 		t.Fatal(err)
 	}
 	out, stderr, code := runCmd("report", f)
@@ -161,7 +162,7 @@ func TestReportFailsOnFailure(t *testing.T) {
 	if !strings.Contains(out, "[flaky](https://example.com/1), 3 attempts") || !strings.Contains(out, "| TestB | 🟡 ×3") {
 		t.Errorf("report does not show the quarantined case:\n%s", out)
 	}
-	if err := integration.AppendRecords(f, integration.Record{Kind: integration.KindCase, Run: "TestS", Shard: "1/1", Test: "TestD", Case: "TestS/TestD/worker=host", Cell: "worker=host", Status: integration.StatusFail}); err != nil {
+	if err := report.Append(f, report.Record{Kind: report.KindCase, Run: "TestS", Shard: "1/1", Test: "TestD", Case: "TestS/TestD/worker=host", Cell: "worker=host", Status: report.StatusFail}); err != nil {
 		t.Fatal(err)
 	}
 	// One more case than the run record announced, and a failure.
@@ -238,7 +239,7 @@ func TestPlan(t *testing.T) {
 		"TestQuickstart: 2 tests × 4 cells = 8 cases",
 		"worker=host/lang=rust/size=l",
 		"total: 8 cases in 1 packages",
-		"cases per shard (by hash): 1/3:",
+		"cases per shard: 1/3:",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("plan output lacks %q:\n%s", want, out)

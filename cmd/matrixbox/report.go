@@ -6,7 +6,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/matrixbox/matrixbox/integration"
+	"github.com/matrixbox/matrixbox/report"
 )
 
 var errFailed = errors.New("the suite failed")
@@ -22,9 +22,9 @@ func reportCmd(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() == 0 {
 		return usageError{errors.New("give the report files, e.g. results/*.jsonl")}
 	}
-	var recs []integration.Record
+	var recs []report.Record
 	for _, f := range fs.Args() {
-		rs, err := integration.ReadRecords(f)
+		rs, err := report.Read(f)
 		if err != nil {
 			return err
 		}
@@ -48,7 +48,7 @@ func reportCmd(args []string, stdout, stderr io.Writer) error {
 		for _, p := range res.problems {
 			fmt.Fprintln(stderr, "matrixbox report: "+p)
 		}
-		return fmt.Errorf("%w: %d failed case(s), %d problem(s) with the reports", errFailed, res.counts[integration.StatusFail], len(res.problems))
+		return fmt.Errorf("%w: %d failed case(s), %d problem(s) with the reports", errFailed, res.counts[report.StatusFail], len(res.problems))
 	}
 	return nil
 }
