@@ -64,7 +64,7 @@ func checkConfigFile(path string) error {
 		return fmt.Errorf("config %s: not a regular file (%s)", path, fileKind(st.Mode()))
 	}
 	if st.Size() > maxConfigSize {
-		return fmt.Errorf("config %s: %d bytes, more than the %d a config file may have", path, st.Size(), maxConfigSize)
+		return fmt.Errorf("config %s: larger than the %d bytes a config file may have (%d bytes)", path, maxConfigSize, st.Size())
 	}
 	return nil
 }
@@ -102,7 +102,7 @@ func LoadConfig(path string) (*FileConfig, error) {
 		return nil, fmt.Errorf("read config %s: %w", path, err)
 	}
 	if len(data) > maxConfigSize {
-		return nil, fmt.Errorf("config %s: more than the %d bytes a config file may have", path, maxConfigSize)
+		return nil, fmt.Errorf("config %s: larger than the %d bytes a config file may have", path, maxConfigSize)
 	}
 	return ParseConfig(path, data)
 }

@@ -20,6 +20,7 @@ type results struct {
 type group struct {
 	Package, Run string
 	Shards       int
+	GoVersion    string // of the test binaries, from the Run records
 	Tests, Cells []string
 	cases        map[[2]string]report.Record // (test, cell)
 }
@@ -84,6 +85,9 @@ func merge(recs []report.Record, want int) *results {
 			shardsOf[k][i] = si
 		}
 		if r.Kind == report.KindRun {
+			if r.GoVersion != "" {
+				g.GoVersion = r.GoVersion
+			}
 			if si.cases >= 0 {
 				problem("%s: shard %s ran twice (its report is appended to twice?)", g.title(), r.Shard)
 			}
@@ -132,6 +136,19 @@ func merge(recs []report.Record, want int) *results {
 		g.Tests, g.Cells = sortedKeys(tests), sortedKeys(cells)
 	}
 	return res
+}
+
+// sortedCases returns the group's records, test by test, cell by cell.
+func (g *group) sortedCases() []report.Record {
+	var out []report.Record
+	for _, t := range g.Tests {
+		for _, c := range g.Cells {
+			if r, ok := g.cases[[2]string{t, c}]; ok {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
 }
 
 func sortedKeys(m map[string]bool) []string {
