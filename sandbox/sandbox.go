@@ -2,8 +2,8 @@ package sandbox
 
 import (
 	"bytes"
-	"errors"
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 
