@@ -37,12 +37,33 @@ func runSuite(t *testing.T, bin, dir, report string, env ...string) {
 	t.Helper()
 	cmd := exec.Command(bin, "-test.count=1")
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), integration.EnvReport+"="+report, integration.EnvConfig+"=none",
-		integration.EnvShard+"=", integration.EnvSelect+"=", integration.EnvShardPlan+"=")
+	cmd.Env = append(childEnv(), integration.EnvReport+"="+report, integration.EnvConfig+"=none")
 	cmd.Env = append(cmd.Env, env...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%s %v: %v\n%s", bin, env, err, out)
 	}
+}
+
+// childEnv is this process's environment without the variables that
+// choose cases: matrixbox's and the shard variables of CI engines (these
+// tests may themselves run in a CI job).
+func childEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "MATRIXBOX_") || ciShardVars[k] {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return env
+}
+
+var ciShardVars = map[string]bool{
+	"TEST_SHARD_INDEX": true, "TEST_TOTAL_SHARDS": true, "TEST_SHARD_STATUS_FILE": true,
+	"CI_NODE_INDEX": true, "CI_NODE_TOTAL": true,
+	"CIRCLE_NODE_INDEX": true, "CIRCLE_NODE_TOTAL": true,
+	"BUILDKITE_PARALLEL_JOB": true, "BUILDKITE_PARALLEL_JOB_COUNT": true,
 }
 
 func caseNames(t *testing.T, files ...string) []string {
