@@ -127,7 +127,9 @@ func TestHTMLInChromium(t *testing.T) {
 	}
 
 	shot := filepath.Join(dir, "shot.png")
-	browse(fmt.Sprintf("--window-size=%d,%d", int(math.Ceil(l.W)), int(math.Ceil(l.H))), "--screenshot="+shot)
+	// Without the compositor flag, a loaded machine once got a screenshot
+	// whose last rows were not painted yet.
+	browse(fmt.Sprintf("--window-size=%d,%d", int(math.Ceil(l.W)), int(math.Ceil(l.H))), "--run-all-compositor-stages-before-draw", "--screenshot="+shot)
 	pf, err := os.Open(shot)
 	if err != nil {
 		t.Fatal(err)
