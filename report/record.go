@@ -65,7 +65,9 @@ type Record struct {
 type Attempt struct {
 	Status     string  `json:"status"`
 	DurationMS float64 `json:"duration_ms"`
-	Error      string  `json:"error,omitempty"`
+	// Error is the tail of a failed attempt's output, or why a skipped one
+	// skipped.
+	Error string `json:"error,omitempty"`
 }
 
 // QuarantineRef says why a case is quarantined.
