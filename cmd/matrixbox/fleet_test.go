@@ -299,7 +299,8 @@ func testAttributesAndJUnit(t *testing.T, bin, dir string) {
 // testSkipReasonOfAVerboseRun: with -v the testing package prints a
 // test's log instead of keeping it, so the record says where the test
 // skipped and where its message went.
-func testSkipReasonOfAVerboseRun(t *testing.T, bin, dir string) {	recs, out, ok := runFleet(t, bin, dir, filepath.Join(t.TempDir(), "r.jsonl"), []string{"-test.v", "-test.run=TestFleet/TestSkipsItself/worker=host"})
+func testSkipReasonOfAVerboseRun(t *testing.T, bin, dir string) {
+	recs, out, ok := runFleet(t, bin, dir, filepath.Join(t.TempDir(), "r.jsonl"), []string{"-test.v", "-test.run=TestFleet/TestSkipsItself/worker=host"})
 	if !ok {
 		t.Fatalf("fleet failed:\n%s", out)
 	}
@@ -315,7 +316,8 @@ func testSkipReasonOfAVerboseRun(t *testing.T, bin, dir string) {	recs, out, ok 
 
 // testMisconfiguredBinaryFailsInEveryMode: a worker given a binary path
 // that does not exist fails its cells, strict mode or not, naming it.
-func testMisconfiguredBinaryFailsInEveryMode(t *testing.T, bin, dir string) {	for _, strict := range []string{"0", "1"} {
+func testMisconfiguredBinaryFailsInEveryMode(t *testing.T, bin, dir string) {
+	for _, strict := range []string{"0", "1"} {
 		recs, out, ok := runFleet(t, bin, dir, filepath.Join(t.TempDir(), "r.jsonl"), []string{"-test.run=TestFleet/TestPasses/worker=buildkitd-oci"},
 			"FLEET_MISCONFIGURED=1", integration.EnvStrict+"="+strict)
 		if ok || !strings.Contains(out, "matrixbox: worker buildkitd-oci: misconfigured: /opt/nope/buildkitd: ") {
