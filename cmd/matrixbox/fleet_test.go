@@ -11,141 +11,30 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/matrixbox/matrixbox/integration"
 	"github.com/matrixbox/matrixbox/report"
 )
 
-// ciEngines is the table of issue 14: each engine's index and total
-// variables and the first index.
-var ciEngines = []struct {
-	name, index, total string
-	base               int
-}{
-	{"Bazel", "TEST_SHARD_INDEX", "TEST_TOTAL_SHARDS", 0},
-	{"GitLab CI", "CI_NODE_INDEX", "CI_NODE_TOTAL", 1},
-	{"CircleCI", "CIRCLE_NODE_INDEX", "CIRCLE_NODE_TOTAL", 0},
-	{"Buildkite", "BUILDKITE_PARALLEL_JOB", "BUILDKITE_PARALLEL_JOB_COUNT", 0},
-}
-
-// TestCINativeShards runs the quickstart suite (the host worker, two axes)
-// as each CI engine runs its parallel jobs: one process per shard, told
-// only by the engine's variables. Every case runs exactly once, Bazel's
-// status file exists after each shard, and matrixbox report merges the
-// shards with no -shards flag: it reads the count from the records.
-func TestCINativeShards(t *testing.T) {
-	bin, dir := quickstartBinary(t)
-	tmp := t.TempDir()
-	whole := filepath.Join(tmp, "whole.jsonl")
-	runSuite(t, bin, dir, whole)
-	want := caseNames(t, whole)
-	wantReport, stderr, code := runCmd("report", "-durations=false", whole)
-	if code != 0 {
-		t.Fatalf("report of the unsharded run: exit %d\n%s", code, stderr)
-	}
-	for _, e := range ciEngines {
-		for _, n := range []int{1, 2, 3, 7, 16} {
-			t.Run(fmt.Sprintf("%s/n=%d", e.name, n), func(t *testing.T) {
-				sdir := t.TempDir()
-				files := make([]string, n)
-				var wg sync.WaitGroup
-				for i := 0; i < n; i++ {
-					files[i] = filepath.Join(sdir, fmt.Sprintf("shard-%d.jsonl", i+1))
-					status := filepath.Join(sdir, fmt.Sprintf("status-%d", i+1))
-					env := []string{fmt.Sprintf("%s=%d", e.index, e.base+i), fmt.Sprintf("%s=%d", e.total, n)}
-					if e.name == "Bazel" {
-						env = append(env, "TEST_SHARD_STATUS_FILE="+status)
-					}
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						runSuite(t, bin, dir, files[i], env...)
-						if e.name != "Bazel" {
-							return
-						}
-						if _, err := os.Stat(status); err != nil {
-							t.Errorf("shard %d/%d: Bazel's status file: %v", i+1, n, err)
-						}
-					}()
-				}
-				wg.Wait()
-				if t.Failed() {
-					return
-				}
-				if got := caseNames(t, files...); strings.Join(got, "\n") != strings.Join(want, "\n") {
-					t.Fatalf("the shards ran\n%s\nwant each case of the unsharded run once:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-				}
-				for i, f := range files {
-					recs, err := report.Read(f)
-					if err != nil {
-						t.Fatal(err)
-					}
-					wantShard := fmt.Sprintf("%d/%d", i+1, n)
-					for _, r := range recs {
-						if n > 1 && (r.Shard != wantShard || !strings.HasPrefix(r.ShardFrom, e.name+" (")) {
-							t.Errorf("%s: shard %q from %q, want %s from %s", f, r.Shard, r.ShardFrom, wantShard, e.name)
-						}
-					}
-				}
-				out, stderr, code := runCmd(append([]string{"report", "-durations=false"}, files...)...)
-				if code != 0 || out != wantReport {
-					t.Errorf("merged report: exit %d %s\n%s\nwant the unsharded one:\n%s", code, stderr, out, wantReport)
-				}
-				if n > 1 {
-					_, stderr, code := runCmd(append([]string{"report"}, files[1:]...)...)
-					if wantMsg := fmt.Sprintf("no report from shard 1/%d", n); code != 1 || !strings.Contains(stderr, wantMsg) {
-						t.Errorf("without shard 1: exit %d, %q; want %q", code, stderr, wantMsg)
-					}
-				}
-			})
-		}
-	}
-}
-
-// fleetBinary builds the fixture suite of testdata/fleet.
-func fleetBinary(t *testing.T) (bin, dir string) {
-	t.Helper()
-	dir, err := filepath.Abs("testdata/fleet")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin = filepath.Join(t.TempDir(), "fleet.test")
-	if out, err := exec.Command(goCommand(), "test", "-c", "-o", bin, "./testdata/fleet").CombinedOutput(); err != nil {
-		t.Fatalf("go test -c: %v\n%s", err, out)
-	}
-	return bin, dir
-}
-
 // runFleet runs the fleet suite with env, writing its report to
 // reportFile, and returns the report's case records, its output and
 // whether it passed.
 func runFleet(t *testing.T, bin, dir, reportFile string, args []string, env ...string) ([]report.Record, string, bool) {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"-test.count=1"}, args...)...)
-	cmd.Dir = dir
-	cmd.Env = append(append(childEnv(), integration.EnvReport+"="+reportFile, integration.EnvConfig+"=none"), env...)
-	out, err := cmd.CombinedOutput()
+	out, err := suiteCommand(bin, dir, reportFile, args, env).CombinedOutput()
 	if _, ok := err.(*exec.ExitError); err != nil && !ok {
 		t.Fatal(err)
 	}
-	recs, rerr := report.Read(reportFile)
-	if rerr != nil {
-		t.Fatalf("%v\n%s", rerr, out)
+	if _, serr := os.Stat(reportFile); serr != nil {
+		t.Fatalf("no report: %v\n%s", serr, out)
 	}
-	var cases []report.Record
-	for _, r := range recs {
-		if r.Kind == report.KindCase {
-			cases = append(cases, r)
-		}
-	}
-	return cases, string(out), err == nil
+	return caseRecords(t, reportFile), string(out), err == nil
 }
 
 // TestFleetSuite runs the fleet fixture, built once, in each way below.
 func TestFleetSuite(t *testing.T) {
-	bin, dir := fleetBinary(t)
+	bin, dir := suiteBinary(t, "testdata/fleet")
 	t.Run("AttributesAndJUnit", func(t *testing.T) { testAttributesAndJUnit(t, bin, dir) })
 	t.Run("SkipReasonOfAVerboseRun", func(t *testing.T) { testSkipReasonOfAVerboseRun(t, bin, dir) })
 	t.Run("MisconfiguredBinaryFailsInEveryMode", func(t *testing.T) { testMisconfiguredBinaryFailsInEveryMode(t, bin, dir) })
