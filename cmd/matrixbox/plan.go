@@ -52,7 +52,9 @@ func collectPlan(runRe string, pkgs []string, stderr io.Writer) ([]report.Record
 	out := filepath.Join(dir, "plan.jsonl")
 	args := append([]string{"test", "-count=1", "-run", runRe}, pkgs...)
 	cmd := exec.Command(goCommand(), args...)
-	cmd.Env = append(os.Environ(), integration.EnvPlan+"="+out, integration.EnvReport+"=")
+	// 1/1: the plan shows every case, whichever CI job runs it; its own
+	// -shards says how they fall into shards.
+	cmd.Env = append(os.Environ(), integration.EnvPlan+"="+out, integration.EnvReport+"=", integration.EnvShard+"=1/1")
 	var buf strings.Builder
 	cmd.Stdout, cmd.Stderr = &buf, &buf
 	if err := cmd.Run(); err != nil {
