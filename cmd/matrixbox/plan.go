@@ -54,7 +54,7 @@ func collectPlan(runRe string, pkgs []string, stderr io.Writer) ([]report.Record
 	cmd := exec.Command(goCommand(), args...)
 	// 1/1: the plan shows every case, whichever CI job runs it; its own
 	// -shards says how they fall into shards.
-	cmd.Env = append(os.Environ(), integration.EnvPlan+"="+out, integration.EnvReport+"=", integration.EnvShard+"=1/1")
+	cmd.Env = append(os.Environ(), integration.EnvPlan+"="+out, integration.EnvReport+"=", integration.EnvShard+"=1/1", integration.EnvShardPlan+"=")
 	var buf strings.Builder
 	cmd.Stdout, cmd.Stderr = &buf, &buf
 	if err := cmd.Run(); err != nil {
