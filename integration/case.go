@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"testing"
@@ -14,7 +15,8 @@ import (
 //
 //	record      its report record, written when the case ends
 //	admit       the worker's Check and the test's requirements: a cell
-//	            that cannot run is skipped before anything starts
+//	            that cannot run is skipped before anything starts (failed,
+//	            when its worker is misconfigured or strict mode is on)
 //	holdSlot    a place among the sandboxes alive at once
 //	quarantine  a quarantined case runs in child processes instead
 //	open        the sandbox, on a fresh backend or a warm one
@@ -45,12 +47,15 @@ func (r *runner) runCase(t *testing.T, c caseSpec) {
 		t.Parallel()
 	}
 	cr := &caseRun{r: r, t: t, spec: c, cell: c.cell.Name(), logs: sandbox.NewLogs()}
+	cr.setAttrs()
 	cr.rep = r.report(t, c)
 	if c.props.isolation == shared {
 		// Counted down however the case ends, skipped included.
 		t.Cleanup(func() { warm.done(c, r.mirrorAt, r.mirrorHosts) })
 	}
-	if reason := cr.admit(); reason != "" {
+	if reason, fail := cr.admit(); fail {
+		t.Fatal("matrixbox: " + reason)
+	} else if reason != "" {
 		cr.rep.skip(reason)
 		t.Skip("matrixbox: " + reason)
 	}
@@ -62,25 +67,43 @@ func (r *runner) runCase(t *testing.T, c caseSpec) {
 	cr.run(box)
 }
 
+// setAttrs gives the case a test attribute per axis of its cell, the
+// worker included: go test -json reports them, and gotestsum turns them
+// into JUnit properties.
+func (cr *caseRun) setAttrs() {
+	for _, axis := range cr.spec.cell.Axes() {
+		v, _ := cr.spec.cell.Lookup(axis)
+		cr.t.Attr(axis, v.Name)
+	}
+}
+
 // admit returns why the case cannot run in its cell, or "": the worker is
 // unavailable, lacks a feature the test requires, or a requirement of the
-// cell is not met. Nothing has started yet.
-func (cr *caseRun) admit() string {
+// cell is not met. Nothing has started yet. fail says the reason fails the
+// case instead of skipping it: a misconfigured worker (an explicit binary
+// that does not exist) always, an unavailable one in strict mode.
+func (cr *caseRun) admit() (reason string, fail bool) {
 	w := cr.spec.worker
 	if err := cr.r.check(w); err != nil {
-		return fmt.Sprintf("worker %s unavailable: %v", w.Name(), err)
+		switch {
+		case errors.Is(err, sandbox.ErrMisconfigured):
+			return fmt.Sprintf("worker %s: %v", w.Name(), err), true
+		case cr.r.settings.strict:
+			return fmt.Sprintf("worker %s unavailable, which strict mode (%s=1 or strict: true) does not allow: %v", w.Name(), EnvStrict, err), true
+		}
+		return fmt.Sprintf("worker %s unavailable: %v", w.Name(), err), false
 	}
 	for _, f := range cr.spec.props.needs {
 		if s, ok := w.(sandbox.Supporter); !ok || !s.Supports(f) {
-			return fmt.Sprintf("worker %s lacks feature %q, which %s requires", w.Name(), f, cr.spec.test.Name())
+			return fmt.Sprintf("worker %s lacks feature %q, which %s requires", w.Name(), f, cr.spec.test.Name()), false
 		}
 	}
 	for _, check := range cr.spec.props.cellChecks {
 		if err := check(cr.spec.cell); err != nil {
-			return fmt.Sprintf("%s: %v", cr.cell, err)
+			return fmt.Sprintf("%s: %v", cr.cell, err), false
 		}
 	}
-	return ""
+	return "", false
 }
 
 func (cr *caseRun) holdSlot() {
@@ -196,10 +219,20 @@ func afterClose(shown sandbox.LogMark) string {
 func (cr *caseRun) run(box *sandbox.Box) {
 	wd := startWatchdog(cr.t, cr.r.settings.watchdog, cr.logs.String, box.Abort)
 	defer wd.stop()
+	defer cr.noteSkip()
 	defer func() {
 		if v := recover(); v != nil {
 			cr.t.Errorf("matrixbox: test panicked: %v\n%s", v, debug.Stack())
 		}
 	}()
 	cr.spec.test.Run(cr.t, box)
+}
+
+// noteSkip records why the test skipped itself. Deferred by run, it runs
+// while the test's goroutine unwinds from SkipNow, when the stack still
+// shows where the test called it.
+func (cr *caseRun) noteSkip() {
+	if cr.t.Skipped() {
+		cr.rep.skippedByTest(cr.t)
+	}
 }

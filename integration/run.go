@@ -48,10 +48,14 @@ func Run(t *testing.T, tests []Test, opts ...Option) {
 	for _, d := range p.dropped {
 		t.Log("matrixbox: " + d)
 	}
+	st.announceShard(t)
 	if len(p.cases) < p.total {
-		t.Logf("matrixbox: running %d of %d cases (%s=%q %s=%q)", len(p.cases), p.total, EnvSelect, st.selector.String(), EnvShard, st.shard.String())
+		t.Logf("matrixbox: running %d of %d cases (selection %q, shard %q)", len(p.cases), p.total, st.selector.String(), st.shard.String())
 	}
-	if st.announce(t, p) || len(p.cases) == 0 {
+	if st.announce(t, p) {
+		return
+	}
+	if st.judgePlan(t, p); len(p.cases) == 0 {
 		return
 	}
 
@@ -86,10 +90,11 @@ func Run(t *testing.T, tests []Test, opts ...Option) {
 			t.Errorf("matrixbox: %v", err)
 		}
 	})
+	ran := 0 // cases whose function t.Run called: those -run and -skip let through
 	for _, c := range p.cases {
-		c := c
-		t.Run(c.name, func(t *testing.T) { r.runCase(t, c) })
+		t.Run(c.name, func(t *testing.T) { ran++; r.runCase(t, c) })
 	}
+	st.judgeRan(t, p, ran)
 }
 
 // reapOnce makes the first Run of a process start its guard and remove what

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 
@@ -99,10 +100,19 @@ func (c *Config) CgroupParent() string {
 
 // Checker is implemented by workers that depend on something outside the
 // process (a binary, a kernel feature). Check returns an error that says what
-// to install; the cells of such a worker are skipped with that message.
+// to install; the cells of such a worker are skipped with that message. An
+// error wrapping [ErrMisconfigured] fails them instead, in every mode.
 type Checker interface {
 	Check() error
 }
+
+// ErrMisconfigured marks a Check error that is the configuration's fault,
+// not the machine's: something given explicitly, such as a daemon binary
+// path, that does not exist. Skipping would hide a typo behind a green
+// run, so the worker's cells fail with the error. Wrap it:
+//
+//	fmt.Errorf("%w: %s: %v", sandbox.ErrMisconfigured, path, err)
+var ErrMisconfigured = errors.New("misconfigured")
 
 // Enver is implemented by backends that export variables to commands made by
 // Sandbox.Cmd, e.g. BUILDKIT_HOST or CONTAINERD_ADDRESS.
