@@ -136,6 +136,9 @@ func (cr *caseRun) open() *sandbox.Box {
 		if l != nil {
 			cr.warm = l
 			cr.rep.startup(l.startup)
+			if l.discarded != "" {
+				cr.logs.Printf("matrixbox", "matrixbox: this case runs on a fresh backend: the one an earlier case used was discarded: %s", l.discarded)
+			}
 		}
 		if err != nil {
 			t.Fatalf("matrixbox: %v", err)

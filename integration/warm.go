@@ -46,9 +46,14 @@ type warmPool struct {
 	shared map[string]*warmBackend
 	// idle: key → reset backends, wiped and proven empty, free.
 	idle map[string][]*warmBackend
+	// discarded: key → why the last reset backend of key was discarded,
+	// told to the next case, which gets a fresh one.
+	discarded map[string]string
+	// stopping counts the discarded backends being stopped.
+	stopping sync.WaitGroup
 }
 
-var warm = &warmPool{shared: map[string]*warmBackend{}, idle: map[string][]*warmBackend{}}
+var warm = &warmPool{shared: map[string]*warmBackend{}, idle: map[string][]*warmBackend{}, discarded: map[string]string{}}
 
 // warmBackend is one warm backend.
 type warmBackend struct {
@@ -118,6 +123,9 @@ type lease struct {
 	startup time.Duration
 	// mark is where the backend's logs stood when the case took it.
 	mark sandbox.LogMark
+	// discarded says why the backend an earlier case used was discarded,
+	// when this case gets a fresh one in its place.
+	discarded string
 }
 
 func (l *lease) logs() *sandbox.Logs { return l.wb.logs }
@@ -144,11 +152,13 @@ func (p *warmPool) acquire(c caseSpec, cfg sandbox.Config) (*lease, error) {
 			wb = &warmBackend{key: k, cell: c.cell.Name(), worker: c.worker, logs: sandbox.NewLogs()}
 		}
 	}
+	discarded := p.discarded[k]
+	delete(p.discarded, k)
 	p.mu.Unlock()
 	if wb == nil {
 		return nil, fmt.Errorf("no warm backend planned for %s", c.cell.Name())
 	}
-	l := &lease{wb: wb, mark: wb.logs.Mark()}
+	l := &lease{wb: wb, mark: wb.logs.Mark(), discarded: discarded}
 	start := time.Now()
 	started := false
 	wb.once.Do(func() {
@@ -186,9 +196,18 @@ func (p *warmPool) release(t *testing.T, c caseSpec, l *lease) {
 	}
 	if err != nil {
 		t.Logf("matrixbox: the warm backend of %s is discarded, the next case gets a fresh one: %v", c.cell.Name(), err)
-		if serr := wb.stop(); serr != nil {
-			t.Logf("matrixbox: stopping the discarded backend of %s: %v", c.cell.Name(), serr)
-		}
+		p.mu.Lock()
+		p.discarded[wb.key] = err.Error()
+		p.mu.Unlock()
+		// In the background: a daemon with work it was left may take its
+		// whole grace to stop, and no case should wait for that.
+		p.stopping.Add(1)
+		go func() {
+			defer p.stopping.Done()
+			if err := wb.stop(); err != nil {
+				fmt.Fprintf(os.Stderr, "matrixbox: stopping the discarded warm backend of %s: %v\n", c.cell.Name(), err)
+			}
+		}()
 		return
 	}
 	p.mu.Lock()
@@ -272,6 +291,7 @@ func (p *warmPool) stopAll() error {
 	for _, wb := range all {
 		errs = append(errs, wb.stop())
 	}
+	p.stopping.Wait()
 	return errors.Join(errs...)
 }
 

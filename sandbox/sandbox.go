@@ -87,6 +87,12 @@ func (c *Config) Start(name string, cmd *exec.Cmd) (*Process, error) {
 	return start(name, cmd, c.Logs, c.Group)
 }
 
+// EnvCgroupParent is exported by daemon backends to the commands of
+// Sandbox.Cmd: the cgroup parent under which a container made through the
+// daemon's API (ctr run --cgroup, a client's container spec) is owned by
+// the sandbox and killed with it, even when the daemon dies first.
+const EnvCgroupParent = "MATRIXBOX_CGROUP_PARENT"
+
 // CgroupParent is the cgroup parent a daemon should give its containers
 // (buildkitd's defaultCgroupParent, dockerd's --cgroup-parent, a
 // container's cgroups path) so that they sit in the backend's cgroup; ""

@@ -100,7 +100,7 @@ func (w *buildkitdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandb
 			}
 		}
 	}()
-	b := &backend{features: w.opts.features}
+	b := &backend{features: w.opts.features, env: cgroupEnv(cfg)}
 	var ctdSock string
 
 	var c buildkitdConfig

@@ -87,7 +87,7 @@ func (w *containerdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sand
 	b := &containerBackend{
 		backend: backend{
 			address:  "unix://" + d.sock,
-			env:      []string{"CONTAINERD_ADDRESS=" + d.sock, "CONTAINERD_NAMESPACE=" + ContainerdNamespace},
+			env:      append([]string{"CONTAINERD_ADDRESS=" + d.sock, "CONTAINERD_NAMESPACE=" + ContainerdNamespace}, cgroupEnv(cfg)...),
 			features: w.opts.features,
 			procs:    []*sandbox.Process{d.proc},
 		},

@@ -113,7 +113,7 @@ func (w *dockerdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox
 		features: w.opts.features,
 		procs:    []*sandbox.Process{p},
 	}
-	b.env = []string{"DOCKER_HOST=" + b.address}
+	b.env = append([]string{"DOCKER_HOST=" + b.address}, cgroupEnv(cfg)...)
 	api := newDockerAPI(sock)
 	keep, err := api.state(ctx)
 	if err != nil {

@@ -66,6 +66,15 @@ func (o options) binaryOr(def string) string {
 	return def
 }
 
+// cgroupEnv is the variable that tells sb.Cmd's commands where to put the
+// containers they make through the daemon: the backend's cgroup.
+func cgroupEnv(cfg *sandbox.Config) []string {
+	if p := cfg.CgroupParent(); p != "" {
+		return []string{sandbox.EnvCgroupParent + "=" + p}
+	}
+	return nil
+}
+
 // backend is a running daemon as the sandbox sees it.
 type backend struct {
 	address  string
