@@ -121,7 +121,9 @@ func (p *Process) WaitReady(ctx context.Context, timeout time.Duration, probe Pr
 			return fmt.Errorf("%s not ready after %s: %v", p.name, timeout, last)
 		case <-time.After(delay):
 		}
-		if delay < 100*time.Millisecond {
+		// Capped low: a probe is a cheap dial or read, and a start is
+		// detected at most this late.
+		if delay < 20*time.Millisecond {
 			delay *= 2
 		}
 	}
