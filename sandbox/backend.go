@@ -60,6 +60,7 @@ func startBackend(ctx context.Context, w Worker, cfg Config, dir string, group *
 	start := time.Now()
 	be, stop, err := w.New(ctx, &cfg)
 	r.startup = time.Since(start)
+	cfg.Logs.Printf("matrixbox", "matrixbox: worker %s started its backend in %s", w.Name(), r.startup.Round(time.Millisecond))
 	if err != nil {
 		err = fmt.Errorf("start worker %s: %w", w.Name(), err)
 		if stop != nil {
@@ -91,14 +92,19 @@ func (r *Running) Stop() error {
 		return nil
 	}
 	var errs []error
+	start := time.Now()
 	if r.stop != nil {
 		if err := r.stop(); err != nil {
 			errs = append(errs, err)
 		}
 		r.stop = nil
 	}
+	stopped := time.Now()
 	if r.owned {
 		errs = append(errs, sweep(r.dir, r.group, "")...)
+		r.logs.Printf("matrixbox", "matrixbox: backend stopped in %s, swept in %s", stopped.Sub(start).Round(time.Millisecond), time.Since(stopped).Round(time.Millisecond))
+	} else {
+		r.logs.Printf("matrixbox", "matrixbox: backend stopped in %s", stopped.Sub(start).Round(time.Millisecond))
 	}
 	r.dir = ""
 	return errors.Join(errs...)

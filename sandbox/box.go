@@ -165,7 +165,9 @@ func (b *Box) Close() error {
 		_ = closeFD(b.cmdFD)
 		b.cmdFD = -1
 	}
+	start := time.Now()
 	errs = append(errs, sweep(b.dir, b.group, "")...)
+	b.logs.Printf("matrixbox", "matrixbox: sandbox swept in %s", time.Since(start).Round(time.Millisecond))
 	return errors.Join(errs...)
 }
 

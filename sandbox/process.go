@@ -77,6 +77,12 @@ func start(name string, cmd *exec.Cmd, logs *Logs, group *Group) (*Process, erro
 		default:
 			logs.Printf(name, "matrixbox: %s (pid %d) exited: %s", name, cmd.Process.Pid, describeExit(p.waitErr))
 		}
+		if st := cmd.ProcessState; st != nil {
+			// What the daemon cost, its reaped children included: the
+			// measure of where a fresh backend's time goes.
+			logs.Printf(name, "matrixbox: %s used %s of CPU (%s user, %s system)", name,
+				(st.UserTime() + st.SystemTime()).Round(time.Millisecond), st.UserTime().Round(time.Millisecond), st.SystemTime().Round(time.Millisecond))
+		}
 		close(p.done)
 	}()
 	return p, nil
