@@ -17,9 +17,12 @@ install:
 	./scripts/install.sh $(DEB_PACKAGES)
 	./scripts/install-tools.sh
 
+# gofmt, go vet, and doc comments and Markdown that name only what exists
+# (see internal/doccheck).
 check:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above are not formatted"; exit 1; }
 	$(GO) vet ./...
+	$(GO) run ./internal/doccheck/cmd/doccheck
 
 unit:
 	$(GO) test -count=1 -timeout 30m ./...

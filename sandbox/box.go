@@ -203,7 +203,7 @@ func (b *Box) TempDir() string                { return b.tmp }
 // NewRegistry starts a registry private to this case; it stops at Close.
 func (b *Box) NewRegistry() (string, error) {
 	if b.spec.NewRegistry == nil {
-		return "", errors.New("sandbox: no registry support: import github.com/matrixbox/matrixbox/mirror or pass integration.WithRegistry")
+		return "", errors.New("sandbox: no registry support: give the Run a mirror (integration.WithMirror(mirror.Shared()) or integration.UseMirror)")
 	}
 	dir, err := os.MkdirTemp(b.dir, "reg")
 	if err != nil {
@@ -223,7 +223,7 @@ func (b *Box) NewRegistry() (string, error) {
 // ends. A command still running at Close is a reported leak.
 func (b *Box) Cmd(args ...string) *exec.Cmd {
 	if len(args) == 0 {
-		return &exec.Cmd{Err: errors.New("sandbox.Cmd: no command given")}
+		return &exec.Cmd{Err: errors.New("sandbox: Cmd: no command given")}
 	}
 	env := append(os.Environ(), CellEnv(b.spec.Cell)...)
 	env = append(env, EnvMarker+"="+b.dir, ownerEnv())
