@@ -38,8 +38,8 @@ var passLine = regexp.MustCompile(`(?m)^\s*--- PASS: TestSolves/TestSolve\d+/wor
 func BenchmarkSolveSuite(b *testing.B) {
 	env := solveEnv(b)
 	dir := b.TempDir()
-	ancestor := buildFixture(b, dir, "ancestor")
-	mbox := buildFixture(b, dir, "matrixbox")
+	ancestor := buildFixture(b, dir, "solves/ancestor")
+	mbox := buildFixture(b, dir, "solves/matrixbox")
 
 	var tAnc, tFresh, tReset, tShared time.Duration
 	for i := 0; i < b.N; i++ {
@@ -129,11 +129,13 @@ func (e solveEnvs) matrixbox(b *testing.B, isolation string) []string {
 	return append(env, "MATRIXBOX_MIRROR_DIR="+b.TempDir(), "BENCH_ISOLATION="+isolation)
 }
 
-// buildFixture compiles bench/testdata/solves/<name> outside the timed part.
-func buildFixture(b *testing.B, dir, name string) string {
+// buildFixture compiles the fixture package at ./testdata/<pkg> outside
+// the timed part.
+func buildFixture(b *testing.B, dir, pkg string) string {
 	b.Helper()
+	name := filepath.Base(pkg)
 	out := filepath.Join(dir, name+".test")
-	cmd := exec.Command("go", "test", "-c", "-o", out, "./testdata/solves/"+name)
+	cmd := exec.Command("go", "test", "-c", "-o", out, "./testdata/"+pkg)
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		b.Fatalf("build the %s fixture: %v\n%s", name, err, msg)
 	}
