@@ -14,7 +14,8 @@
 //	docker-archive:TAR                a `docker save` tar
 //	rootfs:DIR                        a root filesystem directory, as one layer
 //	binary:PATH                       a static binary, the image's entrypoint
-//	recipe:busybox                    linux/amd64+arm64 from Debian's busybox-static
+//	recipe:busybox                    linux/amd64+arm64, the official image's tree, built
+//	                                  from Debian's busybox source (defconfig, static)
 //	recipe:debian:12?packages=a,b     debootstrap --variant=minbase (11, 12, 13)
 //
 // # Sharing one directory between processes

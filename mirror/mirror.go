@@ -48,7 +48,9 @@ type Stats struct {
 type Option func(*Mirror)
 
 // WithLockTimeout bounds how long Ensure waits for another process that is
-// adding images (default 10 minutes: a debootstrap recipe can take a while).
+// adding images (default 10 minutes). Waiting for another process's recipe
+// build is bounded by the longer of this and the build's own limit (45
+// minutes).
 func WithLockTimeout(d time.Duration) Option {
 	return func(m *Mirror) { m.lockTimeout = d }
 }

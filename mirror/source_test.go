@@ -113,52 +113,6 @@ func TestEnsureLocalBadInput(t *testing.T) {
 	}
 }
 
-func TestRecipeBusybox(t *testing.T) {
-	if testing.Short() {
-		t.Skip("downloads busybox-static for two architectures")
-	}
-	ctx := context.Background()
-	dir := recipeCacheDir(t)
-	m := newTestMirror(t, dir)
-	layoutDir, err := m.Recipe(ctx, "recipe:busybox")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := image.OpenLayout(layoutDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	idx, err := l.FindIndex("image")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var checks []image.Assertion
-	checks = append(checks, image.Platforms("linux/amd64", "linux/arm64"))
-	for _, p := range []string{"linux/amd64", "linux/arm64"} {
-		checks = append(checks, image.ForPlatform(p,
-			image.Platform(p), image.LayerCount(2),
-			image.FileMode("/bin/busybox", 0o755),
-			image.FileMode("/bin/sh", os.ModeSymlink|0o777),
-			image.Label("org.matrixbox.recipe", "recipe:busybox")))
-	}
-	image.Check(t, idx, checks...)
-	for _, img := range idx.Images {
-		elfMachineIs(t, img, "/bin/busybox", img.Platform().Architecture)
-	}
-	// Another process finds it cached: no rebuild, same layout.
-	again, err := newTestMirror(t, dir).Recipe(ctx, "recipe:busybox")
-	if err != nil || again != layoutDir {
-		t.Errorf("second Recipe: %s, %v; want the cached %s", again, err, layoutDir)
-	}
-	if err := m.Ensure(ctx, map[string]string{"busybox:latest": "recipe:busybox"}); err != nil {
-		t.Fatal(err)
-	}
-	if got := resolveOn(t, m.Addr()+"/library/busybox:latest"); got != idx.Descriptor.Digest.String() {
-		t.Errorf("mirror serves %s, want the recipe's index %s", got, idx.Descriptor.Digest)
-	}
-}
-
 func TestRecipeDebian(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs debootstrap")

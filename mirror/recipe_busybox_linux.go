@@ -1,0 +1,118 @@
+package mirror
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+)
+
+// compileBusybox unpacks the source package dsc (dpkg-source applies
+// Debian's patches) and compiles it for arch in a tree under work:
+// upstream's `make defconfig`, the changes of busyboxConfig, `make
+// busybox busybox.links`. The environment is fixed (PATH, LC_ALL=C, TZ=UTC,
+// SOURCE_DATE_EPOCH from debian/changelog, no host CFLAGS or MAKEFLAGS) so
+// the same source and compiler give the same binary on every host.
+func compileBusybox(ctx context.Context, dsc, arch, work string) (busyboxBuild, error) {
+	t, ok := busyboxTargets[arch]
+	if !ok {
+		return busyboxBuild{}, fmt.Errorf("recipe:busybox cannot build for %s (amd64 and arm64 only)", arch)
+	}
+	compiler, err := busyboxToolchain(ctx, t)
+	if err != nil {
+		return busyboxBuild{}, err
+	}
+	tree := filepath.Join(work, "busybox-"+arch)
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + work, "LC_ALL=C", "TZ=UTC"}
+	if err := runLoggedIn(ctx, work, env, "dpkg-source", "--no-check", "-x", dsc, tree); err != nil {
+		return busyboxBuild{}, err
+	}
+	changelog, err := os.ReadFile(filepath.Join(tree, "debian", "changelog"))
+	if err != nil {
+		return busyboxBuild{}, err
+	}
+	date, err := changelogTime(changelog)
+	if err != nil {
+		return busyboxBuild{}, fmt.Errorf("%s: %w", dsc, err)
+	}
+	env = append(env, "SOURCE_DATE_EPOCH="+strconv.FormatInt(date.Unix(), 10))
+	runMake := func(args ...string) error {
+		args = append([]string{"ARCH=" + t.kbuildArch, "CROSS_COMPILE=" + t.triplet + "-"}, args...)
+		return runLoggedIn(ctx, tree, env, "make", args...)
+	}
+	config := filepath.Join(tree, ".config")
+	editFile := func(check bool) error {
+		b, err := os.ReadFile(config)
+		if err == nil {
+			b, err = editConfig(b, busyboxConfig, check)
+		}
+		if err == nil && !check {
+			err = os.WriteFile(config, b, 0o644)
+		}
+		return err
+	}
+	if err := runMake("defconfig"); err != nil {
+		return busyboxBuild{}, err
+	}
+	if err := editFile(false); err != nil {
+		return busyboxBuild{}, err
+	}
+	// All symbols have values after defconfig, so oldconfig asks nothing;
+	// were it to ask, it reads end of input and fails rather than guess.
+	if err := runMake("oldconfig"); err != nil {
+		return busyboxBuild{}, err
+	}
+	if err := editFile(true); err != nil {
+		return busyboxBuild{}, fmt.Errorf("after make oldconfig: %w", err)
+	}
+	if err := runMake("-j"+strconv.Itoa(runtime.NumCPU()), "busybox", "busybox.links"); err != nil {
+		return busyboxBuild{}, err
+	}
+	bin, err := os.ReadFile(filepath.Join(tree, "busybox"))
+	if err != nil {
+		return busyboxBuild{}, err
+	}
+	links, err := os.ReadFile(filepath.Join(tree, "busybox.links"))
+	if err != nil {
+		return busyboxBuild{}, err
+	}
+	applets, err := parseLinks(links)
+	if err != nil {
+		return busyboxBuild{}, err
+	}
+	if err := os.RemoveAll(tree); err != nil {
+		return busyboxBuild{}, err
+	}
+	return busyboxBuild{binary: bin, applets: applets, compiler: compiler}, nil
+}
+
+// busyboxToolchain checks that the host has what compileBusybox runs, and
+// names the Debian packages to install when not. It returns the first line
+// of the compiler's --version.
+func busyboxToolchain(ctx context.Context, t busyboxTarget) (string, error) {
+	for _, tool := range []struct{ bin, pkg string }{
+		{"make", "make"}, {"dpkg-source", "dpkg-dev"}, {"patch", "patch"},
+		{"bzip2", "bzip2"}, {"xz", "xz-utils"},
+		{t.triplet + "-gcc", t.compilerPackages()}, {t.triplet + "-strip", t.compilerPackages()},
+	} {
+		if _, err := exec.LookPath(tool.bin); err != nil {
+			return "", fmt.Errorf("recipe:busybox for %s needs %s (apt-get install %s): %w", t.debArch, tool.bin, tool.pkg, ErrMissingTool)
+		}
+	}
+	cc := t.triplet + "-gcc"
+	// gcc prints the bare name of a library it cannot find.
+	libc, err := exec.CommandContext(ctx, cc, "-print-file-name=libc.a").Output()
+	if err != nil || !filepath.IsAbs(string(bytes.TrimSpace(libc))) {
+		return "", fmt.Errorf("recipe:busybox for %s needs the static C library of %s (apt-get install %s): %w", t.debArch, cc, t.compilerPackages(), ErrMissingTool)
+	}
+	version, err := exec.CommandContext(ctx, cc, "--version").Output()
+	if err != nil {
+		return "", fmt.Errorf("%s --version: %w", cc, err)
+	}
+	first, _, _ := bytes.Cut(version, []byte("\n"))
+	return string(first), nil
+}
