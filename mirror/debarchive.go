@@ -183,14 +183,19 @@ func download(ctx context.Context, u, dst, sum string) error {
 }
 
 func fileHasSHA256(p, sum string) (bool, error) {
+	got, err := fileSHA256(p)
+	return got == sum, err
+}
+
+func fileSHA256(p string) (string, error) {
 	f, err := os.Open(p)
 	if err != nil {
-		return false, err
+		return "", err
 	}
 	defer f.Close()
 	h := sha256.New()
 	if _, err := io.Copy(h, f); err != nil {
-		return false, err
+		return "", fmt.Errorf("hash %s: %w", p, err)
 	}
-	return hex.EncodeToString(h.Sum(nil)) == sum, nil
+	return hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -35,6 +35,9 @@ type Mirror struct {
 	// intact by this process.
 	verified map[digest.Digest]bool
 	cfgErr   error
+	// buildCache overrides where recipes keep compiled programs (tests
+	// that must compile from nothing set it).
+	buildCache string
 }
 
 // Stats counts what a Mirror did in this process.

@@ -2,6 +2,9 @@ package mirror
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -22,6 +25,117 @@ type busyboxBuild struct {
 	compiler string   // the first line of the C compiler's --version
 }
 
+// busyboxTools is what of the host's toolchain goes into a compiled busybox.
+type busyboxTools struct {
+	Compiler   string // the first line of the C compiler's --version
+	LibcSHA256 string // of the static C library it links
+}
+
+// buildCacheDir is where recipes keep the programs they compiled, keyed by
+// every input: the user's cache directory, shared by every mirror directory
+// of the machine (as Go's build cache is), so a fresh mirror directory, as
+// tests make, does not compile busybox again.
+func (m *Mirror) buildCacheDir() string {
+	if m.buildCache != "" {
+		return m.buildCache
+	}
+	if c, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(c, "matrixbox", "builds")
+	}
+	return filepath.Join(m.recipesDir(), "builds")
+}
+
+// busyboxBinary returns the busybox of source package dsc for arch: from
+// the build cache, or compiled (compileBusybox) and cached. The key covers
+// the .dsc (which pins the tarballs' SHA-256), the target, the compiler,
+// the static C library, the configuration changes and recipeVersion; the
+// build runs under a lock of its key, so concurrent processes compile it
+// once.
+func (m *Mirror) busyboxBinary(ctx context.Context, dsc, arch, work string) (busyboxBuild, error) {
+	t, ok := busyboxTargets[arch]
+	if !ok {
+		return busyboxBuild{}, fmt.Errorf("recipe:busybox cannot build for %s (amd64 and arm64 only)", arch)
+	}
+	tools, err := busyboxToolchain(ctx, t)
+	if err != nil {
+		return busyboxBuild{}, err
+	}
+	dscSum, err := fileSHA256(dsc)
+	if err != nil {
+		return busyboxBuild{}, err
+	}
+	keyJSON, err := json.Marshal(struct {
+		V      int
+		DSC    string
+		Target []string
+		Tools  busyboxTools
+		Config map[string]string
+	}{recipeVersion, dscSum, []string{t.triplet, t.kbuildArch, t.debArch}, tools, busyboxConfig})
+	if err != nil {
+		return busyboxBuild{}, err
+	}
+	sum := sha256.Sum256(keyJSON)
+	root := m.buildCacheDir()
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return busyboxBuild{}, fmt.Errorf("build cache: %w", err)
+	}
+	dir := filepath.Join(root, "busybox-"+arch+"-"+hex.EncodeToString(sum[:12]))
+	if b, err := readBusyboxBuild(dir); err == nil {
+		return b, nil
+	}
+	lock, err := lockFile(ctx, dir+".lock", max(m.lockTimeout, recipeBuildLimit), "compiling busybox for "+arch)
+	if err != nil {
+		return busyboxBuild{}, err
+	}
+	defer lock.unlock()
+	if b, err := readBusyboxBuild(dir); err == nil {
+		return b, nil
+	}
+	b, err := compileBusybox(ctx, dsc, t, tools, work)
+	if err != nil {
+		return busyboxBuild{}, err
+	}
+	tmp, err := os.MkdirTemp(root, ".tmp-busybox-")
+	if err != nil {
+		return busyboxBuild{}, fmt.Errorf("build cache: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	err = errors.Join(
+		os.WriteFile(filepath.Join(tmp, "busybox"), b.binary, 0o755),
+		os.WriteFile(filepath.Join(tmp, "applets"), []byte(strings.Join(b.applets, "\n")+"\n"), 0o644),
+		os.WriteFile(filepath.Join(tmp, "compiler"), []byte(b.compiler+"\n"), 0o644),
+		os.WriteFile(filepath.Join(tmp, "key.json"), keyJSON, 0o644))
+	if err == nil {
+		// The rename publishes the whole build at once.
+		err = os.Rename(tmp, dir)
+	}
+	if err != nil {
+		return busyboxBuild{}, fmt.Errorf("build cache: %w", err)
+	}
+	return b, nil
+}
+
+// readBusyboxBuild reads a build that busyboxBinary cached in dir.
+func readBusyboxBuild(dir string) (busyboxBuild, error) {
+	bin, err := os.ReadFile(filepath.Join(dir, "busybox"))
+	if err != nil {
+		return busyboxBuild{}, err
+	}
+	applets, err := os.ReadFile(filepath.Join(dir, "applets"))
+	if err != nil {
+		return busyboxBuild{}, err
+	}
+	compiler, err := os.ReadFile(filepath.Join(dir, "compiler"))
+	if err != nil {
+		return busyboxBuild{}, err
+	}
+	return busyboxBuild{
+		binary:   bin,
+		applets:  strings.Fields(string(applets)),
+		compiler: strings.TrimSpace(string(compiler)),
+	}, nil
+}
+
 // buildBusybox makes the images of recipe:busybox, one per architecture of
 // r: Debian's busybox source package of r.suite, checked against the
 // archive's Sources index and its .dsc, compiled from upstream's defconfig
@@ -38,7 +152,7 @@ func (m *Mirror) buildBusybox(ctx context.Context, r recipeSource, work string) 
 	}
 	var imgs []*image.Image
 	for _, arch := range r.archs {
-		b, err := compileBusybox(ctx, dsc, arch, work)
+		b, err := m.busyboxBinary(ctx, dsc, arch, work)
 		if err != nil {
 			return nil, fmt.Errorf("linux/%s: %w", arch, err)
 		}

@@ -30,11 +30,13 @@ var defconfigApplets = []string{
 	"sleep", "stat", "su", "tar", "touch", "vi", "wget", "xargs",
 }
 
-// busyboxIndex builds (or finds cached in the machine's shared mirror
-// directory) recipe:busybox.
-func busyboxIndex(t *testing.T, dir string) (string, *image.IndexImage) {
+// busyboxIndex builds recipe:busybox in the mirror directory dir, or finds
+// it there; buildCache, when not "", replaces the machine's build cache.
+func busyboxIndex(t *testing.T, dir, buildCache string) (string, *image.IndexImage) {
 	t.Helper()
-	layoutDir, err := newTestMirror(t, dir).Recipe(context.Background(), "recipe:busybox")
+	m := newTestMirror(t, dir)
+	m.buildCache = buildCache
+	layoutDir, err := m.Recipe(context.Background(), "recipe:busybox")
 	if errors.Is(err, ErrMissingTool) {
 		t.Skip(err)
 	}
@@ -58,7 +60,7 @@ func TestRecipeBusybox(t *testing.T) {
 		t.Skip("compiles busybox for two architectures (cached per machine)")
 	}
 	dir := recipeCacheDir(t)
-	layoutDir, idx := busyboxIndex(t, dir)
+	layoutDir, idx := busyboxIndex(t, dir, "")
 	checks := []image.Assertion{image.Platforms("linux/amd64", "linux/arm64")}
 	for _, p := range []string{"linux/amd64", "linux/arm64"} {
 		checks = append(checks, image.ForPlatform(p,
@@ -96,6 +98,11 @@ func TestRecipeBusybox(t *testing.T) {
 	again, err := newTestMirror(t, dir).Recipe(context.Background(), "recipe:busybox")
 	if err != nil || again != layoutDir {
 		t.Errorf("second Recipe: %s, %v; want the cached %s", again, err, layoutDir)
+	}
+	// A fresh mirror directory takes the binaries from the machine's build
+	// cache and lays out the same image.
+	if _, fresh := busyboxIndex(t, t.TempDir(), ""); fresh.Descriptor.Digest != idx.Descriptor.Digest {
+		t.Errorf("recipe:busybox in a fresh mirror directory: %s, want %s", fresh.Descriptor.Digest, idx.Descriptor.Digest)
 	}
 	m := newTestMirror(t, dir)
 	if err := m.Ensure(context.Background(), map[string]string{"busybox:latest": "recipe:busybox"}); err != nil {
@@ -145,7 +152,7 @@ func TestRecipeBusyboxRuns(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("runs busybox in a chroot: needs root")
 	}
-	_, idx := busyboxIndex(t, recipeCacheDir(t))
+	_, idx := busyboxIndex(t, recipeCacheDir(t), "")
 	for _, img := range idx.Images {
 		arch := img.Platform().Architecture
 		t.Run(arch, func(t *testing.T) {
@@ -241,7 +248,8 @@ func unpackLayer(t *testing.T, l image.Layer, dir string) {
 }
 
 // TestRecipeBusyboxReproducible builds recipe:busybox twice from nothing, in
-// two fresh mirror directories, and wants the same digests: every layer,
+// two fresh mirror directories with fresh build caches, and wants the same
+// digests: every layer,
 // manifest and the index. Each build compiles busybox for both
 // architectures (many minutes), so it runs when asked:
 // MATRIXBOX_TEST_RECIPE_REBUILD=1. The durations it logs are the cold
@@ -253,7 +261,7 @@ func TestRecipeBusyboxReproducible(t *testing.T) {
 	var builds []*image.IndexImage
 	for i := range 2 {
 		start := time.Now()
-		_, idx := busyboxIndex(t, t.TempDir())
+		_, idx := busyboxIndex(t, t.TempDir(), t.TempDir())
 		t.Logf("build %d: index %s in %s", i+1, idx.Descriptor.Digest, time.Since(start).Round(time.Second))
 		builds = append(builds, idx)
 	}

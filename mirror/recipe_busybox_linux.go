@@ -17,16 +17,8 @@ import (
 // busybox busybox.links`. The environment is fixed (PATH, LC_ALL=C, TZ=UTC,
 // SOURCE_DATE_EPOCH from debian/changelog, no host CFLAGS or MAKEFLAGS) so
 // the same source and compiler give the same binary on every host.
-func compileBusybox(ctx context.Context, dsc, arch, work string) (busyboxBuild, error) {
-	t, ok := busyboxTargets[arch]
-	if !ok {
-		return busyboxBuild{}, fmt.Errorf("recipe:busybox cannot build for %s (amd64 and arm64 only)", arch)
-	}
-	compiler, err := busyboxToolchain(ctx, t)
-	if err != nil {
-		return busyboxBuild{}, err
-	}
-	tree := filepath.Join(work, "busybox-"+arch)
+func compileBusybox(ctx context.Context, dsc string, t busyboxTarget, tools busyboxTools, work string) (busyboxBuild, error) {
+	tree := filepath.Join(work, "busybox-"+t.debArch)
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + work, "LC_ALL=C", "TZ=UTC"}
 	if err := runLoggedIn(ctx, work, env, "dpkg-source", "--no-check", "-x", dsc, tree); err != nil {
 		return busyboxBuild{}, err
@@ -87,32 +79,37 @@ func compileBusybox(ctx context.Context, dsc, arch, work string) (busyboxBuild, 
 	if err := os.RemoveAll(tree); err != nil {
 		return busyboxBuild{}, err
 	}
-	return busyboxBuild{binary: bin, applets: applets, compiler: compiler}, nil
+	return busyboxBuild{binary: bin, applets: applets, compiler: tools.Compiler}, nil
 }
 
 // busyboxToolchain checks that the host has what compileBusybox runs, and
-// names the Debian packages to install when not. It returns the first line
-// of the compiler's --version.
-func busyboxToolchain(ctx context.Context, t busyboxTarget) (string, error) {
+// names the Debian packages to install when not. It returns what of the
+// toolchain goes into the binary: the compiler and the static C library.
+func busyboxToolchain(ctx context.Context, t busyboxTarget) (busyboxTools, error) {
 	for _, tool := range []struct{ bin, pkg string }{
 		{"make", "make"}, {"dpkg-source", "dpkg-dev"}, {"patch", "patch"},
 		{"bzip2", "bzip2"}, {"xz", "xz-utils"},
 		{t.triplet + "-gcc", t.compilerPackages()}, {t.triplet + "-strip", t.compilerPackages()},
 	} {
 		if _, err := exec.LookPath(tool.bin); err != nil {
-			return "", fmt.Errorf("recipe:busybox for %s needs %s (apt-get install %s): %w", t.debArch, tool.bin, tool.pkg, ErrMissingTool)
+			return busyboxTools{}, fmt.Errorf("recipe:busybox for %s needs %s (apt-get install %s): %w", t.debArch, tool.bin, tool.pkg, ErrMissingTool)
 		}
 	}
 	cc := t.triplet + "-gcc"
 	// gcc prints the bare name of a library it cannot find.
-	libc, err := exec.CommandContext(ctx, cc, "-print-file-name=libc.a").Output()
-	if err != nil || !filepath.IsAbs(string(bytes.TrimSpace(libc))) {
-		return "", fmt.Errorf("recipe:busybox for %s needs the static C library of %s (apt-get install %s): %w", t.debArch, cc, t.compilerPackages(), ErrMissingTool)
+	out, err := exec.CommandContext(ctx, cc, "-print-file-name=libc.a").Output()
+	libc := string(bytes.TrimSpace(out))
+	if err != nil || !filepath.IsAbs(libc) {
+		return busyboxTools{}, fmt.Errorf("recipe:busybox for %s needs the static C library of %s (apt-get install %s): %w", t.debArch, cc, t.compilerPackages(), ErrMissingTool)
+	}
+	sum, err := fileSHA256(libc)
+	if err != nil {
+		return busyboxTools{}, err
 	}
 	version, err := exec.CommandContext(ctx, cc, "--version").Output()
 	if err != nil {
-		return "", fmt.Errorf("%s --version: %w", cc, err)
+		return busyboxTools{}, fmt.Errorf("%s --version: %w", cc, err)
 	}
 	first, _, _ := bytes.Cut(version, []byte("\n"))
-	return string(first), nil
+	return busyboxTools{Compiler: string(first), LibcSHA256: sum}, nil
 }
