@@ -18,7 +18,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// busyboxBuild is what compileBusybox makes for one architecture.
+// busyboxBuild is busybox compiled for one architecture.
 type busyboxBuild struct {
 	binary   []byte   // the static, stripped busybox
 	applets  []string // the applets compiled in, by name
@@ -91,19 +91,16 @@ func (m *Mirror) busyboxBinary(ctx context.Context, dsc, arch, work string) (bus
 	if b, err := readBusyboxBuild(dir); err == nil {
 		return b, nil
 	}
-	b, err := compileBusybox(ctx, dsc, t, tools, work)
-	if err != nil {
-		return busyboxBuild{}, err
-	}
 	tmp, err := os.MkdirTemp(root, ".tmp-busybox-")
 	if err != nil {
 		return busyboxBuild{}, fmt.Errorf("build cache: %w", err)
 	}
 	defer os.RemoveAll(tmp)
+	if err := compileBusybox(ctx, dsc, t, work, tmp); err != nil {
+		return busyboxBuild{}, err
+	}
 	err = errors.Join(
-		os.WriteFile(filepath.Join(tmp, "busybox"), b.binary, 0o755),
-		os.WriteFile(filepath.Join(tmp, "applets"), []byte(strings.Join(b.applets, "\n")+"\n"), 0o644),
-		os.WriteFile(filepath.Join(tmp, "compiler"), []byte(b.compiler+"\n"), 0o644),
+		os.WriteFile(filepath.Join(tmp, "compiler"), []byte(tools.Compiler+"\n"), 0o644),
 		os.WriteFile(filepath.Join(tmp, "key.json"), keyJSON, 0o644))
 	if err == nil {
 		// The rename publishes the whole build at once.
@@ -112,27 +109,23 @@ func (m *Mirror) busyboxBinary(ctx context.Context, dsc, arch, work string) (bus
 	if err != nil {
 		return busyboxBuild{}, fmt.Errorf("build cache: %w", err)
 	}
-	return b, nil
+	return readBusyboxBuild(dir)
 }
 
 // readBusyboxBuild reads a build that busyboxBinary cached in dir.
 func readBusyboxBuild(dir string) (busyboxBuild, error) {
-	bin, err := os.ReadFile(filepath.Join(dir, "busybox"))
-	if err != nil {
-		return busyboxBuild{}, err
-	}
-	applets, err := os.ReadFile(filepath.Join(dir, "applets"))
-	if err != nil {
-		return busyboxBuild{}, err
-	}
-	compiler, err := os.ReadFile(filepath.Join(dir, "compiler"))
-	if err != nil {
-		return busyboxBuild{}, err
+	var files [3][]byte
+	for i, name := range []string{"busybox", "applets", "compiler"} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return busyboxBuild{}, err
+		}
+		files[i] = b
 	}
 	return busyboxBuild{
-		binary:   bin,
-		applets:  strings.Fields(string(applets)),
-		compiler: strings.TrimSpace(string(compiler)),
+		binary:   files[0],
+		applets:  strings.Fields(string(files[1])),
+		compiler: strings.TrimSpace(string(files[2])),
 	}, nil
 }
 

@@ -3,33 +3,36 @@ package mirror
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 )
 
 // compileBusybox unpacks the source package dsc (dpkg-source applies
-// Debian's patches) and compiles it for arch in a tree under work:
+// Debian's patches) and compiles it for t in a tree under work, writing
+// out/busybox and out/applets (their names, one a line):
 // upstream's `make defconfig`, the changes of busyboxConfig, `make
 // busybox busybox.links`. The environment is fixed (PATH, LC_ALL=C, TZ=UTC,
 // SOURCE_DATE_EPOCH from debian/changelog, no host CFLAGS or MAKEFLAGS) so
 // the same source and compiler give the same binary on every host.
-func compileBusybox(ctx context.Context, dsc string, t busyboxTarget, tools busyboxTools, work string) (busyboxBuild, error) {
+func compileBusybox(ctx context.Context, dsc string, t busyboxTarget, work, out string) error {
 	tree := filepath.Join(work, "busybox-"+t.debArch)
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + work, "LC_ALL=C", "TZ=UTC"}
 	if err := runLoggedIn(ctx, work, env, "dpkg-source", "--no-check", "-x", dsc, tree); err != nil {
-		return busyboxBuild{}, err
+		return err
 	}
 	changelog, err := os.ReadFile(filepath.Join(tree, "debian", "changelog"))
 	if err != nil {
-		return busyboxBuild{}, err
+		return err
 	}
 	date, err := changelogTime(changelog)
 	if err != nil {
-		return busyboxBuild{}, fmt.Errorf("%s: %w", dsc, err)
+		return fmt.Errorf("%s: %w", dsc, err)
 	}
 	env = append(env, "SOURCE_DATE_EPOCH="+strconv.FormatInt(date.Unix(), 10))
 	runMake := func(args ...string) error {
@@ -48,38 +51,38 @@ func compileBusybox(ctx context.Context, dsc string, t busyboxTarget, tools busy
 		return err
 	}
 	if err := runMake("defconfig"); err != nil {
-		return busyboxBuild{}, err
+		return err
 	}
 	if err := editFile(false); err != nil {
-		return busyboxBuild{}, err
+		return err
 	}
 	// All symbols have values after defconfig, so oldconfig asks nothing;
 	// were it to ask, it reads end of input and fails rather than guess.
 	if err := runMake("oldconfig"); err != nil {
-		return busyboxBuild{}, err
+		return err
 	}
 	if err := editFile(true); err != nil {
-		return busyboxBuild{}, fmt.Errorf("after make oldconfig: %w", err)
+		return fmt.Errorf("after make oldconfig: %w", err)
 	}
 	if err := runMake("-j"+strconv.Itoa(runtime.NumCPU()), "busybox", "busybox.links"); err != nil {
-		return busyboxBuild{}, err
+		return err
 	}
 	bin, err := os.ReadFile(filepath.Join(tree, "busybox"))
 	if err != nil {
-		return busyboxBuild{}, err
+		return err
 	}
 	links, err := os.ReadFile(filepath.Join(tree, "busybox.links"))
 	if err != nil {
-		return busyboxBuild{}, err
+		return err
 	}
 	applets, err := parseLinks(links)
 	if err != nil {
-		return busyboxBuild{}, err
+		return err
 	}
-	if err := os.RemoveAll(tree); err != nil {
-		return busyboxBuild{}, err
-	}
-	return busyboxBuild{binary: bin, applets: applets, compiler: tools.Compiler}, nil
+	err = errors.Join(
+		os.WriteFile(filepath.Join(out, "busybox"), bin, 0o755),
+		os.WriteFile(filepath.Join(out, "applets"), []byte(strings.Join(applets, "\n")+"\n"), 0o644))
+	return errors.Join(err, os.RemoveAll(tree))
 }
 
 // busyboxToolchain checks that the host has what compileBusybox runs, and

@@ -11,6 +11,6 @@ func busyboxToolchain(context.Context, busyboxTarget) (busyboxTools, error) {
 	return busyboxTools{}, fmt.Errorf("recipe:busybox compiles busybox on Linux only: %w", ErrMissingTool)
 }
 
-func compileBusybox(context.Context, string, busyboxTarget, busyboxTools, string) (busyboxBuild, error) {
-	return busyboxBuild{}, fmt.Errorf("recipe:busybox compiles busybox on Linux only: %w", ErrMissingTool)
+func compileBusybox(context.Context, string, busyboxTarget, string, string) error {
+	return fmt.Errorf("recipe:busybox compiles busybox on Linux only: %w", ErrMissingTool)
 }

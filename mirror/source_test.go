@@ -136,7 +136,6 @@ func TestRecipeDebian(t *testing.T) {
 			if only != "" && !strings.Contains(only, v) {
 				t.Skipf("MATRIXBOX_TEST_DEBIAN=%s", only)
 			}
-			ctx := context.Background()
 			m := newTestMirror(t, recipeCacheDir(t))
 			// The packages the qemu-img example asks for: one build
 			// serves both.
@@ -144,22 +143,7 @@ func TestRecipeDebian(t *testing.T) {
 			if arch != hostDebArch() {
 				src += "&arch=" + arch
 			}
-			layoutDir, err := m.Recipe(ctx, src)
-			if errors.Is(err, ErrMissingTool) {
-				t.Skip(err)
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			l, err := image.OpenLayout(layoutDir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer l.Close()
-			idx, err := l.FindIndex("image")
-			if err != nil {
-				t.Fatal(err)
-			}
+			_, idx := recipeIndex(t, m, src)
 			p := "linux/" + arch
 			image.Check(t, idx, image.Platforms(p), image.ForPlatform(p,
 				image.Platform(p), image.LayerCount(1),
@@ -180,6 +164,29 @@ func TestRecipeDebian(t *testing.T) {
 // examples do, and each recipe is built once per machine. The cache is
 // keyed by recipe, suite, architecture and packages, so what these tests
 // check is exactly what the examples run on.
+// recipeIndex builds (or finds) recipe src in m and opens its index,
+// skipping the test when the host lacks a tool the recipe needs.
+func recipeIndex(t *testing.T, m *Mirror, src string) (string, *image.IndexImage) {
+	t.Helper()
+	layoutDir, err := m.Recipe(context.Background(), src)
+	if errors.Is(err, ErrMissingTool) {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := image.OpenLayout(layoutDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	idx, err := l.FindIndex("image")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return layoutDir, idx
+}
+
 func recipeCacheDir(t *testing.T) string {
 	t.Helper()
 	d, err := DefaultDir()

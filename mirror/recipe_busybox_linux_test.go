@@ -3,7 +3,6 @@ package mirror
 import (
 	"archive/tar"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -36,23 +35,7 @@ func busyboxIndex(t *testing.T, dir, buildCache string) (string, *image.IndexIma
 	t.Helper()
 	m := newTestMirror(t, dir)
 	m.buildCache = buildCache
-	layoutDir, err := m.Recipe(context.Background(), "recipe:busybox")
-	if errors.Is(err, ErrMissingTool) {
-		t.Skip(err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := image.OpenLayout(layoutDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	idx, err := l.FindIndex("image")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return layoutDir, idx
+	return recipeIndex(t, m, "recipe:busybox")
 }
 
 func TestRecipeBusybox(t *testing.T) {
