@@ -52,8 +52,8 @@ type Option func(*Mirror)
 
 // WithLockTimeout bounds how long Ensure waits for another process that is
 // adding images (default 10 minutes). Waiting for another process's recipe
-// build is bounded by the longer of this and the build's own limit (45
-// minutes).
+// build is bounded by the longer of this and the build's own limit (2
+// hours).
 func WithLockTimeout(d time.Duration) Option {
 	return func(m *Mirror) { m.lockTimeout = d }
 }
