@@ -119,7 +119,9 @@ func parseRecipe(s string) (source, error) {
 
 func (r recipeSource) String() string { return r.raw }
 
-func (r recipeSource) fingerprint(context.Context) (string, error) { return "", nil }
+// fingerprint is the recipe's cache key, so an image that an earlier
+// recipeVersion put in a mirror directory is copied again from the new build.
+func (r recipeSource) fingerprint(context.Context) (string, error) { return r.key(), nil }
 
 // key names the cached output: same inputs, same key, in any process.
 func (r recipeSource) key() string {

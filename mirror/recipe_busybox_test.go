@@ -172,3 +172,16 @@ func TestBusyboxRootfsUsers(t *testing.T) {
 		t.Errorf("/bin/sh %+v, /etc/shadow %+v", files["/bin/sh"], files["/etc/shadow"])
 	}
 }
+
+// TestRecipeFingerprint: a mirror record carries the recipe's cache key, so
+// an image an older recipeVersion recorded is not taken as present.
+func TestRecipeFingerprint(t *testing.T) {
+	s, err := parseRecipe("recipe:busybox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp, err := s.fingerprint(t.Context())
+	if r := s.(recipeSource); err != nil || fp == "" || fp != r.key() || !strings.HasPrefix(fp, "busybox-bookworm-") {
+		t.Errorf("fingerprint %q, %v; want the key %q", fp, err, r.key())
+	}
+}
