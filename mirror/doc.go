@@ -31,6 +31,11 @@
 // nothing. A process killed mid-copy leaves upload debris that the next
 // lock holder removes. DIR/copies.log has one line per copy ever made.
 //
+// Recipes are built once per mirror directory (DIR/recipes, under a lock of
+// their own, so a long build holds up no copy of another image), and what
+// they compile (busybox) once per machine, in the user's cache directory
+// (matrixbox/builds), so a fresh mirror directory only lays out the image.
+//
 // Remote references are offline-first: once copied, the marker answers
 // without asking the registry again. Credentials come from the docker client
 // config (auths entries and credential helpers).
