@@ -46,8 +46,9 @@ var debianSuites = map[string]string{"11": "bullseye", "12": "bookworm", "13": "
 const recipeVersion = 2
 
 // recipeBuildLimit bounds one recipe build: busybox compiled for two
-// architectures takes about 5 minutes on two idle cores but took over an
-// hour on two cores shared with other builds (load 15 to 29), and
+// architectures needs about 5 minutes of CPU but took 44 minutes, and more
+// than 45 in another attempt, on two cores shared with other builds (load
+// 15 to 29); and
 // debootstrap of a foreign architecture under qemu is slow too. A process
 // waiting for another's build waits this long, or the mirror's lock timeout
 // if that is longer.
