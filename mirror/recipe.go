@@ -48,10 +48,9 @@ const recipeVersion = 2
 // recipeBuildLimit bounds one recipe build: busybox compiled for two
 // architectures needs about 5 minutes of CPU but took 44 minutes, and more
 // than 45 in another attempt, on two cores shared with other builds (load
-// 15 to 29); and
-// debootstrap of a foreign architecture under qemu is slow too. A process
-// waiting for another's build waits this long, or the mirror's lock timeout
-// if that is longer.
+// 15 to 29); debootstrap of a foreign architecture under qemu is slow too.
+// A process waiting for another's build waits this long, or the mirror's
+// lock timeout if that is longer.
 const recipeBuildLimit = 2 * time.Hour
 
 func parseRecipe(s string) (source, error) {
