@@ -41,9 +41,11 @@ type recipeSource struct {
 // debianSuites maps the Debian versions a recipe may name to their suites.
 var debianSuites = map[string]string{"11": "bullseye", "12": "bookworm", "13": "trixie"}
 
-// recipeVersion is part of every cache key: bump it when a recipe's output
-// changes for the same inputs.
-const recipeVersion = 2
+// recipeVersions, by recipe kind, are part of every cache key: bump a
+// kind's when its output changes for the same inputs, and only that kind's
+// caches are built again. busybox 2: compiled from source into the official
+// image's tree (1 was Debian's busybox-static).
+var recipeVersions = map[string]int{"busybox": 2, "debian": 1}
 
 // recipeBuildLimit bounds one recipe build: busybox compiled for two
 // architectures needs about 5 minutes of CPU but took 44 minutes, and more
@@ -120,7 +122,8 @@ func parseRecipe(s string) (source, error) {
 func (r recipeSource) String() string { return r.raw }
 
 // fingerprint is the recipe's cache key, so an image that an earlier
-// recipeVersion put in a mirror directory is copied again from the new build.
+// recipe version put in a mirror directory is copied again from the new
+// build.
 func (r recipeSource) fingerprint(context.Context) (string, error) { return r.key(), nil }
 
 // key names the cached output: same inputs, same key, in any process.
@@ -131,7 +134,7 @@ func (r recipeSource) key() string {
 		Suite    string
 		Archs    []string
 		Packages []string
-	}{recipeVersion, r.kind, r.suite, r.archs, r.packages})
+	}{recipeVersions[r.kind], r.kind, r.suite, r.archs, r.packages})
 	sum := sha256.Sum256(b)
 	return r.kind + "-" + r.suite + "-" + hex.EncodeToString(sum[:8])
 }

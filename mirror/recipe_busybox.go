@@ -48,7 +48,7 @@ func (m *Mirror) buildCacheDir() string {
 // busyboxBinary returns the busybox of source package dsc for arch: from
 // the build cache, or compiled (compileBusybox) and cached. The key covers
 // the .dsc (which pins the tarballs' SHA-256), the target, the compiler,
-// the static C library, the configuration changes and recipeVersion; the
+// the static C library, the configuration changes and the recipe version; the
 // build runs under a lock of its key, so concurrent processes compile it
 // once.
 func (m *Mirror) busyboxBinary(ctx context.Context, dsc, arch, work string) (busyboxBuild, error) {
@@ -70,7 +70,7 @@ func (m *Mirror) busyboxBinary(ctx context.Context, dsc, arch, work string) (bus
 		Target []string
 		Tools  busyboxTools
 		Config map[string]string
-	}{recipeVersion, dscSum, []string{t.triplet, t.kbuildArch, t.debArch}, tools, busyboxConfig})
+	}{recipeVersions["busybox"], dscSum, []string{t.triplet, t.kbuildArch, t.debArch}, tools, busyboxConfig})
 	if err != nil {
 		return busyboxBuild{}, err
 	}

@@ -174,7 +174,7 @@ func TestBusyboxRootfsUsers(t *testing.T) {
 }
 
 // TestRecipeFingerprint: a mirror record carries the recipe's cache key, so
-// an image an older recipeVersion recorded is not taken as present.
+// an image an older recipe version recorded is not taken as present.
 func TestRecipeFingerprint(t *testing.T) {
 	s, err := parseRecipe("recipe:busybox")
 	if err != nil {
