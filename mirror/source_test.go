@@ -104,6 +104,7 @@ func TestEnsureLocalBadInput(t *testing.T) {
 		"rootfs:" + missing:               missing,
 		"recipe:debian:99":                `unknown Debian version "99"`,
 		"recipe:busybox?arch=amd64/v9/zz": "unknown architecture",
+		"recipe:busybox?arch=riscv64":     `builds for amd64 and arm64, not "riscv64"`,
 		"recipe:alpine":                   `unknown recipe "alpine"`,
 	} {
 		err := m.Ensure(context.Background(), map[string]string{"bad:1": src})
