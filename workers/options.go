@@ -15,6 +15,9 @@ type options struct {
 	image    string
 	args     []string
 	features []string
+	env      []string
+	// buildkitdConfig are the WithBuildkitdConfig functions, in order.
+	buildkitdConfig []BuildkitdConfigFunc
 }
 
 func newOptions(defaultName string, opts []Option) options {
@@ -68,6 +71,8 @@ type backend struct {
 	features []string
 	// procs are the backend's daemons, for tests that kill one mid-test.
 	procs []*sandbox.Process
+	// cdiSpecDir is buildkitd's CDI spec directory, "" for other daemons.
+	cdiSpecDir string
 }
 
 func (b *backend) Address() string { return b.address }
