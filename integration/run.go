@@ -68,13 +68,10 @@ func Run(t *testing.T, tests []Test, opts ...Option) {
 			t.Logf("matrixbox: cleaning leftovers of earlier runs: %v", err)
 		}
 	})
-	r := &runner{settings: st, cfg: cfg, checks: map[string]*onceValue[struct{}]{}}
+	r := &runner{settings: st, cfg: cfg, checks: map[string]*onceValue[struct{}]{}, parent: t}
 	r.global, _ = processLimit(st.parallel)
 	if cfg.parallelism > 0 {
 		r.local = semaphore.NewWeighted(int64(cfg.parallelism))
-	}
-	if err := r.prepareMirror(t); err != nil {
-		t.Fatalf("matrixbox: %v", err)
 	}
 	r.pool = newPool(p.cases)
 	t.Cleanup(func() {
@@ -103,6 +100,10 @@ type runner struct {
 	// mirror configuration for each.
 	mirrorHosts []string
 	pool        *pool
+	// parent is the test that called Run; mirrorOnce prepares the mirror
+	// at the first case that runs (see mirrorReady).
+	parent     *testing.T
+	mirrorOnce onceValue[struct{}]
 
 	mu     sync.Mutex
 	checks map[string]*onceValue[struct{}]
@@ -169,6 +170,9 @@ func (r *runner) runCase(t *testing.T, c caseSpec) {
 	if err := r.check(c.worker); err != nil {
 		rep.skip(fmt.Sprintf("worker %s unavailable: %v", c.worker.Name(), err))
 		t.Skipf("matrixbox: worker %s unavailable: %v", c.worker.Name(), err)
+	}
+	if err := r.mirrorReady(); err != nil {
+		t.Fatalf("matrixbox: %v", err)
 	}
 	release, err := slots(t.Context(), r.global, r.local)
 	if err != nil {
