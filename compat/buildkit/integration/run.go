@@ -199,7 +199,8 @@ func runWorkers(t *testing.T) ([]sandbox.Worker, error) {
 const EnvIsolation = "MATRIXBOX_COMPAT_ISOLATION"
 
 // isolations maps each value of EnvIsolation to the matrixbox test options
-// that give it.
+// that give it. "reset" (a warm backend wiped between cases) joins them as
+// {mbx.ResetBackend()} when matrixbox's integration package has it.
 var isolations = map[string][]mbx.TestOption{
 	"fresh":  nil,
 	"shared": {mbx.SharedBackend()},

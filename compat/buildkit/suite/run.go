@@ -82,6 +82,9 @@ func RunBinary(ctx context.Context, o RunOptions) (*Run, error) {
 	if o.Timeout > 0 {
 		args = append(args, "-test.timeout="+o.Timeout.String())
 	}
+	if p := skipPattern(o.Suite); p != "" {
+		args = append(args, "-test.skip="+p)
+	}
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Env, cmd.Dir = o.Env, o.Dir
 	cmd.Stderr = os.Stderr
