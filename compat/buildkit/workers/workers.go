@@ -47,24 +47,24 @@ func InitDockerdWorker() {
 
 // oci returns the worker InitOCIWorker registers.
 func oci() sandbox.Worker {
-	return mbw.BuildkitdOCI(
-		mbw.WithName("oci"),
-		mbw.WithFeatures(allFeatures...),
-		mbw.WithBuildkitdConfig(integration.BuildkitdConfig),
-		mbw.WithEnv(buildkitdEnv...),
-		mbw.WithArgs("--oci-worker-labels="+workerLabel),
-	)
+	return mbw.BuildkitdOCI(buildkitdOptions("oci", "--oci-worker-labels")...)
 }
 
 // containerd returns the worker InitContainerdWorker registers.
 func containerd() sandbox.Worker {
-	return mbw.BuildkitdContainerd(
-		mbw.WithName("containerd"),
+	return mbw.BuildkitdContainerd(buildkitdOptions("containerd", "--containerd-worker-labels")...)
+}
+
+// buildkitdOptions run a buildkitd worker as BuildKit's harness runs its
+// own; labelsFlag is the buildkitd flag that sets its worker's labels.
+func buildkitdOptions(name, labelsFlag string) []mbw.Option {
+	return []mbw.Option{
+		mbw.WithName(name),
 		mbw.WithFeatures(allFeatures...),
 		mbw.WithBuildkitdConfig(integration.BuildkitdConfig),
 		mbw.WithEnv(buildkitdEnv...),
-		mbw.WithArgs("--containerd-worker-labels="+workerLabel),
-	)
+		mbw.WithArgs(labelsFlag + "=" + workerLabel),
+	}
 }
 
 // dockerdUnsupported are the features BuildKit v0.28.0's harness marks
