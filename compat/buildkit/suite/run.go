@@ -137,7 +137,21 @@ func (r *Run) parse(in io.Reader) error {
 			r.Outcomes[name] = e.Action
 		}
 	}
-	return sc.Err()
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	// A subtest that a test makes of its own (…/frontend=builtin/#00) is
+	// part of its case, not a case.
+	for name := range r.Outcomes {
+		for i := strings.LastIndex(name, "/"); i > 0; i = strings.LastIndex(name[:i], "/") {
+			if _, ok := r.Outcomes[name[:i]]; ok {
+				delete(r.Outcomes, name)
+				delete(r.Output, name)
+				break
+			}
+		}
+	}
+	return nil
 }
 
 // CaseName normalizes the name of a case (a subtest with a worker=

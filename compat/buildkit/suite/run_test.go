@@ -28,6 +28,7 @@ func TestParseAndCompare(t *testing.T) {
 	if err := a.parse(events(
 		`{"Action":"output","Test":"TestIntegration/TestA#01/worker=oci/x=1","Output":"boom\n"}`,
 		`{"Action":"fail","Test":"TestIntegration/TestA#01/worker=oci/x=1"}`,
+		`{"Action":"fail","Test":"TestIntegration/TestB/worker=oci/x=1/#00"}`,
 		`{"Action":"pass","Test":"TestIntegration/TestB/worker=oci/x=1"}`,
 		`{"Action":"pass","Test":"TestIntegration"}`,
 		`not json: printed by the binary`,
