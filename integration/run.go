@@ -233,8 +233,9 @@ func (r *runner) runCase(t *testing.T, c caseSpec) {
 		}
 	})
 	wd := startWatchdog(t, r.settings.watchdog, logs.String, box.Abort)
+	// Deferred: a test that ends with t.Skip or t.FailNow never returns here.
+	defer wd.stop()
 	r.runTest(t, c.test, box)
-	wd.stop()
 }
 
 // runTest turns a panic into a failure of this case alone, so the other
