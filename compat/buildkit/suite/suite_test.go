@@ -88,6 +88,17 @@ func TestBuildkitSuite(t *testing.T) {
 		if out, err = os.MkdirTemp("", "buildkit-suite-"); err != nil {
 			t.Fatal(err)
 		}
+		// The slice's outputs (a module, binaries: hundreds of MB) are
+		// kept only when it fails; the full run's are its result.
+		if slice {
+			t.Cleanup(func() {
+				if !t.Failed() {
+					if err := os.RemoveAll(out); err != nil {
+						t.Errorf("remove %s: %v", out, err)
+					}
+				}
+			})
+		}
 	}
 	t.Logf("outputs in %s", out)
 	root, err := filepath.Abs("../../..")
