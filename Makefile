@@ -15,9 +15,9 @@ DEB_PACKAGES ?= ca-certificates git qemu-utils qemu-user-static binfmt-support \
 	debootstrap busybox-static dpkg-dev xz-utils zstd chromium gcc libc6-dev \
 	make patch bzip2 $(BUSYBOX_CROSS_PACKAGES)
 
-.PHONY: test install check unit load
+.PHONY: test install check unit load buildkit-slice buildkit-suite
 
-test: install check unit load
+test: install check unit load buildkit-slice
 
 install:
 	./scripts/install.sh $(DEB_PACKAGES)
@@ -37,3 +37,16 @@ unit:
 # 4 minutes); see integration/loadtest.
 load:
 	MATRIXBOX_LOAD=1 $(GO) test -count=1 -run TestLoad -timeout 30m ./integration/loadtest/
+
+# A fixed slice of BuildKit's own frontend/dockerfile and client suites
+# (v0.28.0, copied out of the module cache at run time) on matrixbox's
+# compat layer, oci and containerd workers: cases that pass on both
+# harnesses here. About 10 minutes, most of it compiling the suites.
+buildkit-slice:
+	MATRIXBOX_BUILDKIT_SUITE=slice $(GO) test -count=1 -v -run TestBuildkitSuite -timeout 60m ./compat/buildkit/suite/
+
+# The whole of both suites on matrixbox and on BuildKit's own harness, side
+# by side (hours): the benchmark behind the BuildKit-suite table of
+# bench/RESULTS.md. Outputs go to $MATRIXBOX_BUILDKIT_SUITE_OUT.
+buildkit-suite:
+	MATRIXBOX_BUILDKIT_SUITE=1 $(GO) test -count=1 -v -run TestBuildkitSuite -timeout 600m ./compat/buildkit/suite/

@@ -49,15 +49,14 @@ func (r *runner) runCase(t *testing.T, c caseSpec) {
 	cr := &caseRun{r: r, t: t, spec: c, cell: c.cell.Name(), logs: sandbox.NewLogs()}
 	cr.setAttrs()
 	cr.rep = r.report(t, c)
-	if c.props.isolation == shared {
-		// Counted down however the case ends, skipped included.
-		t.Cleanup(func() { warm.done(c, r.mirrorAt, r.mirrorHosts) })
-	}
 	if reason, fail := cr.admit(); fail {
 		t.Fatal("matrixbox: " + reason)
 	} else if reason != "" {
 		cr.rep.skip(reason)
 		t.Skip("matrixbox: " + reason)
+	}
+	if err := r.mirrorReady(); err != nil {
+		t.Fatalf("matrixbox: %v", err)
 	}
 	cr.holdSlot()
 	if r.runQuarantined(t, c, cr.rep) {

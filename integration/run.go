@@ -74,16 +74,10 @@ func Run(t *testing.T, tests []Test, opts ...Option) {
 			fmt.Fprintf(os.Stderr, "matrixbox: cleaning what earlier test processes left: %v\n", err)
 		}
 	})
-	r := &runner{settings: st, cfg: cfg, checks: map[string]*onceValue[struct{}]{}}
+	r := &runner{settings: st, cfg: cfg, checks: map[string]*onceValue[struct{}]{}, parent: t}
 	r.global, _ = processLimit(st.parallel)
 	if cfg.parallelism > 0 {
 		r.local = semaphore.NewWeighted(int64(cfg.parallelism))
-	}
-	if err := r.prepareMirror(t); err != nil {
-		t.Fatalf("matrixbox: %v", err)
-	}
-	if err := warm.plan(p.cases, r.mirrorAt, r.mirrorHosts); err != nil {
-		t.Fatalf("matrixbox: %v", err)
 	}
 	t.Cleanup(func() {
 		if err := warm.endRun(p.cases, guardStarted); err != nil {
@@ -116,6 +110,10 @@ type runner struct {
 	// mirrorHosts are the registries the mirror serves; daemons get
 	// mirror configuration for each.
 	mirrorHosts []string
+	// parent is the test that called Run; mirrorOnce prepares the mirror
+	// at the first case that runs (see mirrorReady).
+	parent     *testing.T
+	mirrorOnce onceValue[struct{}]
 
 	mu     sync.Mutex
 	checks map[string]*onceValue[struct{}]

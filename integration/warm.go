@@ -36,14 +36,14 @@ func (i isolation) String() string {
 
 // warmPool holds the process's warm backends, shared by all its Runs: a
 // backend is kept after a Run's last case, for the next Run that needs the
-// same worker and cell. Those still kept when the process ends are removed
-// by its guard, quietly: they are not leftovers. Where the guard could not
-// start, a Run stops its warm backends when it ends.
+// same worker and cell. Those still kept when the process ends are stopped
+// by Main, or removed by the process's guard, quietly: they are not
+// leftovers. Where the guard could not start, a Run stops its warm backends
+// when it ends.
 type warmPool struct {
 	mu sync.Mutex
-	// shared: key → the backend of the shared cases and how many planned
-	// cases of the Runs so far have not finished.
-	shared map[string]*warmBackend
+	// shared: key → the backends of shared cases, one per equal worker.
+	shared map[string][]*warmBackend
 	// idle: key → reset backends, wiped and proven empty, free.
 	idle map[string][]*warmBackend
 	// discarded: key → why the last reset backend of key was discarded,
@@ -53,7 +53,7 @@ type warmPool struct {
 	stopping sync.WaitGroup
 }
 
-var warm = &warmPool{shared: map[string]*warmBackend{}, idle: map[string][]*warmBackend{}, discarded: map[string]string{}}
+var warm = &warmPool{shared: map[string][]*warmBackend{}, idle: map[string][]*warmBackend{}, discarded: map[string]string{}}
 
 // warmBackend is one warm backend.
 type warmBackend struct {
@@ -64,11 +64,11 @@ type warmBackend struct {
 	once    sync.Once // starts it
 	running *sandbox.Running
 	err     error
-	planned int // shared: cases planned and not finished
 }
 
-// warmKey says which cases may share a backend: the same worker, cell and
-// mirror. Workers of the same name must also be equal (see sameWorker).
+// warmKey says which cases may share a backend: the same worker name, cell
+// and mirror (its address and the registries it serves). Workers of the
+// same name must also be equal (see sameWorker).
 func warmKey(w sandbox.Worker, cell matrix.Cell, mirror string, hosts []string) string {
 	return strings.Join([]string{w.Name(), cell.Name(), mirror, strings.Join(hosts, ",")}, "\x00")
 }
@@ -80,39 +80,14 @@ func sameWorker(a, b sandbox.Worker) bool {
 	return a == b || reflect.DeepEqual(a, b)
 }
 
-// plan counts the shared cases of a Run before any starts, so that a shared
-// backend is kept until the last of them is done.
-func (p *warmPool) plan(cases []caseSpec, mirror string, hosts []string) error {
-	p.mu.Lock()
-	var replaced []*warmBackend
-	for _, c := range cases {
-		if c.props.isolation != shared {
-			continue
+// take removes from list the first backend of a worker equal to w.
+func take(list []*warmBackend, w sandbox.Worker) (*warmBackend, []*warmBackend) {
+	for i, wb := range list {
+		if sameWorker(wb.worker, w) {
+			return wb, append(list[:i:i], list[i+1:]...)
 		}
-		k := warmKey(c.worker, c.cell, mirror, hosts)
-		wb := p.shared[k]
-		if wb != nil && !sameWorker(wb.worker, c.worker) {
-			if wb.planned > 0 {
-				p.mu.Unlock()
-				return fmt.Errorf("two different workers named %q run shared cases of %s at once", c.worker.Name(), c.cell.Name())
-			}
-			// A worker of the same name but other options: the earlier
-			// Run is over, its backend of no more use.
-			replaced = append(replaced, wb)
-			wb = nil
-		}
-		if wb == nil {
-			wb = &warmBackend{key: k, cell: c.cell.Name(), worker: c.worker, logs: sandbox.NewLogs()}
-			p.shared[k] = wb
-		}
-		wb.planned++
 	}
-	p.mu.Unlock()
-	var errs []error
-	for _, wb := range replaced {
-		errs = append(errs, wb.stop())
-	}
-	return errors.Join(errs...)
+	return nil, list
 }
 
 // lease is a case's hold on a warm backend.
@@ -130,24 +105,26 @@ type lease struct {
 
 func (l *lease) logs() *sandbox.Logs { return l.wb.logs }
 
-// acquire returns a warm backend for a case of c in mode iso, starting one
-// when none is free.
+// acquire returns a warm backend for a case of c, starting one when none
+// is there (shared) or free (reset).
 func (p *warmPool) acquire(c caseSpec, cfg sandbox.Config) (*lease, error) {
 	k := warmKey(c.worker, c.cell, cfg.Mirror, cfg.MirrorHosts)
 	p.mu.Lock()
 	var wb *warmBackend
 	switch c.props.isolation {
 	case shared:
-		wb = p.shared[k]
-	case reset:
-		idle := p.idle[k]
-		for i := len(idle) - 1; i >= 0; i-- {
-			if sameWorker(idle[i].worker, c.worker) {
-				wb = idle[i]
-				p.idle[k] = append(idle[:i], idle[i+1:]...)
+		for _, x := range p.shared[k] {
+			if sameWorker(x.worker, c.worker) {
+				wb = x
 				break
 			}
 		}
+		if wb == nil {
+			wb = &warmBackend{key: k, cell: c.cell.Name(), worker: c.worker, logs: sandbox.NewLogs()}
+			p.shared[k] = append(p.shared[k], wb)
+		}
+	case reset:
+		wb, p.idle[k] = take(p.idle[k], c.worker)
 		if wb == nil {
 			wb = &warmBackend{key: k, cell: c.cell.Name(), worker: c.worker, logs: sandbox.NewLogs()}
 		}
@@ -155,9 +132,6 @@ func (p *warmPool) acquire(c caseSpec, cfg sandbox.Config) (*lease, error) {
 	discarded := p.discarded[k]
 	delete(p.discarded, k)
 	p.mu.Unlock()
-	if wb == nil {
-		return nil, fmt.Errorf("no warm backend planned for %s", c.cell.Name())
-	}
 	l := &lease{wb: wb, mark: wb.logs.Mark(), discarded: discarded}
 	start := time.Now()
 	started := false
@@ -215,41 +189,34 @@ func (p *warmPool) release(t *testing.T, c caseSpec, l *lease) {
 	p.mu.Unlock()
 }
 
-// done marks one planned shared case as finished.
-func (p *warmPool) done(c caseSpec, mirror string, hosts []string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if wb := p.shared[warmKey(c.worker, c.cell, mirror, hosts)]; wb != nil && wb.planned > 0 {
-		wb.planned--
-	}
-}
-
 // endRun is called when a Run ends. With a guard to remove them at the
 // process's end, warm backends are kept for later Runs; without one, those
-// the Run used are stopped now.
+// of the Run's workers are stopped now.
 func (p *warmPool) endRun(cases []caseSpec, keep bool) error {
 	if keep {
 		return nil
 	}
-	p.mu.Lock()
-	var stop []*warmBackend
-	for _, c := range cases {
-		for k, wb := range p.shared {
-			if wb.worker == c.worker && wb.planned == 0 {
-				stop = append(stop, wb)
-				delete(p.shared, k)
+	ours := func(wb *warmBackend) bool {
+		for _, c := range cases {
+			if wb.worker == c.worker {
+				return true
 			}
 		}
-		for k, list := range p.idle {
+		return false
+	}
+	p.mu.Lock()
+	var stop []*warmBackend
+	for _, m := range []map[string][]*warmBackend{p.shared, p.idle} {
+		for k, list := range m {
 			var rest []*warmBackend
 			for _, wb := range list {
-				if wb.worker == c.worker {
+				if ours(wb) {
 					stop = append(stop, wb)
 				} else {
 					rest = append(rest, wb)
 				}
 			}
-			p.idle[k] = rest
+			m[k] = rest
 		}
 	}
 	p.mu.Unlock()
@@ -278,13 +245,11 @@ func (wb *warmBackend) stop() error {
 func (p *warmPool) stopAll() error {
 	p.mu.Lock()
 	var all []*warmBackend
-	for k, wb := range p.shared {
-		all = append(all, wb)
-		delete(p.shared, k)
-	}
-	for k, list := range p.idle {
-		all = append(all, list...)
-		delete(p.idle, k)
+	for _, m := range []map[string][]*warmBackend{p.shared, p.idle} {
+		for k, list := range m {
+			all = append(all, list...)
+			delete(m, k)
+		}
 	}
 	p.mu.Unlock()
 	var errs []error

@@ -85,6 +85,9 @@ type buildkitdConfig struct {
 	OTEL     struct {
 		SocketPath string `toml:"socketPath"`
 	} `toml:"otel"`
+	CDI struct {
+		SpecDirs []string `toml:"specDirs"`
+	} `toml:"cdi"`
 }
 
 func (w *buildkitdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox.Backend, _ func() error, err error) {
@@ -112,6 +115,10 @@ func (w *buildkitdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandb
 	// buildkitd of the machine: each replaces the others' socket, and a
 	// RUN step of theirs then fails to bind-mount the deleted one.
 	c.OTEL.SocketPath = filepath.Join(cfg.Dir, "otel-grpc.sock")
+	if b.cdiSpecDir, err = makeCDISpecDir(cfg.Dir); err != nil {
+		return nil, nil, err
+	}
+	c.CDI.SpecDirs = []string{b.cdiSpecDir}
 	if w.containerd {
 		ctd, err := startContainerd(ctx, cfg, containerdSetup{binary: "containerd", name: "containerd"}, cl)
 		if err != nil {
@@ -141,6 +148,9 @@ func (w *buildkitdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandb
 	if err != nil {
 		return nil, nil, fmt.Errorf("render buildkitd.toml: %w", err)
 	}
+	if conf, err = w.opts.applyBuildkitdConfig(cfg, conf, cl); err != nil {
+		return nil, nil, err
+	}
 	confPath := filepath.Join(cfg.Dir, "buildkitd.toml")
 	if err := os.WriteFile(confPath, conf, 0o644); err != nil {
 		return nil, nil, err
@@ -153,7 +163,7 @@ func (w *buildkitdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandb
 
 	args := append([]string{"--config", confPath}, w.opts.args...)
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
+	cmd.Env = append(append(os.Environ(), "TMPDIR="+tmp), w.opts.env...)
 	p, err := startDaemon(ctx, cfg, "buildkitd", cmd, sandbox.UnixSocket(sock))
 	if err != nil {
 		return nil, nil, err

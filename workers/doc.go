@@ -36,5 +36,7 @@
 // DOCKER_HOST. Registries are pulled through the sandbox's mirror
 // (buildkitd.toml registry mirrors, containerd hosts.toml, dockerd
 // registry-mirrors). Features for [sandbox.Supports] are declared by the
-// caller with [WithFeatures].
+// caller with [WithFeatures]. A buildkitd's configuration can change per
+// backend and cell ([WithBuildkitdConfig]) and its environment with
+// [WithEnv]; each buildkitd has a private CDI spec directory ([CDISpecDir]).
 package workers

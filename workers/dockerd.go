@@ -102,7 +102,7 @@ func (w *dockerdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox
 		args = append(args, "--cgroup-parent", parent)
 	}
 	cmd := exec.Command(bin, append(args, w.opts.args...)...)
-	cmd.Env = append(os.Environ(), "TMPDIR="+cfg.Dir)
+	cmd.Env = append(append(os.Environ(), "TMPDIR="+cfg.Dir), w.opts.env...)
 	p, err := startDaemon(ctx, cfg, "dockerd", cmd, dockerPing(sock))
 	if err != nil {
 		return nil, nil, err

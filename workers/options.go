@@ -17,6 +17,9 @@ type options struct {
 	image    string
 	args     []string
 	features []string
+	env      []string
+	// buildkitdConfig are the WithBuildkitdConfig functions, in order.
+	buildkitdConfig []BuildkitdConfigFunc
 }
 
 func newOptions(defaultName string, opts []Option) options {
@@ -85,6 +88,8 @@ type backend struct {
 	// reset wipes the backend and proves it empty; nil when the worker
 	// cannot.
 	reset func(ctx context.Context) error
+	// cdiSpecDir is buildkitd's CDI spec directory, "" for other daemons.
+	cdiSpecDir string
 }
 
 func (b *backend) Address() string { return b.address }

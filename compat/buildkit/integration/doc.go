@@ -1,0 +1,44 @@
+// Package integration is a drop-in for BuildKit v0.28.0's
+// util/testutil/integration, built on matrixbox: a suite written for
+// BuildKit's harness moves over by changing its two imports,
+//
+//	"github.com/moby/buildkit/util/testutil/integration" → "github.com/matrixbox/matrixbox/compat/buildkit/integration"
+//	"github.com/moby/buildkit/util/testutil/workers"     → "github.com/matrixbox/matrixbox/compat/buildkit/workers"
+//
+// and runs unchanged, under the same subtest names
+// (TestIntegration/TestCopy/worker=oci/frontend=builtin), so filters such
+// as -run '//worker=oci$' stay as they were. It gains what matrixbox gives
+// every suite: the same order on every run, the daemon's logs printed only
+// for a failing case, every cleanup error and leaked process or mount
+// reported, MATRIXBOX_SELECT, MATRIXBOX_SHARD, reports and the watchdog.
+//
+// The layer only translates. [Run] calls matrixbox's integration.Run with
+// the workers registered by the workers package ("oci", "containerd",
+// "dockerd": matrixbox's buildkitd-oci, buildkitd-containerd and dockerd
+// workers under BuildKit's names), one axis per [WithMatrix] key (sorted, as
+// BuildKit names them), and the images of [WithMirroredImages] in
+// matrixbox's shared mirror. A matrix value that is a [ConfigUpdater]
+// changes the buildkitd.toml of its cells ([BuildkitdConfig]). The
+// [Sandbox] handed to each test adapts matrixbox's: Address is the
+// BuildKit address, Cmd runs buildctl, CDISpecDir is the buildkitd's CDI
+// spec directory, Supports answers from the features the worker declares.
+//
+// Images: [OfficialImages] names Docker Hub's images as BuildKit's harness
+// does, except busybox:latest, which the mirror builds offline
+// (recipe:busybox). An image that cannot be had offline can be given a
+// stand-in with MATRIXBOX_COMPAT_STANDINS ("alpine:latest=recipe:busybox");
+// each Run logs the stand-ins it uses. Without one, an image that cannot be
+// copied fails the cases of its Run, naming the image.
+//
+// Isolation: MATRIXBOX_COMPAT_ISOLATION=fresh (default: a new daemon per
+// case, as in BuildKit), reset (a warm daemon per worker and cell, wiped
+// and proven empty between cases) or shared (one warm daemon per worker and
+// cell, for suites that leave the daemon's state alone).
+//
+// What BuildKit's harness has and this layer does not: rootless and
+// alternative-snapshotter workers, the dockerd-containerd worker, the
+// slice= test filter (use MATRIXBOX_SHARD), the buildkitd debug socket
+// (matrixbox's watchdog prints every goroutine's stack instead), and the
+// Worker, Backend-constructor and mirror plumbing that only BuildKit's own
+// workers use.
+package integration

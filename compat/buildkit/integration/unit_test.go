@@ -1,0 +1,159 @@
+package integration
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/matrixbox/matrixbox/matrix"
+	"github.com/matrixbox/matrixbox/sandbox"
+)
+
+func testLowerFirst(*testing.T, Sandbox) {}
+
+func TestTestFuncsNameLikeBuildkit(t *testing.T) {
+	got := []string{}
+	for _, tc := range TestFuncs(testLowerFirst, func(*testing.T, Sandbox) {}) {
+		got = append(got, tc.Name())
+	}
+	want := []string{"TestLowerFirst", "Func1"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("names %q, want %q (BuildKit's harness names a closure after its last symbol element)", got, want)
+	}
+}
+
+func TestUniqueNameNumbersRepeats(t *testing.T) {
+	seen := map[string]int{}
+	var got []string
+	for _, n := range []string{"TestA", "TestB", "TestA", "TestA"} {
+		got = append(got, uniqueName(seen, n))
+	}
+	if want := []string{"TestA", "TestB", "TestA#01", "TestA#02"}; !slices.Equal(got, want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}
+
+func TestStandIns(t *testing.T) {
+	t.Setenv(EnvStandIns, "alpine:latest=recipe:busybox, docker.io/tonistiigi/hellofs=oci-layout:/x")
+	images := map[string]string{
+		"library/alpine:latest":     "docker.io/amd64/alpine:latest",
+		"library/busybox:latest":    "recipe:busybox",
+		"tonistiigi/hellofs:latest": "docker.io/tonistiigi/hellofs:latest",
+	}
+	got, used, err := mirrorSources(images)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"library/alpine:latest":     "recipe:busybox",
+		"library/busybox:latest":    "recipe:busybox",
+		"tonistiigi/hellofs:latest": "oci-layout:/x",
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s from %q, want %q", k, got[k], v)
+		}
+	}
+	if len(used) != 2 || !strings.Contains(used[0], "library/alpine:latest from recipe:busybox instead of docker.io/amd64/alpine:latest") {
+		t.Errorf("stand-ins logged as %q", used)
+	}
+}
+
+func TestBadStandInsNameTheVariable(t *testing.T) {
+	for _, v := range []string{"alpine:latest", "alpine:latest=", "UPPER:x=recipe:busybox"} {
+		t.Setenv(EnvStandIns, v)
+		_, _, err := mirrorSources(map[string]string{"library/busybox:latest": "recipe:busybox"})
+		if err == nil || !strings.Contains(err.Error(), EnvStandIns) {
+			t.Errorf("%s=%q: got %v, want an error naming the variable", EnvStandIns, v, err)
+		}
+	}
+}
+
+func TestBadIsolationNamesTheVariable(t *testing.T) {
+	t.Setenv(EnvIsolation, "warm")
+	_, err := isolationFromEnv()
+	if err == nil || !strings.Contains(err.Error(), EnvIsolation) || !strings.Contains(err.Error(), "fresh, reset, shared") {
+		t.Fatalf("got %v, want an error naming %s and its values", err, EnvIsolation)
+	}
+}
+
+type appendTOML struct {
+	text     string
+	released *[]string
+}
+
+func (a appendTOML) UpdateConfigFile(in string) (string, func() error) {
+	return in + "\n" + a.text + "\n", func() error {
+		*a.released = append(*a.released, a.text)
+		return nil
+	}
+}
+
+type panics struct{}
+
+func (panics) UpdateConfigFile(string) (string, func() error) { panic("no temp dir") }
+
+func TestBuildkitdConfigRunsTheCellsUpdatersInAxisOrder(t *testing.T) {
+	var released []string
+	cells, err := matrix.Expand(
+		matrix.FromMap("frontend", map[string]any{"builtin": 1}),
+		matrix.FromMap("network.host", map[string]any{"granted": appendTOML{`insecure-entitlements = ["network.host"]`, &released}}),
+		matrix.FromMap("env", map[string]any{"simple": appendTOML{`provenanceEnvDir = "/x"`, &released}}),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frag, release, err := BuildkitdConfig(&sandbox.Config{Cell: cells[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "\ninsecure-entitlements = [\"network.host\"]\n\nprovenanceEnvDir = \"/x\"\n"; frag != want {
+		t.Errorf("fragment %q, want %q", frag, want)
+	}
+	if err := release(); err != nil || !slices.Equal(released, []string{`provenanceEnvDir = "/x"`, `insecure-entitlements = ["network.host"]`}) {
+		t.Errorf("release: %v, released %q (want both, last made first)", err, released)
+	}
+}
+
+func TestBuildkitdConfigTurnsAPanicIntoAnError(t *testing.T) {
+	cells, err := matrix.Expand(matrix.FromMap("env", map[string]any{"broken": panics{}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = BuildkitdConfig(&sandbox.Config{Cell: cells[0]})
+	if err == nil || !strings.Contains(err.Error(), "env=broken") || !strings.Contains(err.Error(), "no temp dir") {
+		t.Fatalf("got %v, want an error naming the matrix value and the panic", err)
+	}
+}
+
+// fakeSandbox has the features it lists.
+type fakeSandbox struct {
+	Sandbox
+	features []string
+	cleared  bool
+}
+
+func (f *fakeSandbox) Supports(feature string) bool { return slices.Contains(f.features, feature) }
+func (f *fakeSandbox) Name() string                 { return "dockerd" }
+func (f *fakeSandbox) ClearLogs()                   { f.cleared = true }
+
+func TestHasFeatureCompatNamesWorkerAndMissingFeatures(t *testing.T) {
+	known := map[string]struct{}{"a": {}, "b": {}, "c": {}}
+	sb := &fakeSandbox{features: []string{"b"}}
+	err := HasFeatureCompat(t, sb, known, "a", "b", "c")
+	if err == nil || err.Error() != "dockerd worker can not currently run this test due to missing features (a, c)" {
+		t.Fatalf("got %v", err)
+	}
+	if err := HasFeatureCompat(t, sb, known, "b"); err != nil {
+		t.Fatalf("a supported feature: %v", err)
+	}
+}
+
+func TestFeatureVariablesOverrideTheWorker(t *testing.T) {
+	t.Setenv("BUILDKIT_TEST_ENABLE_FEATURES", "a,b")
+	t.Setenv("BUILDKIT_TEST_DISABLE_FEATURES", "b")
+	var sb box // no backend: no feature of its own
+	if !sb.Supports("a") || !sb.Supports("b") || sb.Supports("c") {
+		t.Fatalf("enable a,b, disable b: got a=%v b=%v c=%v, want true true false", sb.Supports("a"), sb.Supports("b"), sb.Supports("c"))
+	}
+}

@@ -1,0 +1,77 @@
+package suite
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestCaseNameMatchesRepeatsOfBothHarnesses(t *testing.T) {
+	for in, want := range map[string]string{
+		"TestIntegration/TestA/worker=oci/frontend=builtin#01": "TestIntegration/TestA/worker=oci/frontend=builtin#01",
+		"TestIntegration/TestA#01/worker=oci/frontend=builtin": "TestIntegration/TestA/worker=oci/frontend=builtin#01",
+		"TestIntegration/TestA/worker=oci":                     "TestIntegration/TestA/worker=oci",
+	} {
+		got, ok := CaseName(in)
+		if !ok || got != want {
+			t.Errorf("CaseName(%q) = %q, %v; want %q", in, got, ok, want)
+		}
+	}
+	if _, ok := CaseName("TestIntegration"); ok {
+		t.Error("a test without a worker= element is not a case")
+	}
+}
+
+func TestParseAndCompare(t *testing.T) {
+	events := func(lines ...string) *bytes.Buffer { return bytes.NewBufferString(strings.Join(lines, "\n")) }
+	a, b := &Run{Harness: Matrixbox}, &Run{Harness: Buildkit}
+	if err := a.parse(events(
+		`{"Action":"output","Test":"TestIntegration/TestA#01/worker=oci/x=1","Output":"boom\n"}`,
+		`{"Action":"fail","Test":"TestIntegration/TestA#01/worker=oci/x=1"}`,
+		`{"Action":"fail","Test":"TestIntegration/TestB/worker=oci/x=1/#00"}`,
+		`{"Action":"pass","Test":"TestIntegration/TestB/worker=oci/x=1"}`,
+		`{"Action":"pass","Test":"TestIntegration"}`,
+		`not json: printed by the binary`,
+	)); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.parse(events(
+		`{"Action":"pass","Test":"TestIntegration/TestA/worker=oci/x=1#01"}`,
+		`{"Action":"pass","Test":"TestIntegration/TestB/worker=oci/x=1"}`,
+		`{"Action":"skip","Test":"TestIntegration/TestC/worker=oci/x=1"}`,
+	)); err != nil {
+		t.Fatal(err)
+	}
+	if p, f, s := a.Counts(); p != 1 || f != 1 || s != 0 {
+		t.Errorf("counts %d %d %d, want 1 1 0", p, f, s)
+	}
+	diffs := Compare(a, b)
+	want := []Difference{
+		{Case: "TestIntegration/TestA/worker=oci/x=1#01", A: Fail, B: Pass},
+		{Case: "TestIntegration/TestC/worker=oci/x=1", A: "absent", B: Skip},
+	}
+	if len(diffs) != len(want) || diffs[0] != want[0] || diffs[1] != want[1] {
+		t.Fatalf("differences %+v, want %+v", diffs, want)
+	}
+	if got := a.Output[want[0].Case]; len(got) != 1 || got[0] != "boom" {
+		t.Errorf("output %q", got)
+	}
+}
+
+func TestEnvGivesEachHarnessItsOwn(t *testing.T) {
+	base := []string{"PATH=/usr/bin", "MATRIXBOX_SELECT=worker=oci", "MATRIXBOX_BIN=/b", "BUILDKIT_WORKER_RANDOM=1", "HOME=/root"}
+	mb := strings.Join(Env(Matrixbox, base, "/b", "/m"), " ")
+	bk := strings.Join(Env(Buildkit, base, "/b", "/m"), " ")
+	for _, c := range []struct {
+		env, want string
+		has       bool
+	}{
+		{mb, "MATRIXBOX_SELECT", false}, {mb, "BUILDKIT_WORKER_RANDOM", false}, {mb, "MATRIXBOX_BIN=/b", true},
+		{mb, "MATRIXBOX_COMPAT_STANDINS=alpine:latest=recipe:busybox", true}, {mb, "PATH=/usr/bin", true},
+		{bk, "PATH=/b:/usr/bin", true}, {bk, "BUILDKIT_REGISTRY_MIRROR_DIR=/m", true}, {bk, "MATRIXBOX_SELECT", false},
+	} {
+		if strings.Contains(c.env, c.want) != c.has {
+			t.Errorf("%q in %q: want %v", c.want, c.env, c.has)
+		}
+	}
+}

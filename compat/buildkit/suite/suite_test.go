@@ -1,0 +1,206 @@
+package suite
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/matrixbox/matrixbox/mirror"
+	"github.com/matrixbox/matrixbox/workers"
+)
+
+// EnvSuite switches TestBuildkitSuite on: "1" runs the whole of BuildKit's
+// suites on both harnesses (the benchmark), "slice" the fixed slice that
+// make test runs on matrixbox.
+const EnvSuite = "MATRIXBOX_BUILDKIT_SUITE"
+
+// sliceTests are cases that pass on both harnesses here: the slice keeps
+// the compat layer honest in CI. Each runs with both frontends (dockerfile)
+// on every worker.
+var sliceTests = map[string]string{
+	"dockerfile": "TestEmptyStages|TestCopySocket|TestCopyInvalidChmod|TestCopyThroughSymlinkContext|TestCopyVarSubstitution|TestLocalCustomSessionID|TestCopyOverrideFiles|TestNamedLocalContext|TestTarContext|TestNoSnapshotLeak|TestCopySymlinks|TestCopyWildcards",
+	"client":     "TestFileOpMkdirMkfile|TestFileOpCopyRm|TestFileOpRmWildcard|TestBuildMultiMount|TestLocalSymlinkEscape|TestMountWithNoSource",
+}
+
+// sliceMinPass is the fewest passing cases per suite and worker the slice
+// accepts: a slice that silently skipped everything must not pass.
+var sliceMinPass = map[string]int{"dockerfile": 20, "client": 5}
+
+// TestBuildkitSuite runs BuildKit v0.28.0's frontend/dockerfile and client
+// integration suites, copied out of the module cache, on matrixbox through
+// the compat layer and, side by side, on BuildKit's own harness, and writes
+// the outcomes to $MATRIXBOX_BUILDKIT_SUITE_OUT (default: a new temp dir,
+// kept and logged): one go test -json file per run and summary.md.
+//
+//	MATRIXBOX_BUILDKIT_SUITE=1|slice
+//	MATRIXBOX_BUILDKIT_SUITE_SUITES=dockerfile,client
+//	MATRIXBOX_BUILDKIT_SUITE_WORKERS=oci,containerd
+//	MATRIXBOX_BUILDKIT_SUITE_HARNESSES=matrixbox,buildkit
+//	MATRIXBOX_BUILDKIT_SUITE_TESTS=<regexp of test names>   (default: all)
+func TestBuildkitSuite(t *testing.T) {
+	mode := os.Getenv(EnvSuite)
+	switch mode {
+	case "":
+		t.Skipf("%s=1 runs BuildKit's own suites (hours), %s=slice a slice (minutes)", EnvSuite, EnvSuite)
+	case "1", "slice":
+	default:
+		t.Fatalf("%s=%q: want 1 or slice", EnvSuite, mode)
+	}
+	if os.Getuid() != 0 {
+		t.Skip("BuildKit's suites run buildkitd as root")
+	}
+	slice := mode == "slice"
+	harnesses := []Harness{Matrixbox, Buildkit}
+	if slice {
+		harnesses = []Harness{Matrixbox}
+	}
+	if v := os.Getenv(EnvSuite + "_HARNESSES"); v != "" {
+		harnesses = nil
+		for _, h := range strings.Split(v, ",") {
+			if h := Harness(h); h == Matrixbox || h == Buildkit {
+				harnesses = append(harnesses, h)
+				continue
+			}
+			t.Fatalf("%s_HARNESSES=%q: want matrixbox and/or buildkit", EnvSuite, v)
+		}
+	}
+	var suites []Suite
+	for _, name := range list(EnvSuite+"_SUITES", "dockerfile,client") {
+		s, err := SuiteByName(name)
+		if err != nil {
+			t.Fatalf("%s_SUITES: %v", EnvSuite, err)
+		}
+		suites = append(suites, s)
+	}
+	workerNames := list(EnvSuite+"_WORKERS", "oci,containerd")
+	tests := os.Getenv(EnvSuite + "_TESTS")
+	if slice && tests != "" {
+		t.Fatalf("%s_TESTS does not apply to the slice, whose tests are fixed", EnvSuite)
+	}
+
+	out := os.Getenv(EnvSuite + "_OUT")
+	if out == "" {
+		var err error
+		if out, err = os.MkdirTemp("", "buildkit-suite-"); err != nil {
+			t.Fatal(err)
+		}
+		// The slice's outputs (a module, binaries: hundreds of MB) are
+		// kept only when it fails; the full run's are its result.
+		if slice {
+			t.Cleanup(func() {
+				if !t.Failed() {
+					if err := os.RemoveAll(out); err != nil {
+						t.Errorf("remove %s: %v", out, err)
+					}
+				}
+			})
+		}
+	}
+	t.Logf("outputs in %s", out)
+	root, err := filepath.Abs("../../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+
+	// Both harnesses pull the same images: matrixbox from its shared
+	// mirror, BuildKit's harness from a copy of that mirror's storage.
+	m := mirror.Shared()
+	if err := m.Ensure(ctx, MirrorImages()); err != nil {
+		t.Fatal(err)
+	}
+	bkMirror := filepath.Join(out, "buildkit-mirror")
+	if len(harnesses) > 1 || harnesses[0] == Buildkit {
+		if err := SeedBuildkitMirror(m.Dir(), bkMirror); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bin := os.Getenv(workers.EnvBin)
+	if bin == "" {
+		bin = workers.DefaultBinDir
+	}
+
+	start := time.Now()
+	mod, err := Prepare(ctx, filepath.Join(out, "module"), root, suites...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	binaries := map[string]string{}
+	for _, s := range suites {
+		for _, h := range harnesses {
+			b := filepath.Join(out, s.Name+"-"+string(h)+".test")
+			if err := mod.Build(ctx, s, h, b); err != nil {
+				t.Fatal(err)
+			}
+			binaries[s.Name+"/"+string(h)] = b
+		}
+	}
+	t.Logf("module prepared and %d test binaries built in %s", len(binaries), time.Since(start).Round(time.Second))
+
+	var runs []*Run
+	for _, s := range suites {
+		for _, w := range workerNames {
+			sel := tests
+			if slice {
+				sel = sliceTests[s.Name]
+			}
+			for _, h := range harnesses {
+				name := fmt.Sprintf("%s-%s-%s", s.Name, w, h)
+				jf, err := os.Create(filepath.Join(out, name+".json"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				dir := filepath.Join(out, "cwd-"+name)
+				if err := os.MkdirAll(dir, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				r, err := RunBinary(ctx, RunOptions{
+					Binary: binaries[s.Name+"/"+string(h)], Suite: s.Name, Harness: h, Worker: w, Tests: sel,
+					Env: Env(h, os.Environ(), bin, bkMirror), Dir: dir, JSON: jf, Timeout: 5 * time.Hour,
+				})
+				jf.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+				p, f, sk := r.Counts()
+				t.Logf("%s: %d passed, %d failed, %d skipped in %.1f s (exit: %v)", name, p, f, sk, r.Wall.Seconds(), r.Err)
+				runs = append(runs, r)
+				if slice {
+					if f > 0 || p < sliceMinPass[s.Name] {
+						var failed []string
+						for c, o := range r.Outcomes {
+							if o == Fail {
+								failed = append(failed, c+"\n"+strings.Join(tail(r.Output[c], 30), "\n"))
+							}
+						}
+						t.Errorf("slice %s on %s: %d passed (want at least %d), %d failed:\n%s", s.Name, w, p, sliceMinPass[s.Name], f, strings.Join(failed, "\n\n"))
+					}
+				}
+			}
+		}
+	}
+	var md bytes.Buffer
+	WriteMarkdown(&md, runs)
+	if err := os.WriteFile(filepath.Join(out, "summary.md"), md.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("summary (%s):\n%s", filepath.Join(out, "summary.md"), md.String())
+}
+
+func list(env, def string) []string {
+	v := os.Getenv(env)
+	if v == "" {
+		v = def
+	}
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -1,0 +1,16 @@
+// Package workers is a drop-in for BuildKit v0.28.0's
+// util/testutil/workers, for suites that run on the compat integration
+// package: the Feature* names, [CheckFeatureCompat] and [HasFeatureCompat],
+// [IsTestDockerd] and [IsTestDockerdMoby], and the Init*Worker functions a
+// suite calls from an init function to choose its workers.
+//
+// [InitOCIWorker] and [InitContainerdWorker] register matrixbox's
+// buildkitd-oci and buildkitd-containerd workers under BuildKit's names,
+// "oci" and "containerd", with every feature, and run their buildkitd as
+// BuildKit's harness does: the BUILDKIT_DEBUG_* variables it sets, its
+// worker label, and a buildkitd.toml that the ConfigUpdater values of the
+// cell change. [InitDockerdWorker] registers matrixbox's dockerd as
+// "dockerd", without the features BuildKit's harness marks unsupported
+// there; its sb.Address() is a BuildKit address once matrixbox's dockerd
+// worker serves one, and DockerAddress is the Docker API.
+package workers
