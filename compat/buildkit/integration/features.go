@@ -27,7 +27,7 @@ func HasFeatureCompat(t *testing.T, sb Sandbox, features map[string]struct{}, re
 	for _, r := range reason {
 		if _, ok := features[r]; !ok {
 			sb.ClearLogs()
-			t.Fatalf("HasFeatureCompat: unknown feature %q (want one of the workers.Feature* names)", r)
+			t.Fatalf("HasFeatureCompat: unknown feature %q (want one of the Feature* constants of package workers)", r)
 		}
 		if !sb.Supports(r) {
 			missing = append(missing, r)

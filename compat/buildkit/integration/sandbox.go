@@ -34,7 +34,7 @@ type Backend interface {
 	Snapshotter() string
 	ExtraEnv() []string
 	// Supports reports whether the worker has feature (one of the
-	// workers.Feature* names).
+	// Feature* constants of package workers).
 	Supports(feature string) bool
 }
 
