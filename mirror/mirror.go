@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/opencontainers/go-digest"
 	"io"
 	"os"
 	"path/filepath"
@@ -31,10 +30,8 @@ type Mirror struct {
 	hosts  map[string]bool
 	stats  Stats
 	closed bool
-	// verified holds the manifests whose blobs were hashed and found
-	// intact by this process.
-	verified map[digest.Digest]bool
-	cfgErr   error
+	blobs  *blobStore // nil until the directory is known
+	cfgErr error
 }
 
 // Stats counts what a Mirror did in this process.
@@ -42,6 +39,10 @@ type Stats struct {
 	Hits   int   // images found present, not copied
 	Copies int   // images copied in
 	Bytes  int64 // bytes of blobs pushed by copies
+	// Hashed counts the blob files read to check them (by Ensure, Verify
+	// and the server). A blob whose file matches the identity recorded
+	// when this machine last found it intact is not read.
+	Hashed int
 }
 
 // Option configures a Mirror.
@@ -121,24 +122,43 @@ func (m *Mirror) Start(ctx context.Context) (string, error) {
 	if m.srv != nil {
 		return m.srv.addr, nil
 	}
-	if m.dir == "" {
-		d, err := DefaultDir()
-		if err != nil {
-			return "", err
-		}
-		m.dir = d
+	if err := m.pickDirLocked(); err != nil {
+		return "", err
 	}
 	for _, d := range []string{m.dir, m.imagesDir(), m.recipesDir()} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return "", fmt.Errorf("mirror: %w", err)
 		}
 	}
-	srv, err := serve(ctx, m.storageDir(), m.log, logrus.WarnLevel)
+	srv, err := serve(ctx, m.storageDir(), m.log, logrus.WarnLevel, m.blobs.refuseDamaged)
 	if err != nil {
 		return "", fmt.Errorf("mirror %s: %w", m.dir, err)
 	}
 	m.srv = srv
 	return srv.addr, nil
+}
+
+// pickDirLocked settles the directory (DefaultDir for Shared) and the
+// blob checker over it. m.mu is held.
+func (m *Mirror) pickDirLocked() error {
+	if m.dir == "" {
+		d, err := DefaultDir()
+		if err != nil {
+			return err
+		}
+		m.dir = d
+	}
+	if m.blobs == nil {
+		m.blobs = newBlobStore(m.storageDir(), filepath.Join(m.dir, "verified"), m.logf)
+	}
+	return nil
+}
+
+// blobStoreIfAny is the blob checker, nil before the directory is known.
+func (m *Mirror) blobStoreIfAny() *blobStore {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.blobs
 }
 
 // Addr is the host:port the mirror serves on; "" before Start.
@@ -172,11 +192,15 @@ func (m *Mirror) Hosts() []string {
 	return hs
 }
 
-// Stats reports what this process's Ensure calls did so far.
+// Stats reports what this Mirror did so far.
 func (m *Mirror) Stats() Stats {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.stats
+	s := m.stats
+	if m.blobs != nil {
+		s.Hashed = m.blobs.hashedCount()
+	}
+	return s
 }
 
 // Close stops the server. The directory and its images stay.
@@ -205,7 +229,7 @@ func NewRegistry(ctx context.Context, dir string, log io.Writer) (addr string, s
 	if log == nil {
 		log = io.Discard
 	}
-	srv, err := serve(ctx, dir, log, logrus.InfoLevel)
+	srv, err := serve(ctx, dir, log, logrus.InfoLevel, nil)
 	if err != nil {
 		return "", nil, err
 	}
