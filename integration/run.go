@@ -191,12 +191,14 @@ func (r *runner) runCase(t *testing.T, c caseSpec) {
 	}
 	// Registered first so it runs last: after the sandbox is closed, with
 	// the daemon's shutdown output and every cleanup error known.
+	begun := time.Now()
 	t.Cleanup(func() {
 		if t.Failed() || r.settings.logsAlways {
 			if s := logs.String(); s != "" {
 				t.Logf("matrixbox: logs of %s:\n%s", c.cell.Name(), s)
 			}
 		}
+		nameDamagedBlobs(t, r.mirror, begun)
 	})
 	if c.props.shared {
 		shared, started, err := r.pool.acquire(c.worker, c.cell, spec.Mirror, spec.MirrorHosts)
