@@ -1,11 +1,19 @@
 package bench
 
 import (
+	"archive/tar"
+	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/matrixbox/matrixbox/mirror"
 	"github.com/matrixbox/matrixbox/mirror/image"
@@ -117,4 +125,186 @@ func BenchmarkDebianLayoutInspect(b *testing.B) {
 		}
 		l.Close()
 	}
+}
+
+// manyBlobsLayout writes an index of two images of 32 uncompressed layers
+// of 1 MiB of random bytes each (69 blobs, 64 MiB) and returns the layout
+// directory, the image's source for Ensure, and its blob count.
+func manyBlobsLayout(b *testing.B) (src string, blobs int) {
+	b.Helper()
+	dir := filepath.Join(b.TempDir(), "layout")
+	var imgs []*image.Image
+	for _, p := range []string{"linux/amd64", "linux/arm64"} {
+		platform, err := image.ParsePlatform(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var layers []image.Layer
+		for range 32 {
+			data := make([]byte, 1<<20)
+			rand.Read(data)
+			var tb bytes.Buffer
+			tw := tar.NewWriter(&tb)
+			if err := tw.WriteHeader(&tar.Header{Name: "data", Mode: 0o644, Size: int64(len(data)), Typeflag: tar.TypeReg}); err != nil {
+				b.Fatal(err)
+			}
+			tw.Write(data)
+			tw.Close()
+			layers = append(layers, image.LayerFromBlob(ocispec.MediaTypeImageLayer, tb.Bytes(), digest.FromBytes(tb.Bytes())))
+		}
+		img, err := image.Build(image.Config{Platform: platform}, layers...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		imgs = append(imgs, img)
+	}
+	idx, err := image.Index(imgs...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := image.WriteLayout(dir, "many", idx); err != nil {
+		b.Fatal(err)
+	}
+	return "oci-layout:" + dir + "@many", 2*(32+2) + 1
+}
+
+// afterClockTick returns once the file system's clock under dir is past
+// every timestamp it gave so far: a check made in the tick of a blob's
+// last change cannot trust what it records, and hashes that blob again
+// next time. Real restores precede a run by more than a tick.
+func afterClockTick(b *testing.B, dir string) {
+	b.Helper()
+	stamp := func(name string) time.Time {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			b.Fatal(err)
+		}
+		fi, err := os.Stat(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := os.Remove(p); err != nil {
+			b.Fatal(err)
+		}
+		return fi.ModTime()
+	}
+	for then := stamp(".clock-mark"); !stamp(".clock-probe").After(then); {
+	}
+}
+
+// warmMirror copies the many-blobs image into a new mirror directory and
+// returns it with the image, every identity settled.
+func warmMirror(b *testing.B) (dir string, images map[string]string, blobs int) {
+	b.Helper()
+	src, blobs := manyBlobsLayout(b)
+	images = map[string]string{"library/many:1": src}
+	dir = filepath.Join(b.TempDir(), "mirror")
+	for range 2 {
+		m := mirror.New(dir)
+		if err := m.Ensure(context.Background(), images); err != nil {
+			b.Fatal(err)
+		}
+		if err := m.Close(); err != nil {
+			b.Fatal(err)
+		}
+		afterClockTick(b, dir)
+	}
+	return dir, images, blobs
+}
+
+// BenchmarkMirrorWarmHitManyBlobs asks for an image of 69 blobs already
+// present and intact: in the Mirror that has checked it before (a later
+// Run of the same process), and in a new Mirror (the first Run of a new
+// test process; its server is started outside the timer).
+func BenchmarkMirrorWarmHitManyBlobs(b *testing.B) {
+	dir, images, _ := warmMirror(b)
+	ctx := context.Background()
+	b.Run("same-mirror", func(b *testing.B) {
+		m := mirror.New(dir)
+		defer m.Close()
+		if err := m.Ensure(ctx, images); err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			if err := m.Ensure(ctx, images); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if s := m.Stats(); s.Copies != 0 || s.Hashed != 0 {
+			b.Fatalf("warm hits copied or hashed: %+v", s)
+		}
+	})
+	b.Run("new-mirror", func(b *testing.B) {
+		for b.Loop() {
+			b.StopTimer()
+			m := mirror.New(dir)
+			if _, err := m.Start(ctx); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+			if err := m.Ensure(ctx, images); err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			if s := m.Stats(); s.Copies != 0 || s.Hashed != 0 {
+				b.Fatalf("warm hit copied or hashed: %+v", s)
+			}
+			if err := m.Close(); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+		}
+	})
+}
+
+// BenchmarkMirrorFirstHitAfterRestore asks for the image in a copy of the
+// mirror directory made with `cp -a` (new inodes and ctimes, mtimes kept),
+// in a new Mirror: every blob must be hashed once.
+func BenchmarkMirrorFirstHitAfterRestore(b *testing.B) {
+	dir, images, blobs := warmMirror(b)
+	ctx := context.Background()
+	b.SetBytes(dirBytes(b, filepath.Join(dir, "registry")))
+	for b.Loop() {
+		b.StopTimer()
+		restored := filepath.Join(b.TempDir(), "restored")
+		if out, err := exec.Command("cp", "-a", dir, restored).CombinedOutput(); err != nil {
+			b.Fatalf("cp -a: %v: %s", err, out)
+		}
+		afterClockTick(b, restored)
+		m := mirror.New(restored)
+		if _, err := m.Start(ctx); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if err := m.Ensure(ctx, images); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		if s := m.Stats(); s.Copies != 0 || s.Hashed != blobs {
+			b.Fatalf("first hit after a restore: %+v, want %d blobs hashed and no copy", s, blobs)
+		}
+		if err := errors.Join(m.Close(), os.RemoveAll(restored)); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
+}
+
+func dirBytes(b *testing.B, dir string) int64 {
+	b.Helper()
+	var n int64
+	err := filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			fi, ierr := d.Info()
+			if ierr != nil {
+				return ierr
+			}
+			n += fi.Size()
+		}
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return n
 }

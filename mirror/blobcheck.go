@@ -50,8 +50,14 @@ func blobPath(root string, d digest.Digest) string {
 // the size is not known. A file that matches its recorded identity costs
 // one stat; any other is hashed, once, however many callers ask at a time.
 func (s *blobStore) check(d digest.Digest, size int64) error {
-	if err := d.Validate(); err != nil {
-		return fmt.Errorf("blob %q: %w", d, err)
+	// A digest this process knows an identity of was validated before.
+	s.mu.Lock()
+	_, known := s.ids[d]
+	s.mu.Unlock()
+	if !known {
+		if err := d.Validate(); err != nil {
+			return fmt.Errorf("blob %q: %w", d, err)
+		}
 	}
 	trusted, err := s.matches(d, size)
 	if err != nil || trusted {

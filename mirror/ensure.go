@@ -59,10 +59,12 @@ type copyEntry struct {
 }
 
 // Ensure makes images (target name → source) present in the mirror. Images
-// already present (marker written and every blob in place) cost a few stats
-// and no copy; the others are copied under the directory's exclusive lock,
-// one at a time across all processes, and recorded only once complete.
-// Bad targets or sources are reported before anything is copied.
+// already present (marker written and every blob intact) cost a stat and a
+// small read per blob, a hash of any blob whose file changed since this
+// machine last checked it, and no copy; the others (a damaged blob makes
+// its image absent) are copied under the directory's exclusive lock, one
+// at a time across all processes, and recorded only once complete. Bad
+// targets or sources are reported before anything is copied.
 func (m *Mirror) Ensure(ctx context.Context, imgs map[string]string) error {
 	type job struct {
 		t   target

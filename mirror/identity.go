@@ -47,12 +47,13 @@ func (s *blobStore) idPath(d digest.Digest) string {
 }
 
 func readID(path string) (fileID, bool) {
-	b, err := os.ReadFile(path)
-	if err != nil {
+	var buf [512]byte
+	n, err := readSmall(path, buf[:])
+	if err != nil || n == len(buf) {
 		return fileID{}, false
 	}
 	var id fileID
-	if json.Unmarshal(b, &id) != nil {
+	if json.Unmarshal(buf[:n], &id) != nil {
 		return fileID{}, false
 	}
 	return id, true

@@ -54,8 +54,10 @@ func WithLockTimeout(d time.Duration) Option {
 	return func(m *Mirror) { m.lockTimeout = d }
 }
 
-// WithLog sends the registry's own log (warnings and errors) to w instead
-// of discarding it.
+// WithLog sends the registry's own log (warnings and errors) and the
+// mirror's (damaged blobs found and removed) to w instead of discarding
+// them. Requests are served concurrently: w must be safe for concurrent
+// use.
 func WithLog(w io.Writer) Option {
 	return func(m *Mirror) { m.log = w }
 }
