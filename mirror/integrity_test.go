@@ -338,8 +338,7 @@ func TestVerifyRefreshesIdentities(t *testing.T) {
 	}
 	id, _ := fileIDOf(fi)
 	id.Clock = id.Ctime + 1
-	b, _ := json.Marshal(id)
-	if err := os.WriteFile(m.blobs.idPath(big.Digest), b, 0o644); err != nil {
+	if err := os.WriteFile(m.blobs.idPath(big.Digest), []byte(id.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if s := ensure(t, dir, imgs).Stats(); s.Copies != 0 {
@@ -374,8 +373,7 @@ func TestIdentityFromTheSameTickIsNotTrusted(t *testing.T) {
 		t.Fatalf("identity of %s after a warm Ensure: %+v, %v; want a settled one", big.Digest, id, ok)
 	}
 	id.Clock = id.Ctime
-	b, _ := json.Marshal(id)
-	if err := os.WriteFile(m.blobs.idPath(big.Digest), b, 0o644); err != nil {
+	if err := os.WriteFile(m.blobs.idPath(big.Digest), []byte(id.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if s := ensure(t, dir, imgs).Stats(); s.Hashed != 1 || s.Hits != 1 {
@@ -422,5 +420,19 @@ func TestConcurrentPullsHashABlobOnce(t *testing.T) {
 	}
 	if s := m.Stats(); s.Hashed != 1 {
 		t.Errorf("%d concurrent HEADs hashed the blob %d times, want once", len(codes), s.Hashed)
+	}
+}
+
+// TestIdentityFileFormat: an identity reads back as written; anything else
+// (a torn write, another format) is no identity, so its blob is hashed.
+func TestIdentityFileFormat(t *testing.T) {
+	id := fileID{Size: 4096, Dev: 2049, Ino: 1 << 40, Mtime: 1700000000123456789, Ctime: -1, Clock: 1700000000223456789}
+	if got, ok := parseID(id.String()); !ok || got != id {
+		t.Fatalf("parseID(%q) = %+v, %v", id.String(), got, ok)
+	}
+	for _, bad := range []string{"", id.String()[:40], `{"size":4096}`, strings.Replace(id.String(), "v1", "v2", 1), strings.Replace(id.String(), "ino=", "ino=x", 1)} {
+		if got, ok := parseID(bad); ok {
+			t.Errorf("parseID(%q) = %+v, want no identity", bad, got)
+		}
 	}
 }
