@@ -133,12 +133,7 @@ func BenchmarkDebianLayoutInspect(b *testing.B) {
 func manyBlobsLayout(b *testing.B) (src string, blobs int) {
 	b.Helper()
 	dir := filepath.Join(b.TempDir(), "layout")
-	var imgs []*image.Image
-	for _, p := range []string{"linux/amd64", "linux/arm64"} {
-		platform, err := image.ParsePlatform(p)
-		if err != nil {
-			b.Fatal(err)
-		}
+	writeIndex(b, dir, "many", func(string) []image.Layer {
 		var layers []image.Layer
 		for range 32 {
 			data := make([]byte, 1<<20)
@@ -152,19 +147,8 @@ func manyBlobsLayout(b *testing.B) (src string, blobs int) {
 			tw.Close()
 			layers = append(layers, image.LayerFromBlob(ocispec.MediaTypeImageLayer, tb.Bytes(), digest.FromBytes(tb.Bytes())))
 		}
-		img, err := image.Build(image.Config{Platform: platform}, layers...)
-		if err != nil {
-			b.Fatal(err)
-		}
-		imgs = append(imgs, img)
-	}
-	idx, err := image.Index(imgs...)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := image.WriteLayout(dir, "many", idx); err != nil {
-		b.Fatal(err)
-	}
+		return layers
+	})
 	return "oci-layout:" + dir + "@many", 2*(32+2) + 1
 }
 
@@ -236,25 +220,31 @@ func BenchmarkMirrorWarmHitManyBlobs(b *testing.B) {
 	})
 	b.Run("new-mirror", func(b *testing.B) {
 		for b.Loop() {
-			b.StopTimer()
-			m := mirror.New(dir)
-			if _, err := m.Start(ctx); err != nil {
-				b.Fatal(err)
-			}
-			b.StartTimer()
-			if err := m.Ensure(ctx, images); err != nil {
-				b.Fatal(err)
-			}
-			b.StopTimer()
-			if s := m.Stats(); s.Copies != 0 || s.Hashed != 0 {
+			if s := ensureInNewMirror(b, dir, images); s.Copies != 0 || s.Hashed != 0 {
 				b.Fatalf("warm hit copied or hashed: %+v", s)
 			}
-			if err := m.Close(); err != nil {
-				b.Fatal(err)
-			}
-			b.StartTimer()
 		}
 	})
+}
+
+// ensureInNewMirror times an Ensure of images in a new Mirror over dir,
+// started (and closed) outside the timer, and returns what it did.
+func ensureInNewMirror(b *testing.B, dir string, images map[string]string) mirror.Stats {
+	b.Helper()
+	ctx := context.Background()
+	b.StopTimer()
+	m := mirror.New(dir)
+	if _, err := m.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.StartTimer()
+	err := m.Ensure(ctx, images)
+	b.StopTimer()
+	defer b.StartTimer()
+	if err = errors.Join(err, m.Close()); err != nil {
+		b.Fatal(err)
+	}
+	return m.Stats()
 }
 
 // BenchmarkMirrorFirstHitAfterRestore asks for the image in a copy of the
@@ -262,7 +252,6 @@ func BenchmarkMirrorWarmHitManyBlobs(b *testing.B) {
 // in a new Mirror: every blob must be hashed once.
 func BenchmarkMirrorFirstHitAfterRestore(b *testing.B) {
 	dir, images, blobs := warmMirror(b)
-	ctx := context.Background()
 	b.SetBytes(dirBytes(b, filepath.Join(dir, "registry")))
 	for b.Loop() {
 		b.StopTimer()
@@ -271,19 +260,12 @@ func BenchmarkMirrorFirstHitAfterRestore(b *testing.B) {
 			b.Fatalf("cp -a: %v: %s", err, out)
 		}
 		afterClockTick(b, restored)
-		m := mirror.New(restored)
-		if _, err := m.Start(ctx); err != nil {
-			b.Fatal(err)
-		}
 		b.StartTimer()
-		if err := m.Ensure(ctx, images); err != nil {
-			b.Fatal(err)
-		}
-		b.StopTimer()
-		if s := m.Stats(); s.Copies != 0 || s.Hashed != blobs {
+		if s := ensureInNewMirror(b, restored, images); s.Copies != 0 || s.Hashed != blobs {
 			b.Fatalf("first hit after a restore: %+v, want %d blobs hashed and no copy", s, blobs)
 		}
-		if err := errors.Join(m.Close(), os.RemoveAll(restored)); err != nil {
+		b.StopTimer()
+		if err := os.RemoveAll(restored); err != nil {
 			b.Fatal(err)
 		}
 		b.StartTimer()

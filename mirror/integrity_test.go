@@ -146,6 +146,14 @@ func afterClockTick(t *testing.T, dir string) {
 	}
 }
 
+// writeID records id as d's identity in m's directory.
+func writeID(t *testing.T, m *Mirror, d digest.Digest, id fileID) {
+	t.Helper()
+	if err := os.WriteFile(m.blobs.idPath(d), []byte(id.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // get fetches /v2/<repo>/<kind>/<ref> from the registry at addr.
 func get(t *testing.T, addr, repo, kind, ref string) (int, []byte) {
 	t.Helper()
@@ -338,9 +346,7 @@ func TestVerifyRefreshesIdentities(t *testing.T) {
 	}
 	id, _ := fileIDOf(fi)
 	id.Clock = id.Ctime + 1
-	if err := os.WriteFile(m.blobs.idPath(big.Digest), []byte(id.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeID(t, m, big.Digest, id)
 	if s := ensure(t, dir, imgs).Stats(); s.Copies != 0 {
 		t.Fatalf("rot under a matching identity: %+v; only Verify can see it", s)
 	}
@@ -373,9 +379,7 @@ func TestIdentityFromTheSameTickIsNotTrusted(t *testing.T) {
 		t.Fatalf("identity of %s after a warm Ensure: %+v, %v; want a settled one", big.Digest, id, ok)
 	}
 	id.Clock = id.Ctime
-	if err := os.WriteFile(m.blobs.idPath(big.Digest), []byte(id.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeID(t, m, big.Digest, id)
 	if s := ensure(t, dir, imgs).Stats(); s.Hashed != 1 || s.Hits != 1 {
 		t.Errorf("Ensure over an identity from the blob's own tick: %+v, want that blob hashed", s)
 	}
