@@ -22,10 +22,7 @@ import (
 // that of each damaged one, so that the next Ensure hashes it, finds the
 // damage and copies the image again.
 func (m *Mirror) Verify(ctx context.Context) error {
-	m.mu.Lock()
-	err := m.pickDirLocked()
-	blobs := m.blobs
-	m.mu.Unlock()
+	blobs, err := m.store()
 	if err != nil {
 		return err
 	}

@@ -145,7 +145,10 @@ func (m *Mirror) ensureOne(ctx context.Context, addr string, t target, src sourc
 	// A damaged blob file (wrong size or wrong content) would be taken as
 	// present by the registry: check removes it so the push writes it
 	// again.
-	store := m.blobStoreIfAny()
+	store, err := m.store()
+	if err != nil {
+		return err
+	}
 	for _, b := range blobs {
 		err := store.check(b.Digest, b.Size)
 		switch {
@@ -210,7 +213,10 @@ func (m *Mirror) present(t target, src, fp string) (record, bool) {
 	if m.untagged(rec) != "" {
 		return rec, false
 	}
-	store := m.blobStoreIfAny()
+	store, err := m.store()
+	if err != nil {
+		return rec, false
+	}
 	for _, b := range rec.Blobs {
 		if err := store.check(b.Digest, b.Size); err != nil {
 			if errors.Is(err, ErrDigestMismatch) {
@@ -288,7 +294,7 @@ func (m *Mirror) cleanStale() error {
 	if err := errors.Join(append(errs, err)...); err != nil {
 		return fmt.Errorf("clean stale uploads in %s: %w", repos, err)
 	}
-	idDir := m.blobStoreIfAny().idDir
+	idDir := m.verifiedDir()
 	for _, dir := range []string{m.imagesDir(), m.dir, idDir} {
 		ents, _ := os.ReadDir(dir)
 		for _, e := range ents {

@@ -39,7 +39,9 @@ func (d DamagedBlob) String() string {
 // cause ("unexpected commit digest", "unexpected status 500"): this says
 // which blob and why.
 func (m *Mirror) Damaged() []DamagedBlob {
-	s := m.blobStoreIfAny()
+	m.mu.Lock()
+	s := m.blobs
+	m.mu.Unlock()
 	if s == nil {
 		return nil
 	}

@@ -151,16 +151,19 @@ func (m *Mirror) pickDirLocked() error {
 		m.dir = d
 	}
 	if m.blobs == nil {
-		m.blobs = newBlobStore(m.storageDir(), filepath.Join(m.dir, "verified"), m.logf)
+		m.blobs = newBlobStore(m.storageDir(), m.verifiedDir(), m.logf)
 	}
 	return nil
 }
 
-// blobStoreIfAny is the blob checker, nil before the directory is known.
-func (m *Mirror) blobStoreIfAny() *blobStore {
+// store is the blob checker, over the directory it settles first.
+func (m *Mirror) store() (*blobStore, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.blobs
+	if err := m.pickDirLocked(); err != nil {
+		return nil, err
+	}
+	return m.blobs, nil
 }
 
 // Addr is the host:port the mirror serves on; "" before Start.
@@ -238,8 +241,9 @@ func NewRegistry(ctx context.Context, dir string, log io.Writer) (addr string, s
 	return srv.addr, srv.close, nil
 }
 
-func (m *Mirror) storageDir() string { return filepath.Join(m.dir, "registry") }
-func (m *Mirror) imagesDir() string  { return filepath.Join(m.dir, "images") }
-func (m *Mirror) recipesDir() string { return filepath.Join(m.dir, "recipes") }
-func (m *Mirror) lockPath() string   { return filepath.Join(m.dir, "lock") }
-func (m *Mirror) copyLog() string    { return filepath.Join(m.dir, "copies.log") }
+func (m *Mirror) storageDir() string  { return filepath.Join(m.dir, "registry") }
+func (m *Mirror) imagesDir() string   { return filepath.Join(m.dir, "images") }
+func (m *Mirror) recipesDir() string  { return filepath.Join(m.dir, "recipes") }
+func (m *Mirror) verifiedDir() string { return filepath.Join(m.dir, "verified") }
+func (m *Mirror) lockPath() string    { return filepath.Join(m.dir, "lock") }
+func (m *Mirror) copyLog() string     { return filepath.Join(m.dir, "copies.log") }
