@@ -4,10 +4,16 @@
 GO ?= go
 # Debian packages the full suite uses: daemons (runc, containerd 1.6,
 # docker.io come via install-tools.sh), qemu-img and emulation, debootstrap
-# for the offline distro images, busybox-static for the offline busybox,
-# dpkg-dev for building .debs, chromium for rendering the report.
+# for the offline distro images, busybox-static for a static busybox on the
+# host, dpkg-dev for building .debs, chromium for rendering the report; and
+# for recipe:busybox (compiled from Debian's busybox source for amd64 and
+# arm64): make, patch, bzip2, gcc and libc6-dev, and the cross compiler and
+# static C library for the host's other architecture.
+BUSYBOX_CROSS_PACKAGES := $(if $(filter arm64,$(shell dpkg --print-architecture 2>/dev/null)),\
+	gcc-x86-64-linux-gnu libc6-dev-amd64-cross,gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
 DEB_PACKAGES ?= ca-certificates git qemu-utils qemu-user-static binfmt-support \
-	debootstrap busybox-static dpkg-dev xz-utils zstd chromium gcc libc6-dev
+	debootstrap busybox-static dpkg-dev xz-utils zstd chromium gcc libc6-dev \
+	make patch bzip2 $(BUSYBOX_CROSS_PACKAGES)
 
 .PHONY: test install check unit load
 
@@ -17,9 +23,12 @@ install:
 	./scripts/install.sh $(DEB_PACKAGES)
 	./scripts/install-tools.sh
 
+# gofmt, go vet, and doc comments and Markdown that name only what exists
+# (see internal/doccheck).
 check:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above are not formatted"; exit 1; }
 	$(GO) vet ./...
+	$(GO) run ./internal/doccheck/cmd/doccheck
 
 unit:
 	$(GO) test -count=1 -timeout 30m ./...

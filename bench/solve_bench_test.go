@@ -20,40 +20,45 @@ const solveCases = 100
 var passLine = regexp.MustCompile(`(?m)^\s*--- PASS: TestSolves/TestSolve\d+/worker=\S+/n=[ab] \(`)
 
 // BenchmarkSolveSuite runs the same 100-case suite (50 trivial LLB solves ×
-// 2 matrix values on buildkitd with the OCI worker) three ways, each as a
+// 2 matrix values on buildkitd with the OCI worker) four ways, each as a
 // child go test process timed from start to exit:
 //
 //   - ancestor: BuildKit's util/testutil/integration with its OCI worker (a
 //     fresh buildkitd per case);
 //   - fresh: matrixbox, workers.BuildkitdOCI, a fresh buildkitd per case;
-//   - shared: the same matrixbox suite with every test SharedBackend, one
-//     warm buildkitd per cell.
+//   - reset: the same suite with every test ResetBackend: warm buildkitds,
+//     wiped and proven empty between cases;
+//   - shared: every test SharedBackend, one warm buildkitd per cell.
 //
-// It reports each wall time and the two ratios the targets are stated in:
-// fresh/ancestor (target ≤ 1) and ancestor/shared (target ≥ 4). The three
-// run in turn within each iteration so that drift in the machine's load
-// falls on all of them. It skips without root, buildkitd, runc or a
-// distribution `registry` binary (which the ancestor's mirror runs).
+// It reports each wall time and the ratios the targets are stated in:
+// fresh/ancestor, ancestor/reset and ancestor/shared. The four run in turn
+// within each iteration so that drift in the machine's load falls on all
+// of them. It skips without root, buildkitd, runc or a distribution
+// `registry` binary (which the ancestor's mirror runs).
 func BenchmarkSolveSuite(b *testing.B) {
 	env := solveEnv(b)
 	dir := b.TempDir()
-	ancestor := buildFixture(b, dir, "ancestor")
-	mbox := buildFixture(b, dir, "matrixbox")
+	ancestor := buildFixture(b, dir, "solves/ancestor")
+	mbox := buildFixture(b, dir, "solves/matrixbox")
 
-	var tAnc, tFresh, tShared time.Duration
+	var tAnc, tFresh, tReset, tShared time.Duration
 	for i := 0; i < b.N; i++ {
 		tAnc += runFixture(b, ancestor, env.ancestor)
-		tFresh += runFixture(b, mbox, env.matrixbox(b, false))
-		tShared += runFixture(b, mbox, env.matrixbox(b, true))
+		tFresh += runFixture(b, mbox, env.matrixbox(b, "fresh"))
+		tReset += runFixture(b, mbox, env.matrixbox(b, "reset"))
+		tShared += runFixture(b, mbox, env.matrixbox(b, "shared"))
 	}
 	n := float64(b.N)
 	b.ReportMetric(tAnc.Seconds()/n, "ancestor-s/op")
 	b.ReportMetric(tFresh.Seconds()/n, "fresh-s/op")
+	b.ReportMetric(tReset.Seconds()/n, "reset-s/op")
 	b.ReportMetric(tShared.Seconds()/n, "shared-s/op")
 	b.ReportMetric(tFresh.Seconds()/tAnc.Seconds(), "fresh/ancestor")
+	b.ReportMetric(tAnc.Seconds()/tReset.Seconds(), "ancestor/reset")
 	b.ReportMetric(tAnc.Seconds()/tShared.Seconds(), "ancestor/shared")
-	b.Logf("%d cases: ancestor %.1fs, matrixbox fresh %.1fs (%.2f× the ancestor's time), matrixbox shared %.1fs (%.1f× faster than the ancestor)",
+	b.Logf("%d cases: ancestor %.1fs, matrixbox fresh %.1fs (%.2f× the ancestor's time), reset %.1fs (%.1f× faster), shared %.1fs (%.1f× faster)",
 		solveCases, tAnc.Seconds()/n, tFresh.Seconds()/n, tFresh.Seconds()/tAnc.Seconds(),
+		tReset.Seconds()/n, tAnc.Seconds()/tReset.Seconds(),
 		tShared.Seconds()/n, tAnc.Seconds()/tShared.Seconds())
 }
 
@@ -117,23 +122,20 @@ func solveEnv(b *testing.B) solveEnvs {
 }
 
 // matrixbox returns the matrixbox child's environment: a mirror directory of
-// its own (the ancestor's mirror is a fresh temp dir too) and, for shared,
-// BENCH_SHARED=1.
-func (e solveEnvs) matrixbox(b *testing.B, shared bool) []string {
+// its own (the ancestor's mirror is a fresh temp dir too) and the isolation.
+func (e solveEnvs) matrixbox(b *testing.B, isolation string) []string {
 	b.Helper()
 	env := append([]string(nil), e.base...)
-	env = append(env, "MATRIXBOX_MIRROR_DIR="+b.TempDir())
-	if shared {
-		env = append(env, "BENCH_SHARED=1")
-	}
-	return env
+	return append(env, "MATRIXBOX_MIRROR_DIR="+b.TempDir(), "BENCH_ISOLATION="+isolation)
 }
 
-// buildFixture compiles bench/testdata/solves/<name> outside the timed part.
-func buildFixture(b *testing.B, dir, name string) string {
+// buildFixture compiles the fixture package at ./testdata/<pkg> outside
+// the timed part.
+func buildFixture(b *testing.B, dir, pkg string) string {
 	b.Helper()
+	name := filepath.Base(pkg)
 	out := filepath.Join(dir, name+".test")
-	cmd := exec.Command("go", "test", "-c", "-o", out, "./testdata/solves/"+name)
+	cmd := exec.Command("go", "test", "-c", "-o", out, "./testdata/"+pkg)
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		b.Fatalf("build the %s fixture: %v\n%s", name, err, msg)
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -22,6 +23,10 @@ import (
 // output and exit status: what a user sees is what is checked.
 
 const childEnv = "MATRIXBOX_CHILD"
+
+// TestMain stops the warm backends after the tests, as a suite's TestMain
+// does with integration.Main.
+func TestMain(m *testing.M) { os.Exit(Main(m)) }
 
 // TestChild is the body of the child processes; it does nothing in a normal run.
 func TestChild(t *testing.T) {
@@ -103,6 +108,42 @@ var scenarios = map[string]func(t *testing.T){
 	"hang": func(t *testing.T) {
 		Run(t, TestFuncs(testHangsOnCommand, testNothing))
 	},
+	"requires": func(t *testing.T) {
+		dir := os.Getenv("MATRIXBOX_CHILD_DIR")
+		tests := []Test{
+			NewTest("TestNeedsFrob", testNothing, Requires("frob")),
+			NewTest("TestNeedsEvenN", testNothing, RequireCell(func(c matrix.Cell) error {
+				if c.Value("n") == 1 {
+					return errors.New("NEEDS-AN-EVEN-N")
+				}
+				return nil
+			})),
+		}
+		Run(t, tests,
+			WithWorkers(journalWorker{name: "plain", dir: dir}, featureWorker{journalWorker{name: "frobbing", dir: dir}, "frob"}),
+			WithMatrix("n", map[string]any{"1": 1, "2": 2}))
+	},
+	"warm-runs": func(t *testing.T) {
+		// Four Runs one after the other: warm backends outlive their Run.
+		dir := os.Getenv("MATRIXBOX_CHILD_DIR")
+		one := WithMatrix("n", map[string]any{"1": 1})
+		t.Run("SharedA", func(t *testing.T) {
+			Run(t, With(TestFuncs(testNothing, testAlsoNothing), SharedBackend()), WithWorkers(journalWorker{dir: dir}), one)
+		})
+		t.Run("SharedB", func(t *testing.T) {
+			Run(t, With(TestFuncs(testNothing), SharedBackend()), WithWorkers(journalWorker{dir: dir}), one)
+		})
+		wipeable := resettingWorker{journalWorker{name: "wipeable", dir: dir}}
+		t.Run("ResetA", func(t *testing.T) {
+			Run(t, With(TestFuncs(testNothing, testAlsoNothing), ResetBackend(), Serial()), WithWorkers(wipeable), one)
+		})
+		t.Run("ResetB", func(t *testing.T) {
+			Run(t, With(TestFuncs(testNothing, testAlsoNothing), ResetBackend(), Serial()), WithWorkers(wipeable), one)
+		})
+	},
+	"logs-while-up": func(t *testing.T) {
+		Run(t, TestFuncs(testFailsWithLog), WithWorkers(loudStopWorker{}))
+	},
 	"duplicate": func(t *testing.T) {
 		Run(t, []Test{NewTest("TestX", testNothing), NewTest("TestX", testNothing)})
 	},
@@ -178,7 +219,7 @@ type sleeperWorker struct{ dir string }
 
 func (sleeperWorker) Name() string { return "sleeper" }
 func (w sleeperWorker) New(ctx context.Context, cfg *sandbox.Config) (sandbox.Backend, func() error, error) {
-	p, err := sandbox.Start("sleeper", exec.Command("sleep", "600"), cfg.Logs)
+	p, err := cfg.Start("sleeper", exec.Command("sleep", "600"))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -260,9 +301,14 @@ func caseLines(out, status string) []string {
 }
 
 // journalWorker appends "new <cell>" and "stop <cell>" lines to <dir>/journal.
-type journalWorker struct{ dir, stopErr string }
+type journalWorker struct{ name, dir, stopErr string }
 
-func (journalWorker) Name() string { return "journal" }
+func (w journalWorker) Name() string {
+	if w.name == "" {
+		return "journal"
+	}
+	return w.name
+}
 func (w journalWorker) New(_ context.Context, cfg *sandbox.Config) (sandbox.Backend, func() error, error) {
 	w.note("new " + cfg.Cell.Name())
 	return hostBackend{}, func() error {
@@ -280,4 +326,53 @@ func (w journalWorker) note(line string) {
 		fmt.Fprintln(f, line)
 		f.Close()
 	}
+}
+
+// featureWorker is a journalWorker that declares one feature.
+type featureWorker struct {
+	journalWorker
+	feature string
+}
+
+func (w featureWorker) Supports(f string) bool { return f == w.feature }
+
+// loudStopWorker's backend writes to its log while it stops, after the
+// case has failed.
+type loudStopWorker struct{}
+
+func (loudStopWorker) Name() string { return "loudstop" }
+func (loudStopWorker) New(_ context.Context, cfg *sandbox.Config) (sandbox.Backend, func() error, error) {
+	cfg.Logs.Printf("daemon", "DAEMON-UP")
+	return hostBackend{}, func() error {
+		cfg.Logs.Printf("daemon", "DAEMON-SHUTTING-DOWN")
+		return nil
+	}, nil
+}
+
+// resettingWorker is a journalWorker whose backends can be wiped: each
+// Reset notes "reset <cell>" and fails, naming a leftover, while the file
+// <dir>/fail-reset holds a number above zero (counted down).
+type resettingWorker struct{ journalWorker }
+
+func (w resettingWorker) New(ctx context.Context, cfg *sandbox.Config) (sandbox.Backend, func() error, error) {
+	_, stop, err := w.journalWorker.New(ctx, cfg)
+	return resettingBackend{w: w, cell: cfg.Cell.Name()}, stop, err
+}
+
+type resettingBackend struct {
+	w    resettingWorker
+	cell string
+}
+
+func (resettingBackend) Address() string { return "" }
+
+func (b resettingBackend) Reset(context.Context) error {
+	b.w.note("reset " + b.cell)
+	p := filepath.Join(b.w.dir, "fail-reset")
+	data, err := os.ReadFile(p)
+	if n, _ := strconv.Atoi(strings.TrimSpace(string(data))); err == nil && n > 0 {
+		_ = os.WriteFile(p, []byte(strconv.Itoa(n-1)), 0o644)
+		return errors.New("LEFTOVER-THE-WIPE-CANNOT-REMOVE in " + b.cell)
+	}
+	return nil
 }

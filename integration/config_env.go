@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"runtime"
@@ -10,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/matrixbox/matrixbox/matrix"
+	"github.com/matrixbox/matrixbox/report"
 )
 
 // More environment variables read by Run.
@@ -30,7 +30,7 @@ const (
 // extSettings are the settings of the config file, the report, plan mode
 // and quarantine.
 type extSettings struct {
-	shardPlan  *ShardPlan
+	shardPlan  *report.ShardPlan
 	planOut    string
 	attempt    string
 	quarantine []Quarantine
@@ -38,17 +38,17 @@ type extSettings struct {
 	parent     string // the name of the test that called Run
 }
 
-func readExtSettings(shard matrix.Shard) (extSettings, error) {
+func readExtSettings(shard matrix.Shard, shardFrom string) (extSettings, error) {
 	var x extSettings
 	x.planOut = os.Getenv(EnvPlan)
 	x.attempt = os.Getenv(envAttempt)
 	if p := os.Getenv(EnvShardPlan); p != "" {
-		sp, err := ReadShardPlan(p)
+		sp, err := report.ReadShardPlan(p)
 		if err != nil {
 			return x, fmt.Errorf("%s: %w", EnvShardPlan, err)
 		}
 		if shard.Count != 0 && shard.Count != sp.Shards {
-			return x, fmt.Errorf("%s=%s is a plan for %d shards, but %s=%s", EnvShardPlan, p, sp.Shards, EnvShard, shard)
+			return x, fmt.Errorf("%s=%s is a plan for %d shards, but this is shard %s from %s", EnvShardPlan, p, sp.Shards, shard, shardFrom)
 		}
 		x.shardPlan = sp
 	}
@@ -91,62 +91,4 @@ func funcPackage(fn string) string {
 		return fn
 	}
 	return fn[:slash+1+dot]
-}
-
-// keep reports whether the case named key (its full subtest name) is in
-// this process's shard.
-func (s settings) keep(key string) bool {
-	if s.shard.Count <= 1 {
-		return true
-	}
-	if s.ext.shardPlan != nil {
-		return s.ext.shardPlan.Shard(key) == s.shard.Index
-	}
-	return s.shard.Keep(key)
-}
-
-// ShardPlan assigns cases to shards. A case it does not name falls back to
-// the hash assignment of MATRIXBOX_SHARD, so every case lands in exactly one
-// shard even when the suite grew since the plan was made.
-type ShardPlan struct {
-	Shards int `json:"shards"`
-	// Cases maps a case's full subtest name to its shard, 1-based.
-	Cases map[string]int `json:"cases"`
-}
-
-// Shard returns the shard of the case named key.
-func (p *ShardPlan) Shard(key string) int {
-	if i, ok := p.Cases[key]; ok {
-		return i
-	}
-	return int(matrix.Hash(key)%uint64(p.Shards)) + 1
-}
-
-// Check reports the first problem of the plan.
-func (p *ShardPlan) Check() error {
-	if p.Shards < 1 || p.Shards > maxJobs {
-		return fmt.Errorf("shards=%d: want 1 to %d", p.Shards, maxJobs)
-	}
-	for k, i := range p.Cases {
-		if i < 1 || i > p.Shards {
-			return fmt.Errorf("case %q: shard %d is not in 1..%d", k, i, p.Shards)
-		}
-	}
-	return nil
-}
-
-// ReadShardPlan reads and checks a plan written as JSON.
-func ReadShardPlan(path string) (*ShardPlan, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var sp ShardPlan
-	if err := json.Unmarshal(data, &sp); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if err := sp.Check(); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return &sp, nil
 }

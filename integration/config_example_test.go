@@ -16,11 +16,18 @@ func ExampleParseConfig() {
 		}
 		return matrix.Value{Name: s + "cpu", V: n}, nil
 	})
-	_, err := integration.ParseConfig("matrixbox.yaml", []byte("axes:\n  cpus: [1, 2, many]\n"))
-	fmt.Println(err)
-	fc, _ := integration.ParseConfig("matrixbox.yaml", []byte("axes:\n  cpus: [1, 4]\nshards: 3\n"))
+	fc, err := integration.ParseConfig("matrixbox.yaml", []byte("axes:\n  cpus: [1, 4]\nshards: 3\n"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	// Values are decoded only by a Run that declares the axis.
 	fmt.Println(fc.Axes[0].Values, fc.Shards)
+	fmt.Println(fc.Axes[0].Decode())
+	fc, _ = integration.ParseConfig("matrixbox.yaml", []byte("axes:\n  cpus: [1, 2, many]\n"))
+	fmt.Println(fc.Axes[0].Decode())
 	// Output:
-	// matrixbox.yaml:2: axes.cpus: value "many" does not decode: want a number of CPUs ≥ 1
-	// [{1cpu 1} {4cpu 4}] 3
+	// [1 4] 3
+	// [{1cpu 1} {4cpu 4}] <nil>
+	// [] matrixbox.yaml:2: axes.cpus: value "many" does not decode: want a number of CPUs ≥ 1
 }

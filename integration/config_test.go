@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/matrixbox/matrixbox/matrix"
+	"github.com/matrixbox/matrixbox/report"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
 
@@ -36,9 +37,7 @@ func TestLoadConfigGood(t *testing.T) {
 	var axes []string
 	for _, a := range fc.Axes {
 		var names []string
-		for _, v := range a.Values {
-			names = append(names, v.Name)
-		}
+		names = append(names, a.Values...)
 		axes = append(axes, a.Name+"="+strings.Join(names, "|"))
 	}
 	if got, want := strings.Join(axes, " "), "lang=rust|go|zig size=s"; got != want {
@@ -92,8 +91,7 @@ func TestLoadConfigBad(t *testing.T) {
 		"bad-exclude.yaml":                `bad-exclude.yaml:3: exclude: selection "size=l,,"`,
 		"bad-shards.yaml":                 `bad-shards.yaml:1: shards: 300 shards: want 1 to 256`,
 		"bad-shards-type.yaml":            `bad-shards-type.yaml:1: shards: want a whole number, got a scalar "four"`,
-		"bad-axis-value.yaml":             `bad-axis-value.yaml:2: axes.lang: axis "lang" value "c/c++": character '/' is not allowed`,
-		"bad-decoder.yaml":                `bad-decoder.yaml:2: axes.even: value "3" does not decode: "3" is not an even number`,
+		"bad-strict.yaml":                 `bad-strict.yaml:2: strict: want true or false, got a scalar "yes please"`,
 		"bad-worker-axis.yaml":            `bad-worker-axis.yaml:2: axes.worker: the worker axis is set by the workers key`,
 		"bad-duplicate-key.yaml":          `bad-duplicate-key.yaml:2: top level.select: key given twice`,
 		"bad-retries.yaml":                `bad-retries.yaml:5: quarantine[0].retries: 99: want 0 to 10`,
@@ -200,7 +198,7 @@ exclude: ["worker=a,lang=python"]
 	if !reflect.DeepEqual(code.axes[0].Values, want) {
 		t.Errorf("lang values = %v, want %v (the code's value for a name it declares)", code.axes[0].Values, want)
 	}
-	if len(notes) != 1 || !strings.Contains(notes[0], `axis "other" is not an axis of this Run`) {
+	if len(notes) != 1 || !strings.Contains(notes[0], `m.yaml:5: axes.other: not an axis of this Run; ignored`) {
 		t.Errorf("notes = %q", notes)
 	}
 	if st.selector.String() != "lang=rust" || !reflect.DeepEqual(code.excludes, []string{"worker=a,lang=python"}) {
@@ -217,10 +215,59 @@ exclude: ["worker=a,lang=python"]
 		t.Errorf("selector = %q, want the environment's", st.selector)
 	}
 
-	// A worker the Run does not have is an error naming the file.
-	_, _, err = applyConfig(fc, &settings{}, &config{}, []sandbox.Worker{namedWorker{"a"}})
-	if err == nil || !strings.Contains(err.Error(), `m.yaml: workers: "b" is not a worker of this Run (it has a)`) {
-		t.Errorf("unknown worker: err = %v", err)
+	// A worker the Run does not have is left aside: another suite of the
+	// module has it.
+	ws, notes, err = applyConfig(fc, &settings{}, &config{}, []sandbox.Worker{namedWorker{"a"}})
+	if err != nil || len(ws) != 1 || ws[0].Name() != "a" || !strings.Contains(strings.Join(notes, "\n"), `m.yaml:2: workers: b not a worker of this Run (it has a); ignored`) {
+		t.Errorf("workers b, a on a Run of a: %v, %q, %v", ws, notes, err)
+	}
+	// Leaving the Run none is an error naming the file, line and key, and
+	// the workers the Run has.
+	_, _, err = applyConfig(fc, &settings{}, &config{}, []sandbox.Worker{namedWorker{"c"}, namedWorker{"d"}})
+	if err == nil || err.Error() != `m.yaml:2: workers: none of b, a is a worker of this Run, which has c, d` {
+		t.Errorf("workers b, a on a Run of c, d: err = %v", err)
+	}
+}
+
+// TestApplyConfigDecodesOnlyDeclaredAxes: a value is decoded, and can be
+// refused, only by a Run that declares its axis; the error names the file,
+// the line and the key.
+func TestApplyConfigDecodesOnlyDeclaredAxes(t *testing.T) {
+	for file, want := range map[string]string{
+		"apply-bad-axis-value.yaml": `testdata/config/apply-bad-axis-value.yaml:2: axes.lang: axis "lang" value "c/c++": character '/' is not allowed`,
+		"apply-bad-decoder.yaml":    `testdata/config/apply-bad-decoder.yaml:2: axes.even: value "3" does not decode: "3" is not an even number`,
+	} {
+		fc, err := LoadConfig(filepath.Join("testdata/config", file))
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		// A Run without the axis ignores it, values unread.
+		other := &config{}
+		WithMatrix("color", map[string]any{"red": 1})(other)
+		if _, notes, err := applyConfig(fc, &settings{}, other, nil); err != nil || len(notes) != 1 || !strings.Contains(notes[0], "not an axis of this Run; ignored") {
+			t.Errorf("%s on a Run without the axis: notes %q, err %v", file, notes, err)
+		}
+		// A Run with it decodes them.
+		with := &config{}
+		WithAxes(matrix.Strings(fc.Axes[0].Name, "x"))(with)
+		if _, _, err := applyConfig(fc, &settings{}, with, nil); err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%s:\n got  %v\n want %s", file, err, want)
+		}
+	}
+}
+
+func TestApplyConfigStrict(t *testing.T) {
+	fc, err := ParseConfig("m.yaml", []byte("strict: true\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := settings{}
+	if _, _, err := applyConfig(fc, &st, &config{}, nil); err != nil || !st.strict {
+		t.Errorf("strict: true left strict %v, %v", st.strict, err)
+	}
+	st = settings{strictSet: true} // MATRIXBOX_STRICT=0 wins
+	if _, _, err := applyConfig(fc, &st, &config{}, nil); err != nil || st.strict {
+		t.Errorf("%s=0 with strict: true: strict %v, %v", EnvStrict, st.strict, err)
 	}
 }
 
@@ -257,7 +304,7 @@ func FuzzParseConfig(f *testing.F) {
 			}
 			return
 		}
-		if fc.Shards < 0 || fc.Shards > maxJobs {
+		if fc.Shards < 0 || fc.Shards > report.MaxShards {
 			t.Fatalf("accepted shards=%d", fc.Shards)
 		}
 		if _, err := matrix.ParseSelector(fc.Select); err != nil {
@@ -269,8 +316,13 @@ func FuzzParseConfig(f *testing.F) {
 			}
 		}
 		for _, a := range fc.Axes {
-			if err := (matrix.Axis{Name: a.Name, Values: a.Values}).Validate(); err != nil {
-				t.Fatalf("accepted a bad axis: %v", err)
+			if len(a.Values) == 0 || a.Name == WorkerAxis {
+				t.Fatalf("accepted axis %q with values %q", a.Name, a.Values)
+			}
+			// Values are decoded by the Run that declares the axis; an
+			// error then still names the file.
+			if _, err := a.Decode(); err != nil && !strings.HasPrefix(err.Error(), "fuzz.yaml:") {
+				t.Fatalf("decode error does not name the file: %v", err)
 			}
 		}
 	})

@@ -13,7 +13,16 @@
 // case; a panic fails its case and not the run.
 //
 // Environment: MATRIXBOX_SELECT keeps matching cells, MATRIXBOX_SHARD=i/n
-// keeps one CI shard, MATRIXBOX_PARALLEL bounds live sandboxes,
-// MATRIXBOX_LOGS=always prints logs of passing cases too, and
-// MATRIXBOX_SKIP_INTEGRATION=1 (like -short) skips every Run.
+// keeps one CI shard (without it, the shard Bazel, GitLab CI, CircleCI or
+// Buildkite gives the job), MATRIXBOX_STRICT=1 fails what would test
+// nothing, MATRIXBOX_PARALLEL bounds live sandboxes, MATRIXBOX_LOGS=always
+// prints logs of passing cases too, and MATRIXBOX_SKIP_INTEGRATION=1 (like
+// -short) skips every Run. A matrixbox.yaml sets for a module what the code
+// leaves open; see [FindConfig] and [ParseConfig].
+//
+// Each case sets a test attribute (t.Attr) per axis of its cell, the worker
+// included. With MATRIXBOX_REPORT set, each Run and case appends a record
+// to that file; package report reads and writes those records (it holds
+// what this package once exported for them: report.Record, report.Read,
+// report.Append, report.ShardPlan, the Kind and Status constants).
 package integration

@@ -19,11 +19,18 @@ const (
 	EnvSkip     = "MATRIXBOX_SKIP_INTEGRATION"
 	EnvReport   = "MATRIXBOX_REPORT"
 	EnvWatchdog = "MATRIXBOX_WATCHDOG"
+	// EnvStrict, when 1, makes what would test nothing fail instead: an
+	// unavailable worker, a selection or shard that keeps no case, a Run
+	// that runs no case. It wins over strict: in the config file.
+	EnvStrict = "MATRIXBOX_STRICT"
 )
 
 type settings struct {
 	selector   matrix.Selector
 	shard      matrix.Shard
+	shardFrom  string // where the shard came from, e.g. "GitLab CI (CI_NODE_INDEX=2, CI_NODE_TOTAL=4)"
+	strict     bool
+	strictSet  bool // EnvStrict was given: the config file's strict does not apply
 	parallel   int
 	logsAlways bool
 	skip       bool
@@ -40,8 +47,8 @@ func readSettings() (settings, error) {
 	if s.selector, err = matrix.ParseSelector(os.Getenv(EnvSelect)); err != nil {
 		return s, fmt.Errorf("%s: %w", EnvSelect, err)
 	}
-	if s.shard, err = matrix.ParseShard(os.Getenv(EnvShard)); err != nil {
-		return s, fmt.Errorf("%s: %w", EnvShard, err)
+	if s.shard, s.shardFrom, err = readShard(); err != nil {
+		return s, err
 	}
 	if v := strings.TrimSpace(os.Getenv(EnvParallel)); v != "" {
 		n, err := strconv.Atoi(v)
@@ -60,6 +67,12 @@ func readSettings() (settings, error) {
 	if s.skip, err = parseBool(EnvSkip, os.Getenv(EnvSkip)); err != nil {
 		return s, err
 	}
+	if v := os.Getenv(EnvStrict); v != "" {
+		if s.strict, err = parseBool(EnvStrict, v); err != nil {
+			return s, err
+		}
+		s.strictSet = true
+	}
 	s.report = os.Getenv(EnvReport)
 	s.watchdog = DefaultWatchdog
 	if v := strings.TrimSpace(os.Getenv(EnvWatchdog)); v != "" {
@@ -69,7 +82,7 @@ func readSettings() (settings, error) {
 		}
 		s.watchdog = d
 	}
-	if s.ext, err = readExtSettings(s.shard); err != nil {
+	if s.ext, err = readExtSettings(s.shard, s.shardFrom); err != nil {
 		return s, err
 	}
 	return s, nil

@@ -27,10 +27,11 @@ type plan struct {
 	total    int // cases before selection and sharding
 	selected int // cases after selection, before sharding
 	dropped  []string
+	axes     []matrix.Axis // the worker axis, then the Run's
 }
 
 // makePlan expands tests × workers × axes, in declaration order, and keeps
-// the cases that pass exclusions, MATRIXBOX_SELECT and MATRIXBOX_SHARD.
+// the cases that pass exclusions, the selection and this process's shard.
 // parent is the full name of the test that called Run.
 func makePlan(parent string, tests []Test, workers []sandbox.Worker, cfg *config, st settings) (*plan, error) {
 	if len(tests) == 0 {
@@ -56,7 +57,8 @@ func makePlan(parent string, tests []Test, workers []sandbox.Worker, cfg *config
 			return nil, fmt.Errorf("axis %q is reserved for the workers; use WithWorkers", WorkerAxis)
 		}
 	}
-	cells, err := matrix.Expand(append([]matrix.Axis{workerAxis}, cfg.axes...)...)
+	axes := append([]matrix.Axis{workerAxis}, cfg.axes...)
+	cells, err := matrix.Expand(axes...)
 	if err != nil {
 		return nil, err
 	}
@@ -75,13 +77,14 @@ func makePlan(parent string, tests []Test, workers []sandbox.Worker, cfg *config
 	for _, a := range cfg.axes {
 		declared[a.Name] = true
 	}
-	p := &plan{}
+	p := &plan{axes: axes}
 	for _, ax := range st.selector.Axes() {
 		if !declared[ax] {
 			p.dropped = append(p.dropped, fmt.Sprintf("%s names axis %q, which this Run does not have: no cell matches", EnvSelect, ax))
 		}
 	}
 	seen := map[string]bool{}
+	var selected []caseSpec
 	for _, tc := range tests {
 		if tc == nil {
 			return nil, errors.New("a nil test was given")
@@ -105,13 +108,14 @@ func makePlan(parent string, tests []Test, workers []sandbox.Worker, cfg *config
 			if !st.selector.Match(c) {
 				continue
 			}
-			cs := caseSpec{name: name + "/" + c.Name(), test: tc, props: propsOf(tc), cell: c}
-			p.selected++
-			if !st.keep(parent + "/" + cs.name) {
-				continue
-			}
-			cs.worker = byName[c.Value(WorkerAxis).(string)]
-			p.cases = append(p.cases, cs)
+			selected = append(selected, caseSpec{name: name + "/" + c.Name(), test: tc, props: propsOf(tc), cell: c,
+				worker: byName[c.Value(WorkerAxis).(string)]})
+		}
+	}
+	p.selected = len(selected)
+	for i, mine := range st.assignShards(parent, selected) {
+		if mine {
+			p.cases = append(p.cases, selected[i])
 		}
 	}
 	return p, nil

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/matrixbox/matrixbox/report"
 )
 
 // Quarantined cases run in a child process.
@@ -54,20 +56,20 @@ func (r *runner) runQuarantined(t *testing.T, c caseSpec, cr *caseReport) bool {
 		return false
 	}
 	full := t.Name()
-	var log []Attempt
-	status := StatusQuarantined
+	var log []report.Attempt
+	status := report.StatusQuarantined
 	for n := 1; n <= 1+q.Retries; n++ {
 		a, out := runAttempt(t, full)
 		log = append(log, a)
 		switch a.Status {
-		case StatusPass:
+		case report.StatusPass:
 			t.Logf("matrixbox: quarantined case passed on attempt %d of %d; the quarantine (%s) may be lifted", n, 1+q.Retries, q.URL)
-		case StatusSkip:
+		case report.StatusSkip:
 			t.Logf("matrixbox: attempt %d skipped:\n%s", n, out)
 		default:
 			t.Logf("matrixbox: attempt %d of %d failed (quarantined: %s):\n%s", n, 1+q.Retries, q.URL, out)
 		}
-		if a.Status == StatusPass || a.Status == StatusSkip {
+		if a.Status == report.StatusPass || a.Status == report.StatusSkip {
 			status = a.Status
 			break
 		}
@@ -77,11 +79,17 @@ func (r *runner) runQuarantined(t *testing.T, c caseSpec, cr *caseReport) bool {
 	cr.rec.Status = status
 	cr.rec.Attempts = len(log)
 	cr.rec.AttemptLog = log
+	switch status {
+	case report.StatusQuarantined:
+		cr.rec.SkipReason = fmt.Sprintf("quarantined (%s: %s): failed %d attempt(s)", q.URL, q.Reason, len(log))
+	case report.StatusSkip:
+		cr.rec.SkipReason = log[len(log)-1].Error
+	}
 	cr.mu.Unlock()
 	switch status {
-	case StatusQuarantined:
+	case report.StatusQuarantined:
 		t.Skipf("matrixbox: QUARANTINED (%s: %s): failed %d attempt(s); not failing the run", q.URL, q.Reason, len(log))
-	case StatusSkip:
+	case report.StatusSkip:
 		t.Skipf("matrixbox: quarantined case skipped itself (see the log above)")
 	}
 	return true
@@ -89,15 +97,15 @@ func (r *runner) runQuarantined(t *testing.T, c caseSpec, cr *caseReport) bool {
 
 // runAttempt runs the case named full once in a child test process and
 // returns the outcome and the child's output.
-func runAttempt(t *testing.T, full string) (Attempt, string) {
+func runAttempt(t *testing.T, full string) (report.Attempt, string) {
 	t.Helper()
 	start := time.Now()
 	dir, err := os.MkdirTemp("", "mbx-attempt-")
 	if err != nil {
-		return Attempt{Status: StatusFail, Error: err.Error()}, ""
+		return report.Attempt{Status: report.StatusFail, Error: err.Error()}, ""
 	}
 	defer os.RemoveAll(dir)
-	report := filepath.Join(dir, "report.jsonl")
+	reportFile := filepath.Join(dir, "report.jsonl")
 	args := []string{"-test.run=" + runPattern(full), "-test.count=1", "-test.v"}
 	ctx := t.Context()
 	if dl, ok := t.Deadline(); ok {
@@ -107,32 +115,35 @@ func runAttempt(t *testing.T, full string) (Attempt, string) {
 		defer cancel()
 	}
 	cmd := exec.CommandContext(ctx, os.Args[0], args...)
-	cmd.Env = append(os.Environ(), envAttempt+"="+full, EnvReport+"="+report, EnvPlan+"=")
+	cmd.Env = append(os.Environ(), envAttempt+"="+full, EnvReport+"="+reportFile, EnvPlan+"=")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	runErr := cmd.Run()
-	a := Attempt{DurationMS: ms(time.Since(start))}
-	recs, err := ReadRecords(report)
-	var got *Record
+	a := report.Attempt{DurationMS: ms(time.Since(start))}
+	recs, err := report.Read(reportFile)
+	var got *report.Record
 	for i := range recs {
-		if recs[i].Kind == KindCase && recs[i].Case == full {
+		if recs[i].Kind == report.KindCase && recs[i].Case == full {
 			got = &recs[i]
 		}
 	}
 	switch {
 	case got != nil:
 		a.Status = got.Status
-		if a.Status == StatusFail {
+		switch a.Status {
+		case report.StatusFail:
 			a.Error = lastLines(out.String(), 20)
+		case report.StatusSkip:
+			a.Error = got.SkipReason // why it skipped, for the parent's record
 		}
 	case err != nil && !os.IsNotExist(err):
-		a.Status, a.Error = StatusFail, fmt.Sprintf("read the attempt's report: %v", err)
+		a.Status, a.Error = report.StatusFail, fmt.Sprintf("read the attempt's report: %v", err)
 	default:
-		a.Status = StatusFail
+		a.Status = report.StatusFail
 		a.Error = fmt.Sprintf("the attempt reported no result for %s (exit: %v); the case is not reachable by -test.run=%s", full, runErr, runPattern(full))
 	}
-	if a.Status == StatusPass && runErr != nil {
-		a.Status, a.Error = StatusFail, fmt.Sprintf("case passed but the test process failed: %v", runErr)
+	if a.Status == report.StatusPass && runErr != nil {
+		a.Status, a.Error = report.StatusFail, fmt.Sprintf("case passed but the test process failed: %v", runErr)
 	}
 	return a, out.String()
 }

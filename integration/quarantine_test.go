@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/matrixbox/matrixbox/report"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
 
@@ -38,19 +39,19 @@ func TestQuarantineHelper(t *testing.T) {
 	}, WithMatrix("color", map[string]any{"red": 1, "blue": 2}))
 }
 
-func runHelper(t *testing.T, name string, env ...string) ([]Record, string, error) {
+func runHelper(t *testing.T, name string, env ...string) ([]report.Record, string, error) {
 	t.Helper()
 	dir := t.TempDir()
-	report := filepath.Join(dir, "report.jsonl")
+	reportFile := filepath.Join(dir, "report.jsonl")
 	counters := filepath.Join(dir, "counters")
 	if err := os.Mkdir(counters, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^"+name+"$", "-test.v", "-test.count=1")
-	cmd.Env = append(os.Environ(), envHelper+"=quarantine", EnvReport+"="+report, "MBX_COUNTERS="+counters, EnvShard+"=", EnvSelect+"=")
+	cmd.Env = append(os.Environ(), envHelper+"=quarantine", EnvReport+"="+reportFile, "MBX_COUNTERS="+counters, EnvShard+"=", EnvSelect+"=")
 	cmd.Env = append(cmd.Env, env...)
 	out, runErr := cmd.CombinedOutput()
-	recs, err := ReadRecords(report)
+	recs, err := report.Read(reportFile)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
@@ -86,9 +87,9 @@ quarantine:
 	if err != nil {
 		t.Fatalf("go test failed with quarantined failures: %v\n%s", err, out)
 	}
-	byCase := map[string]Record{}
+	byCase := map[string]report.Record{}
 	for _, r := range recs {
-		if r.Kind == KindCase {
+		if r.Kind == report.KindCase {
 			if _, dup := byCase[r.Case]; dup {
 				t.Errorf("%s reported twice", r.Case)
 			}
@@ -99,29 +100,29 @@ quarantine:
 		t.Errorf("%d cases reported, want 8:\n%s", len(byCase), out)
 	}
 	for _, color := range []string{"red", "blue"} {
-		c := func(test string) Record {
+		c := func(test string) report.Record {
 			return byCase["TestQuarantineHelper/"+test+"/worker=host/color="+color]
 		}
 		r := c("TestAlwaysFails")
-		if r.Status != StatusQuarantined || r.Attempts != 3 || len(r.AttemptLog) != 3 || r.Quarantine == nil || r.Quarantine.URL != "https://example.com/issues/1" {
+		if r.Status != report.StatusQuarantined || r.Attempts != 3 || len(r.AttemptLog) != 3 || r.Quarantine == nil || r.Quarantine.URL != "https://example.com/issues/1" {
 			t.Errorf("%s: %+v, want quarantined after 3 attempts with the URL", color, r)
 		}
 		for i, a := range r.AttemptLog {
-			if a.Status != StatusFail || !strings.Contains(a.Error, "always broken") {
+			if a.Status != report.StatusFail || !strings.Contains(a.Error, "always broken") {
 				t.Errorf("%s attempt %d: %+v, want a failure with the test's message", color, i+1, a)
 			}
 		}
-		if r := c("TestFlaky"); r.Status != StatusPass || r.Attempts != 2 || r.AttemptLog[0].Status != StatusFail || r.AttemptLog[1].Status != StatusPass {
+		if r := c("TestFlaky"); r.Status != report.StatusPass || r.Attempts != 2 || r.AttemptLog[0].Status != report.StatusFail || r.AttemptLog[1].Status != report.StatusPass {
 			t.Errorf("%s: TestFlaky %+v, want a pass on attempt 2", color, r)
 		}
 		r = c("TestPasses")
-		if r.Status != StatusPass || r.Attempts != 1 {
+		if r.Status != report.StatusPass || r.Attempts != 1 {
 			t.Errorf("%s: TestPasses %+v", color, r)
 		}
 		if (r.Quarantine != nil) != (color == "red") {
 			t.Errorf("%s: TestPasses quarantine = %+v; only the red cell is quarantined", color, r.Quarantine)
 		}
-		if r := c("TestSkips"); r.Status != StatusSkip {
+		if r := c("TestSkips"); r.Status != report.StatusSkip {
 			t.Errorf("%s: TestSkips %+v", color, r)
 		}
 	}
@@ -137,7 +138,7 @@ quarantine:
 	}
 	fails := 0
 	for _, r := range recs {
-		if r.Kind == KindCase && r.Status == StatusFail {
+		if r.Kind == report.KindCase && r.Status == report.StatusFail {
 			fails++
 			if r.Attempts != 1 || r.Quarantine != nil {
 				t.Errorf("%s: %+v, want one attempt", r.Case, r)

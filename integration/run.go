@@ -1,12 +1,11 @@
 package integration
 
 import (
-	"context"
 	"fmt"
-	"runtime/debug"
+	"os"
+	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"golang.org/x/sync/semaphore"
 
@@ -49,23 +48,30 @@ func Run(t *testing.T, tests []Test, opts ...Option) {
 	for _, d := range p.dropped {
 		t.Log("matrixbox: " + d)
 	}
+	st.announceShard(t)
 	if len(p.cases) < p.total {
-		t.Logf("matrixbox: running %d of %d cases (%s=%q %s=%q)", len(p.cases), p.total, EnvSelect, st.selector.String(), EnvShard, st.shard.String())
+		t.Logf("matrixbox: running %d of %d cases (selection %q, shard %q)", len(p.cases), p.total, st.selector.String(), st.shard.String())
 	}
-	if st.announce(t, p) || len(p.cases) == 0 {
+	if st.announce(t, p) {
+		return
+	}
+	if st.judgePlan(t, p); len(p.cases) == 0 {
 		return
 	}
 
 	reapOnce.Do(func() {
 		if err := sandbox.StartGuard(); err != nil {
-			t.Logf("matrixbox: %v: a crash of this process may leave daemons or dirs behind until the next run", err)
+			t.Logf("matrixbox: %v: a crash of this process may leave daemons or dirs behind until the next run, and warm backends are stopped at the end of each Run", err)
+		} else {
+			guardStarted = true
 		}
+		// On stderr, not t.Log: a leftover is news even when the run passes.
 		removed, err := sandbox.Reap()
-		for _, line := range removed {
-			t.Logf("matrixbox: removed a leftover of an earlier run: %s", line)
+		if len(removed) > 0 {
+			fmt.Fprintf(os.Stderr, "matrixbox: removed what earlier test processes that died left behind:\n  %s\n", strings.Join(removed, "\n  "))
 		}
 		if err != nil {
-			t.Logf("matrixbox: cleaning leftovers of earlier runs: %v", err)
+			fmt.Fprintf(os.Stderr, "matrixbox: cleaning what earlier test processes left: %v\n", err)
 		}
 	})
 	r := &runner{settings: st, cfg: cfg, checks: map[string]*onceValue[struct{}]{}}
@@ -76,21 +82,29 @@ func Run(t *testing.T, tests []Test, opts ...Option) {
 	if err := r.prepareMirror(t); err != nil {
 		t.Fatalf("matrixbox: %v", err)
 	}
-	r.pool = newPool(p.cases)
+	if err := warm.plan(p.cases, r.mirrorAt, r.mirrorHosts); err != nil {
+		t.Fatalf("matrixbox: %v", err)
+	}
 	t.Cleanup(func() {
-		if err := r.pool.closeAll(); err != nil {
+		if err := warm.endRun(p.cases, guardStarted); err != nil {
 			t.Errorf("matrixbox: %v", err)
 		}
 	})
+	ran := 0 // cases whose function t.Run called: those -run and -skip let through
 	for _, c := range p.cases {
-		c := c
-		t.Run(c.name, func(t *testing.T) { r.runCase(t, c) })
+		t.Run(c.name, func(t *testing.T) { ran++; r.runCase(t, c) })
 	}
+	st.judgeRan(t, p, ran)
 }
 
-// reapOnce makes the first Run of a process remove what test processes that
-// died earlier left behind.
-var reapOnce sync.Once
+// reapOnce makes the first Run of a process start its guard and remove what
+// test processes that died earlier left behind; guardStarted says whether
+// the guard runs, which is what removes the warm backends kept until the
+// process ends.
+var (
+	reapOnce     sync.Once
+	guardStarted bool
+)
 
 type runner struct {
 	settings settings
@@ -102,7 +116,6 @@ type runner struct {
 	// mirrorHosts are the registries the mirror serves; daemons get
 	// mirror configuration for each.
 	mirrorHosts []string
-	pool        *pool
 
 	mu     sync.Mutex
 	checks map[string]*onceValue[struct{}]
@@ -150,98 +163,4 @@ func (r *runner) check(w sandbox.Worker) error {
 	r.mu.Unlock()
 	_, err := o.get(func() (struct{}, error) { return struct{}{}, c.Check() })
 	return err
-}
-
-func (r *runner) runCase(t *testing.T, c caseSpec) {
-	if !c.props.serial {
-		t.Parallel()
-	}
-	rep := r.report(t, c)
-	if c.props.shared {
-		// Counted down however the case ends, skipped included, so the
-		// last user stops the shared backend.
-		t.Cleanup(func() {
-			if err := r.pool.release(c.cell.Name()); err != nil {
-				t.Errorf("matrixbox: %v", err)
-			}
-		})
-	}
-	if err := r.check(c.worker); err != nil {
-		rep.skip(fmt.Sprintf("worker %s unavailable: %v", c.worker.Name(), err))
-		t.Skipf("matrixbox: worker %s unavailable: %v", c.worker.Name(), err)
-	}
-	release, err := slots(t.Context(), r.global, r.local)
-	if err != nil {
-		t.Fatalf("matrixbox: waiting for a sandbox slot: %v", err)
-	}
-	t.Cleanup(release)
-	rep.started()
-	if r.runQuarantined(t, c, rep) {
-		return
-	}
-
-	logs := sandbox.NewLogs()
-	spec := sandbox.Spec{Cell: c.cell, Worker: c.worker, Logs: logs}
-	if r.mirror != nil {
-		spec.Mirror = r.mirrorAt
-		spec.MirrorHosts = r.mirrorHosts
-		spec.NewRegistry = func(ctx context.Context, dir string, logs *sandbox.Logs) (string, func() error, error) {
-			return r.mirror.NewRegistry(ctx, dir, logs.Writer("registry"))
-		}
-	}
-	// Registered first so it runs last: after the sandbox is closed, with
-	// the daemon's shutdown output and every cleanup error known.
-	begun := time.Now()
-	t.Cleanup(func() {
-		if t.Failed() || r.settings.logsAlways {
-			if s := logs.String(); s != "" {
-				t.Logf("matrixbox: logs of %s:\n%s", c.cell.Name(), s)
-			}
-		}
-		nameDamagedBlobs(t, r.mirror, begun)
-	})
-	if c.props.shared {
-		shared, started, err := r.pool.acquire(c.worker, c.cell, spec.Mirror, spec.MirrorHosts)
-		rep.startup(started)
-		if shared != nil {
-			t.Cleanup(func() {
-				if t.Failed() || r.settings.logsAlways {
-					if s := shared.logs.String(); s != "" {
-						t.Logf("matrixbox: logs of the shared backend of %s:\n%s", c.cell.Name(), s)
-					}
-				}
-			})
-		}
-		if err != nil {
-			t.Fatalf("matrixbox: %v", err)
-		}
-		spec.Backend = shared.backend
-	}
-	start := time.Now()
-	box, err := sandbox.Open(context.Background(), spec)
-	if err != nil {
-		t.Fatalf("matrixbox: start sandbox %s after %s: %v", c.cell.Name(), time.Since(start).Round(time.Millisecond), err)
-	}
-	if !c.props.shared {
-		rep.startup(box.Startup())
-	}
-	t.Cleanup(func() {
-		if err := box.Close(); err != nil {
-			t.Errorf("matrixbox: sandbox cleanup: %v", err)
-		}
-	})
-	wd := startWatchdog(t, r.settings.watchdog, logs.String, box.Abort)
-	r.runTest(t, c.test, box)
-	wd.stop()
-}
-
-// runTest turns a panic into a failure of this case alone, so the other
-// cases of the run go on and every cleanup still runs.
-func (r *runner) runTest(t *testing.T, test Test, sb sandbox.Sandbox) {
-	defer func() {
-		if v := recover(); v != nil {
-			t.Errorf("matrixbox: test panicked: %v\n%s", v, debug.Stack())
-		}
-	}()
-	test.Run(t, sb)
 }

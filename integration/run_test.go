@@ -313,8 +313,8 @@ func TestSharedBackendStopErrorIsReported(t *testing.T) {
 	if ok {
 		t.Fatalf("child passed:\n%s", out)
 	}
-	// Two shared backends, each reported once by its last case.
-	if n := strings.Count(out, "stop shared backend worker=journal/n=1: SHARED-STOP-FAILED"); n != 1 {
+	// Two shared backends, each reported once, by Main after the tests.
+	if n := strings.Count(out, "stop warm backend of worker=journal/n=1: SHARED-STOP-FAILED"); n != 1 {
 		t.Errorf("shared stop error of n=1 reported %d times:\n%s", n, out)
 	}
 }
@@ -338,5 +338,124 @@ func TestWatchdogFiresBeforeGoTestTimeout(t *testing.T) {
 	out, _ := runChild(t, "hang", nil, "-test.timeout=40s")
 	if !strings.Contains(out, "watchdog: case still running after") || strings.Contains(out, "panic: test timed out") {
 		t.Fatalf("want the watchdog to fire before -timeout:\n%s", out)
+	}
+}
+
+func TestRequirementsAreCheckedBeforeTheBackendStarts(t *testing.T) {
+	dir := t.TempDir()
+	out, ok := runChild(t, "requires", []string{"MATRIXBOX_CHILD_DIR=" + dir})
+	if !ok {
+		t.Fatalf("child failed:\n%s", out)
+	}
+	for _, want := range []string{
+		`worker plain lacks feature "frob", which TestNeedsFrob requires`,
+		"worker=plain/n=1: NEEDS-AN-EVEN-N",
+		"worker=frobbing/n=1: NEEDS-AN-EVEN-N",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	wantPass := []string{"TestNeedsFrob/worker=frobbing/n=1", "TestNeedsFrob/worker=frobbing/n=2", "TestNeedsEvenN/worker=plain/n=2", "TestNeedsEvenN/worker=frobbing/n=2"}
+	got := caseLines(out, "PASS")
+	sort.Strings(got)
+	sort.Strings(wantPass)
+	if !reflect.DeepEqual(got, wantPass) {
+		t.Errorf("passed %v, want %v", got, wantPass)
+	}
+	// A backend started only for the cases that ran: never for a skipped
+	// cell.
+	b, err := os.ReadFile(filepath.Join(dir, "journal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var started []string
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if cell, ok := strings.CutPrefix(l, "new "); ok {
+			started = append(started, cell)
+		}
+	}
+	sort.Strings(started)
+	want := []string{"worker=frobbing/n=1", "worker=frobbing/n=2", "worker=frobbing/n=2", "worker=plain/n=2"}
+	if !reflect.DeepEqual(started, want) {
+		t.Errorf("backends started for %v, want %v", started, want)
+	}
+}
+
+func TestFailingCaseLogsArePrintedBeforeTheBackendStops(t *testing.T) {
+	out, ok := runChild(t, "logs-while-up", nil)
+	if ok {
+		t.Fatalf("child passed:\n%s", out)
+	}
+	up := strings.Index(out, "DAEMON-UP")
+	down := strings.Index(out, "DAEMON-SHUTTING-DOWN")
+	if up < 0 || down < 0 {
+		t.Fatalf("output lacks the daemon's lines:\n%s", out)
+	}
+	// The first print happens while the backend is up: it holds the test's
+	// notes and DAEMON-UP, not the shutdown line, which follows in a second
+	// print after the sandbox closed.
+	first := out[:down]
+	if !strings.Contains(first, "FAILING-CASE-LOG-LINE") || !strings.Contains(first, "DAEMON-UP") {
+		t.Errorf("logs were not printed before the backend stopped:\n%s", out)
+	}
+	if !strings.Contains(out[down-200:], "after its sandbox closed") {
+		t.Errorf("the shutdown output is not marked as printed after the close:\n%s", out)
+	}
+	if strings.Count(out, "DAEMON-UP") != 1 {
+		t.Errorf("a log line was printed twice:\n%s", out)
+	}
+}
+
+// journal reads <dir>/journal and counts its lines.
+func journal(t *testing.T, dir string) map[string]int {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "journal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		count[l]++
+	}
+	return count
+}
+
+func TestWarmBackendsOutliveTheirRun(t *testing.T) {
+	dir := t.TempDir()
+	out, ok := runChild(t, "warm-runs", []string{"MATRIXBOX_CHILD_DIR=" + dir})
+	if !ok {
+		t.Fatalf("child failed:\n%s", out)
+	}
+	count := journal(t, dir)
+	// The three shared cases of two Runs: one backend. The four reset cases
+	// of two Runs, one at a time: one backend, wiped after each case, and
+	// stopped once, by Main after the tests.
+	want := map[string]int{
+		"new worker=journal/n=1": 1, "stop worker=journal/n=1": 1,
+		"new worker=wipeable/n=1": 1, "reset worker=wipeable/n=1": 4, "stop worker=wipeable/n=1": 1,
+	}
+	if !reflect.DeepEqual(count, want) {
+		t.Errorf("journal %v, want %v", count, want)
+	}
+}
+
+func TestResetFailureGetsTheNextCaseAFreshBackend(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "fail-reset"), []byte("1"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, ok := runChild(t, "warm-runs", []string{"MATRIXBOX_CHILD_DIR=" + dir})
+	if !ok {
+		t.Fatalf("child failed:\n%s", out)
+	}
+	if !strings.Contains(out, "the warm backend of worker=wipeable/n=1 is discarded, the next case gets a fresh one: LEFTOVER-THE-WIPE-CANNOT-REMOVE in worker=wipeable/n=1") {
+		t.Errorf("the log does not name the leftover:\n%s", out)
+	}
+	count := journal(t, dir)
+	// The first wipe fails: that backend stops, the second case starts a
+	// new one, which serves the rest.
+	if count["new worker=wipeable/n=1"] != 2 || count["stop worker=wipeable/n=1"] != 2 || count["reset worker=wipeable/n=1"] != 4 {
+		t.Errorf("journal %v: want 2 starts, 2 stops, 4 resets of worker=wipeable/n=1", count)
 	}
 }

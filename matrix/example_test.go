@@ -22,8 +22,10 @@ func ExampleExpand() {
 	// worker=containerd/distro=debian-12 true
 }
 
-func ExampleShard() {
+// Four cases dealt round three shards: each shard takes one or two.
+func ExampleAssign() {
 	shard, _ := matrix.ParseShard("2/3")
-	fmt.Println(shard, shard.Keep("TestSuite/TestA/worker=host"))
-	// Output: 2/3 false
+	keys := []string{"TestA/worker=host", "TestB/worker=host", "TestC/worker=host", "TestD/worker=host"}
+	fmt.Println(shard, matrix.Assign("TestSuite", keys, shard.Count))
+	// Output: 2/3 [1 1 3 2]
 }

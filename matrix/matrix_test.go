@@ -3,6 +3,7 @@ package matrix
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -155,58 +156,165 @@ func TestGlob(t *testing.T) {
 	}
 }
 
+// ciProtocols is the table of issue 14, written out here independently of
+// the code: engine, index variable, total variable, first index.
+var ciProtocols = []struct {
+	engine, index, total string
+	base                 int
+}{
+	{"Bazel", "TEST_SHARD_INDEX", "TEST_TOTAL_SHARDS", 0},
+	{"GitLab CI", "CI_NODE_INDEX", "CI_NODE_TOTAL", 1},
+	{"CircleCI", "CIRCLE_NODE_INDEX", "CIRCLE_NODE_TOTAL", 0},
+	{"Buildkite", "BUILDKITE_PARALLEL_JOB", "BUILDKITE_PARALLEL_JOB_COUNT", 0},
+}
+
+func envOf(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+// TestShardsDisjointAndComplete is the property: for every CI engine and
+// every job count from 1 to 256, the jobs' shards are 1..n once each, and
+// the cases they keep are disjoint, complete and balanced.
 func TestShardsDisjointAndComplete(t *testing.T) {
 	var keys []string
-	for i := 0; i < 500; i++ {
-		keys = append(keys, fmt.Sprintf("TestSuite/TestCase%d/worker=host/n=%d", i%37, i))
-	}
-	for _, n := range []int{1, 2, 3, 7, 16} {
-		count := map[string]int{}
-		for i := 1; i <= n; i++ {
-			sh, err := ParseShard(fmt.Sprintf("%d/%d", i, n))
-			if err != nil {
-				t.Fatal(err)
-			}
-			kept := 0
-			for _, k := range keys {
-				if sh.Keep(k) {
-					count[k]++
-					kept++
-				}
-			}
-			if n > 1 && kept == 0 {
-				t.Errorf("shard %d/%d keeps nothing of %d keys", i, n, len(keys))
+	for _, test := range []string{"TestBuild", "TestPush", "TestInspect"} {
+		for _, lang := range []string{"go", "rust", "zig", "c"} {
+			for _, size := range []string{"s", "m", "l"} {
+				keys = append(keys, "TestSuite/"+test+"/worker=host/lang="+lang+"/size="+size)
 			}
 		}
-		for _, k := range keys {
-			if count[k] != 1 {
-				t.Fatalf("n=%d: %s kept by %d shards, want exactly 1", n, k, count[k])
+	}
+	for _, p := range ciProtocols {
+		for n := 1; n <= 256; n++ {
+			assigned := Assign("TestSuite", keys, n)
+			count := make([]int, n+1)
+			for _, a := range assigned {
+				if a < 1 || a > n {
+					t.Fatalf("n=%d: shard %d out of range", n, a)
+				}
+				count[a]++
+			}
+			seen := map[int]bool{}
+			taken := map[string]int{}
+			for job := p.base; job < p.base+n; job++ {
+				sh, from, _, err := DetectShard(envOf(map[string]string{p.index: fmt.Sprint(job), p.total: fmt.Sprint(n)}))
+				if err != nil {
+					t.Fatalf("%s job %d of %d: %v", p.engine, job, n, err)
+				}
+				if n == 1 {
+					if sh != (Shard{}) || from != "" {
+						t.Fatalf("%s: a total of 1 gave %v from %q, want no sharding", p.engine, sh, from)
+					}
+					sh = Shard{Index: 1, Count: 1}
+				} else if sh.Count != n || seen[sh.Index] || !strings.HasPrefix(from, p.engine+" (") {
+					t.Fatalf("%s job %d of %d: shard %v from %q (seen %v)", p.engine, job, n, sh, from, seen)
+				}
+				seen[sh.Index] = true
+				for i, k := range keys {
+					if assigned[i] == sh.Index {
+						taken[k]++
+					}
+				}
+			}
+			for _, k := range keys {
+				if taken[k] != 1 {
+					t.Fatalf("%s n=%d: %s kept by %d shards, want exactly 1", p.engine, n, k, taken[k])
+				}
+			}
+			lo, hi := len(keys), 0
+			for _, c := range count[1:] {
+				lo, hi = min(lo, c), max(hi, c)
+			}
+			if hi-lo > 1 {
+				t.Fatalf("n=%d: shard sizes from %d to %d, want them to differ by at most one", n, lo, hi)
 			}
 		}
 	}
 }
 
-func TestShardStableAsCellsAreAdded(t *testing.T) {
-	sh := Shard{Index: 2, Count: 3}
-	before := map[string]bool{}
-	for i := 0; i < 100; i++ {
-		k := fmt.Sprintf("T/c%d", i)
-		before[k] = sh.Keep(k)
+// TestAssignDependsOnTheSetAlone: every shard process lists the cases in
+// its own order; they must still agree.
+func TestAssignDependsOnTheSetAlone(t *testing.T) {
+	var keys []string
+	for i := 0; i < 50; i++ {
+		keys = append(keys, fmt.Sprintf("T/c%d", i))
 	}
-	// Adding keys never changes where the old ones go: the assignment is a
-	// function of the key alone.
-	for i := 100; i < 200; i++ {
-		sh.Keep(fmt.Sprintf("T/c%d", i))
+	want := map[string]int{}
+	for i, a := range Assign("T", keys, 7) {
+		want[keys[i]] = a
 	}
-	for k, v := range before {
-		if sh.Keep(k) != v {
-			t.Fatalf("%s moved shards", k)
+	rev := slices.Clone(keys)
+	slices.Reverse(rev)
+	for i, a := range Assign("T", rev, 7) {
+		if want[rev[i]] != a {
+			t.Fatalf("%s: shard %d in one order, %d in another", rev[i], want[rev[i]], a)
 		}
+	}
+	// Groups of one case start at different shards.
+	firsts := map[int]bool{}
+	for g := 0; g < 40; g++ {
+		firsts[Assign(fmt.Sprintf("TestRun%d", g), []string{"only"}, 8)[0]] = true
+	}
+	if len(firsts) < 4 {
+		t.Errorf("40 one-case groups went to %d of 8 shards", len(firsts))
 	}
 	// Pin the hash so a change of algorithm (which would reshuffle every CI
 	// shard) is a deliberate, visible act.
 	if got := Hash("TestQuickstart/TestEcho/worker=host/color=red"); got != 0xdff174721d9f36ee {
 		t.Fatalf("Hash changed to %#x: every CI shard assignment would move", got)
+	}
+}
+
+func TestDetectShard(t *testing.T) {
+	for _, tc := range []struct {
+		env     map[string]string
+		want    Shard
+		from    string
+		ignored int
+		err     string
+	}{
+		{env: nil},
+		{env: map[string]string{"CI_NODE_TOTAL": "1"}}, // GitLab outside a parallel job
+		{env: map[string]string{"CI_NODE_INDEX": "3", "CI_NODE_TOTAL": "4"}, want: Shard{3, 4}, from: "GitLab CI (CI_NODE_INDEX=3, CI_NODE_TOTAL=4)"},
+		{env: map[string]string{"TEST_SHARD_INDEX": "0", "TEST_TOTAL_SHARDS": "2", "CI_NODE_INDEX": "1", "CI_NODE_TOTAL": "3"},
+			want: Shard{1, 2}, from: "Bazel (TEST_SHARD_INDEX=0, TEST_TOTAL_SHARDS=2)", ignored: 1},
+		{env: map[string]string{"BUILDKITE_PARALLEL_JOB": "4", "BUILDKITE_PARALLEL_JOB_COUNT": "5"}, want: Shard{5, 5}, from: "Buildkite (BUILDKITE_PARALLEL_JOB=4, BUILDKITE_PARALLEL_JOB_COUNT=5)"},
+		{env: map[string]string{"CIRCLE_NODE_INDEX": "2", "CIRCLE_NODE_TOTAL": "2"}, err: `CIRCLE_NODE_INDEX="2": want 0 to 1 (CircleCI counts`},
+		{env: map[string]string{"CI_NODE_INDEX": "0", "CI_NODE_TOTAL": "2"}, err: `CI_NODE_INDEX="0": want 1 to 2`},
+		{env: map[string]string{"TEST_TOTAL_SHARDS": "four"}, err: `TEST_TOTAL_SHARDS="four" (Bazel): want a whole number`},
+		{env: map[string]string{"CIRCLE_NODE_TOTAL": "3"}, err: "CIRCLE_NODE_TOTAL=3 but CIRCLE_NODE_INDEX is not set"},
+	} {
+		sh, from, ignored, err := DetectShard(envOf(tc.env))
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%v: err = %v, want %q", tc.env, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || sh != tc.want || from != tc.from || len(ignored) != tc.ignored {
+			t.Errorf("%v: %v from %q ignoring %q, %v; want %v from %q", tc.env, sh, from, ignored, err, tc.want, tc.from)
+		}
+	}
+}
+
+func TestExplain(t *testing.T) {
+	axes := []Axis{Strings("worker", "host", "containerd"), Strings("platform", "linux-amd64", "linux-arm64")}
+	for expr, want := range map[string]string{
+		"worker=contaienrd":       `worker=contaienrd: no value of axis "worker" matches; did you mean worker=containerd?`,
+		"platform=linux-arm64x":   `platform=linux-arm64x: no value of axis "platform" matches; did you mean platform=linux-arm64?`,
+		"platfrom=linux-arm64":    `platfrom=linux-arm64: there is no axis "platfrom"; did you mean platform?`,
+		"worker=dockerd":          `worker=dockerd: no value of axis "worker" matches`,
+		"worker=host,platform=s*": `platform=s*: no value of axis "platform" matches`,
+		"worker=host":             "every term matches some value, but exclusions drop every cell",
+	} {
+		sel, err := ParseSelector(expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := strings.Join(sel.Explain(axes), "\n")
+		if !strings.HasPrefix(got, want) || (!strings.Contains(want, "did you mean") && strings.Contains(got, "did you mean")) {
+			t.Errorf("%s: %q, want %q", expr, got, want)
+		}
 	}
 }
 

@@ -72,44 +72,72 @@ func fetchDeb(ctx context.Context, dir, suite, arch, pkg string) (string, error)
 }
 
 func findPackage(ctx context.Context, index, pkg string) (filename, sha string, err error) {
+	err = scanIndex(ctx, index, func(st stanza) bool {
+		if st["Package"] == pkg && st["Filename"] != "" {
+			filename, sha = st["Filename"], st["SHA256"]
+			return true
+		}
+		return false
+	})
+	if err == nil && filename == "" {
+		err = fmt.Errorf("package %s not in %s", pkg, index)
+	}
+	return filename, sha, err
+}
+
+// stanza is one paragraph of a Debian control file: field → value, a
+// multi-line value's continuation lines joined by "\n" (the first line
+// may be empty, as in Checksums-Sha256).
+type stanza map[string]string
+
+// scanIndex reads an xz-compressed archive index (Packages.xz, Sources.xz)
+// and calls found for each stanza until it returns true.
+func scanIndex(ctx context.Context, index string, found func(stanza) bool) error {
 	body, err := httpGet(ctx, index)
 	if err != nil {
-		return "", "", err
+		return err
 	}
 	defer body.Close()
 	zr, err := xz.NewReader(bufio.NewReaderSize(body, 1<<16))
 	if err != nil {
-		return "", "", fmt.Errorf("%s: %w", index, err)
+		return fmt.Errorf("%s: %w", index, err)
 	}
-	sc := bufio.NewScanner(zr)
+	if err := scanStanzas(zr, found); err != nil {
+		return fmt.Errorf("%s: %w", index, err)
+	}
+	return nil
+}
+
+// scanStanzas calls found for each stanza of r until it returns true.
+func scanStanzas(r io.Reader, found func(stanza) bool) error {
+	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	var name, file, sum string
+	st, last := stanza{}, ""
 	for sc.Scan() {
 		line := sc.Text()
-		if line == "" {
-			if name == pkg && file != "" {
-				return file, sum, nil
+		switch {
+		case line == "":
+			if len(st) > 0 && found(st) {
+				return nil
 			}
-			name, file, sum = "", "", ""
-			continue
-		}
-		k, v, _ := strings.Cut(line, ": ")
-		switch k {
-		case "Package":
-			name = v
-		case "Filename":
-			file = v
-		case "SHA256":
-			sum = v
+			st, last = stanza{}, ""
+		case line[0] == ' ' || line[0] == '\t':
+			if last != "" {
+				st[last] += "\n" + strings.TrimSpace(line)
+			}
+		default:
+			k, v, _ := strings.Cut(line, ":")
+			last = k
+			st[k] = strings.TrimSpace(v)
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return "", "", fmt.Errorf("%s: %w", index, err)
+		return err
 	}
-	if name == pkg && file != "" {
-		return file, sum, nil
+	if len(st) > 0 {
+		found(st)
 	}
-	return "", "", fmt.Errorf("package %s not in %s", pkg, index)
+	return nil
 }
 
 func httpGet(ctx context.Context, u string) (io.ReadCloser, error) {
@@ -155,14 +183,19 @@ func download(ctx context.Context, u, dst, sum string) error {
 }
 
 func fileHasSHA256(p, sum string) (bool, error) {
+	got, err := fileSHA256(p)
+	return got == sum, err
+}
+
+func fileSHA256(p string) (string, error) {
 	f, err := os.Open(p)
 	if err != nil {
-		return false, err
+		return "", err
 	}
 	defer f.Close()
 	h := sha256.New()
 	if _, err := io.Copy(h, f); err != nil {
-		return false, err
+		return "", fmt.Errorf("hash %s: %w", p, err)
 	}
-	return hex.EncodeToString(h.Sum(nil)) == sum, nil
+	return hex.EncodeToString(h.Sum(nil)), nil
 }

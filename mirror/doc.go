@@ -14,7 +14,8 @@
 //	docker-archive:TAR                a `docker save` tar
 //	rootfs:DIR                        a root filesystem directory, as one layer
 //	binary:PATH                       a static binary, the image's entrypoint
-//	recipe:busybox                    linux/amd64+arm64 from Debian's busybox-static
+//	recipe:busybox                    linux/amd64+arm64, the official image's tree, built
+//	                                  from Debian's busybox source (defconfig, static)
 //	recipe:debian:12?packages=a,b     debootstrap --variant=minbase (11, 12, 13)
 //
 // # Sharing one directory between processes
@@ -30,6 +31,15 @@
 // nothing. A process killed mid-copy leaves upload debris that the next
 // lock holder removes. DIR/copies.log has one line per copy ever made.
 //
+// Recipes are built once per mirror directory (DIR/recipes, under a lock of
+// their own, so a long build holds up no copy of another image), and what
+// they compile (busybox) once per machine, in the user's cache directory
+// (matrixbox/builds), so a fresh mirror directory only lays out the image.
+//
+// Remote references are offline-first: once copied, the marker answers
+// without asking the registry again. Credentials come from the docker client
+// config (auths entries and credential helpers).
+//
 // # Damaged blobs
 //
 // A blob file found intact has its identity recorded, per blob, in
@@ -44,10 +54,6 @@
 // in a failing case's log. [Mirror.Verify] hashes everything, for damage
 // no file identity shows (bit rot). Identities are trusted on Linux only;
 // elsewhere every check hashes.
-//
-// Remote references are offline-first: once copied, the marker answers
-// without asking the registry again. Credentials come from the docker client
-// config (auths entries and credential helpers).
 //
 // # Layout of the served registry
 //

@@ -22,14 +22,14 @@ import (
 // and check what Ensure, Verify and the mirror's server make of it. The
 // image is the one the reproduction used: /bin/busybox as an image.
 
-const busyboxTarget, busyboxSource = "library/busybox:latest", "binary:/bin/busybox"
+const testBusyboxTarget, testBusyboxSource = "library/busybox:latest", "binary:/bin/busybox"
 
 func busyboxImages(t *testing.T) map[string]string {
 	t.Helper()
 	if _, err := os.Stat("/bin/busybox"); err != nil {
 		t.Skip("needs a static /bin/busybox: apt-get install busybox-static")
 	}
-	return map[string]string{busyboxTarget: busyboxSource}
+	return map[string]string{testBusyboxTarget: testBusyboxSource}
 }
 
 // ensure runs Ensure in a new Mirror over dir, as a new test process
@@ -46,7 +46,7 @@ func ensure(t *testing.T, dir string, imgs map[string]string) *Mirror {
 // busyboxRecord returns the record of the busybox image in m.
 func busyboxRecord(t *testing.T, m *Mirror) record {
 	t.Helper()
-	b, err := os.ReadFile(m.recordPath(mustTarget(t, busyboxTarget)))
+	b, err := os.ReadFile(m.recordPath(mustTarget(t, testBusyboxTarget)))
 	if err != nil {
 		t.Fatal(err)
 	}

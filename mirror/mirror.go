@@ -32,6 +32,9 @@ type Mirror struct {
 	closed bool
 	blobs  *blobStore // nil until the directory is known
 	cfgErr error
+	// buildCache overrides where recipes keep compiled programs (tests
+	// that must compile from nothing set it).
+	buildCache string
 }
 
 // Stats counts what a Mirror did in this process.
@@ -49,7 +52,9 @@ type Stats struct {
 type Option func(*Mirror)
 
 // WithLockTimeout bounds how long Ensure waits for another process that is
-// adding images (default 10 minutes: a debootstrap recipe can take a while).
+// adding images (default 10 minutes). Waiting for another process's recipe
+// build is bounded by the longer of this and the build's own limit (2
+// hours).
 func WithLockTimeout(d time.Duration) Option {
 	return func(m *Mirror) { m.lockTimeout = d }
 }

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/matrixbox/matrixbox/mirror/image"
 )
@@ -21,11 +22,13 @@ import (
 //	recipe:busybox[?arch=amd64,arm64&suite=bookworm]
 //	recipe:debian:11|12|13[?packages=qemu-utils,...&arch=amd64]
 //
-// busybox defaults to linux/amd64 and linux/arm64 (from busybox-static);
-// debian to the host's architecture (debootstrap --variant=minbase). The
-// result is a multi-platform index, cached in the mirror directory under a
-// key over (recipe, suite, architectures, packages) and reused by every
-// later process.
+// busybox is compiled from the suite's busybox source package, for
+// linux/amd64 and linux/arm64 by default, into the tree of the official
+// busybox image (see buildBusybox); debian defaults to the host's
+// architecture (debootstrap --variant=minbase). The result is a
+// multi-platform index, cached in the mirror directory under a key over
+// (recipe, suite, architectures, packages) and reused by every later
+// process; a process that finds another building it waits for that build.
 type recipeSource struct {
 	raw      string
 	kind     string // "busybox" or "debian"
@@ -38,9 +41,19 @@ type recipeSource struct {
 // debianSuites maps the Debian versions a recipe may name to their suites.
 var debianSuites = map[string]string{"11": "bullseye", "12": "bookworm", "13": "trixie"}
 
-// recipeVersion is part of every cache key: bump it when a recipe's output
-// changes for the same inputs.
-const recipeVersion = 1
+// recipeVersions, by recipe kind, are part of every cache key: bump a
+// kind's when its output changes for the same inputs, and only that kind's
+// caches are built again. busybox 2: compiled from source into the official
+// image's tree (1 was Debian's busybox-static).
+var recipeVersions = map[string]int{"busybox": 2, "debian": 1}
+
+// recipeBuildLimit bounds one recipe build: busybox compiled for two
+// architectures needs about 5 minutes of CPU but took 44 minutes, and more
+// than 45 in another attempt, on two cores shared with other builds (load
+// 15 to 29); debootstrap of a foreign architecture under qemu is slow too.
+// A process waiting for another's build waits this long, or the mirror's
+// lock timeout if that is longer.
+const recipeBuildLimit = 2 * time.Hour
 
 func parseRecipe(s string) (source, error) {
 	body, query, _ := strings.Cut(strings.TrimPrefix(s, SchemeRecipe), "?")
@@ -96,12 +109,22 @@ func parseRecipe(s string) (source, error) {
 			return nil, fmt.Errorf("source %q: unknown architecture %q", s, a)
 		}
 	}
+	if r.kind == "busybox" {
+		for _, a := range r.archs {
+			if _, ok := busyboxTargets[a]; !ok {
+				return nil, fmt.Errorf("source %q: recipe:busybox builds for amd64 and arm64, not %q", s, a)
+			}
+		}
+	}
 	return r, nil
 }
 
 func (r recipeSource) String() string { return r.raw }
 
-func (r recipeSource) fingerprint(context.Context) (string, error) { return "", nil }
+// fingerprint is the recipe's cache key, so an image that an earlier
+// recipe version put in a mirror directory is copied again from the new
+// build.
+func (r recipeSource) fingerprint(context.Context) (string, error) { return r.key(), nil }
 
 // key names the cached output: same inputs, same key, in any process.
 func (r recipeSource) key() string {
@@ -111,7 +134,7 @@ func (r recipeSource) key() string {
 		Suite    string
 		Archs    []string
 		Packages []string
-	}{recipeVersion, r.kind, r.suite, r.archs, r.packages})
+	}{recipeVersions[r.kind], r.kind, r.suite, r.archs, r.packages})
 	sum := sha256.Sum256(b)
 	return r.kind + "-" + r.suite + "-" + hex.EncodeToString(sum[:8])
 }
@@ -147,7 +170,7 @@ func (m *Mirror) Recipe(ctx context.Context, src string) (string, error) {
 	if _, err := os.Stat(filepath.Join(final, "index.json")); err == nil {
 		return final, nil
 	}
-	lock, err := lockFile(ctx, final+".lock", m.lockTimeout, "building "+src)
+	lock, err := lockFile(ctx, final+".lock", max(m.lockTimeout, recipeBuildLimit), "building "+src)
 	if err != nil {
 		return "", fmt.Errorf("source %s: %w", src, err)
 	}
@@ -155,24 +178,28 @@ func (m *Mirror) Recipe(ctx context.Context, src string) (string, error) {
 	if _, err := os.Stat(filepath.Join(final, "index.json")); err == nil {
 		return final, nil
 	}
+	ctx, cancel := context.WithTimeout(ctx, recipeBuildLimit)
+	defer cancel()
 	work, err := os.MkdirTemp(root, ".build-"+r.key()+"-")
 	if err != nil {
 		return "", err
 	}
 	defer removeBuildDir(work)
 	var imgs []*image.Image
-	for _, arch := range r.archs {
-		var img *image.Image
-		switch r.kind {
-		case "busybox":
-			img, err = m.buildBusybox(ctx, r, arch, work)
-		case "debian":
-			img, err = buildDebian(ctx, r, arch, work)
+	switch r.kind {
+	case "busybox":
+		// One source package serves every architecture.
+		if imgs, err = m.buildBusybox(ctx, r, work); err != nil {
+			return "", fmt.Errorf("source %s: %w", src, err)
 		}
-		if err != nil {
-			return "", fmt.Errorf("source %s: linux/%s: %w", src, arch, err)
+	case "debian":
+		for _, arch := range r.archs {
+			img, err := buildDebian(ctx, r, arch, work)
+			if err != nil {
+				return "", fmt.Errorf("source %s: linux/%s: %w", src, arch, err)
+			}
+			imgs = append(imgs, img)
 		}
-		imgs = append(imgs, img)
 	}
 	idx, err := image.Index(imgs...)
 	if err != nil {

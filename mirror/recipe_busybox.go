@@ -2,62 +2,290 @@ package mirror
 
 import (
 	"context"
-	"io/fs"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/matrixbox/matrixbox/mirror/image"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// busyboxApplets get a symbolic link to /bin/busybox. The list is fixed
-// (not asked of the binary, which may be foreign to the host) so that every
-// host builds the same image.
-var busyboxApplets = []string{
-	"[", "awk", "basename", "cat", "chmod", "chown", "cp", "cut", "date", "dd", "df",
-	"dirname", "du", "echo", "env", "false", "find", "grep", "gunzip", "gzip", "head",
-	"hostname", "id", "kill", "ln", "ls", "mkdir", "mktemp", "mv", "nc", "printf", "ps",
-	"pwd", "readlink", "realpath", "rm", "rmdir", "sed", "seq", "sh", "sleep", "sort",
-	"stat", "sync", "tail", "tar", "tee", "test", "touch", "tr", "true", "uname", "uniq",
-	"vi", "wc", "wget", "which", "xargs",
+// busyboxBuild is busybox compiled for one architecture.
+type busyboxBuild struct {
+	binary   []byte   // the static, stripped busybox
+	applets  []string // the applets compiled in, by name
+	compiler string   // the first line of the C compiler's --version
 }
 
-// buildBusybox makes linux/arch's image from Debian's busybox-static: the
-// package's files (/bin/busybox) in one layer, the applet links and a
-// minimal /etc and /tmp in a second.
-func (m *Mirror) buildBusybox(ctx context.Context, r recipeSource, arch, _ string) (*image.Image, error) {
-	debs := filepath.Join(m.recipesDir(), "debs")
-	if err := os.MkdirAll(debs, 0o755); err != nil {
+// busyboxTools is what of the host's toolchain goes into a compiled busybox.
+type busyboxTools struct {
+	Compiler   string // the first line of the C compiler's --version
+	LibcSHA256 string // of the static C library it links
+}
+
+// buildCacheDir is where recipes keep the programs they compiled, keyed by
+// every input: the user's cache directory, shared by every mirror directory
+// of the machine (as Go's build cache is), so a fresh mirror directory, as
+// tests make, does not compile busybox again.
+func (m *Mirror) buildCacheDir() string {
+	if m.buildCache != "" {
+		return m.buildCache
+	}
+	if c, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(c, "matrixbox", "builds")
+	}
+	return filepath.Join(m.recipesDir(), "builds")
+}
+
+// busyboxBinary returns the busybox of source package dsc for arch: from
+// the build cache, or compiled (compileBusybox) and cached. The key covers
+// the .dsc (which pins the tarballs' SHA-256), the target, the compiler,
+// the static C library, the configuration changes and the recipe version; the
+// build runs under a lock of its key, so concurrent processes compile it
+// once.
+func (m *Mirror) busyboxBinary(ctx context.Context, dsc, arch, work string) (busyboxBuild, error) {
+	t, ok := busyboxTargets[arch]
+	if !ok {
+		return busyboxBuild{}, fmt.Errorf("recipe:busybox cannot build for %s (amd64 and arm64 only)", arch)
+	}
+	tools, err := busyboxToolchain(ctx, t)
+	if err != nil {
+		return busyboxBuild{}, err
+	}
+	dscSum, err := fileSHA256(dsc)
+	if err != nil {
+		return busyboxBuild{}, err
+	}
+	keyJSON, err := json.Marshal(struct {
+		V      int
+		DSC    string
+		Target []string
+		Tools  busyboxTools
+		Config map[string]string
+	}{recipeVersions["busybox"], dscSum, []string{t.triplet, t.kbuildArch, t.debArch}, tools, busyboxConfig})
+	if err != nil {
+		return busyboxBuild{}, err
+	}
+	sum := sha256.Sum256(keyJSON)
+	root := m.buildCacheDir()
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return busyboxBuild{}, fmt.Errorf("build cache: %w", err)
+	}
+	dir := filepath.Join(root, "busybox-"+arch+"-"+hex.EncodeToString(sum[:12]))
+	if b, err := readBusyboxBuild(dir); err == nil {
+		return b, nil
+	}
+	lock, err := lockFile(ctx, dir+".lock", max(m.lockTimeout, recipeBuildLimit), "compiling busybox for "+arch)
+	if err != nil {
+		return busyboxBuild{}, err
+	}
+	defer lock.unlock()
+	if b, err := readBusyboxBuild(dir); err == nil {
+		return b, nil
+	}
+	tmp, err := os.MkdirTemp(root, ".tmp-busybox-")
+	if err != nil {
+		return busyboxBuild{}, fmt.Errorf("build cache: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	if err := compileBusybox(ctx, dsc, t, work, tmp); err != nil {
+		return busyboxBuild{}, err
+	}
+	err = errors.Join(
+		os.WriteFile(filepath.Join(tmp, "compiler"), []byte(tools.Compiler+"\n"), 0o644),
+		os.WriteFile(filepath.Join(tmp, "key.json"), keyJSON, 0o644))
+	if err == nil {
+		// The rename publishes the whole build at once.
+		err = os.Rename(tmp, dir)
+	}
+	if err != nil {
+		return busyboxBuild{}, fmt.Errorf("build cache: %w", err)
+	}
+	return readBusyboxBuild(dir)
+}
+
+// readBusyboxBuild reads a build that busyboxBinary cached in dir.
+func readBusyboxBuild(dir string) (busyboxBuild, error) {
+	var files [3][]byte
+	for i, name := range []string{"busybox", "applets", "compiler"} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return busyboxBuild{}, err
+		}
+		files[i] = b
+	}
+	return busyboxBuild{
+		binary:   files[0],
+		applets:  strings.Fields(string(files[1])),
+		compiler: strings.TrimSpace(string(files[2])),
+	}, nil
+}
+
+// buildBusybox makes the images of recipe:busybox, one per architecture of
+// r: Debian's busybox source package of r.suite, checked against the
+// archive's Sources index and its .dsc, compiled from upstream's defconfig
+// as a static binary (compileBusybox), in the tree of the official image
+// (busyboxRootfs), as one layer.
+func (m *Mirror) buildBusybox(ctx context.Context, r recipeSource, work string) ([]*image.Image, error) {
+	sources := filepath.Join(m.recipesDir(), "sources")
+	if err := os.MkdirAll(sources, 0o755); err != nil {
 		return nil, err
 	}
-	deb, err := fetchDeb(ctx, debs, r.suite, arch, "busybox-static")
+	dsc, src, err := fetchSource(ctx, sources, r.suite, "busybox")
 	if err != nil {
 		return nil, err
 	}
-	pkg, err := image.LayerFromDebs(deb)
-	if err != nil {
-		return nil, err
+	var imgs []*image.Image
+	for _, arch := range r.archs {
+		b, err := m.busyboxBinary(ctx, dsc, arch, work)
+		if err != nil {
+			return nil, fmt.Errorf("linux/%s: %w", arch, err)
+		}
+		layer, err := image.LayerFromFiles(busyboxRootfs(b.binary, b.applets))
+		if err != nil {
+			return nil, fmt.Errorf("linux/%s: %w", arch, err)
+		}
+		img, err := image.Build(image.Config{
+			Platform: ocispec.Platform{OS: "linux", Architecture: arch},
+			Cmd:      []string{"sh"},
+			Env:      []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+			Labels: map[string]string{
+				"org.matrixbox.recipe":           r.raw,
+				"org.matrixbox.busybox.source":   fmt.Sprintf("busybox %s (Debian %s)", src.version, r.suite),
+				"org.matrixbox.busybox.compiler": b.compiler,
+			},
+		}, layer)
+		if err != nil {
+			return nil, fmt.Errorf("linux/%s: %w", arch, err)
+		}
+		imgs = append(imgs, img)
 	}
-	files := map[string]image.File{
-		"/etc/passwd": {Data: []byte("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n")},
-		"/etc/group":  {Data: []byte("root:x:0:\nnogroup:x:65534:\n")},
-		"/tmp":        {Mode: fs.ModeDir | fs.ModeSticky | 0o777},
-		"/root":       {Mode: fs.ModeDir | 0o700},
+	return imgs, nil
+}
+
+// busyboxTarget is how busybox is compiled for one architecture: the GNU
+// triplet of its compiler (CROSS_COMPILE is the triplet and a dash) and
+// busybox's ARCH, set explicitly as the official builder does.
+type busyboxTarget struct {
+	triplet, kbuildArch, debArch string
+}
+
+var busyboxTargets = map[string]busyboxTarget{
+	"amd64": {"x86_64-linux-gnu", "x86_64", "amd64"},
+	"arm64": {"aarch64-linux-gnu", "aarch64", "arm64"},
+}
+
+// compilerPackages are the Debian packages that give the host a C compiler
+// and static C library for t.
+func (t busyboxTarget) compilerPackages() string {
+	if t.debArch == hostDebArch() {
+		return "gcc libc6-dev"
 	}
-	for _, a := range busyboxApplets {
-		files["/bin/"+a] = image.File{Link: "busybox"}
+	return "gcc-" + strings.ReplaceAll(t.triplet, "_", "-") + " libc6-dev-" + t.debArch + "-cross"
+}
+
+// busyboxConfig is what the recipe changes in upstream's defconfig: a
+// static binary (the image has no C library), and what the official image's
+// builder changes (ar with archive creation and long names, inotifyd,
+// LAST_SUPPORTED_WCHAR=0 for UTF-8 input, no FEATURE_SYNC_FANCY). Nothing
+// else had to be turned off to link statically against Debian 12's glibc
+// for amd64 and arm64.
+var busyboxConfig = map[string]string{
+	"CONFIG_STATIC":                    "y",
+	"CONFIG_AR":                        "y",
+	"CONFIG_FEATURE_AR_CREATE":         "y",
+	"CONFIG_FEATURE_AR_LONG_FILENAMES": "y",
+	"CONFIG_INOTIFYD":                  "y",
+	"CONFIG_LAST_SUPPORTED_WCHAR":      "0",
+	"CONFIG_FEATURE_SYNC_FANCY":        "", // not set
+}
+
+// editConfig sets the symbols of want in a busybox .config ("" unsets).
+// With check, it changes nothing and reports each symbol whose value
+// differs (make oldconfig drops a value whose dependencies are unmet).
+func editConfig(config []byte, want map[string]string, check bool) ([]byte, error) {
+	lines := strings.Split(string(config), "\n")
+	seen := map[string]bool{}
+	var wrong []string
+	for i, line := range lines {
+		var sym string
+		if s, ok := strings.CutPrefix(line, "# "); ok && strings.HasSuffix(s, " is not set") {
+			sym = strings.TrimSuffix(s, " is not set")
+		} else if k, _, ok := strings.Cut(line, "="); ok && strings.HasPrefix(k, "CONFIG_") {
+			sym = k
+		}
+		v, ok := want[sym]
+		if !ok {
+			continue
+		}
+		seen[sym] = true
+		set := "# " + sym + " is not set"
+		if v != "" {
+			set = sym + "=" + v
+		}
+		if check && line != set {
+			wrong = append(wrong, fmt.Sprintf("%s (want %q)", line, set))
+		}
+		lines[i] = set
 	}
-	links, err := image.LayerFromFiles(files)
-	if err != nil {
-		return nil, err
+	for _, sym := range slices.Sorted(maps.Keys(want)) {
+		if seen[sym] {
+			continue
+		}
+		if check {
+			wrong = append(wrong, sym+" missing")
+			continue
+		}
+		if want[sym] != "" {
+			lines = append(lines, sym+"="+want[sym])
+		}
 	}
-	return image.Build(image.Config{
-		Platform: ocispec.Platform{OS: "linux", Architecture: arch},
-		Cmd:      []string{"/bin/sh"},
-		Env:      []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
-		Labels: map[string]string{
-			"org.matrixbox.recipe": r.raw,
-			"org.matrixbox.deb":    filepath.Base(deb),
-		},
-	}, pkg, links)
+	if len(wrong) > 0 {
+		return nil, fmt.Errorf(".config: %s", strings.Join(wrong, "; "))
+	}
+	return []byte(strings.Join(lines, "\n")), nil
+}
+
+// parseLinks reads busybox.links (one install path per applet, as
+// /usr/bin/awk) into applet names.
+func parseLinks(b []byte) ([]string, error) {
+	var out []string
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		line = strings.TrimSpace(line)
+		name := line[strings.LastIndex(line, "/")+1:]
+		if !strings.HasPrefix(line, "/") || name == "" || name == "." || name == ".." {
+			return nil, fmt.Errorf("busybox.links: malformed line %q", line)
+		}
+		out = append(out, name)
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
+// changelogTime is the date of the latest entry of a debian/changelog, the
+// SOURCE_DATE_EPOCH that Debian builds the package with.
+func changelogTime(b []byte) (time.Time, error) {
+	for _, line := range strings.Split(string(b), "\n") {
+		if !strings.HasPrefix(line, " -- ") {
+			continue
+		}
+		_, date, ok := strings.Cut(line, ">  ")
+		if !ok {
+			break
+		}
+		t, err := time.Parse("Mon, 2 Jan 2006 15:04:05 -0700", strings.Join(strings.Fields(date), " "))
+		if err != nil {
+			return time.Time{}, fmt.Errorf("debian/changelog: trailer %q: %w", line, err)
+		}
+		return t, nil
+	}
+	return time.Time{}, errors.New("debian/changelog: no trailer line")
 }

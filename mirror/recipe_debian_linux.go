@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -153,11 +154,18 @@ func secondStage(ctx context.Context, root, qemu string) error {
 // package may not import) so the test process's guard removes it if the
 // test process dies mid-build.
 func runLogged(ctx context.Context, name string, args ...string) error {
+	env := append(os.Environ(), "DEBIAN_FRONTEND=noninteractive", "LC_ALL=C")
+	return runLoggedIn(ctx, "", env, name, args...)
+}
+
+// runLoggedIn is runLogged in directory dir ("" for the current one) with
+// exactly the environment env (plus MATRIXBOX_OWNER).
+func runLoggedIn(ctx context.Context, dir string, env []string, name string, args ...string) error {
 	cmd := exec.CommandContext(ctx, name, args...)
 	var out bytes.Buffer
+	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = &out, &out
-	cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive", "LC_ALL=C",
-		"MATRIXBOX_OWNER="+strconv.Itoa(os.Getpid()))
+	cmd.Env = append(slices.Clip(env), "MATRIXBOX_OWNER="+strconv.Itoa(os.Getpid()))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 10 * time.Second

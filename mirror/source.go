@@ -14,8 +14,7 @@ type source interface {
 	String() string
 	// fingerprint is a cheap identity of what resolve would give now, so a
 	// changed local source is copied again; "" when the source string
-	// alone identifies the content (remote refs are pinned on first copy,
-	// recipes are keyed by their inputs).
+	// alone identifies the content (remote refs are pinned on first copy).
 	fingerprint(ctx context.Context) (string, error)
 	resolve(ctx context.Context, m *Mirror) (resolved, error)
 }

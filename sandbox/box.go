@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/matrixbox/matrixbox/matrix"
@@ -45,14 +44,20 @@ type Box struct {
 	tmp     string
 	logs    *Logs
 	backend Backend
-	startup time.Duration
+	// owned is the backend the box started and stops; nil for a shared one.
+	owned *Running
+	// group holds the commands of Cmd, in its leaf "c"; cmdFD is that
+	// leaf, open for cloning commands into it. nil and -1 without cgroups.
+	group *Group
+	cmdFD int
 
 	mu      sync.Mutex
 	closers []namedCloser
 }
 
 // EnvMarker is the variable every command of a sandbox carries, set to the
-// sandbox directory, so that what a test leaves running can be found.
+// sandbox directory, so that what a test leaves running can be found where
+// the sandbox has no cgroup.
 const EnvMarker = "MATRIXBOX_SANDBOX"
 
 type namedCloser struct {
@@ -60,14 +65,14 @@ type namedCloser struct {
 	fn   func() error
 }
 
-// Open makes the case's directory and starts (or attaches to) its backend.
-// On error everything it made is already undone.
+// Open makes the case's directory and cgroup and starts (or attaches to)
+// its backend. On error everything it made is already undone.
 func Open(ctx context.Context, spec Spec) (_ *Box, err error) {
 	dir, err := MkdirShort()
 	if err != nil {
 		return nil, err
 	}
-	b := &Box{spec: spec, dir: dir, tmp: filepath.Join(dir, "t"), logs: spec.Logs}
+	b := &Box{spec: spec, dir: dir, tmp: filepath.Join(dir, "t"), logs: spec.Logs, cmdFD: -1}
 	if b.logs == nil {
 		b.logs = NewLogs()
 	}
@@ -80,32 +85,42 @@ func Open(ctx context.Context, spec Spec) (_ *Box, err error) {
 	if err := os.Mkdir(b.tmp, 0o755); err != nil {
 		return nil, err
 	}
+	group, gerr := newGroup(dir)
+	if gerr == nil {
+		b.group = group
+		b.cmdFD, gerr = group.openLeaf("c")
+	}
+	if gerr != nil && b.group == nil {
+		b.logs.Printf("matrixbox", "matrixbox: no cgroup for the sandbox (%v): its processes are found by their environment instead", gerr)
+	}
 	b.backend = spec.Backend
 	if b.backend == nil {
 		if spec.Worker == nil {
 			return nil, errors.New("sandbox: Spec has neither Worker nor Backend")
 		}
-		bdir := filepath.Join(dir, "b")
-		if err := os.Mkdir(bdir, 0o711); err != nil {
+		// A fresh backend lives in the sandbox's own directory and cgroup,
+		// which Close sweeps after the worker's stop.
+		r, err := startBackend(b.ctx, spec.Worker, Config{Cell: spec.Cell, Logs: b.logs, Mirror: spec.Mirror, MirrorHosts: spec.MirrorHosts}, dir, b.group, nil)
+		if err != nil {
 			return nil, err
 		}
-		start := time.Now()
-		be, stop, err := spec.Worker.New(b.ctx, &Config{Cell: spec.Cell, Dir: bdir, Logs: b.logs, Mirror: spec.Mirror, MirrorHosts: spec.MirrorHosts})
-		if err != nil {
-			return nil, fmt.Errorf("start worker %s: %w", spec.Worker.Name(), err)
-		}
-		b.startup = time.Since(start)
-		if stop != nil {
-			b.defer_("stop worker "+spec.Worker.Name(), stop)
-		}
-		b.backend = be
+		b.owned, b.backend = r, r.Backend
+		b.defer_("stop worker "+spec.Worker.Name(), r.Stop)
+	}
+	if rel, ok := b.backend.(Releaser); ok {
+		b.defer_("release the sandbox's resources on its backend", func() error { return rel.Release(b.tmp) })
 	}
 	return b, nil
 }
 
 // Startup is how long the worker took to start the backend; zero for a
 // shared backend.
-func (b *Box) Startup() time.Duration { return b.startup }
+func (b *Box) Startup() time.Duration {
+	if b.owned == nil {
+		return 0
+	}
+	return b.owned.Startup()
+}
 
 // Defer registers fn to run at Close, after the functions registered later.
 // Its error, if any, is reported by Close under name.
@@ -117,19 +132,25 @@ func (b *Box) defer_(name string, fn func() error) {
 	b.closers = append(b.closers, namedCloser{name, fn})
 }
 
-// Close cancels the context, kills and reports any command made by Cmd that
-// is still running, runs the registered cleanups in reverse order, reports a
-// mount left under the sandbox directory (and detaches it), and removes the
-// directory. Every error is returned, joined.
+// Close kills and reports any command made by Cmd that is still running,
+// cancels the context, runs the registered cleanups in reverse order (the
+// backend's stop among them), kills and reports whatever else of the
+// sandbox still runs, reports a mount left under the sandbox directory (and
+// detaches it), and removes the directory and the cgroup. Every error is
+// returned, joined.
 func (b *Box) Close() error {
 	var errs []error
 	b.mu.Lock()
 	closers := b.closers
 	b.closers = nil
 	b.mu.Unlock()
-	for _, p := range ProcessesWithEnv(EnvMarker, b.dir) {
-		killGroup(p.Pid)
-		_ = syscall.Kill(p.Pid, syscall.SIGKILL)
+	var left []Proc
+	if b.cmdFD >= 0 {
+		left = b.group.kill("c")
+	} else {
+		left = killMarked(b.dir)
+	}
+	for _, p := range left {
 		errs = append(errs, fmt.Errorf("leaked process: %q (pid %d) was started by sb.Cmd and still running at the end of the test; killed", p.Cmdline, p.Pid))
 	}
 	// Cancelled only now, so that the check above sees a leaked command
@@ -140,12 +161,13 @@ func (b *Box) Close() error {
 			errs = append(errs, fmt.Errorf("%s: %w", closers[i].name, err))
 		}
 	}
-	if leaked := detachMountsUnder(b.dir); len(leaked) > 0 {
-		errs = append(errs, fmt.Errorf("leaked mounts under %s (detached): %s", b.dir, strings.Join(leaked, ", ")))
+	if b.cmdFD >= 0 {
+		_ = closeFD(b.cmdFD)
+		b.cmdFD = -1
 	}
-	if err := removeDir(b.dir); err != nil {
-		errs = append(errs, fmt.Errorf("remove sandbox dir: %w", err))
-	}
+	start := time.Now()
+	errs = append(errs, sweep(b.dir, b.group, "")...)
+	b.logs.Printf("matrixbox", "matrixbox: sandbox swept in %s", time.Since(start).Round(time.Millisecond))
 	return errors.Join(errs...)
 }
 
@@ -158,6 +180,13 @@ func (b *Box) LogString() string { return b.logs.String() }
 
 // LogSet returns the sandbox's logs.
 func (b *Box) LogSet() *Logs { return b.logs }
+
+// Group is the sandbox's cgroup, which holds its commands and, for a fresh
+// backend, the backend's daemons and containers; nil without cgroups.
+func (b *Box) Group() *Group { return b.group }
+
+// Dir is the sandbox's directory: TempDir, and a fresh backend's state.
+func (b *Box) Dir() string { return b.dir }
 
 // Backend returns the backend the sandbox runs on.
 func (b *Box) Backend() Backend { return b.backend }
@@ -174,7 +203,7 @@ func (b *Box) TempDir() string                { return b.tmp }
 // NewRegistry starts a registry private to this case; it stops at Close.
 func (b *Box) NewRegistry() (string, error) {
 	if b.spec.NewRegistry == nil {
-		return "", errors.New("sandbox: no registry support: import github.com/matrixbox/matrixbox/mirror or pass integration.WithRegistry")
+		return "", errors.New("sandbox: no registry support: give the Run a mirror (integration.WithMirror(mirror.Shared()) or integration.UseMirror)")
 	}
 	dir, err := os.MkdirTemp(b.dir, "reg")
 	if err != nil {
@@ -194,7 +223,7 @@ func (b *Box) NewRegistry() (string, error) {
 // ends. A command still running at Close is a reported leak.
 func (b *Box) Cmd(args ...string) *exec.Cmd {
 	if len(args) == 0 {
-		return &exec.Cmd{Err: errors.New("sandbox.Cmd: no command given")}
+		return &exec.Cmd{Err: errors.New("sandbox: Cmd: no command given")}
 	}
 	env := append(os.Environ(), CellEnv(b.spec.Cell)...)
 	env = append(env, EnvMarker+"="+b.dir, ownerEnv())
@@ -210,6 +239,9 @@ func (b *Box) Cmd(args ...string) *exec.Cmd {
 		cmd.Env = env
 	}
 	setProcessGroup(cmd)
+	if b.cmdFD >= 0 {
+		cloneInto(cmd, b.cmdFD)
+	}
 	cmd.Cancel = func() error {
 		if cmd.Process != nil {
 			killGroup(cmd.Process.Pid)

@@ -2,8 +2,11 @@
 
 package sandbox
 
-import "os/exec"
+import (
+	"os"
+	"os/exec"
+)
 
 func setGuardAttrs(*exec.Cmd) {}
 
-func runGuard(int) {}
+func runGuard(int, *os.File) {}

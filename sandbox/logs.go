@@ -56,7 +56,28 @@ func (l *Logs) Text(name string) string {
 }
 
 // String formats every buffer, sorted by name, each under a header.
-func (l *Logs) String() string {
+func (l *Logs) String() string { return l.StringSince(nil) }
+
+// LogMark is how much of each buffer of a [Logs] was already shown.
+type LogMark map[string]int
+
+// Mark returns the current length of every buffer, for [Logs.StringSince].
+func (l *Logs) Mark() LogMark {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	m := LogMark{}
+	for k, b := range l.m {
+		if b != nil {
+			m[k] = b.Len()
+		}
+	}
+	return m
+}
+
+// StringSince formats, as String does, only what was written after m: a
+// case's logs printed while its daemon is still up, then what the daemon
+// said while it stopped.
+func (l *Logs) StringSince(m LogMark) string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	names := make([]string, 0, len(l.m))
@@ -67,11 +88,16 @@ func (l *Logs) String() string {
 	var sb strings.Builder
 	for _, k := range names {
 		b := l.m[k]
-		if b == nil || b.Len() == 0 {
+		if b == nil || b.Len() <= m[k] {
 			continue
 		}
-		fmt.Fprintf(&sb, "===== %s =====\n%s", k, b.String())
-		if !bytes.HasSuffix(b.Bytes(), []byte("\n")) {
+		text := b.Bytes()[m[k]:]
+		more := ""
+		if m[k] > 0 {
+			more = " (continued)"
+		}
+		fmt.Fprintf(&sb, "===== %s%s =====\n%s", k, more, text)
+		if !bytes.HasSuffix(text, []byte("\n")) {
 			sb.WriteByte('\n')
 		}
 	}

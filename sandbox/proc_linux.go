@@ -5,6 +5,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // Proc is a running process found by a scan of /proc.
@@ -74,4 +75,16 @@ func envValue(environ, prefix []byte) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// killMarked kills the processes carrying dir as their sandbox marker
+// (EnvMarker) and returns them: how a sandbox without a cgroup finds what
+// its commands left running.
+func killMarked(dir string) []Proc {
+	ps := ProcessesWithEnv(EnvMarker, dir)
+	for _, p := range ps {
+		killGroup(p.Pid)
+		_ = syscall.Kill(p.Pid, syscall.SIGKILL)
+	}
+	return ps
 }

@@ -35,6 +35,11 @@ type Process struct {
 // gets its own process group and SIGKILL when the test process dies, so a
 // crashed or interrupted test leaves no daemon behind.
 func Start(name string, cmd *exec.Cmd, logs *Logs) (*Process, error) {
+	return start(name, cmd, logs, nil)
+}
+
+// start starts cmd, inside group's daemon leaf when group is not nil.
+func start(name string, cmd *exec.Cmd, logs *Logs, group *Group) (*Process, error) {
 	if logs == nil {
 		logs = NewLogs()
 	}
@@ -52,8 +57,17 @@ func Start(name string, cmd *exec.Cmd, logs *Logs) (*Process, error) {
 	cmd.Env = append(cmd.Env, ownerEnv())
 	p := &Process{name: name, cmd: cmd, logs: logs, done: make(chan struct{}), stopping: make(chan struct{})}
 	logs.Printf(name, "matrixbox: starting %s", strings.Join(cmd.Args, " "))
+	after := func() {}
+	if group != nil {
+		var err error
+		if after, err = group.attach(cmd, "d"); err != nil {
+			return nil, fmt.Errorf("start %s: %w", name, err)
+		}
+	}
 	p.started = time.Now()
-	if err := cmd.Start(); err != nil {
+	err := cmd.Start()
+	after()
+	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
 	go func() {
@@ -62,6 +76,12 @@ func Start(name string, cmd *exec.Cmd, logs *Logs) (*Process, error) {
 		case <-p.stopping:
 		default:
 			logs.Printf(name, "matrixbox: %s (pid %d) exited: %s", name, cmd.Process.Pid, describeExit(p.waitErr))
+		}
+		if st := cmd.ProcessState; st != nil {
+			// What the daemon cost, its reaped children included: the
+			// measure of where a fresh backend's time goes.
+			logs.Printf(name, "matrixbox: %s used %s of CPU (%s user, %s system)", name,
+				(st.UserTime() + st.SystemTime()).Round(time.Millisecond), st.UserTime().Round(time.Millisecond), st.SystemTime().Round(time.Millisecond))
 		}
 		close(p.done)
 	}()
@@ -107,7 +127,9 @@ func (p *Process) WaitReady(ctx context.Context, timeout time.Duration, probe Pr
 			return fmt.Errorf("%s not ready after %s: %v", p.name, timeout, last)
 		case <-time.After(delay):
 		}
-		if delay < 100*time.Millisecond {
+		// Capped low: a probe is a cheap dial or read, and a start is
+		// detected at most this late.
+		if delay < 20*time.Millisecond {
 			delay *= 2
 		}
 	}
@@ -123,18 +145,26 @@ func (p *Process) Stop(grace time.Duration) error {
 }
 
 func (p *Process) stop(grace time.Duration) error {
+	// A process that died on its own may not be reaped yet: ask the kernel
+	// whether it has exited, so that a daemon killed from outside is never
+	// taken for one that stopped when told to.
+	if exitedUnreaped(p.Pid()) {
+		<-p.done
+	}
 	if exited, err := p.Exited(); exited {
 		killGroup(p.Pid())
 		return fmt.Errorf("%s had already exited: %s", p.name, describeExit(err))
 	}
 	close(p.stopping)
 	var errs []error
+	killed := false
 	signalGroup(p.Pid(), false)
 	select {
 	case <-p.done:
 	case <-time.After(grace):
 		errs = append(errs, fmt.Errorf("%s did not stop within %s of SIGTERM; killed", p.name, grace))
 		killGroup(p.Pid())
+		killed = true
 		<-p.done
 	}
 	// Children that stayed in the group (a daemon's helpers) must not
@@ -142,7 +172,14 @@ func (p *Process) stop(grace time.Duration) error {
 	if groupAlive(p.Pid()) {
 		killGroup(p.Pid())
 	}
-	if p.waitErr != nil && !terminatedBy(p.waitErr, "terminated", "killed") {
+	switch {
+	case p.waitErr == nil, terminatedBy(p.waitErr, "terminated"):
+	case killed && terminatedBy(p.waitErr, "killed"):
+		// Reported above: it did not stop in time.
+	case terminatedBy(p.waitErr, "killed"):
+		// A SIGKILL Stop did not send: it was dying already.
+		errs = append(errs, fmt.Errorf("%s had already exited: %s", p.name, describeExit(p.waitErr)))
+	default:
 		errs = append(errs, fmt.Errorf("%s stopped with %s", p.name, describeExit(p.waitErr)))
 	}
 	p.logs.Printf(p.name, "matrixbox: %s stopped after %s", p.name, time.Since(p.started).Round(time.Millisecond))

@@ -31,6 +31,15 @@ func signalGroup(pgid int, kill bool) {
 
 func killGroup(pgid int) { signalGroup(pgid, true) }
 
+// exitedUnreaped reports whether child pid has exited even if the
+// goroutine waiting for it has not reaped it yet: a zombie has. A child is
+// reaped only by that goroutine, so its pid is not reused before; a pid
+// already gone was reaped, so it has exited too.
+func exitedUnreaped(pid int) bool {
+	st, err := readStat(pid)
+	return err != nil || st.state == 'Z' || st.state == 'X'
+}
+
 // groupAlive reports whether a process of group pgid is still running; a
 // zombie has finished and does not count.
 func groupAlive(pgid int) bool {

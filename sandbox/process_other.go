@@ -8,6 +8,7 @@ func setProcessGroup(*exec.Cmd) {}
 func signalGroup(int, bool)     {}
 func killGroup(int)             {}
 func groupAlive(int) bool       { return false }
+func exitedUnreaped(int) bool   { return false }
 
 func groupMembers(int) []int { return nil }
 
@@ -26,3 +27,5 @@ type envProc struct {
 }
 
 func processesWithEnvKey(string) []envProc { return nil }
+
+func killMarked(string) []Proc { return nil }

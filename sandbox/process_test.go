@@ -204,3 +204,31 @@ func TestStopEscalatesToKillAndReapsGroup(t *testing.T) {
 		t.Fatal("daemon alive")
 	}
 }
+
+// A daemon killed from outside right before Stop is never reported as a
+// clean stop: Stop looks at the kernel's view of the child, not only at
+// whether the goroutine waiting for it has returned yet.
+func TestStopReportsADaemonKilledFromOutside(t *testing.T) {
+	for i := 0; i < 30; i++ {
+		logs := NewLogs()
+		p, err := Start("d", daemonCmd("say=up"), logs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.WaitReady(context.Background(), 10*time.Second, LogLine(logs, "d", "up")); err != nil {
+			t.Fatal(err)
+		}
+		if err := syscall.Kill(p.Pid(), syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		// The kill is delivered before kill(2) returns; the process may
+		// take a moment to become a zombie, which Stop must wait out.
+		for !exitedUnreaped(p.Pid()) {
+			time.Sleep(time.Millisecond)
+		}
+		err = p.Stop(5 * time.Second)
+		if err == nil || !strings.Contains(err.Error(), "signal: killed") {
+			t.Fatalf("round %d: Stop of a daemon SIGKILLed from outside returned %v; log:\n%s", i, err, logs.Text("d"))
+		}
+	}
+}

@@ -12,48 +12,109 @@ import (
 
 // EnvOwner is set to the test process's pid in the environment of every
 // process matrixbox starts (daemons and sandbox commands); children inherit
-// it, including daemons' helpers that leave the process group, such as
-// containerd shims.
+// it. It finds what a test process left where its sandboxes had no cgroup
+// (not root); cgroups find everything else, containers included.
 const EnvOwner = "MATRIXBOX_OWNER"
 
-// ownerKey is EnvOwner; tests of the reaper use another key so that a
-// concurrent test process's reaper never takes their deliberate leftovers.
+// ownerKey is EnvOwner; tests of the reaper use another key (and another
+// cgroupRoot) so that a concurrent test process's reaper never takes their
+// deliberate leftovers.
 var ownerKey = EnvOwner
+
+// cgroupRoot is the cgroup under which every sandbox's group is made, in
+// every hierarchy.
+var cgroupRoot = "matrixbox"
 
 func ownerEnv() string { return ownerKey + "=" + strconv.Itoa(os.Getpid()) }
 
-// Reap removes what earlier test processes that died left behind: processes
-// whose MATRIXBOX_OWNER is a pid no longer running, and DirPrefix<pid>-*
+// Reap removes what earlier test processes that died left behind: the
+// cgroups of their sandboxes with every process in them, processes whose
+// MATRIXBOX_OWNER is a pid no longer running, and DirPrefix<pid>-*
 // directories under ShortTempRoot whose pid is gone (mounts under them are
 // detached first). It returns a line per thing removed.
-func Reap() ([]string, error) { return reap(ShortTempRoot(), ownerKey) }
+func Reap() ([]string, error) {
+	return removeOwned(defaultScope(), func(owner int) bool { return owner != os.Getpid() && !pidAlive(owner) }, false)
+}
 
-func reap(root, key string) ([]string, error) {
+// WarmMark is the file, in a backend's directory, that marks a warm
+// backend: kept on purpose for later cases until the test process ends, so
+// that its guard removes it without calling it a leftover.
+const WarmMark = "matrixbox-warm"
+
+// scope is where the things of test processes are found: the directory
+// their sandbox dirs are made in, the environment key of their processes
+// and the cgroup their groups are made under. Tests of the reaper and the
+// guard use a scope of their own.
+type scope struct {
+	tmpRoot, ownerKey, cgroupRoot string
+}
+
+func defaultScope() scope {
+	return scope{tmpRoot: ShortTempRoot(), ownerKey: ownerKey, cgroupRoot: cgroupRoot}
+}
+
+// removeOwned removes what belongs to the test processes whose pid
+// satisfies dead: first every process (by cgroup, then by environment),
+// then mounts and directories, then the emptied cgroups. It returns a line
+// per thing removed.
+//
+// With quietWarm, what belongs to warm backends (WarmMark) is removed
+// without a line: the guard of a process that kept them until its end.
+func removeOwned(sc scope, dead func(owner int) bool, quietWarm bool) ([]string, error) {
 	var removed []string
 	var errs []error
-	for _, p := range deadOwnerProcesses(key) {
-		if err := syscall.Kill(p.Pid, syscall.SIGKILL); err == nil {
-			removed = append(removed, fmt.Sprintf("process %d (%s) of dead test process %d", p.Pid, p.Cmdline, p.owner))
-		}
-	}
-	ents, err := os.ReadDir(root)
-	if err != nil {
-		return removed, err
-	}
+	var dirs []string
+	quiet := map[string]bool{} // by directory and group base name
+	ents, _ := os.ReadDir(sc.tmpRoot)
 	for _, e := range ents {
-		owner, ok := dirOwner(e.Name())
-		if !ok || owner == os.Getpid() || pidAlive(owner) {
-			continue
+		if owner, ok := dirOwner(e.Name()); ok && dead(owner) {
+			dirs = append(dirs, e.Name())
+			if _, err := os.Stat(filepath.Join(sc.tmpRoot, e.Name(), WarmMark)); err == nil && quietWarm {
+				quiet[e.Name()] = true
+			}
 		}
-		dir := filepath.Join(root, e.Name())
+	}
+	say := func(name, line string) {
+		if !quiet[name] {
+			removed = append(removed, line)
+		}
+	}
+	groups := ownedGroups(sc.cgroupRoot, dead)
+	for _, g := range groups {
+		for _, p := range killCgroup(g) {
+			say(filepath.Base(g), fmt.Sprintf("process %d (%s) in cgroup %s", p.Pid, p.Cmdline, g))
+		}
+	}
+	// Killing a daemon found by its environment can make its children show
+	// up a moment later; a few rounds catch them.
+	for round := 0; round < 5; round++ {
+		procs := ownedProcesses(sc.ownerKey, dead)
+		if len(procs) == 0 {
+			break
+		}
+		for _, p := range procs {
+			_ = syscall.Kill(p.Pid, syscall.SIGKILL)
+			removed = appendOnce(removed, fmt.Sprintf("process %d (%s) of test process %d", p.Pid, p.Cmdline, p.owner))
+		}
+	}
+	for _, name := range dirs {
+		dir := filepath.Join(sc.tmpRoot, name)
 		for _, m := range detachMountsUnder(dir) {
-			removed = append(removed, "mount "+m)
+			say(name, "mount "+m)
 		}
 		if err := os.RemoveAll(dir); err != nil {
-			errs = append(errs, fmt.Errorf("reap %s: %w", dir, err))
+			errs = append(errs, fmt.Errorf("remove %s: %w", dir, err))
 			continue
 		}
-		removed = append(removed, fmt.Sprintf("dir %s of dead test process %d", dir, owner))
+		owner, _ := dirOwner(name)
+		say(name, fmt.Sprintf("dir %s of test process %d", dir, owner))
+	}
+	for _, g := range groups {
+		if err := removeCgroup(g, sc.cgroupRoot); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		say(filepath.Base(g), "cgroup "+g)
 	}
 	return removed, errors.Join(errs...)
 }
@@ -82,12 +143,21 @@ type ownedProc struct {
 	owner int
 }
 
-func deadOwnerProcesses(key string) []ownedProc {
+func ownedProcesses(key string, dead func(owner int) bool) []ownedProc {
 	var out []ownedProc
 	for _, p := range processesWithEnvKey(key) {
-		if owner, err := strconv.Atoi(p.value); err == nil && owner != os.Getpid() && !pidAlive(owner) {
+		if owner, err := strconv.Atoi(p.value); err == nil && dead(owner) {
 			out = append(out, ownedProc{Proc: p.Proc, owner: owner})
 		}
 	}
 	return out
+}
+
+func appendOnce(list []string, s string) []string {
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
 }

@@ -3,6 +3,8 @@ package sandbox
 import (
 	"bytes"
 	"context"
+	"errors"
+	"os"
 	"os/exec"
 
 	"github.com/matrixbox/matrixbox/matrix"
@@ -62,14 +64,61 @@ type Config struct {
 	// (e.g. "docker.io", "ghcr.io"); daemons are configured to pull each of
 	// them through the mirror. Empty means docker.io alone.
 	MirrorHosts []string
+	// Group is the backend's cgroup; nil where cgroups cannot be written
+	// (not root), and then processes are found by their environment.
+	Group *Group
+	// marker is the backend's directory, carried in EnvMarker by the
+	// processes Start starts, so that they are found without a cgroup.
+	marker string
+}
+
+// Start starts cmd as a process of the backend called name: in the
+// backend's cgroup, in its own process group, its output in the log of that
+// name. A worker starts every daemon with it, so that all the daemon
+// causes, containers included, is killed with the backend even when the
+// daemon or the test process crashed.
+func (c *Config) Start(name string, cmd *exec.Cmd) (*Process, error) {
+	if c.marker != "" {
+		if cmd.Env == nil {
+			cmd.Env = os.Environ()
+		}
+		cmd.Env = append(cmd.Env, EnvMarker+"="+c.marker)
+	}
+	return start(name, cmd, c.Logs, c.Group)
+}
+
+// EnvCgroupParent is exported by daemon backends to the commands of
+// Sandbox.Cmd: the cgroup parent under which a container made through the
+// daemon's API (ctr run --cgroup, a client's container spec) is owned by
+// the sandbox and killed with it, even when the daemon dies first.
+const EnvCgroupParent = "MATRIXBOX_CGROUP_PARENT"
+
+// CgroupParent is the cgroup parent a daemon should give its containers
+// (buildkitd's defaultCgroupParent, dockerd's --cgroup-parent, a
+// container's cgroups path) so that they sit in the backend's cgroup; ""
+// when the backend has none, leaving the daemon's default.
+func (c *Config) CgroupParent() string {
+	if c.Group == nil {
+		return ""
+	}
+	return c.Group.Parent()
 }
 
 // Checker is implemented by workers that depend on something outside the
 // process (a binary, a kernel feature). Check returns an error that says what
-// to install; the cells of such a worker are skipped with that message.
+// to install; the cells of such a worker are skipped with that message. An
+// error wrapping [ErrMisconfigured] fails them instead, in every mode.
 type Checker interface {
 	Check() error
 }
+
+// ErrMisconfigured marks a Check error that is the configuration's fault,
+// not the machine's: something given explicitly, such as a daemon binary
+// path, that does not exist. Skipping would hide a typo behind a green
+// run, so the worker's cells fail with the error. Wrap it:
+//
+//	fmt.Errorf("%w: %s: %v", sandbox.ErrMisconfigured, path, err)
+var ErrMisconfigured = errors.New("misconfigured")
 
 // Enver is implemented by backends that export variables to commands made by
 // Sandbox.Cmd, e.g. BUILDKIT_HOST or CONTAINERD_ADDRESS.
@@ -84,8 +133,27 @@ type Commander interface {
 	Command(ctx context.Context, dir string, env []string, args ...string) *exec.Cmd
 }
 
-// Supporter is implemented by backends that can say whether they have a
-// feature. The feature names belong to the caller; see [Supports].
+// Releaser is implemented by backends that keep something per sandbox
+// (a [Commander]'s container): Release(dir), dir being the sandbox's
+// TempDir, frees it when the sandbox closes, before a fresh backend stops.
+type Releaser interface {
+	Release(dir string) error
+}
+
+// Supporter is implemented by workers and backends that can say whether
+// they have an optional feature. A worker answers before it starts anything,
+// so that a case needing a feature its worker lacks is skipped before its
+// backend starts; a backend may answer from what it learnt once running.
+// The feature names belong to the kit that defines them; see [Supports].
 type Supporter interface {
 	Supports(feature string) bool
+}
+
+// Resetter is implemented by backends that can be wiped back to empty
+// between two cases on a warm backend. Reset removes what the cases before
+// left — build cache, history, images, containers, volumes, whatever the
+// daemon holds — and then proves the backend empty; its error names what is
+// left, and the backend is then discarded for a fresh one.
+type Resetter interface {
+	Reset(ctx context.Context) error
 }

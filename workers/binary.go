@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/matrixbox/matrixbox/sandbox"
 )
 
 // EnvBin names the directory searched for daemon binaries before PATH.
@@ -40,11 +42,13 @@ func binDir() string {
 
 // lookBinary finds name: an absolute or relative path is taken as given,
 // a bare name is searched in $MATRIXBOX_BIN (default DefaultBinDir), then
-// PATH. The error says what to install.
+// PATH. The error says what to install; for a path, which was configured
+// explicitly (WithBinary), it wraps sandbox.ErrMisconfigured, so that the
+// worker's cells fail instead of skipping.
 func lookBinary(name string) (string, error) {
 	if strings.ContainsRune(name, '/') {
 		if err := executable(name); err != nil {
-			return "", fmt.Errorf("%s: %w", name, err)
+			return "", fmt.Errorf("%w: %s: %w", sandbox.ErrMisconfigured, name, err)
 		}
 		return name, nil
 	}

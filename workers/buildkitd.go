@@ -36,6 +36,10 @@ type buildkitdWorker struct {
 
 func (w *buildkitdWorker) Name() string { return w.opts.name }
 
+// Supports reports whether the worker was declared to have feature
+// (WithFeatures), before any backend starts.
+func (w *buildkitdWorker) Supports(feature string) bool { return w.opts.supports(feature) }
+
 func (w *buildkitdWorker) binary() string { return w.opts.binaryOr("buildkitd") }
 
 // Check says what to install when a binary is missing.
@@ -65,14 +69,16 @@ type buildkitdConfig struct {
 	} `toml:"grpc"`
 	Worker struct {
 		OCI struct {
-			Enabled bool `toml:"enabled"`
-			GC      bool `toml:"gc"`
+			Enabled             bool   `toml:"enabled"`
+			GC                  bool   `toml:"gc"`
+			DefaultCgroupParent string `toml:"defaultCgroupParent,omitempty"`
 		} `toml:"oci"`
 		Containerd struct {
-			Enabled   bool   `toml:"enabled"`
-			GC        bool   `toml:"gc"`
-			Address   string `toml:"address,omitempty"`
-			Namespace string `toml:"namespace,omitempty"`
+			Enabled             bool   `toml:"enabled"`
+			GC                  bool   `toml:"gc"`
+			Address             string `toml:"address,omitempty"`
+			Namespace           string `toml:"namespace,omitempty"`
+			DefaultCgroupParent string `toml:"defaultCgroupParent,omitempty"`
 		} `toml:"containerd"`
 	} `toml:"worker"`
 	Registry map[string]mirror.BuildkitdRegistry `toml:"registry,omitempty"`
@@ -94,8 +100,8 @@ func (w *buildkitdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandb
 			}
 		}
 	}()
-	cl.add("leak check", leakCheck(cfg.Dir))
-	b := &backend{features: w.opts.features}
+	b := &backend{features: w.opts.features, env: cgroupEnv(cfg)}
+	var ctdSock string
 
 	var c buildkitdConfig
 	c.Root = filepath.Join(cfg.Dir, "buildkitd")
@@ -112,12 +118,17 @@ func (w *buildkitdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandb
 			return nil, nil, err
 		}
 		b.procs = append(b.procs, ctd.proc)
+		ctdSock = ctd.sock
 		c.Worker.Containerd.Enabled = true
 		c.Worker.Containerd.Address = ctd.sock
 		c.Worker.Containerd.Namespace = buildkitdNamespace
+		c.Worker.Containerd.DefaultCgroupParent = cfg.CgroupParent()
 		b.env = append(b.env, "CONTAINERD_ADDRESS="+ctd.sock, "CONTAINERD_NAMESPACE="+buildkitdNamespace)
 	} else {
 		c.Worker.OCI.Enabled = true
+		// RUN containers go under the sandbox's cgroup, so that one whose
+		// buildkitd crashed is killed with the sandbox.
+		c.Worker.OCI.DefaultCgroupParent = cfg.CgroupParent()
 	}
 	if cfg.Mirror != "" {
 		dc, err := mirror.NewDaemonConfig(cfg.Mirror, cfg.MirrorHosts)
@@ -149,6 +160,16 @@ func (w *buildkitdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandb
 	}
 	cl.add("stop buildkitd", stopper(cfg, p))
 	b.procs = append([]*sandbox.Process{p}, b.procs...)
+	wiper := &buildkitWiper{address: "unix://" + sock}
+	if w.containerd {
+		// What buildkitd's containerd worker holds once it is up is its
+		// own; a wipe leaves the containerd as it was then.
+		if wiper.after, err = containerdProof(ctx, ctdSock, cl); err != nil {
+			return nil, nil, err
+		}
+	}
+	cl.add("close buildkitd control connection", wiper.close)
+	b.reset = wiper.reset
 	b.address = "unix://" + sock
 	b.env = append(b.env, "BUILDKIT_HOST="+b.address)
 	return b, cl.run, nil

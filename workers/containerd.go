@@ -47,6 +47,10 @@ type containerdWorker struct {
 
 func (w *containerdWorker) Name() string { return w.opts.name }
 
+// Supports reports whether the worker was declared to have feature
+// (WithFeatures), before any backend starts.
+func (w *containerdWorker) Supports(feature string) bool { return w.opts.supports(feature) }
+
 func (w *containerdWorker) binary() string { return w.opts.binaryOr("containerd") }
 
 // Check says what to install when a binary is missing.
@@ -71,7 +75,6 @@ func (w *containerdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sand
 			}
 		}
 	}()
-	cl.add("leak check", leakCheck(cfg.Dir))
 	d, err := startContainerd(ctx, cfg, containerdSetup{binary: w.binary(), name: "containerd"}, cl)
 	if err != nil {
 		return nil, nil, err
@@ -84,17 +87,22 @@ func (w *containerdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sand
 	b := &containerBackend{
 		backend: backend{
 			address:  "unix://" + d.sock,
-			env:      []string{"CONTAINERD_ADDRESS=" + d.sock, "CONTAINERD_NAMESPACE=" + ContainerdNamespace},
+			env:      append([]string{"CONTAINERD_ADDRESS=" + d.sock, "CONTAINERD_NAMESPACE=" + ContainerdNamespace}, cgroupEnv(cfg)...),
 			features: w.opts.features,
 			procs:    []*sandbox.Process{d.proc},
 		},
 		client:   c,
 		image:    imageOf(cfg.Cell, w.opts.image),
 		hostsDir: d.hostsDir,
+		cgroup:   cfg.CgroupParent(),
 		logs:     cfg.Logs,
 		boxes:    map[string]*boxContainer{},
 	}
 	cl.add("delete containers", b.deleteAll)
+	if b.keep, err = readContainerd(ctx, c); err != nil {
+		return nil, nil, err
+	}
+	b.reset = b.wipe
 	return b, cl.run, nil
 }
 
@@ -124,11 +132,17 @@ type containerBackend struct {
 	client   *ctd.Client
 	image    string
 	hostsDir string
-	logs     *sandbox.Logs
+	// cgroup is the parent of the containers' cgroups: the backend's own,
+	// so that a container whose containerd or shim died is killed with it.
+	cgroup string
+	logs   *sandbox.Logs
 
 	imageOnce onceErr[imageInfo]
-	mu        sync.Mutex
-	boxes     map[string]*boxContainer // by sandbox dir
+	// keep is what a wipe leaves: the containerd as it was at start, and
+	// the image the sandboxes run in once it is there.
+	keep  containerdState
+	mu    sync.Mutex
+	boxes map[string]*boxContainer // by sandbox dir
 }
 
 type onceErr[T any] struct {

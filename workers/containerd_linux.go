@@ -12,6 +12,7 @@ import (
 	"time"
 
 	ctd "github.com/containerd/containerd/v2/client"
+	"github.com/containerd/containerd/v2/core/containers"
 	"github.com/containerd/containerd/v2/core/remotes/docker"
 	"github.com/containerd/containerd/v2/core/remotes/docker/config"
 	"github.com/containerd/containerd/v2/pkg/cio"
@@ -84,7 +85,15 @@ func (b *containerBackend) boxContainer(ctx context.Context, dir string) (*boxCo
 		return bc, nil
 	}
 	ctx = b.nsctx(ctx)
-	img, err := b.imageOnce.get(func() (imageInfo, error) { return b.prepareImage(ctx) })
+	img, err := b.imageOnce.get(func() (imageInfo, error) {
+		img, err := b.prepareImage(ctx)
+		if err != nil {
+			return img, err
+		}
+		// From now on the image is the backend's own: a wipe keeps it.
+		b.keep, err = readContainerd(ctx, b.client)
+		return img, err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -104,6 +113,7 @@ func (b *containerBackend) boxContainer(ctx context.Context, dir string) (*boxCo
 			oci.WithHostHostsFile,
 			oci.WithHostResolvconf,
 			oci.WithMounts([]specs.Mount{{Type: "bind", Source: dir, Destination: dir, Options: []string{"rbind", "rw"}}}),
+			withCgroupParent(b.cgroup, id),
 		),
 	)
 	if err != nil {
@@ -121,6 +131,15 @@ func (b *containerBackend) boxContainer(ctx context.Context, dir string) (*boxCo
 	b.boxes[dir] = bc
 	b.logs.Printf("containerd-client", "matrixbox: container %s for %s running (pid %d) after %s", id, dir, bc.pid, time.Since(start).Round(time.Millisecond))
 	return bc, nil
+}
+
+// withCgroupParent puts the container's cgroup under parent; with no
+// parent, containerd's default (/<namespace>/<id>) stays.
+func withCgroupParent(parent, id string) oci.SpecOpts {
+	if parent == "" {
+		return func(context.Context, oci.Client, *containers.Container, *specs.Spec) error { return nil }
+	}
+	return oci.WithCgroup(parent + "/" + ContainerdNamespace + "/" + id)
 }
 
 func (b *containerBackend) startTask(ctx context.Context, bc *boxContainer) error {
@@ -207,8 +226,8 @@ func (b *containerBackend) deleteAll() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if exited, _ := b.procs[0].Exited(); exited {
-		// Nothing to ask: the stop reports the exit, the leak check kills
-		// the orphaned shims and containers.
+		// Nothing to ask: the stop reports the exit, and the sandbox's
+		// sweep kills the orphaned shims and containers in its cgroup.
 		clear(b.boxes)
 		return nil
 	}
@@ -222,6 +241,32 @@ func (b *containerBackend) deleteAll() error {
 		delete(b.boxes, dir)
 	}
 	return errors.Join(errs...)
+}
+
+// Release deletes the container of the sandbox whose commands ran in dir,
+// when the sandbox closes ([sandbox.Releaser]): a warm backend serving many
+// sandboxes does not pile up their containers.
+func (b *containerBackend) Release(dir string) error {
+	b.mu.Lock()
+	bc, ok := b.boxes[dir]
+	delete(b.boxes, dir)
+	b.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	if exited, _ := b.procs[0].Exited(); exited {
+		return nil
+	}
+	return deleteContainer(b.nsctx(context.Background()), bc)
+}
+
+// wipe deletes every sandbox container, then everything else the
+// containerd holds that it did not hold at start, but the sandboxes' image.
+func (b *containerBackend) wipe(ctx context.Context) error {
+	if err := b.deleteAll(); err != nil {
+		return err
+	}
+	return wipeContainerd(ctx, b.client, b.keep)
 }
 
 func deleteContainer(ctx context.Context, bc *boxContainer) error {

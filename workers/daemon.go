@@ -24,7 +24,7 @@ const (
 // stopped and the error carries its own log, so a daemon that does not come
 // up says why.
 func startDaemon(ctx context.Context, cfg *sandbox.Config, name string, cmd *exec.Cmd, probe sandbox.Probe) (*sandbox.Process, error) {
-	p, err := sandbox.Start(name, cmd, cfg.Logs)
+	p, err := cfg.Start(name, cmd)
 	if err != nil {
 		return nil, err
 	}
@@ -81,21 +81,4 @@ func (c *cleanups) run() error {
 	}
 	c.fns = nil
 	return errors.Join(errs...)
-}
-
-// leakCheck is the last cleanup of every daemon worker: a process still
-// running that names dir on its command line (a shim or container a killed
-// daemon left behind) is killed, a mount under dir is detached, and both
-// are reported.
-func leakCheck(dir string) func() error {
-	return func() error {
-		var errs []error
-		if procs := killProcessesUsing(dir); len(procs) > 0 {
-			errs = append(errs, fmt.Errorf("leaked processes using %s (killed): %v", dir, procs))
-		}
-		if mounts := unmountUnder(dir); len(mounts) > 0 {
-			errs = append(errs, fmt.Errorf("leaked mounts under %s (detached): %v", dir, mounts))
-		}
-		return errors.Join(errs...)
-	}
 }

@@ -32,6 +32,10 @@ type dockerdWorker struct {
 
 func (w *dockerdWorker) Name() string { return w.opts.name }
 
+// Supports reports whether the worker was declared to have feature
+// (WithFeatures), before any backend starts.
+func (w *dockerdWorker) Supports(feature string) bool { return w.opts.supports(feature) }
+
 func (w *dockerdWorker) binary() string { return w.opts.binaryOr("dockerd") }
 
 // Check says what to install when a binary is missing.
@@ -61,7 +65,6 @@ func (w *dockerdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox
 			}
 		}
 	}()
-	cl.add("leak check", leakCheck(cfg.Dir))
 
 	c := dockerdConfig{Features: map[string]bool{"buildkit": true}}
 	if cfg.Mirror != "" {
@@ -93,6 +96,11 @@ func (w *dockerdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox
 		"--userland-proxy=false",
 		"--debug",
 	}
+	if parent := cfg.CgroupParent(); parent != "" {
+		// Containers go under the sandbox's cgroup, so that one whose
+		// dockerd crashed is killed with the sandbox.
+		args = append(args, "--cgroup-parent", parent)
+	}
 	cmd := exec.Command(bin, append(args, w.opts.args...)...)
 	cmd.Env = append(os.Environ(), "TMPDIR="+cfg.Dir)
 	p, err := startDaemon(ctx, cfg, "dockerd", cmd, dockerPing(sock))
@@ -105,7 +113,13 @@ func (w *dockerdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox
 		features: w.opts.features,
 		procs:    []*sandbox.Process{p},
 	}
-	b.env = []string{"DOCKER_HOST=" + b.address}
+	b.env = append([]string{"DOCKER_HOST=" + b.address}, cgroupEnv(cfg)...)
+	api := newDockerAPI(sock)
+	keep, err := api.state(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	b.reset = func(ctx context.Context) error { return wipeDockerd(ctx, api, keep) }
 	return b, cl.run, nil
 }
 

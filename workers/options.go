@@ -1,6 +1,8 @@
 package workers
 
 import (
+	"context"
+	"errors"
 	"slices"
 
 	"github.com/matrixbox/matrixbox/sandbox"
@@ -52,6 +54,9 @@ func WithFeatures(features ...string) Option {
 // the host's static busybox.
 func WithImage(ref string) Option { return func(o *options) { o.image = ref } }
 
+// supports answers [sandbox.Supporter] for a worker from WithFeatures.
+func (o options) supports(feature string) bool { return slices.Contains(o.features, feature) }
+
 // binaryOr is the binary WithBinary chose, else def (found in
 // $MATRIXBOX_BIN or PATH).
 func (o options) binaryOr(def string) string {
@@ -61,6 +66,15 @@ func (o options) binaryOr(def string) string {
 	return def
 }
 
+// cgroupEnv is the variable that tells sb.Cmd's commands where to put the
+// containers they make through the daemon: the backend's cgroup.
+func cgroupEnv(cfg *sandbox.Config) []string {
+	if p := cfg.CgroupParent(); p != "" {
+		return []string{sandbox.EnvCgroupParent + "=" + p}
+	}
+	return nil
+}
+
 // backend is a running daemon as the sandbox sees it.
 type backend struct {
 	address  string
@@ -68,6 +82,9 @@ type backend struct {
 	features []string
 	// procs are the backend's daemons, for tests that kill one mid-test.
 	procs []*sandbox.Process
+	// reset wipes the backend and proves it empty; nil when the worker
+	// cannot.
+	reset func(ctx context.Context) error
 }
 
 func (b *backend) Address() string { return b.address }
@@ -75,6 +92,14 @@ func (b *backend) Address() string { return b.address }
 // Env returns the variables sb.Cmd exports (BUILDKIT_HOST,
 // CONTAINERD_ADDRESS, DOCKER_HOST, ...).
 func (b *backend) Env() []string { return b.env }
+
+// Reset wipes the backend and proves it empty ([sandbox.Resetter]).
+func (b *backend) Reset(ctx context.Context) error {
+	if b.reset == nil {
+		return errors.New("this backend cannot be wiped")
+	}
+	return b.reset(ctx)
+}
 
 // Supports reports whether the worker was declared to have feature.
 func (b *backend) Supports(feature string) bool { return slices.Contains(b.features, feature) }

@@ -49,15 +49,24 @@ func openBox(t *testing.T, w sandbox.Worker) *sandbox.Box {
 	return b
 }
 
-// leftovers lists what a closed sandbox left behind: a process naming its
-// directory (daemon, shim, runc) or a mount under it.
-func leftovers(dir string) []string {
+// leftovers lists what a closed sandbox left behind: a process in its
+// cgroup (daemon, shim, runc, container), its cgroup, a mount under its
+// directory, the directory.
+func leftovers(b *sandbox.Box) []string {
 	var out []string
-	for _, p := range processesUsing(dir) {
-		out = append(out, "process "+p.cmdline)
+	if g := b.Group(); g != nil {
+		for _, p := range g.Procs() {
+			out = append(out, "process "+p.Cmdline)
+		}
+		for _, c := range g.Remains() {
+			out = append(out, "cgroup "+c)
+		}
 	}
-	for _, m := range sandbox.MountsUnder(dir) {
+	for _, m := range sandbox.MountsUnder(b.Dir()) {
 		out = append(out, "mount "+m)
+	}
+	if _, err := os.Stat(b.Dir()); err == nil {
+		out = append(out, "dir "+b.Dir())
 	}
 	return out
 }
@@ -66,7 +75,6 @@ func TestWorkerLifecycle(t *testing.T) {
 	for _, w := range daemonWorkers() {
 		t.Run(w.Name(), func(t *testing.T) {
 			b := openBox(t, w)
-			dir := filepath.Dir(b.TempDir())
 			closed := false
 			defer func() {
 				if !closed {
@@ -85,7 +93,7 @@ func TestWorkerLifecycle(t *testing.T) {
 			if err := b.Close(); err != nil {
 				t.Fatalf("Close: %v", err)
 			}
-			if l := leftovers(dir); len(l) > 0 {
+			if l := leftovers(b); len(l) > 0 {
 				t.Errorf("left behind after Close: %v", l)
 			}
 		})
@@ -198,7 +206,6 @@ func TestWorkerDaemonKilled(t *testing.T) {
 	for _, w := range daemonWorkers() {
 		t.Run(w.Name(), func(t *testing.T) {
 			b := openBox(t, w)
-			dir := filepath.Dir(b.TempDir())
 			if _, ok := b.Backend().(sandbox.Commander); ok {
 				// A running container: its shim must not outlive the
 				// killed containerd.
@@ -223,7 +230,7 @@ func TestWorkerDaemonKilled(t *testing.T) {
 					t.Errorf("Close error lacks %q:\n%s", want, msg)
 				}
 			}
-			if l := leftovers(dir); len(l) > 0 {
+			if l := leftovers(b); len(l) > 0 {
 				t.Errorf("left behind after Close: %v", l)
 			}
 		})

@@ -9,11 +9,11 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/matrixbox/matrixbox/integration"
-)
+	"gopkg.in/yaml.v3"
 
-// maxJobs is GitHub Actions' limit of jobs per matrix.
-const maxJobs = 256
+	"github.com/matrixbox/matrixbox/integration"
+	"github.com/matrixbox/matrixbox/report"
+)
 
 type listFlag []string
 
@@ -32,8 +32,12 @@ func ciMatrixCmd(args []string, stdout, stderr io.Writer) error {
 	var timings listFlag
 	fs.Var(&timings, "timings", "a report of an earlier run to balance the shards by (repeatable)")
 	planOut := fs.String("plan-out", "shard-plan.json", "with -timings: where to write the shard plan for MATRIXBOX_SHARD_PLAN")
+	format := fs.String("format", "github", "github (strategy.matrix JSON), gitlab (a hidden job with parallel: N) or gitlab-matrix (parallel:matrix of MATRIXBOX_SHARD)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if _, ok := ciFormats[*format]; !ok {
+		return usageError{fmt.Errorf("-format %q: want github, gitlab or gitlab-matrix", *format)}
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Errorf("unexpected arguments %q", fs.Args())}
@@ -49,8 +53,11 @@ func ciMatrixCmd(args []string, stdout, stderr io.Writer) error {
 		}
 		n = fc.Shards
 	}
-	if n < 1 || n > maxJobs {
-		return usageError{fmt.Errorf("-shards %d: want 1 to %d (GitHub Actions runs at most %d jobs per matrix)", n, maxJobs, maxJobs)}
+	if n < 1 || n > report.MaxShards {
+		return usageError{fmt.Errorf("-shards %d: want 1 to %d (GitHub Actions runs at most %d jobs per matrix)", n, report.MaxShards, report.MaxShards)}
+	}
+	if strings.HasPrefix(*format, "gitlab") && n > maxGitLabJobs {
+		return usageError{fmt.Errorf("-shards %d: GitLab runs at most %d jobs of a parallel job", n, maxGitLabJobs)}
 	}
 	entries := make([]matrixEntry, n)
 	for i := range entries {
@@ -59,12 +66,12 @@ func ciMatrixCmd(args []string, stdout, stderr io.Writer) error {
 	if len(timings) > 0 {
 		durations := map[string]float64{}
 		for _, f := range timings {
-			recs, err := integration.ReadRecords(f)
+			recs, err := report.Read(f)
 			if err != nil {
 				return fmt.Errorf("timings: %w", err)
 			}
 			for _, r := range recs {
-				if r.Kind == integration.KindCase && r.Case != "" {
+				if r.Kind == report.KindCase && r.Case != "" {
 					durations[r.Case] = max(durations[r.Case], r.DurationMS)
 				}
 			}
@@ -81,14 +88,67 @@ func ciMatrixCmd(args []string, stdout, stderr io.Writer) error {
 			entries[i].Seconds = math.Round(loads[i]/10) / 100
 		}
 	}
-	return json.NewEncoder(stdout).Encode(map[string][]matrixEntry{"include": entries})
+	return ciFormats[*format](stdout, entries)
+}
+
+// maxGitLabJobs is GitLab's limit of jobs of one parallel job.
+const maxGitLabJobs = 200
+
+// ciFormats write the shards for one CI system.
+var ciFormats = map[string]func(io.Writer, []matrixEntry) error{
+	"github":        writeGitHubMatrix,
+	"gitlab":        writeGitLabParallel,
+	"gitlab-matrix": writeGitLabMatrix,
+}
+
+// writeGitHubMatrix writes the JSON that GitHub Actions' fromJSON takes for
+// strategy.matrix.
+func writeGitHubMatrix(w io.Writer, entries []matrixEntry) error {
+	return json.NewEncoder(w).Encode(map[string][]matrixEntry{"include": entries})
+}
+
+// gitLabJob is the hidden job that a child pipeline's test job extends.
+const gitLabJob = ".matrixbox-shards"
+
+// writeGitLabParallel writes a hidden job with parallel: N: GitLab runs a
+// job that extends it N times, and matrixbox reads the shard from
+// CI_NODE_INDEX and CI_NODE_TOTAL.
+func writeGitLabParallel(w io.Writer, entries []matrixEntry) error {
+	return writeGitLab(w, entries, map[string]any{"parallel": len(entries)})
+}
+
+// writeGitLabMatrix writes a hidden job with parallel:matrix, one job per
+// value of MATRIXBOX_SHARD, which names each job in GitLab's pages.
+func writeGitLabMatrix(w io.Writer, entries []matrixEntry) error {
+	shards := make([]string, len(entries))
+	for i, e := range entries {
+		shards[i] = e.Shard
+	}
+	return writeGitLab(w, entries, map[string]any{"parallel": map[string]any{
+		"matrix": []map[string][]string{{"MATRIXBOX_SHARD": shards}},
+	}})
+}
+
+func writeGitLab(w io.Writer, entries []matrixEntry, job map[string]any) error {
+	fmt.Fprintf(w, "# matrixbox ci-matrix: %d shards. A job that extends %s runs once\n# per shard; include this file in a child pipeline (trigger:include:artifact).\n", len(entries), gitLabJob)
+	for _, e := range entries {
+		if e.Seconds > 0 {
+			fmt.Fprintf(w, "# shard %s: about %.0fs by the timings\n", e.Shard, e.Seconds)
+		}
+	}
+	enc := yaml.NewEncoder(w)
+	enc.SetIndent(2)
+	if err := enc.Encode(map[string]any{gitLabJob: job}); err != nil {
+		return err
+	}
+	return enc.Close()
 }
 
 // balance assigns cases to n shards, longest first, each to the least
 // loaded shard (ties: the lowest index, cases in name order), so the plan
 // is a function of the timings alone. It returns the plan and the expected
 // load of each shard in milliseconds.
-func balance(n int, durations map[string]float64) (*integration.ShardPlan, []float64) {
+func balance(n int, durations map[string]float64) (*report.ShardPlan, []float64) {
 	keys := make([]string, 0, len(durations))
 	for k := range durations {
 		keys = append(keys, k)
@@ -99,7 +159,7 @@ func balance(n int, durations map[string]float64) (*integration.ShardPlan, []flo
 		}
 		return keys[i] < keys[j]
 	})
-	plan := &integration.ShardPlan{Shards: n, Cases: make(map[string]int, len(keys))}
+	plan := &report.ShardPlan{Shards: n, Cases: make(map[string]int, len(keys))}
 	loads := make([]float64, n)
 	for _, k := range keys {
 		best := 0

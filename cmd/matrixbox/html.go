@@ -7,7 +7,7 @@ import (
 	"math"
 	"strings"
 
-	"github.com/matrixbox/matrixbox/integration"
+	"github.com/matrixbox/matrixbox/report"
 )
 
 // The heat map is one SVG, laid out here in page pixels so that the test
@@ -23,7 +23,7 @@ const (
 type box struct {
 	X, Y, W, H float64
 	Test, Cell string
-	Rec        *integration.Record // nil: not run
+	Rec        *report.Record // nil: not run
 	Fill       string
 }
 
@@ -41,9 +41,9 @@ type heatLayout struct {
 }
 
 var statusFill = map[string]string{
-	integration.StatusFail:        "#cf222e",
-	integration.StatusQuarantined: "#e3a008",
-	integration.StatusSkip:        "#b8bec6",
+	report.StatusFail:        "#cf222e",
+	report.StatusQuarantined: "#e3a008",
+	report.StatusSkip:        "#b8bec6",
 }
 
 // passFill shades passes from light (fast) to dark green (slow), on a log
@@ -61,7 +61,7 @@ func layout(res *results) heatLayout {
 	lo, hi := math.Inf(1), 0.0
 	for _, g := range res.groups {
 		for _, r := range g.cases {
-			if r.Status == integration.StatusPass {
+			if r.Status == report.StatusPass {
 				lo, hi = math.Min(lo, r.DurationMS), math.Max(hi, r.DurationMS)
 			}
 		}
@@ -92,7 +92,7 @@ func layout(res *results) heatLayout {
 				if r, ok := g.cases[[2]string{t, c}]; ok {
 					b.Rec = &r
 					b.Fill = statusFill[r.Status]
-					if r.Status == integration.StatusPass {
+					if r.Status == report.StatusPass {
 						b.Fill = passFill(r.DurationMS, lo, hi)
 					}
 				}
@@ -131,7 +131,7 @@ svg rect.case:hover{stroke:#0969da;stroke-width:2}
 `)
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" role="img" aria-label="matrixbox heat map">`+"\n", l.W, l.H, l.W, l.H)
 	fmt.Fprintf(&b, `<text class="title" x="%d" y="%d">matrixbox: %d passed, %d failed, %d quarantined, %d skipped</text>`+"\n",
-		margin, margin+titleH-8, c[integration.StatusPass], c[integration.StatusFail], c[integration.StatusQuarantined], c[integration.StatusSkip])
+		margin, margin+titleH-8, c[report.StatusPass], c[report.StatusFail], c[report.StatusQuarantined], c[report.StatusSkip])
 	// Legend.
 	lx := float64(margin)
 	for _, it := range []struct{ fill, text string }{{passFill(0, 0, 1), "pass (fast)"}, {passFill(1, 0, 1), "pass (slow)"}, {statusFill["fail"], "fail"}, {statusFill["quarantined"], "quarantined"}, {statusFill["skip"], "skip"}, {"#ffffff", "not run"}} {
@@ -171,7 +171,7 @@ svg rect.case:hover{stroke:#0969da;stroke-width:2}
 		}
 		fmt.Fprintf(&b, `<rect class="case" data-test="%s" data-cell="%s" data-status="%s" x="%.1f" y="%.1f" width="%.1f" height="%.1f" rx="3" fill="%s" %s><title>%s</title></rect>`+"\n",
 			esc(bx.Test), esc(bx.Cell), status, bx.X, bx.Y, bx.W, bx.H, bx.Fill, stroke, esc(tip))
-		if bx.Rec != nil && bx.Rec.Status != integration.StatusSkip {
+		if bx.Rec != nil && bx.Rec.Status != report.StatusSkip {
 			class := "dur"
 			if light(bx.Fill) {
 				class += " light"

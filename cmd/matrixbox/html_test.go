@@ -13,33 +13,33 @@ import (
 	"testing"
 	"time"
 
-	"github.com/matrixbox/matrixbox/integration"
+	"github.com/matrixbox/matrixbox/report"
 )
 
 // sampleResults has every status, a quarantined pass, a cell a test did not
 // run in, and two Runs.
 func sampleResults() *results {
-	var recs []integration.Record
+	var recs []report.Record
 	add := func(run, test, cell, status string, ms float64, q bool) {
-		r := integration.Record{Kind: integration.KindCase, Package: "example.com/suite", Run: run, Shard: "1/1",
+		r := report.Record{Kind: report.KindCase, Package: "example.com/suite", Run: run, Shard: "1/1",
 			Test: test, Case: run + "/" + test + "/" + cell, Cell: cell, Status: status, DurationMS: ms, Attempts: 1}
 		if q {
-			r.Quarantine = &integration.QuarantineRef{URL: "https://example.com/issues/7", Reason: "flaky <b>&"}
+			r.Quarantine = &report.QuarantineRef{URL: "https://example.com/issues/7", Reason: "flaky <b>&"}
 		}
 		recs = append(recs, r)
 	}
 	cells := []string{"worker=host/distro=debian-11", "worker=host/distro=debian-12", "worker=dockerd/distro=debian-12"}
-	add("TestImages", "TestBuild", cells[0], integration.StatusPass, 12, false)
-	add("TestImages", "TestBuild", cells[1], integration.StatusPass, 4200, false)
-	add("TestImages", "TestBuild", cells[2], integration.StatusFail, 800, false)
-	add("TestImages", "TestPush", cells[0], integration.StatusQuarantined, 3000, true)
-	add("TestImages", "TestPush", cells[1], integration.StatusPass, 90, true)
-	add("TestImages", "TestPush", cells[2], integration.StatusSkip, 0, false)
-	add("TestImages", "TestInspect", cells[1], integration.StatusPass, 1, false)
-	add("TestQemu", "TestInfo", "worker=host/qemu=7.2", integration.StatusPass, 55, false)
-	add("TestQemu", "TestInfo", "worker=host/qemu=10.0", integration.StatusPass, 65000, false)
+	add("TestImages", "TestBuild", cells[0], report.StatusPass, 12, false)
+	add("TestImages", "TestBuild", cells[1], report.StatusPass, 4200, false)
+	add("TestImages", "TestBuild", cells[2], report.StatusFail, 800, false)
+	add("TestImages", "TestPush", cells[0], report.StatusQuarantined, 3000, true)
+	add("TestImages", "TestPush", cells[1], report.StatusPass, 90, true)
+	add("TestImages", "TestPush", cells[2], report.StatusSkip, 0, false)
+	add("TestImages", "TestInspect", cells[1], report.StatusPass, 1, false)
+	add("TestQemu", "TestInfo", "worker=host/qemu=7.2", report.StatusPass, 55, false)
+	add("TestQemu", "TestInfo", "worker=host/qemu=10.0", report.StatusPass, 65000, false)
 	for _, run := range []string{"TestImages", "TestQemu"} {
-		recs = append(recs, integration.Record{Kind: integration.KindRun, Package: "example.com/suite", Run: run, Shard: "1/1"})
+		recs = append(recs, report.Record{Kind: report.KindRun, Package: "example.com/suite", Run: run, Shard: "1/1"})
 	}
 	return merge(recs, 0)
 }
@@ -127,7 +127,9 @@ func TestHTMLInChromium(t *testing.T) {
 	}
 
 	shot := filepath.Join(dir, "shot.png")
-	browse(fmt.Sprintf("--window-size=%d,%d", int(math.Ceil(l.W)), int(math.Ceil(l.H))), "--screenshot="+shot)
+	// Without the compositor flag, a loaded machine once got a screenshot
+	// whose last rows were not painted yet.
+	browse(fmt.Sprintf("--window-size=%d,%d", int(math.Ceil(l.W)), int(math.Ceil(l.H))), "--run-all-compositor-stages-before-draw", "--screenshot="+shot)
 	pf, err := os.Open(shot)
 	if err != nil {
 		t.Fatal(err)

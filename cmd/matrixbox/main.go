@@ -51,8 +51,8 @@ type usageError struct{ error }
 func usage(w io.Writer) {
 	fmt.Fprint(w, `usage:
   matrixbox plan [-run regexp] [packages]          the cells and cases of each package; runs nothing
-  matrixbox ci-matrix [-shards N] [-timings f]...  strategy.matrix JSON for GitHub Actions
-  matrixbox report [-html f] results/*.jsonl       merge shard reports into a grid
+  matrixbox ci-matrix [-shards N] [-format F] [-timings f]...  shards for GitHub Actions or GitLab
+  matrixbox report [-html f] [-junit f] results/*.jsonl        merge shard reports into a grid
 `)
 }
 

@@ -9,57 +9,101 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/matrixbox/matrixbox/integration"
+	"github.com/matrixbox/matrixbox/report"
 )
 
 // quickstartBinary builds the quickstart example's test binary once per
 // test; every shard runs it as a separate process.
 func quickstartBinary(t *testing.T) (bin, dir string) {
+	return suiteBinary(t, "../../examples/quickstart")
+}
+
+// suiteBinary builds the test binary of the package in dir (relative to
+// this one) and returns it with the package's absolute directory.
+func suiteBinary(t *testing.T, dir string) (bin, abs string) {
 	t.Helper()
-	dir, err := filepath.Abs("../../examples/quickstart")
+	abs, err := filepath.Abs(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin = filepath.Join(t.TempDir(), "quickstart.test")
-	out, err := exec.Command(goCommand(), "test", "-c", "-o", bin, dir).CombinedOutput()
+	bin = filepath.Join(t.TempDir(), filepath.Base(abs)+".test")
+	out, err := exec.Command(goCommand(), "test", "-c", "-o", bin, abs).CombinedOutput()
 	if err != nil {
 		t.Fatalf("go test -c: %v\n%s", err, out)
 	}
-	return bin, dir
+	return bin, abs
 }
 
 // runSuite runs the suite's binary once with env, writing its report to
 // report.
 func runSuite(t *testing.T, bin, dir, report string, env ...string) {
 	t.Helper()
-	cmd := exec.Command(bin, "-test.count=1")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), integration.EnvReport+"="+report, integration.EnvConfig+"=none",
-		integration.EnvShard+"=", integration.EnvSelect+"=", integration.EnvShardPlan+"=")
-	cmd.Env = append(cmd.Env, env...)
-	if out, err := cmd.CombinedOutput(); err != nil {
+	if out, err := suiteCommand(bin, dir, report, nil, env).CombinedOutput(); err != nil {
 		t.Fatalf("%s %v: %v\n%s", bin, env, err, out)
 	}
+}
+
+// suiteCommand runs a suite's binary in dir with no config file, writing
+// its report to report, with args and env added.
+func suiteCommand(bin, dir, report string, args, env []string) *exec.Cmd {
+	cmd := exec.Command(bin, append([]string{"-test.count=1"}, args...)...)
+	cmd.Dir = dir
+	cmd.Env = append(append(childEnv(), integration.EnvReport+"="+report, integration.EnvConfig+"=none"), env...)
+	return cmd
+}
+
+// childEnv is this process's environment without the variables that
+// choose cases: matrixbox's and the shard variables of CI engines (these
+// tests may themselves run in a CI job).
+func childEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "MATRIXBOX_") || ciShardVars[k] {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return env
+}
+
+var ciShardVars = map[string]bool{
+	"TEST_SHARD_INDEX": true, "TEST_TOTAL_SHARDS": true, "TEST_SHARD_STATUS_FILE": true,
+	"CI_NODE_INDEX": true, "CI_NODE_TOTAL": true,
+	"CIRCLE_NODE_INDEX": true, "CIRCLE_NODE_TOTAL": true,
+	"BUILDKITE_PARALLEL_JOB": true, "BUILDKITE_PARALLEL_JOB_COUNT": true,
 }
 
 func caseNames(t *testing.T, files ...string) []string {
 	t.Helper()
 	var names []string
+	for _, r := range caseRecords(t, files...) {
+		names = append(names, r.Case)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// caseRecords returns the case records of report files.
+func caseRecords(t *testing.T, files ...string) []report.Record {
+	t.Helper()
+	var cases []report.Record
 	for _, f := range files {
-		recs, err := integration.ReadRecords(f)
+		recs, err := report.Read(f)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, r := range recs {
-			if r.Kind == integration.KindCase {
-				names = append(names, r.Case)
+			if r.Kind == report.KindCase {
+				cases = append(cases, r)
 			}
 		}
 	}
-	sort.Strings(names)
-	return names
+	return cases
 }
 
 func runCmd(args ...string) (stdout, stderr string, code int) {
@@ -68,10 +112,65 @@ func runCmd(args ...string) (stdout, stderr string, code int) {
 	return o.String(), e.String(), code
 }
 
-// TestShardsRunEveryCaseOnce runs the shards of the quickstart suite as
-// separate processes and checks that they run every case of the unsharded
-// run exactly once, that merging their reports gives the unsharded report,
-// and that the merge fails when a shard's report is missing.
+// ciEngines is the table of issue 14: each engine's index and total
+// variables and its first index.
+var ciEngines = []struct {
+	name, index, total string
+	base               int
+}{
+	{"Bazel", "TEST_SHARD_INDEX", "TEST_TOTAL_SHARDS", 0},
+	{"GitLab CI", "CI_NODE_INDEX", "CI_NODE_TOTAL", 1},
+	{"CircleCI", "CIRCLE_NODE_INDEX", "CIRCLE_NODE_TOTAL", 0},
+	{"Buildkite", "BUILDKITE_PARALLEL_JOB", "BUILDKITE_PARALLEL_JOB_COUNT", 0},
+}
+
+// shardVariant is one way of telling n processes their shards.
+type shardVariant struct {
+	name string
+	n    int
+	// env returns the variables of shard i (0-based) and, for Bazel, the
+	// status file it must touch.
+	env func(i int, dir string) (env []string, status string)
+	// from is how the records must say where the shard came from.
+	from string
+}
+
+func shardVariants(planFile string) []shardVariant {
+	var vs []shardVariant
+	for _, n := range []int{1, 2, 3, 7} {
+		vs = append(vs, shardVariant{name: fmt.Sprintf("MATRIXBOX_SHARD/n=%d", n), n: n, from: "MATRIXBOX_SHARD=",
+			env: func(i int, _ string) ([]string, string) {
+				return []string{fmt.Sprintf("%s=%d/%d", integration.EnvShard, i+1, n)}, ""
+			}})
+	}
+	vs = append(vs, shardVariant{name: "MATRIXBOX_SHARD/n=3/balanced", n: 3, from: "MATRIXBOX_SHARD=",
+		env: func(i int, _ string) ([]string, string) {
+			return []string{fmt.Sprintf("%s=%d/3", integration.EnvShard, i+1), integration.EnvShardPlan + "=" + planFile}, ""
+		}})
+	for _, e := range ciEngines {
+		for _, n := range []int{1, 2, 3, 7, 16} {
+			vs = append(vs, shardVariant{name: fmt.Sprintf("%s/n=%d", e.name, n), n: n, from: e.name + " (",
+				env: func(i int, dir string) ([]string, string) {
+					env := []string{fmt.Sprintf("%s=%d", e.index, e.base+i), fmt.Sprintf("%s=%d", e.total, n)}
+					if e.name != "Bazel" {
+						return env, ""
+					}
+					status := filepath.Join(dir, fmt.Sprintf("status-%d", i+1))
+					return append(env, "TEST_SHARD_STATUS_FILE="+status), status
+				}})
+		}
+	}
+	return vs
+}
+
+// TestShardsRunEveryCaseOnce runs the quickstart suite (the host worker,
+// two axes) in shards as separate processes, told their shard by
+// MATRIXBOX_SHARD (with and without a timing plan) or, as each CI engine
+// runs its parallel jobs, by the engine's variables alone. The shards run
+// every case of the unsharded run exactly once, Bazel's status file exists
+// after each, merging their reports (with no -shards: the count comes from
+// the records) gives the unsharded report, and the merge fails when a
+// shard's report is missing.
 func TestShardsRunEveryCaseOnce(t *testing.T) {
 	bin, dir := quickstartBinary(t)
 	tmp := t.TempDir()
@@ -90,46 +189,48 @@ func TestShardsRunEveryCaseOnce(t *testing.T) {
 	if _, stderr, code := runCmd("ci-matrix", "-shards", "3", "-timings", whole, "-plan-out", planFile); code != 0 {
 		t.Fatalf("ci-matrix: exit %d: %s", code, stderr)
 	}
-	type variant struct {
-		n   int
-		env []string
-	}
-	for _, v := range []variant{{1, nil}, {2, nil}, {3, nil}, {7, nil}, {3, []string{integration.EnvShardPlan + "=" + planFile}}} {
-		name := fmt.Sprintf("shards=%d", v.n)
-		if v.env != nil {
-			name += "/balanced"
-		}
-		t.Run(name, func(t *testing.T) {
+	for _, v := range shardVariants(planFile) {
+		t.Run(v.name, func(t *testing.T) {
 			sdir := t.TempDir()
-			var files []string
-			perShard := make([]int, v.n)
-			for i := 1; i <= v.n; i++ {
-				f := filepath.Join(sdir, fmt.Sprintf("shard-%d.jsonl", i))
-				runSuite(t, bin, dir, f, append([]string{fmt.Sprintf("%s=%d/%d", integration.EnvShard, i, v.n)}, v.env...)...)
-				files = append(files, f)
-				perShard[i-1] = len(caseNames(t, f))
+			files := make([]string, v.n)
+			var wg sync.WaitGroup
+			for i := range files {
+				files[i] = filepath.Join(sdir, fmt.Sprintf("shard-%d.jsonl", i+1))
+				env, status := v.env(i, sdir)
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					runSuite(t, bin, dir, files[i], env...)
+					if _, err := os.Stat(status); status != "" && err != nil {
+						t.Errorf("shard %d/%d: Bazel's status file: %v", i+1, v.n, err)
+					}
+				}()
+			}
+			wg.Wait()
+			if t.Failed() {
+				return
 			}
 			got := caseNames(t, files...)
 			if strings.Join(got, "\n") != strings.Join(want, "\n") {
 				t.Fatalf("the shards ran\n%s\nwant each case of the unsharded run once:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 			}
-			t.Logf("cases per shard: %v", perShard)
-			if _, _, code := runCmd("report", "-durations=false", "-shards", fmt.Sprint(v.n), filepath.Join(sdir, "*.jsonl")); code == 0 {
+			for i, f := range files {
+				for _, r := range caseRecords(t, f) {
+					if wantShard := fmt.Sprintf("%d/%d", i+1, v.n); v.n > 1 && (r.Shard != wantShard || !strings.HasPrefix(r.ShardFrom, v.from)) {
+						t.Errorf("%s: shard %q from %q, want %s from %s…", r.Case, r.Shard, r.ShardFrom, wantShard, v.from)
+					}
+				}
+			}
+			if _, _, code := runCmd("report", "-durations=false", filepath.Join(sdir, "*.jsonl")); code == 0 {
 				t.Fatal("report accepted a glob that names no file")
 			}
-			out, stderr, code := runCmd(append([]string{"report", "-durations=false", "-shards", fmt.Sprint(v.n)}, files...)...)
-			if code != 0 {
-				t.Fatalf("report: exit %d\n%s", code, stderr)
-			}
-			if out != wantReport {
-				t.Errorf("merged report differs from the unsharded one:\n%s\nwant:\n%s", out, wantReport)
-			}
-			if v.n == 1 {
-				return
+			out, stderr, code := runCmd(append([]string{"report", "-durations=false"}, files...)...)
+			if code != 0 || out != wantReport {
+				t.Fatalf("merged report: exit %d %s\n%s\nwant the unsharded one:\n%s", code, stderr, out, wantReport)
 			}
 			// One shard's report missing: the merge must fail and say
 			// which.
-			for drop := range files {
+			for drop := 0; drop < v.n && v.n > 1; drop++ {
 				rest := append(append([]string(nil), files[:drop]...), files[drop+1:]...)
 				_, stderr, code := runCmd(append([]string{"report"}, rest...)...)
 				wantMsg := fmt.Sprintf("no report from shard %d/%d", drop+1, v.n)
@@ -144,14 +245,14 @@ func TestShardsRunEveryCaseOnce(t *testing.T) {
 func TestReportFailsOnFailure(t *testing.T) {
 	dir := t.TempDir()
 	f := filepath.Join(dir, "r.jsonl")
-	recs := []integration.Record{
-		{Kind: integration.KindRun, Run: "TestS", Shard: "1/1", Selected: 3, Cases: 3},
-		{Kind: integration.KindCase, Run: "TestS", Shard: "1/1", Test: "TestA", Case: "TestS/TestA/worker=host", Cell: "worker=host", Status: integration.StatusPass},
-		{Kind: integration.KindCase, Run: "TestS", Shard: "1/1", Test: "TestB", Case: "TestS/TestB/worker=host", Cell: "worker=host", Status: integration.StatusQuarantined, Attempts: 3,
-			Quarantine: &integration.QuarantineRef{URL: "https://example.com/1", Reason: "flaky"}},
-		{Kind: integration.KindCase, Run: "TestS", Shard: "1/1", Test: "TestC", Case: "TestS/TestC/worker=host", Cell: "worker=host", Status: integration.StatusSkip},
+	recs := []report.Record{
+		{Kind: report.KindRun, Run: "TestS", Shard: "1/1", Selected: 3, Cases: 3},
+		{Kind: report.KindCase, Run: "TestS", Shard: "1/1", Test: "TestA", Case: "TestS/TestA/worker=host", Cell: "worker=host", Status: report.StatusPass},
+		{Kind: report.KindCase, Run: "TestS", Shard: "1/1", Test: "TestB", Case: "TestS/TestB/worker=host", Cell: "worker=host", Status: report.StatusQuarantined, Attempts: 3,
+			Quarantine: &report.QuarantineRef{URL: "https://example.com/1", Reason: "flaky"}},
+		{Kind: report.KindCase, Run: "TestS", Shard: "1/1", Test: "TestC", Case: "TestS/TestC/worker=host", Cell: "worker=host", Status: report.StatusSkip},
 	}
-	if err := integration.AppendRecords(f, recs...); err != nil {
+	if err := report.Append(f, recs...); err != nil {
 		t.Fatal(err)
 	}
 	out, stderr, code := runCmd("report", f)
@@ -161,7 +262,7 @@ func TestReportFailsOnFailure(t *testing.T) {
 	if !strings.Contains(out, "[flaky](https://example.com/1), 3 attempts") || !strings.Contains(out, "| TestB | 🟡 ×3") {
 		t.Errorf("report does not show the quarantined case:\n%s", out)
 	}
-	if err := integration.AppendRecords(f, integration.Record{Kind: integration.KindCase, Run: "TestS", Shard: "1/1", Test: "TestD", Case: "TestS/TestD/worker=host", Cell: "worker=host", Status: integration.StatusFail}); err != nil {
+	if err := report.Append(f, report.Record{Kind: report.KindCase, Run: "TestS", Shard: "1/1", Test: "TestD", Case: "TestS/TestD/worker=host", Cell: "worker=host", Status: report.StatusFail}); err != nil {
 		t.Fatal(err)
 	}
 	// One more case than the run record announced, and a failure.
@@ -238,7 +339,7 @@ func TestPlan(t *testing.T) {
 		"TestQuickstart: 2 tests × 4 cells = 8 cases",
 		"worker=host/lang=rust/size=l",
 		"total: 8 cases in 1 packages",
-		"cases per shard (by hash): 1/3:",
+		"cases per shard: 1/3:",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("plan output lacks %q:\n%s", want, out)

@@ -5,14 +5,14 @@ import (
 	"io"
 	"strings"
 
-	"github.com/matrixbox/matrixbox/integration"
+	"github.com/matrixbox/matrixbox/report"
 )
 
 var statusMark = map[string]string{
-	integration.StatusPass:        "✅",
-	integration.StatusFail:        "❌",
-	integration.StatusSkip:        "⏭️",
-	integration.StatusQuarantined: "🟡",
+	report.StatusPass:        "✅",
+	report.StatusFail:        "❌",
+	report.StatusSkip:        "⏭️",
+	report.StatusQuarantined: "🟡",
 }
 
 // writeMarkdown writes the grid of every Run, then the failures, the
@@ -20,14 +20,14 @@ var statusMark = map[string]string{
 func writeMarkdown(w io.Writer, res *results, durations bool) {
 	c := res.counts
 	fmt.Fprintf(w, "## matrixbox: %d passed, %d failed, %d quarantined, %d skipped\n\n",
-		c[integration.StatusPass], c[integration.StatusFail], c[integration.StatusQuarantined], c[integration.StatusSkip])
+		c[report.StatusPass], c[report.StatusFail], c[report.StatusQuarantined], c[report.StatusSkip])
 	for _, p := range res.problems {
 		fmt.Fprintf(w, "> **⚠️ %s**\n>\n", p)
 	}
 	if len(res.problems) > 0 {
 		fmt.Fprintln(w)
 	}
-	var failures, quarantined, liftable []integration.Record
+	var failures, quarantined, liftable, skipped []report.Record
 	for _, g := range res.groups {
 		fmt.Fprintf(w, "### %s\n\n| test |", g.title())
 		for _, cell := range g.Cells {
@@ -49,17 +49,19 @@ func writeMarkdown(w io.Writer, res *results, durations bool) {
 				if r.Attempts > 1 {
 					s += fmt.Sprintf(" ×%d", r.Attempts)
 				}
-				if durations && r.Status != integration.StatusSkip {
+				if durations && r.Status != report.StatusSkip {
 					s += " " + fmtMS(r.DurationMS)
 				}
 				fmt.Fprintf(w, " %s |", s)
 				switch {
-				case r.Status == integration.StatusFail:
+				case r.Status == report.StatusFail:
 					failures = append(failures, r)
-				case r.Status == integration.StatusQuarantined:
+				case r.Status == report.StatusQuarantined:
 					quarantined = append(quarantined, r)
-				case r.Quarantine != nil && r.Status == integration.StatusPass:
+				case r.Quarantine != nil && r.Status == report.StatusPass:
 					liftable = append(liftable, r)
+				case r.Status == report.StatusSkip:
+					skipped = append(skipped, r)
 				}
 			}
 			fmt.Fprintln(w)
@@ -67,7 +69,7 @@ func writeMarkdown(w io.Writer, res *results, durations bool) {
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintln(w, "✅ pass · ❌ fail · ⏭️ skip · 🟡 quarantined (failed, does not fail the run) · ×N attempts · `·` not run")
-	list := func(title string, rs []integration.Record, line func(integration.Record) string) {
+	list := func(title string, rs []report.Record, line func(report.Record) string) {
 		if len(rs) == 0 {
 			return
 		}
@@ -76,11 +78,60 @@ func writeMarkdown(w io.Writer, res *results, durations bool) {
 			fmt.Fprintf(w, "- %s\n", line(r))
 		}
 	}
-	list("Failed", failures, func(r integration.Record) string { return fmt.Sprintf("`%s` (%s)", r.Case, r.Package) })
-	list("Quarantined", quarantined, func(r integration.Record) string {
+	list("Failed", failures, func(r report.Record) string {
+		line := fmt.Sprintf("`%s` (%s)", r.Case, r.Package)
+		if first := firstLine(r.Output); first != "" {
+			line += ": " + first
+		}
+		return line
+	})
+	list("Quarantined", quarantined, func(r report.Record) string {
 		return fmt.Sprintf("`%s`: [%s](%s), %d attempts", r.Case, r.Quarantine.Reason, r.Quarantine.URL, r.Attempts)
 	})
-	list("Quarantined but passing: the quarantine may be lifted", liftable, func(r integration.Record) string {
+	list("Quarantined but passing: the quarantine may be lifted", liftable, func(r report.Record) string {
 		return fmt.Sprintf("`%s`: %s", r.Case, r.Quarantine.URL)
 	})
+	writeSkips(w, skipped)
+}
+
+// writeSkips lists why cases were skipped, one line per reason (a worker
+// that is not installed skips all its cells for one reason).
+func writeSkips(w io.Writer, skipped []report.Record) {
+	if len(skipped) == 0 {
+		return
+	}
+	var reasons []string
+	cases := map[string][]string{}
+	for _, r := range skipped {
+		reason := r.SkipReason
+		if reason == "" {
+			reason = "no reason recorded"
+		}
+		if cases[reason] == nil {
+			reasons = append(reasons, reason)
+		}
+		cases[reason] = append(cases[reason], r.Case)
+	}
+	fmt.Fprintf(w, "\n**Skipped**\n\n")
+	for _, reason := range reasons {
+		cs := cases[reason]
+		if len(cs) == 1 {
+			fmt.Fprintf(w, "- `%s`: %s\n", cs[0], mdLine(reason))
+			continue
+		}
+		example := fmt.Sprintf("`%s`", cs[0])
+		fmt.Fprintf(w, "- %d cases (%s, …): %s\n", len(cs), example, mdLine(reason))
+	}
+}
+
+// mdLine keeps a reason on one line of a Markdown list.
+func mdLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func firstLine(s string) string {
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			return mdLine(l)
+		}
+	}
+	return ""
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/matrixbox/matrixbox/integration"
 	"github.com/matrixbox/matrixbox/matrix"
+	"github.com/matrixbox/matrixbox/report"
 )
 
 func planCmd(args []string, stdout, stderr io.Writer) error {
@@ -42,7 +43,7 @@ func planCmd(args []string, stdout, stderr io.Writer) error {
 
 // collectPlan runs go test on pkgs with MATRIXBOX_PLAN set and returns the
 // plan records the Runs wrote.
-func collectPlan(runRe string, pkgs []string, stderr io.Writer) ([]integration.Record, error) {
+func collectPlan(runRe string, pkgs []string, stderr io.Writer) ([]report.Record, error) {
 	dir, err := os.MkdirTemp("", "matrixbox-plan-")
 	if err != nil {
 		return nil, err
@@ -51,14 +52,16 @@ func collectPlan(runRe string, pkgs []string, stderr io.Writer) ([]integration.R
 	out := filepath.Join(dir, "plan.jsonl")
 	args := append([]string{"test", "-count=1", "-run", runRe}, pkgs...)
 	cmd := exec.Command(goCommand(), args...)
-	cmd.Env = append(os.Environ(), integration.EnvPlan+"="+out, integration.EnvReport+"=")
+	// 1/1: the plan shows every case, whichever CI job runs it; its own
+	// -shards says how they fall into shards.
+	cmd.Env = append(os.Environ(), integration.EnvPlan+"="+out, integration.EnvReport+"=", integration.EnvShard+"=1/1", integration.EnvShardPlan+"=")
 	var buf strings.Builder
 	cmd.Stdout, cmd.Stderr = &buf, &buf
 	if err := cmd.Run(); err != nil {
 		fmt.Fprint(stderr, buf.String())
 		return nil, fmt.Errorf("go %s: %w", strings.Join(args, " "), err)
 	}
-	recs, err := integration.ReadRecords(out)
+	recs, err := report.Read(out)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -72,7 +75,7 @@ func goCommand() string {
 	return "go"
 }
 
-func printPlan(w io.Writer, recs []integration.Record, shards int) {
+func printPlan(w io.Writer, recs []report.Record, shards int) {
 	type runPlan struct {
 		pkg, run string
 		tests    map[string]bool
@@ -83,7 +86,7 @@ func printPlan(w io.Writer, recs []integration.Record, shards int) {
 	byRun := map[string]*runPlan{}
 	var order []string
 	for _, r := range recs {
-		if r.Kind != integration.KindPlan {
+		if r.Kind != report.KindPlan {
 			continue
 		}
 		k := r.Package + " " + r.Run
@@ -117,8 +120,8 @@ func printPlan(w io.Writer, recs []integration.Record, shards int) {
 			fmt.Fprintf(w, "    %-50s %d tests\n", c, rp.perCell[c])
 		}
 		if shards > 1 {
-			for _, c := range rp.cases {
-				perShard[matrix.Hash(c)%uint64(shards)]++
+			for _, sh := range matrix.Assign(rp.run, rp.cases, shards) {
+				perShard[sh-1]++
 			}
 		}
 	}
@@ -128,7 +131,7 @@ func printPlan(w io.Writer, recs []integration.Record, shards int) {
 		for i, n := range perShard {
 			parts[i] = fmt.Sprintf("%d/%d:%d", i+1, shards, n)
 		}
-		fmt.Fprintf(w, "cases per shard (by hash): %s\n", strings.Join(parts, " "))
+		fmt.Fprintf(w, "cases per shard: %s\n", strings.Join(parts, " "))
 	}
 }
 

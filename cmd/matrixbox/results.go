@@ -3,10 +3,10 @@ package main
 import (
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 
-	"github.com/matrixbox/matrixbox/integration"
+	"github.com/matrixbox/matrixbox/matrix"
+	"github.com/matrixbox/matrixbox/report"
 )
 
 // results is the merge of the shard reports of a suite.
@@ -20,8 +20,9 @@ type results struct {
 type group struct {
 	Package, Run string
 	Shards       int
+	GoVersion    string // of the test binaries, from the Run records
 	Tests, Cells []string
-	cases        map[[2]string]integration.Record // (test, cell)
+	cases        map[[2]string]report.Record // (test, cell)
 }
 
 func (g *group) title() string {
@@ -33,7 +34,7 @@ func (g *group) title() string {
 
 // merge checks and merges records. want is the expected shard count, 0 to
 // take it from the records.
-func merge(recs []integration.Record, want int) *results {
+func merge(recs []report.Record, want int) *results {
 	res := &results{counts: map[string]int{}}
 	type shardInfo struct {
 		selected, cases int
@@ -42,11 +43,11 @@ func merge(recs []integration.Record, want int) *results {
 	byKey := map[string]*group{}
 	shardsOf := map[string]map[int]*shardInfo{}
 	problem := func(format string, args ...any) { res.problems = append(res.problems, fmt.Sprintf(format, args...)) }
-	get := func(r integration.Record) *group {
+	get := func(r report.Record) *group {
 		k := r.Package + "\x00" + r.Run
 		g := byKey[k]
 		if g == nil {
-			g = &group{Package: r.Package, Run: r.Run, cases: map[[2]string]integration.Record{}}
+			g = &group{Package: r.Package, Run: r.Run, cases: map[[2]string]report.Record{}}
 			byKey[k] = g
 			shardsOf[k] = map[int]*shardInfo{}
 			res.groups = append(res.groups, g)
@@ -54,24 +55,22 @@ func merge(recs []integration.Record, want int) *results {
 		return g
 	}
 	parse := func(g *group, s string) (int, bool) {
-		is, ns, ok := strings.Cut(s, "/")
-		i, err1 := strconv.Atoi(is)
-		n, err2 := strconv.Atoi(ns)
-		if !ok || err1 != nil || err2 != nil || i < 1 || i > n {
+		sh, err := matrix.ParseShard(s)
+		if err != nil || sh.Count == 0 {
 			problem("%s: bad shard %q in a record", g.title(), s)
 			return 0, false
 		}
 		switch {
 		case g.Shards == 0:
-			g.Shards = n
-		case g.Shards != n:
-			problem("%s: records of %d and of %d shards are mixed (reports of different runs?)", g.title(), g.Shards, n)
+			g.Shards = sh.Count
+		case g.Shards != sh.Count:
+			problem("%s: records of %d and of %d shards are mixed (reports of different runs?)", g.title(), g.Shards, sh.Count)
 			return 0, false
 		}
-		return i, true
+		return sh.Index, true
 	}
 	for _, r := range recs {
-		if r.Kind != integration.KindRun && r.Kind != integration.KindCase {
+		if r.Kind != report.KindRun && r.Kind != report.KindCase {
 			continue
 		}
 		g := get(r)
@@ -85,7 +84,10 @@ func merge(recs []integration.Record, want int) *results {
 			si = &shardInfo{cases: -1}
 			shardsOf[k][i] = si
 		}
-		if r.Kind == integration.KindRun {
+		if r.Kind == report.KindRun {
+			if r.GoVersion != "" {
+				g.GoVersion = r.GoVersion
+			}
 			if si.cases >= 0 {
 				problem("%s: shard %s ran twice (its report is appended to twice?)", g.title(), r.Shard)
 			}
@@ -136,6 +138,19 @@ func merge(recs []integration.Record, want int) *results {
 	return res
 }
 
+// sortedCases returns the group's records, test by test, cell by cell.
+func (g *group) sortedCases() []report.Record {
+	var out []report.Record
+	for _, t := range g.Tests {
+		for _, c := range g.Cells {
+			if r, ok := g.cases[[2]string{t, c}]; ok {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
+}
+
 func sortedKeys(m map[string]bool) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
@@ -148,7 +163,7 @@ func sortedKeys(m map[string]bool) []string {
 // failed reports whether the suite failed: a case failed that is not
 // quarantined, or a shard is missing.
 func (r *results) failed() bool {
-	return r.counts[integration.StatusFail] > 0 || len(r.problems) > 0
+	return r.counts[report.StatusFail] > 0 || len(r.problems) > 0
 }
 
 func fmtMS(ms float64) string {

@@ -1,6 +1,12 @@
-// Package faulttest runs a real suite (testdata/suite) as a child go test
-// and injects faults: signals, -timeout expiry, panics, os.Exit, a killed
-// test process. After each it checks that no process of the run remains,
-// nothing is mounted under its directories, no sandbox directory is left,
-// and the child's output names the cause.
+// Package faulttest runs suites as child go test processes and injects
+// faults: signals, -timeout expiry, panics, os.Exit, a killed test process,
+// a killed daemon, a killed guard. testdata/suite runs a supervised fake
+// daemon (sleepd) for the faults of the harness itself; testdata/realsuite
+// runs buildkitd-oci, buildkitd-containerd, containerd and dockerd with work
+// in flight (a RUN step, a running container). After each fault it checks
+// that no process of the run remains (by cgroup, by the pids recorded
+// before the fault, by the work's unique command line wherever it was
+// re-parented), no cgroup, mount or directory of the run is left, no
+// network link or iptables rule was added — at once and 5 s later — and
+// that the child's output names the cause.
 package faulttest

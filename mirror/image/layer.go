@@ -62,10 +62,17 @@ func (l Layer) Tar() (io.ReadCloser, error) {
 // File is one entry of [LayerFromFiles]. A non-empty Link makes a symbolic
 // link; Mode with fs.ModeDir makes a directory. A zero permission means 0644
 // for files and 0755 for directories.
+//
+// A non-empty Hardlink makes another name of the regular file at that path
+// (an entry of the same map): the names share its content, mode and owner,
+// and this entry's other fields are not used. As tar does, the content is
+// stored once, under the first of the names in sorted order, and the other
+// names are hard links to that one.
 type File struct {
 	Data     []byte
 	Mode     fs.FileMode
 	Link     string
+	Hardlink string
 	UID, GID int
 }
 
@@ -90,11 +97,30 @@ func LayerFromFiles(files map[string]File) (Layer, error) {
 		clean[c] = f
 	}
 	sort.Strings(names)
+	stored, err := hardlinkGroups(clean, names)
+	if err != nil {
+		return Layer{}, err
+	}
 	w := newLayerWriter()
 	for _, name := range names {
 		f := clean[name]
+		var linkTo string
+		if f.Hardlink != "" {
+			target, _ := cleanPath(f.Hardlink)
+			f = clean[target]
+			if first := stored[target]; first != name {
+				linkTo = first
+			}
+		} else if first, ok := stored[name]; ok && first != name {
+			linkTo = first
+		}
 		hdr := &tar.Header{Name: name, Uid: f.UID, Gid: f.GID, ModTime: epoch, Mode: int64(f.Mode.Perm())}
 		switch {
+		case linkTo != "":
+			hdr.Typeflag, hdr.Linkname = tar.TypeLink, linkTo
+			if hdr.Mode == 0 {
+				hdr.Mode = 0o644
+			}
 		case f.Link != "":
 			hdr.Typeflag, hdr.Linkname, hdr.Mode = tar.TypeSymlink, f.Link, 0o777
 		case f.Mode.IsDir():
@@ -122,6 +148,36 @@ func LayerFromFiles(files map[string]File) (Layer, error) {
 		}
 	}
 	return w.finish()
+}
+
+// hardlinkGroups checks the Hardlink entries of files (keyed by clean
+// name, names sorted) and returns, for each regular file that has other
+// names, the first name of its group in sorted order: the one that stores
+// the content.
+func hardlinkGroups(files map[string]File, names []string) (map[string]string, error) {
+	stored := map[string]string{}
+	for _, name := range names {
+		f := files[name]
+		if f.Hardlink == "" {
+			continue
+		}
+		target, err := cleanPath(f.Hardlink)
+		if err != nil {
+			return nil, fmt.Errorf("layer file %q: hard link: %w", name, err)
+		}
+		t, ok := files[target]
+		switch {
+		case !ok:
+			return nil, fmt.Errorf("layer file %q: hard link to %q, which is not in the layer", name, f.Hardlink)
+		case t.Hardlink != "" || t.Link != "" || t.Mode.IsDir():
+			return nil, fmt.Errorf("layer file %q: hard link to %q, which is not a regular file", name, f.Hardlink)
+		}
+		// names is sorted: the first name seen of a group is its least.
+		if _, ok := stored[target]; !ok {
+			stored[target] = min(name, target)
+		}
+	}
+	return stored, nil
 }
 
 // cleanPath turns an image path into a tar entry name: relative, slash

@@ -1,7 +1,7 @@
 // Package matrixbox is the bench suite as matrixbox runs it: 50 trivial LLB
 // solves × 2 matrix values on buildkitd-oci. The parent benchmark
-// (bench/solve_bench_test.go) runs it as a child go test; BENCH_SHARED=1
-// marks every test SharedBackend. It lives under testdata so that
+// (bench/solve_bench_test.go) runs it as a child go test; BENCH_ISOLATION
+// (fresh, shared or reset) picks how every test gets its backend. It lives under testdata so that
 // go test ./... does not run it on its own.
 package matrixbox
 
@@ -27,8 +27,14 @@ func TestSolves(t *testing.T) {
 	// The ancestor always runs a registry mirror; so does this side.
 	integration.UseMirror(mirror.Shared())
 	var opts []integration.TestOption
-	if os.Getenv("BENCH_SHARED") == "1" {
+	switch iso := os.Getenv("BENCH_ISOLATION"); iso {
+	case "", "fresh":
+	case "shared":
 		opts = append(opts, integration.SharedBackend())
+	case "reset":
+		opts = append(opts, integration.ResetBackend())
+	default:
+		t.Fatalf("BENCH_ISOLATION=%q: want fresh, shared or reset", iso)
 	}
 	tests := make([]integration.Test, 0, solves)
 	for i := range solves {

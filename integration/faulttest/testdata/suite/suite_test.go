@@ -28,7 +28,14 @@ import (
 )
 
 func TestSuite(t *testing.T) {
-	integration.Run(t, integration.TestFuncs(testFault, testQuiet),
+	tests := integration.TestFuncs(testFault, testQuiet)
+	switch os.Getenv("FAULT") {
+	case "warm-shared":
+		tests = integration.With(tests, integration.SharedBackend())
+	case "warm-reset":
+		tests = integration.With(tests, integration.ResetBackend())
+	}
+	integration.Run(t, tests,
 		integration.WithWorkers(sleepd{}),
 		integration.WithAxes(matrix.Strings("n", "1", "2")))
 }
@@ -39,7 +46,7 @@ type sleepd struct{}
 
 func (sleepd) Name() string { return "sleepd" }
 func (sleepd) New(ctx context.Context, cfg *sandbox.Config) (sandbox.Backend, func() error, error) {
-	p, err := sandbox.Start("sleepd", exec.Command("sh", "-c", "echo sleepd up; exec sleep 900"), cfg.Logs)
+	p, err := cfg.Start("sleepd", exec.Command("sh", "-c", "echo sleepd up; exec sleep 900"))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -58,6 +65,9 @@ func (sleepd) New(ctx context.Context, cfg *sandbox.Config) (sandbox.Backend, fu
 }
 
 type backend struct{ p *sandbox.Process }
+
+// Reset has nothing to wipe: sleepd holds no state.
+func (backend) Reset(context.Context) error { return nil }
 
 // TestMirrored runs when FAULT=mirror: one case with an image mirrored into
 // the mirror at $FAULT_MIRROR, whose manifest and blobs the case fetches

@@ -1,0 +1,245 @@
+package integration
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"testing"
+	"time"
+
+	"github.com/matrixbox/matrixbox/sandbox"
+)
+
+// A case goes through these steps, in order, one method each:
+//
+//	record      its report record, written when the case ends
+//	admit       the worker's Check and the test's requirements: a cell
+//	            that cannot run is skipped before anything starts (failed,
+//	            when its worker is misconfigured or strict mode is on)
+//	holdSlot    a place among the sandboxes alive at once
+//	quarantine  a quarantined case runs in child processes instead
+//	open        the sandbox, on a fresh backend or a warm one
+//	run         the test, under the watchdog, a panic made a failure
+//
+// Each step registers its own undoing with t.Cleanup, so they unwind in
+// reverse: on failure the logs are printed while the backend is still up,
+// then the sandbox closes (a fresh backend stops, a warm one goes back to
+// its pool), then whatever the backend said while stopping is printed, the
+// slot is released and, last, the record is written, having seen every
+// failure, cleanup errors included.
+type caseRun struct {
+	r    *runner
+	t    *testing.T
+	spec caseSpec
+	cell string // the cell's name, e.g. "worker=host/n=1"
+	rep  *caseReport
+	logs *sandbox.Logs
+	// warm is the warm backend the case runs on; nil for a fresh one.
+	warm *lease
+	// shown marks how much of each log was printed before the sandbox
+	// closed; nil when nothing was.
+	shown, warmShown sandbox.LogMark
+	// begun is when the case started: the blobs the mirror refused as
+	// damaged since then are named if it fails.
+	begun time.Time
+}
+
+func (r *runner) runCase(t *testing.T, c caseSpec) {
+	if !c.props.serial {
+		t.Parallel()
+	}
+	cr := &caseRun{r: r, t: t, spec: c, cell: c.cell.Name(), logs: sandbox.NewLogs(), begun: time.Now()}
+	cr.setAttrs()
+	cr.rep = r.report(t, c)
+	if c.props.isolation == shared {
+		// Counted down however the case ends, skipped included.
+		t.Cleanup(func() { warm.done(c, r.mirrorAt, r.mirrorHosts) })
+	}
+	if reason, fail := cr.admit(); fail {
+		t.Fatal("matrixbox: " + reason)
+	} else if reason != "" {
+		cr.rep.skip(reason)
+		t.Skip("matrixbox: " + reason)
+	}
+	cr.holdSlot()
+	if r.runQuarantined(t, c, cr.rep) {
+		return
+	}
+	box := cr.open()
+	cr.run(box)
+}
+
+// setAttrs gives the case a test attribute per axis of its cell, the
+// worker included: go test -json reports them, and gotestsum turns them
+// into JUnit properties.
+func (cr *caseRun) setAttrs() {
+	for _, axis := range cr.spec.cell.Axes() {
+		v, _ := cr.spec.cell.Lookup(axis)
+		cr.t.Attr(axis, v.Name)
+	}
+}
+
+// admit returns why the case cannot run in its cell, or "": the worker is
+// unavailable, lacks a feature the test requires, or a requirement of the
+// cell is not met. Nothing has started yet. fail says the reason fails the
+// case instead of skipping it: a misconfigured worker (an explicit binary
+// that does not exist) always, an unavailable one in strict mode.
+func (cr *caseRun) admit() (reason string, fail bool) {
+	w := cr.spec.worker
+	if err := cr.r.check(w); err != nil {
+		switch {
+		case errors.Is(err, sandbox.ErrMisconfigured):
+			return fmt.Sprintf("worker %s: %v", w.Name(), err), true
+		case cr.r.settings.strict:
+			return fmt.Sprintf("worker %s unavailable, which strict mode (%s=1 or strict: true) does not allow: %v", w.Name(), EnvStrict, err), true
+		}
+		return fmt.Sprintf("worker %s unavailable: %v", w.Name(), err), false
+	}
+	for _, f := range cr.spec.props.needs {
+		if s, ok := w.(sandbox.Supporter); !ok || !s.Supports(f) {
+			return fmt.Sprintf("worker %s lacks feature %q, which %s requires", w.Name(), f, cr.spec.test.Name()), false
+		}
+	}
+	for _, check := range cr.spec.props.cellChecks {
+		if err := check(cr.spec.cell); err != nil {
+			return fmt.Sprintf("%s: %v", cr.cell, err), false
+		}
+	}
+	return "", false
+}
+
+func (cr *caseRun) holdSlot() {
+	release, err := slots(cr.t.Context(), cr.r.global, cr.r.local)
+	if err != nil {
+		cr.t.Fatalf("matrixbox: waiting for a sandbox slot: %v", err)
+	}
+	cr.t.Cleanup(release)
+	cr.rep.started()
+}
+
+// open starts the case's sandbox and registers its undoing: the logs
+// printed on failure (before the sandbox closes, while its daemon is up),
+// the close, and the rest of the logs after it.
+func (cr *caseRun) open() *sandbox.Box {
+	t, r := cr.t, cr.r
+	spec := sandbox.Spec{Cell: cr.spec.cell, Worker: cr.spec.worker, Logs: cr.logs}
+	if r.mirror != nil {
+		spec.Mirror = r.mirrorAt
+		spec.MirrorHosts = r.mirrorHosts
+		spec.NewRegistry = func(ctx context.Context, dir string, logs *sandbox.Logs) (string, func() error, error) {
+			return r.mirror.NewRegistry(ctx, dir, logs.Writer("registry"))
+		}
+	}
+	// Registered first so it runs last: after the sandbox is closed, with
+	// the daemon's shutdown output and every cleanup error known.
+	t.Cleanup(cr.printRest)
+	if iso := cr.spec.props.isolation; iso != fresh {
+		l, err := warm.acquire(cr.spec, sandbox.Config{Cell: cr.spec.cell, Mirror: spec.Mirror, MirrorHosts: spec.MirrorHosts})
+		if l != nil {
+			cr.warm = l
+			cr.rep.startup(l.startup)
+			if l.discarded != "" {
+				cr.logs.Printf("matrixbox", "matrixbox: this case runs on a fresh backend: the one an earlier case used was discarded: %s", l.discarded)
+			}
+		}
+		if err != nil {
+			t.Fatalf("matrixbox: %v", err)
+		}
+		if iso == reset {
+			// After the sandbox closes: wiped for the next case.
+			t.Cleanup(func() { warm.release(t, cr.spec, l) })
+		}
+		spec.Backend = l.wb.running.Backend
+	}
+	start := time.Now()
+	box, err := sandbox.Open(context.Background(), spec)
+	if err != nil {
+		t.Fatalf("matrixbox: start sandbox %s after %s: %v", cr.cell, time.Since(start).Round(time.Millisecond), err)
+	}
+	if cr.warm == nil {
+		cr.rep.startup(box.Startup())
+	}
+	t.Cleanup(func() {
+		if err := box.Close(); err != nil {
+			t.Errorf("matrixbox: sandbox cleanup: %v", err)
+		}
+	})
+	t.Cleanup(cr.printWhileUp)
+	return box
+}
+
+// printWhileUp prints a failing case's logs before its sandbox closes, so
+// that they are read while the daemon that wrote them is still up.
+func (cr *caseRun) printWhileUp() {
+	if !cr.t.Failed() && !cr.r.settings.logsAlways {
+		return
+	}
+	cr.shown = cr.logs.Mark()
+	if s := cr.logs.String(); s != "" {
+		cr.t.Logf("matrixbox: logs of %s:\n%s", cr.cell, s)
+	}
+	if cr.warm != nil {
+		// A reset backend's logs from before the case belong to other cases.
+		since := cr.warm.mark
+		if cr.spec.props.isolation == shared {
+			since = nil
+		}
+		cr.warmShown = cr.warm.logs().Mark()
+		if s := cr.warm.logs().StringSince(since); s != "" {
+			cr.t.Logf("matrixbox: logs of the warm backend of %s:\n%s", cr.cell, s)
+		}
+	}
+}
+
+// printRest prints, after the sandbox closed, what its logs gained since
+// printWhileUp (all of them when that printed nothing: the case failed
+// only in its cleanup).
+func (cr *caseRun) printRest() {
+	if !cr.t.Failed() && !cr.r.settings.logsAlways {
+		return
+	}
+	if s := cr.logs.StringSince(cr.shown); s != "" {
+		cr.t.Logf("matrixbox: logs of %s%s:\n%s", cr.cell, afterClose(cr.shown), s)
+	}
+	if cr.warm != nil {
+		shown := cr.warmShown
+		if shown == nil && cr.spec.props.isolation == reset {
+			shown = cr.warm.mark
+		}
+		if s := cr.warm.logs().StringSince(shown); s != "" {
+			cr.t.Logf("matrixbox: logs of the warm backend of %s%s:\n%s", cr.cell, afterClose(cr.warmShown), s)
+		}
+	}
+	nameDamagedBlobs(cr.t, cr.r.mirror, cr.begun)
+}
+
+func afterClose(shown sandbox.LogMark) string {
+	if shown == nil {
+		return ""
+	}
+	return " after its sandbox closed"
+}
+
+// run runs the test under the watchdog. A panic fails this case alone, so
+// the other cases go on and every cleanup still runs.
+func (cr *caseRun) run(box *sandbox.Box) {
+	wd := startWatchdog(cr.t, cr.r.settings.watchdog, cr.logs.String, box.Abort)
+	defer wd.stop()
+	defer cr.noteSkip()
+	defer func() {
+		if v := recover(); v != nil {
+			cr.t.Errorf("matrixbox: test panicked: %v\n%s", v, debug.Stack())
+		}
+	}()
+	cr.spec.test.Run(cr.t, box)
+}
+
+// noteSkip records why the test skipped itself. Deferred by run, it runs
+// while the test's goroutine unwinds from SkipNow, when the stack still
+// shows where the test called it.
+func (cr *caseRun) noteSkip() {
+	if cr.t.Skipped() {
+		cr.rep.skippedByTest(cr.t)
+	}
+}

@@ -1,0 +1,194 @@
+package integration
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/matrixbox/matrixbox/matrix"
+	"github.com/matrixbox/matrixbox/sandbox"
+)
+
+var (
+	decodersMu sync.Mutex
+	decoders   = map[string]func(string) (matrix.Value, error){}
+)
+
+// RegisterAxisDecoder makes config files decode the values of axis with
+// decode, so that a config file can name typed values (a platform, a distro)
+// by a string. Values of axes with no decoder are plain strings.
+func RegisterAxisDecoder(axis string, decode func(string) (matrix.Value, error)) {
+	decodersMu.Lock()
+	defer decodersMu.Unlock()
+	decoders[axis] = decode
+}
+
+func decodeAxisValue(axis, s string) (matrix.Value, error) {
+	decodersMu.Lock()
+	d := decoders[axis]
+	decodersMu.Unlock()
+	if d == nil {
+		return matrix.Value{Name: s, V: s}, nil
+	}
+	return d(s)
+}
+
+// Decode returns the axis's values: each decoded by the decoder registered
+// for the axis (RegisterAxisDecoder), or a plain string when it has none.
+// An error names the file, the line and the key.
+func (a FileAxis) Decode() ([]matrix.Value, error) {
+	return a.decode(nil)
+}
+
+// decode is Decode where a value named as one of code's keeps code's typed
+// value, without a decoder being asked.
+func (a FileAxis) decode(code map[string]matrix.Value) ([]matrix.Value, error) {
+	where := func(i int) string { return fmt.Sprintf("%s:%d: axes.%s", a.file, a.lineOf(i), a.Name) }
+	var out []matrix.Value
+	for i, s := range a.Values {
+		v, ok := code[s]
+		if !ok {
+			var err error
+			if v, err = decodeAxisValue(a.Name, s); err != nil {
+				return nil, fmt.Errorf("%s: value %q does not decode: %v", where(i), s, err)
+			}
+			if cv, ok := code[v.Name]; ok {
+				v = cv
+			}
+		}
+		if err := matrix.NewAxis(a.Name, v).Validate(); err != nil {
+			return nil, fmt.Errorf("%s: %v", where(i), err)
+		}
+		out = append(out, v)
+	}
+	if err := matrix.NewAxis(a.Name, out...).Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %v", where(0), err)
+	}
+	return out, nil
+}
+
+func (a FileAxis) lineOf(i int) int {
+	if i < len(a.lines) {
+		return a.lines[i]
+	}
+	return 0
+}
+
+// applyConfig applies the repo config to a Run: environment over config
+// over code. It returns the workers to use and notes for the test log.
+// What the Run does not have (an axis it does not declare, a worker it
+// lacks) is left aside with a note, so that one file serves every suite of
+// a module.
+func applyConfig(fc *FileConfig, st *settings, cfg *config, workers []sandbox.Worker) ([]sandbox.Worker, []string, error) {
+	if fc == nil {
+		return workers, nil, nil
+	}
+	var notes []string
+	if len(fc.Workers) > 0 {
+		var note string
+		var err error
+		if workers, note, err = fc.selectWorkers(workers); err != nil {
+			return nil, nil, err
+		}
+		if note != "" {
+			notes = append(notes, note)
+		}
+	}
+	for _, fa := range fc.Axes {
+		i := axisIndex(cfg.axes, fa.Name)
+		if i < 0 {
+			notes = append(notes, fmt.Sprintf("%s:%d: axes.%s: not an axis of this Run; ignored", fc.Path, fa.lineOf(0), fa.Name))
+			continue
+		}
+		code := map[string]matrix.Value{}
+		for _, v := range cfg.axes[i].Values {
+			code[v.Name] = v
+		}
+		values, err := fa.decode(code)
+		if err != nil {
+			return nil, nil, err
+		}
+		cfg.axes[i] = matrix.NewAxis(fa.Name, values...)
+	}
+	if st.selector.Empty() && fc.Select != "" {
+		sel, err := matrix.ParseSelector(fc.Select)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s:%d: select: %w", fc.Path, fc.line("select"), err)
+		}
+		st.selector = sel
+	}
+	cfg.excludes = append(cfg.excludes, fc.Exclude...)
+	st.ext.quarantine = fc.Quarantine
+	if !st.strictSet && fc.Strict {
+		st.strict = true
+	}
+	return workers, notes, nil
+}
+
+func axisIndex(axes []matrix.Axis, name string) int {
+	for i, a := range axes {
+		if a.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// selectWorkers keeps, in the file's order, the workers the file names
+// among those of the Run. Naming one the Run lacks is fine (another suite
+// of the module has it); leaving the Run none is an error.
+func (fc *FileConfig) selectWorkers(workers []sandbox.Worker) ([]sandbox.Worker, string, error) {
+	if len(workers) == 0 {
+		workers = defaultWorkers()
+	}
+	byName := map[string]sandbox.Worker{}
+	var names []string
+	for _, w := range workers {
+		if w != nil {
+			byName[w.Name()] = w
+			names = append(names, w.Name())
+		}
+	}
+	sort.Strings(names)
+	var kept []sandbox.Worker
+	var absent []string
+	for _, n := range fc.Workers {
+		if w, ok := byName[n]; ok {
+			kept = append(kept, w)
+		} else {
+			absent = append(absent, n)
+		}
+	}
+	where := fmt.Sprintf("%s:%d: workers", fc.Path, fc.line("workers"))
+	if len(kept) == 0 {
+		return nil, "", fmt.Errorf("%s: none of %s is a worker of this Run, which has %s", where, strings.Join(fc.Workers, ", "), strings.Join(names, ", "))
+	}
+	note := ""
+	if len(absent) > 0 {
+		note = fmt.Sprintf("%s: %s not a worker of this Run (it has %s); ignored", where, strings.Join(absent, ", "), strings.Join(names, ", "))
+	}
+	return kept, note, nil
+}
+
+func defaultWorkers() []sandbox.Worker {
+	if ws := registeredWorkers(); len(ws) > 0 {
+		return ws
+	}
+	return []sandbox.Worker{sandbox.HostWorker()}
+}
+
+// applyRepoConfig loads the repo's config file, if any, and applies it.
+func applyRepoConfig(t *testing.T, st *settings, cfg *config, workers []sandbox.Worker) ([]sandbox.Worker, error) {
+	t.Helper()
+	fc, err := repoConfig()
+	if err != nil {
+		return nil, err
+	}
+	ws, notes, err := applyConfig(fc, st, cfg, workers)
+	for _, n := range notes {
+		t.Log("matrixbox: " + n)
+	}
+	return ws, err
+}

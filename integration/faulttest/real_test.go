@@ -1,0 +1,334 @@
+package faulttest
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// realWorkers are the workers of testdata/realsuite, each of which puts
+// work in flight (a RUN step, a container) before the fault.
+var realWorkers = []string{"buildkitd-oci", "buildkitd-containerd", "containerd", "dockerd"}
+
+var realBin string
+
+// buildReal compiles the real-daemon fixture once.
+func buildReal(t *testing.T) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("the real daemons need root")
+	}
+	if realBin == "" {
+		out := filepath.Join(filepath.Dir(suiteBin), "realsuite.test")
+		if msg, err := exec.Command("go", "test", "-c", "-o", out, "./testdata/realsuite").CombinedOutput(); err != nil {
+			t.Fatalf("build the fixture: %v\n%s", err, msg)
+		}
+		realBin = out
+	}
+	return realBin
+}
+
+// realChild is one run of the fixture on one worker.
+type realChild struct {
+	*child
+	token string
+	// before is what the machine had before the run (network links,
+	// iptables rules), to tell what the run added.
+	links, rules []string
+}
+
+func startReal(t *testing.T, worker, fault string, args ...string) *realChild {
+	t.Helper()
+	bin := buildReal(t)
+	dir := t.TempDir()
+	// A sleep no other process on the machine sleeps for.
+	tok := strconv.Itoa(100000 + rand.IntN(800000))
+	cmd := exec.Command(bin, append([]string{"-test.v", "-test.count=1", "-test.run=^TestInFlight$"}, args...)...)
+	cmd.Env = append(os.Environ(), "FAULT="+fault, "FAULT_DIR="+dir, "FAULT_TOKEN="+tok,
+		"MATRIXBOX_SELECT=worker="+worker, "MATRIXBOX_CONFIG=none")
+	out := &bytes.Buffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	rc := &realChild{child: &child{cmd: cmd, out: out, dir: dir}, token: tok, links: links(), rules: iptablesRules()}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return rc
+}
+
+// checkNothingLeft checks, at once and again 5 s later, that nothing of
+// the run is left: no process in the cgroups of its sandboxes, none of the
+// processes that were in them before the fault, no process sleeping the
+// run's token anywhere on the machine (whoever its parent now is), no
+// cgroup, mount or directory of the run, no network link or iptables rule
+// the run added.
+func (c *realChild) checkNothingLeft(t *testing.T) {
+	t.Helper()
+	owners := c.lines("owner")
+	if len(owners) == 0 {
+		t.Fatalf("child recorded no owner pid; output:\n%s", c.out)
+	}
+	owner := owners[0]
+	for _, when := range []string{"at once", "5 s later"} {
+		if when != "at once" {
+			time.Sleep(5 * time.Second)
+		}
+		for _, p := range tokenProcesses(c.token) {
+			t.Errorf("%s: the work in flight still runs: pid %d (parent %d) %s", when, p.pid, p.ppid, p.cmdline)
+			_ = syscall.Kill(p.pid, syscall.SIGKILL)
+		}
+		for _, pid := range c.lines("pids") {
+			if n, _ := strconv.Atoi(pid); n > 0 && running(n) {
+				cl, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", n))
+				cg, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", n))
+				t.Errorf("%s: process %d of the sandbox's cgroup still runs: %q in\n%s", when, n, cl, cg)
+			}
+		}
+		for _, cg := range ownedCgroups(owner) {
+			t.Errorf("%s: cgroup left: %s", when, cg)
+		}
+		for _, m := range ownedMounts(owner) {
+			t.Errorf("%s: mount left: %s", when, m)
+		}
+		for _, d := range c.lines("dirs") {
+			if _, err := os.Stat(d); err == nil {
+				t.Errorf("%s: sandbox dir left: %s", when, d)
+			}
+		}
+		// Links of matrixbox's making are named mbx…; other links come and
+		// go with whatever else runs on the machine.
+		if added := newItems(c.links, links()); len(added) > 0 {
+			for _, l := range added {
+				if strings.HasPrefix(l, "mbx") {
+					t.Errorf("%s: network link added: %s", when, l)
+				}
+			}
+		}
+		if added := newItems(c.rules, iptablesRules()); len(added) > 0 {
+			t.Errorf("%s: iptables rules added: %v", when, added)
+		}
+	}
+}
+
+func TestRealDaemonsSignalsMidRun(t *testing.T) {
+	for _, w := range realWorkers {
+		for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGINT, syscall.SIGTERM} {
+			t.Run(w+"/"+sig.String(), func(t *testing.T) {
+				c := startReal(t, w, "hang")
+				c.waitFor(t, "ready", 1)
+				_ = syscall.Kill(c.cmd.Process.Pid, sig)
+				out := c.wait(t)
+				if !strings.Contains(out, "ended without cleaning up") {
+					t.Errorf("the guard did not say what it removed:\n%s", out)
+				}
+				c.checkNothingLeft(t)
+			})
+		}
+	}
+}
+
+func TestRealDaemonsOsExit(t *testing.T) {
+	for _, w := range realWorkers {
+		t.Run(w, func(t *testing.T) {
+			c := startReal(t, w, "exit")
+			out := c.wait(t)
+			if !strings.Contains(out, "ended without cleaning up") {
+				t.Errorf("the guard did not say what it removed:\n%s", out)
+			}
+			c.checkNothingLeft(t)
+		})
+	}
+}
+
+func TestRealDaemonsTimeout(t *testing.T) {
+	for _, w := range []string{"buildkitd-oci", "containerd"} {
+		t.Run(w, func(t *testing.T) {
+			c := startReal(t, w, "hang", "-test.timeout=25s")
+			out := c.wait(t)
+			for _, want := range []string{"panic: test timed out after 25s", "ended without cleaning up"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("output lacks %q:\n%s", want, out)
+				}
+			}
+			c.checkNothingLeft(t)
+		})
+	}
+}
+
+// The daemon dies while its container runs and the test process lives: the
+// case fails saying how the daemon died, and the sandbox's close kills the
+// orphaned container and says so.
+func TestRealDaemonKilledDuringWork(t *testing.T) {
+	for _, w := range realWorkers {
+		t.Run(w, func(t *testing.T) {
+			c := startReal(t, w, "kill-daemon")
+			out := c.wait(t)
+			for _, want := range []string{"--- FAIL: TestInFlight/TestInFlight/worker=" + w, "had already exited: signal: killed", "leaked processes (killed)", "sleep " + c.token} {
+				if !strings.Contains(out, want) {
+					t.Errorf("output lacks %q:\n%s", want, out)
+				}
+			}
+			if strings.Contains(out, "ended without cleaning up") {
+				t.Errorf("the test process did not clean up itself:\n%s", out)
+			}
+			c.checkNothingLeft(t)
+		})
+	}
+}
+
+// With its guard killed too, a SIGKILLed test process leaves its sandbox
+// behind; the next run's reaper removes it all and says so.
+func TestRealDaemonsReapedByTheNextRun(t *testing.T) {
+	c := startReal(t, "buildkitd-oci", "hang")
+	c.waitFor(t, "ready", 1)
+	guard := guardOf(c.cmd.Process.Pid)
+	if guard == 0 {
+		t.Fatal("no guard found for the child")
+	}
+	_ = syscall.Kill(guard, syscall.SIGKILL)
+	_ = syscall.Kill(c.cmd.Process.Pid, syscall.SIGKILL)
+	c.wait(t)
+	if len(tokenProcesses(c.token)) == 0 {
+		t.Fatal("precondition: with no guard, the work in flight should outlive its test process")
+	}
+	// Any next run of any suite reaps: here the quick one of fault_test.go.
+	next := start(t, "quiet")
+	out := next.wait(t)
+	if !strings.Contains(out, "--- PASS: TestSuite") {
+		t.Errorf("the next run failed:\n%s", out)
+	}
+	for _, want := range []string{"removed what earlier test processes that died left behind", "sleep " + c.token, "cgroup matrixbox/mbx-" + c.lines("owner")[0]} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the next run's report lacks %q:\n%s", want, out)
+		}
+	}
+	c.checkNothingLeft(t)
+}
+
+type procInfo struct {
+	pid, ppid int
+	cmdline   string
+}
+
+func allProcesses() []procInfo {
+	ents, _ := os.ReadDir("/proc")
+	var out []procInfo
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		st, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		i := bytes.LastIndexByte(st, ')')
+		f := strings.Fields(string(st[i+2:]))
+		if len(f) < 2 || f[0] == "Z" {
+			continue
+		}
+		ppid, _ := strconv.Atoi(f[1])
+		cl, _ := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		out = append(out, procInfo{pid, ppid, strings.TrimSpace(strings.ReplaceAll(string(cl), "\x00", " "))})
+	}
+	return out
+}
+
+func tokenProcesses(tok string) []procInfo {
+	var out []procInfo
+	for _, p := range allProcesses() {
+		if strings.HasSuffix(p.cmdline, " "+tok) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func guardOf(pid int) int {
+	want := []byte(fmt.Sprintf("MATRIXBOX_GUARD_FOR=%d\x00", pid))
+	for _, p := range allProcesses() {
+		env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", p.pid))
+		if bytes.Contains(env, want) {
+			return p.pid
+		}
+	}
+	return 0
+}
+
+func running(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	return err == nil && !bytes.Contains(b, []byte(") Z "))
+}
+
+// ownedCgroups lists the cgroup directories, in any hierarchy, of the
+// sandboxes of test process owner.
+func ownedCgroups(owner string) []string {
+	var out []string
+	hs, _ := filepath.Glob("/sys/fs/cgroup/*/matrixbox/mbx-" + owner + "-*")
+	out = append(out, hs...)
+	v2, _ := filepath.Glob("/sys/fs/cgroup/matrixbox/mbx-" + owner + "-*")
+	return append(out, v2...)
+}
+
+func ownedMounts(owner string) []string {
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), "/mbx-"+owner+"-") {
+			out = append(out, sc.Text())
+		}
+	}
+	return out
+}
+
+func links() []string {
+	out, _ := exec.Command("ip", "-o", "link", "show").Output()
+	var names []string
+	for _, l := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(l); len(f) > 1 {
+			names = append(names, strings.TrimSuffix(strings.SplitN(f[1], "@", 2)[0], ":"))
+		}
+	}
+	return names
+}
+
+func iptablesRules() []string {
+	var rules []string
+	for _, tool := range []string{"iptables-save", "ip6tables-save"} {
+		out, err := exec.Command(tool).Output()
+		if err != nil {
+			continue
+		}
+		for _, l := range strings.Split(string(out), "\n") {
+			if strings.HasPrefix(l, "-") || strings.HasPrefix(l, ":") && !strings.HasPrefix(l, ":INPUT") && !strings.HasPrefix(l, ":OUTPUT") && !strings.HasPrefix(l, ":FORWARD") && !strings.HasPrefix(l, ":PREROUTING") && !strings.HasPrefix(l, ":POSTROUTING") {
+				rules = append(rules, tool+" "+strings.Fields(l)[0])
+			}
+		}
+	}
+	return rules
+}
+
+func newItems(before, after []string) []string {
+	var out []string
+	for _, a := range after {
+		if !slices.Contains(before, a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}

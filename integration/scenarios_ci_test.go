@@ -1,0 +1,41 @@
+package integration
+
+import (
+	"os"
+	"testing"
+
+	"github.com/matrixbox/matrixbox/matrix"
+	"github.com/matrixbox/matrixbox/matrix/platform"
+	"github.com/matrixbox/matrixbox/sandbox"
+)
+
+// The child scenarios of the CI-fleet tests: shards, strict mode and a
+// root config.
+func init() {
+	scenarios["one"] = func(t *testing.T) {
+		Run(t, TestFuncs(testNothing))
+	}
+	// Two suites of one module that differ in workers and axes, under one
+	// root config (testdata/config/root.yaml).
+	scenarios["module"] = func(t *testing.T) {
+		RegisterAxisDecoder(platform.AxisName, platform.DecodeValue)
+		t.Run("WithPlatforms", func(t *testing.T) {
+			Run(t, TestFuncs(testNothing),
+				WithWorkers(sandbox.HostWorker(), countingWorker{name: "second"}),
+				WithAxis(platform.Axis("linux/amd64", "linux/arm64", "linux/riscv64")))
+		})
+		t.Run("HostOnly", func(t *testing.T) {
+			Run(t, TestFuncs(testNothing), WithAxes(matrix.Strings("color", "red", "blue")))
+		})
+	}
+	// Two Runs, and what the process's environment says of Bazel's
+	// sharding once the package has taken it over.
+	scenarios["bazel"] = func(t *testing.T) {
+		t.Logf("TEST_TOTAL_SHARDS=%q", os.Getenv("TEST_TOTAL_SHARDS"))
+		for _, name := range []string{"first", "second"} {
+			t.Run(name, func(t *testing.T) {
+				Run(t, TestFuncs(testNothing, testAlsoNothing), WithMatrix("n", map[string]any{"1": 1, "2": 2, "3": 3}))
+			})
+		}
+	}
+}

@@ -1,0 +1,319 @@
+package integration
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/matrixbox/matrixbox/matrix"
+	"github.com/matrixbox/matrixbox/sandbox"
+)
+
+// isolation is how a test's cases get their backend.
+type isolation int
+
+const (
+	// fresh: a backend started for the case and stopped after it.
+	fresh isolation = iota
+	// shared: one warm backend per (worker, cell), used by many cases at
+	// once, whose state they leave alone.
+	shared
+	// reset: a warm backend used by one case at a time and wiped, and
+	// proven empty, between cases.
+	reset
+)
+
+func (i isolation) String() string {
+	return [...]string{"fresh", "shared", "reset"}[i]
+}
+
+// warmPool holds the process's warm backends, shared by all its Runs: a
+// backend is kept after a Run's last case, for the next Run that needs the
+// same worker and cell. Those still kept when the process ends are removed
+// by its guard, quietly: they are not leftovers. Where the guard could not
+// start, a Run stops its warm backends when it ends.
+type warmPool struct {
+	mu sync.Mutex
+	// shared: key → the backend of the shared cases and how many planned
+	// cases of the Runs so far have not finished.
+	shared map[string]*warmBackend
+	// idle: key → reset backends, wiped and proven empty, free.
+	idle map[string][]*warmBackend
+	// discarded: key → why the last reset backend of key was discarded,
+	// told to the next case, which gets a fresh one.
+	discarded map[string]string
+	// stopping counts the discarded backends being stopped.
+	stopping sync.WaitGroup
+}
+
+var warm = &warmPool{shared: map[string]*warmBackend{}, idle: map[string][]*warmBackend{}, discarded: map[string]string{}}
+
+// warmBackend is one warm backend.
+type warmBackend struct {
+	key     string
+	cell    string
+	worker  sandbox.Worker
+	logs    *sandbox.Logs
+	once    sync.Once // starts it
+	running *sandbox.Running
+	err     error
+	planned int // shared: cases planned and not finished
+}
+
+// warmKey says which cases may share a backend: the same worker, cell and
+// mirror. Workers of the same name must also be equal (see sameWorker).
+func warmKey(w sandbox.Worker, cell matrix.Cell, mirror string, hosts []string) string {
+	return strings.Join([]string{w.Name(), cell.Name(), mirror, strings.Join(hosts, ",")}, "\x00")
+}
+
+// sameWorker reports whether a backend of a may serve b's cases: the same
+// worker, or an equal one (the same kind and options, made again by a
+// later Run).
+func sameWorker(a, b sandbox.Worker) bool {
+	return a == b || reflect.DeepEqual(a, b)
+}
+
+// plan counts the shared cases of a Run before any starts, so that a shared
+// backend is kept until the last of them is done.
+func (p *warmPool) plan(cases []caseSpec, mirror string, hosts []string) error {
+	p.mu.Lock()
+	var replaced []*warmBackend
+	for _, c := range cases {
+		if c.props.isolation != shared {
+			continue
+		}
+		k := warmKey(c.worker, c.cell, mirror, hosts)
+		wb := p.shared[k]
+		if wb != nil && !sameWorker(wb.worker, c.worker) {
+			if wb.planned > 0 {
+				p.mu.Unlock()
+				return fmt.Errorf("two different workers named %q run shared cases of %s at once", c.worker.Name(), c.cell.Name())
+			}
+			// A worker of the same name but other options: the earlier
+			// Run is over, its backend of no more use.
+			replaced = append(replaced, wb)
+			wb = nil
+		}
+		if wb == nil {
+			wb = &warmBackend{key: k, cell: c.cell.Name(), worker: c.worker, logs: sandbox.NewLogs()}
+			p.shared[k] = wb
+		}
+		wb.planned++
+	}
+	p.mu.Unlock()
+	var errs []error
+	for _, wb := range replaced {
+		errs = append(errs, wb.stop())
+	}
+	return errors.Join(errs...)
+}
+
+// lease is a case's hold on a warm backend.
+type lease struct {
+	wb *warmBackend
+	// startup is how long this case waited for the backend to start; zero
+	// when it was warm.
+	startup time.Duration
+	// mark is where the backend's logs stood when the case took it.
+	mark sandbox.LogMark
+	// discarded says why the backend an earlier case used was discarded,
+	// when this case gets a fresh one in its place.
+	discarded string
+}
+
+func (l *lease) logs() *sandbox.Logs { return l.wb.logs }
+
+// acquire returns a warm backend for a case of c in mode iso, starting one
+// when none is free.
+func (p *warmPool) acquire(c caseSpec, cfg sandbox.Config) (*lease, error) {
+	k := warmKey(c.worker, c.cell, cfg.Mirror, cfg.MirrorHosts)
+	p.mu.Lock()
+	var wb *warmBackend
+	switch c.props.isolation {
+	case shared:
+		wb = p.shared[k]
+	case reset:
+		idle := p.idle[k]
+		for i := len(idle) - 1; i >= 0; i-- {
+			if sameWorker(idle[i].worker, c.worker) {
+				wb = idle[i]
+				p.idle[k] = append(idle[:i], idle[i+1:]...)
+				break
+			}
+		}
+		if wb == nil {
+			wb = &warmBackend{key: k, cell: c.cell.Name(), worker: c.worker, logs: sandbox.NewLogs()}
+		}
+	}
+	discarded := p.discarded[k]
+	delete(p.discarded, k)
+	p.mu.Unlock()
+	if wb == nil {
+		return nil, fmt.Errorf("no warm backend planned for %s", c.cell.Name())
+	}
+	l := &lease{wb: wb, mark: wb.logs.Mark(), discarded: discarded}
+	start := time.Now()
+	started := false
+	wb.once.Do(func() {
+		started = true
+		cfg.Logs = wb.logs
+		wb.running, wb.err = sandbox.StartBackend(context.Background(), c.worker, cfg)
+		if wb.err == nil {
+			wb.err = markWarm(wb.running.Dir())
+		}
+	})
+	if started {
+		l.startup = time.Since(start)
+	}
+	if wb.err != nil {
+		return l, fmt.Errorf("start warm backend: %w", wb.err)
+	}
+	return l, nil
+}
+
+// release gives a reset case's backend back: wiped and proven empty, it
+// waits for the next case; when the wipe or the proof fails it is
+// discarded, and the log says what was left.
+func (p *warmPool) release(t *testing.T, c caseSpec, l *lease) {
+	wb := l.wb
+	if wb.err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var err error
+	if r, ok := wb.running.Backend.(sandbox.Resetter); ok {
+		err = r.Reset(ctx)
+	} else {
+		err = fmt.Errorf("worker %s cannot wipe its backends (its backend is no sandbox.Resetter)", c.worker.Name())
+	}
+	if err != nil {
+		t.Logf("matrixbox: the warm backend of %s is discarded, the next case gets a fresh one: %v", c.cell.Name(), err)
+		p.mu.Lock()
+		p.discarded[wb.key] = err.Error()
+		p.mu.Unlock()
+		// In the background: a daemon with work it was left may take its
+		// whole grace to stop, and no case should wait for that.
+		p.stopping.Add(1)
+		go func() {
+			defer p.stopping.Done()
+			if err := wb.stop(); err != nil {
+				fmt.Fprintf(os.Stderr, "matrixbox: stopping the discarded warm backend of %s: %v\n", c.cell.Name(), err)
+			}
+		}()
+		return
+	}
+	p.mu.Lock()
+	p.idle[wb.key] = append(p.idle[wb.key], wb)
+	p.mu.Unlock()
+}
+
+// done marks one planned shared case as finished.
+func (p *warmPool) done(c caseSpec, mirror string, hosts []string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if wb := p.shared[warmKey(c.worker, c.cell, mirror, hosts)]; wb != nil && wb.planned > 0 {
+		wb.planned--
+	}
+}
+
+// endRun is called when a Run ends. With a guard to remove them at the
+// process's end, warm backends are kept for later Runs; without one, those
+// the Run used are stopped now.
+func (p *warmPool) endRun(cases []caseSpec, keep bool) error {
+	if keep {
+		return nil
+	}
+	p.mu.Lock()
+	var stop []*warmBackend
+	for _, c := range cases {
+		for k, wb := range p.shared {
+			if wb.worker == c.worker && wb.planned == 0 {
+				stop = append(stop, wb)
+				delete(p.shared, k)
+			}
+		}
+		for k, list := range p.idle {
+			var rest []*warmBackend
+			for _, wb := range list {
+				if wb.worker == c.worker {
+					stop = append(stop, wb)
+				} else {
+					rest = append(rest, wb)
+				}
+			}
+			p.idle[k] = rest
+		}
+	}
+	p.mu.Unlock()
+	var errs []error
+	for _, wb := range stop {
+		errs = append(errs, wb.stop())
+	}
+	return errors.Join(errs...)
+}
+
+func (wb *warmBackend) stop() error {
+	// once.Do with a no-op marks a never-started backend as done.
+	wb.once.Do(func() { wb.err = errors.New("warm backend stopped before it started") })
+	if wb.running == nil {
+		return nil
+	}
+	r := wb.running
+	wb.running = nil
+	if err := r.Stop(); err != nil {
+		return fmt.Errorf("stop warm backend of %s: %w", wb.cell, err)
+	}
+	return nil
+}
+
+// stopAll stops every warm backend of the process.
+func (p *warmPool) stopAll() error {
+	p.mu.Lock()
+	var all []*warmBackend
+	for k, wb := range p.shared {
+		all = append(all, wb)
+		delete(p.shared, k)
+	}
+	for k, list := range p.idle {
+		all = append(all, list...)
+		delete(p.idle, k)
+	}
+	p.mu.Unlock()
+	var errs []error
+	for _, wb := range all {
+		errs = append(errs, wb.stop())
+	}
+	p.stopping.Wait()
+	return errors.Join(errs...)
+}
+
+// Main runs the tests of m, then stops the warm backends the process kept
+// for its Runs and reports what went wrong stopping them; it returns the
+// exit code for os.Exit. Without it, the test process's guard removes them
+// when the process ends, and what a stop would have said is not heard:
+//
+//	func TestMain(m *testing.M) { os.Exit(integration.Main(m)) }
+func Main(m *testing.M) int {
+	code := m.Run()
+	if err := warm.stopAll(); err != nil {
+		fmt.Fprintf(os.Stderr, "matrixbox: stopping the warm backends: %v\n", err)
+		if code == 0 {
+			code = 1
+		}
+	}
+	return code
+}
+
+// markWarm writes, in a warm backend's directory, the mark that tells the
+// guard to remove it quietly when the process ends: it is kept on purpose.
+func markWarm(dir string) error {
+	return os.WriteFile(filepath.Join(dir, sandbox.WarmMark), nil, 0o644)
+}

@@ -1,0 +1,118 @@
+package mirror
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+)
+
+// compileBusybox unpacks the source package dsc (dpkg-source applies
+// Debian's patches) and compiles it for t in a tree under work, writing
+// out/busybox and out/applets (their names, one a line):
+// upstream's `make defconfig`, the changes of busyboxConfig, `make
+// busybox busybox.links`. The environment is fixed (PATH, LC_ALL=C, TZ=UTC,
+// SOURCE_DATE_EPOCH from debian/changelog, no host CFLAGS or MAKEFLAGS) so
+// the same source and compiler give the same binary on every host.
+func compileBusybox(ctx context.Context, dsc string, t busyboxTarget, work, out string) error {
+	tree := filepath.Join(work, "busybox-"+t.debArch)
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + work, "LC_ALL=C", "TZ=UTC"}
+	if err := runLoggedIn(ctx, work, env, "dpkg-source", "--no-check", "-x", dsc, tree); err != nil {
+		return err
+	}
+	changelog, err := os.ReadFile(filepath.Join(tree, "debian", "changelog"))
+	if err != nil {
+		return err
+	}
+	date, err := changelogTime(changelog)
+	if err != nil {
+		return fmt.Errorf("%s: %w", dsc, err)
+	}
+	env = append(env, "SOURCE_DATE_EPOCH="+strconv.FormatInt(date.Unix(), 10))
+	runMake := func(args ...string) error {
+		args = append([]string{"ARCH=" + t.kbuildArch, "CROSS_COMPILE=" + t.triplet + "-"}, args...)
+		return runLoggedIn(ctx, tree, env, "make", args...)
+	}
+	config := filepath.Join(tree, ".config")
+	editFile := func(check bool) error {
+		b, err := os.ReadFile(config)
+		if err == nil {
+			b, err = editConfig(b, busyboxConfig, check)
+		}
+		if err == nil && !check {
+			err = os.WriteFile(config, b, 0o644)
+		}
+		return err
+	}
+	if err := runMake("defconfig"); err != nil {
+		return err
+	}
+	if err := editFile(false); err != nil {
+		return err
+	}
+	// All symbols have values after defconfig, so oldconfig asks nothing;
+	// were it to ask, it reads end of input and fails rather than guess.
+	if err := runMake("oldconfig"); err != nil {
+		return err
+	}
+	if err := editFile(true); err != nil {
+		return fmt.Errorf("after make oldconfig: %w", err)
+	}
+	if err := runMake("-j"+strconv.Itoa(runtime.NumCPU()), "busybox", "busybox.links"); err != nil {
+		return err
+	}
+	bin, err := os.ReadFile(filepath.Join(tree, "busybox"))
+	if err != nil {
+		return err
+	}
+	links, err := os.ReadFile(filepath.Join(tree, "busybox.links"))
+	if err != nil {
+		return err
+	}
+	applets, err := parseLinks(links)
+	if err != nil {
+		return err
+	}
+	err = errors.Join(
+		os.WriteFile(filepath.Join(out, "busybox"), bin, 0o755),
+		os.WriteFile(filepath.Join(out, "applets"), []byte(strings.Join(applets, "\n")+"\n"), 0o644))
+	return errors.Join(err, os.RemoveAll(tree))
+}
+
+// busyboxToolchain checks that the host has what compileBusybox runs, and
+// names the Debian packages to install when not. It returns what of the
+// toolchain goes into the binary: the compiler and the static C library.
+func busyboxToolchain(ctx context.Context, t busyboxTarget) (busyboxTools, error) {
+	for _, tool := range []struct{ bin, pkg string }{
+		{"make", "make"}, {"dpkg-source", "dpkg-dev"}, {"patch", "patch"},
+		{"bzip2", "bzip2"}, {"xz", "xz-utils"},
+		{t.triplet + "-gcc", t.compilerPackages()}, {t.triplet + "-strip", t.compilerPackages()},
+	} {
+		if _, err := exec.LookPath(tool.bin); err != nil {
+			return busyboxTools{}, fmt.Errorf("recipe:busybox for %s needs %s (apt-get install %s): %w", t.debArch, tool.bin, tool.pkg, ErrMissingTool)
+		}
+	}
+	cc := t.triplet + "-gcc"
+	// gcc prints the bare name of a library it cannot find.
+	out, err := exec.CommandContext(ctx, cc, "-print-file-name=libc.a").Output()
+	libc := string(bytes.TrimSpace(out))
+	if err != nil || !filepath.IsAbs(libc) {
+		return busyboxTools{}, fmt.Errorf("recipe:busybox for %s needs the static C library of %s (apt-get install %s): %w", t.debArch, cc, t.compilerPackages(), ErrMissingTool)
+	}
+	sum, err := fileSHA256(libc)
+	if err != nil {
+		return busyboxTools{}, err
+	}
+	version, err := exec.CommandContext(ctx, cc, "--version").Output()
+	if err != nil {
+		return busyboxTools{}, fmt.Errorf("%s --version: %w", cc, err)
+	}
+	first, _, _ := bytes.Cut(version, []byte("\n"))
+	return busyboxTools{Compiler: string(first), LibcSHA256: sum}, nil
+}

@@ -1,0 +1,248 @@
+package workers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"syscall"
+
+	tasksapi "github.com/containerd/containerd/api/services/tasks/v1"
+	ctd "github.com/containerd/containerd/v2/client"
+	"github.com/containerd/containerd/v2/core/content"
+	"github.com/containerd/containerd/v2/core/leases"
+	"github.com/containerd/containerd/v2/core/snapshots"
+	"github.com/containerd/containerd/v2/pkg/namespaces"
+	"github.com/containerd/errdefs"
+)
+
+// snapshotters are the snapshotters a wipe looks in.
+var snapshotters = []string{"overlayfs", "native"}
+
+// containerdState is what a containerd holds: per namespace, each kind of
+// object by name, sorted.
+type containerdState map[string]map[string][]string
+
+// Kinds of containerd objects, in the order a wipe removes them.
+const (
+	kindTask      = "tasks"
+	kindContainer = "containers"
+	kindImage     = "images"
+	kindLease     = "leases"
+	kindContent   = "content"
+	kindSnapshot  = "snapshots"
+)
+
+func readContainerd(ctx context.Context, c *ctd.Client) (containerdState, error) {
+	nss, err := c.NamespaceService().List(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("containerd: list namespaces: %w", err)
+	}
+	st := containerdState{}
+	for _, ns := range nss {
+		nctx := namespaces.WithNamespace(ctx, ns)
+		m := map[string][]string{}
+		ts, err := c.TaskService().List(nctx, &tasksapi.ListTasksRequest{})
+		if err != nil {
+			return nil, fmt.Errorf("containerd: list tasks of %s: %w", ns, err)
+		}
+		for _, t := range ts.Tasks {
+			m[kindTask] = append(m[kindTask], t.ID)
+		}
+		cs, err := c.ContainerService().List(nctx)
+		if err != nil {
+			return nil, fmt.Errorf("containerd: list containers of %s: %w", ns, err)
+		}
+		for _, x := range cs {
+			m[kindContainer] = append(m[kindContainer], x.ID)
+		}
+		is, err := c.ImageService().List(nctx)
+		if err != nil {
+			return nil, fmt.Errorf("containerd: list images of %s: %w", ns, err)
+		}
+		for _, x := range is {
+			m[kindImage] = append(m[kindImage], x.Name)
+		}
+		ls, err := c.LeasesService().List(nctx)
+		if err != nil {
+			return nil, fmt.Errorf("containerd: list leases of %s: %w", ns, err)
+		}
+		for _, x := range ls {
+			m[kindLease] = append(m[kindLease], x.ID)
+		}
+		if err := c.ContentStore().Walk(nctx, func(i content.Info) error {
+			m[kindContent] = append(m[kindContent], i.Digest.String())
+			return nil
+		}); err != nil {
+			return nil, fmt.Errorf("containerd: list content of %s: %w", ns, err)
+		}
+		for _, sn := range snapshotters {
+			err := c.SnapshotService(sn).Walk(nctx, func(_ context.Context, i snapshots.Info) error {
+				m[kindSnapshot] = append(m[kindSnapshot], sn+"/"+i.Name)
+				return nil
+			})
+			if err != nil && !errdefs.IsNotFound(err) && !errdefs.IsUnavailable(err) && !errdefs.IsNotImplemented(err) {
+				return nil, fmt.Errorf("containerd: list %s snapshots of %s: %w", sn, ns, err)
+			}
+		}
+		for _, v := range m {
+			sort.Strings(v)
+		}
+		st[ns] = m
+	}
+	return st, nil
+}
+
+// minus returns what st holds that keep does not.
+func (st containerdState) minus(keep containerdState) containerdState {
+	out := containerdState{}
+	for ns, m := range st {
+		for kind, names := range m {
+			for _, n := range names {
+				if !slices.Contains(keep[ns][kind], n) {
+					if out[ns] == nil {
+						out[ns] = map[string][]string{}
+					}
+					out[ns][kind] = append(out[ns][kind], n)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func (st containerdState) String() string {
+	var parts []string
+	for _, ns := range sortedKeys(st) {
+		for _, kind := range []string{kindTask, kindContainer, kindImage, kindLease, kindContent, kindSnapshot} {
+			if names := st[ns][kind]; len(names) > 0 {
+				shown := names
+				if len(shown) > 5 {
+					shown = append(slices.Clone(shown[:5]), fmt.Sprintf("and %d more", len(names)-5))
+				}
+				parts = append(parts, fmt.Sprintf("%s %s: %s", ns, kind, strings.Join(shown, ", ")))
+			}
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// wipeContainerd removes, in every namespace, the tasks, containers, images
+// and leases that keep does not hold, lets containerd's garbage collector
+// take the content and snapshots nothing references any more, and proves
+// that what is left is what keep holds.
+func wipeContainerd(ctx context.Context, c *ctd.Client, keep containerdState) error {
+	st, err := readContainerd(ctx, c)
+	if err != nil {
+		return err
+	}
+	extra := st.minus(keep)
+	var errs []error
+	for _, ns := range sortedKeys(extra) {
+		nctx := namespaces.WithNamespace(ctx, ns)
+		for _, id := range extra[ns][kindContainer] {
+			if err := deleteContainerByID(nctx, c, id); err != nil {
+				errs = append(errs, fmt.Errorf("containerd: delete container %s/%s: %w", ns, id, err))
+			}
+		}
+		for _, name := range extra[ns][kindImage] {
+			if err := c.ImageService().Delete(nctx, name); err != nil && !errdefs.IsNotFound(err) {
+				errs = append(errs, fmt.Errorf("containerd: delete image %s/%s: %w", ns, name, err))
+			}
+		}
+		for _, id := range extra[ns][kindLease] {
+			if err := c.LeasesService().Delete(nctx, leases.Lease{ID: id}); err != nil && !errdefs.IsNotFound(err) {
+				errs = append(errs, fmt.Errorf("containerd: delete lease %s/%s: %w", ns, id, err))
+			}
+		}
+	}
+	if err := collectGarbage(ctx, c); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	st, err = readContainerd(ctx, c)
+	if err != nil {
+		return err
+	}
+	if left := st.minus(keep); len(left) > 0 {
+		return fmt.Errorf("containerd: left after the wipe: %s", left)
+	}
+	return nil
+}
+
+// collectGarbage runs containerd's garbage collector now and waits for it:
+// deleting a lease with SynchronousDelete does, so a throwaway lease is
+// made for that.
+func collectGarbage(ctx context.Context, c *ctd.Client) error {
+	ctx = namespaces.WithNamespace(ctx, ContainerdNamespace)
+	l, err := c.LeasesService().Create(ctx, leases.WithRandomID())
+	if err != nil {
+		return fmt.Errorf("containerd: garbage collection: %w", err)
+	}
+	if err := c.LeasesService().Delete(ctx, l, leases.SynchronousDelete); err != nil {
+		return fmt.Errorf("containerd: garbage collection: %w", err)
+	}
+	return nil
+}
+
+// deleteContainerByID kills and deletes the container's task, if any, and
+// the container with its snapshot.
+func deleteContainerByID(ctx context.Context, c *ctd.Client, id string) error {
+	cont, err := c.LoadContainer(ctx, id)
+	if errdefs.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if t, err := cont.Task(ctx, nil); err == nil {
+		if st, err := t.Status(ctx); err == nil && st.Status != ctd.Stopped {
+			exited, err := t.Wait(ctx)
+			if err != nil {
+				return err
+			}
+			if err := t.Kill(ctx, syscall.SIGKILL); err != nil && !errdefs.IsNotFound(err) {
+				return err
+			}
+			select {
+			case <-exited:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		if _, err := t.Delete(ctx); err != nil && !errdefs.IsNotFound(err) {
+			return err
+		}
+	} else if !errdefs.IsNotFound(err) {
+		return err
+	}
+	return cont.Delete(ctx, ctd.WithSnapshotCleanup)
+}
+
+// containerdProof returns the wipe of the containerd at sock that leaves it
+// as it is now; its client is closed by cl.
+func containerdProof(ctx context.Context, sock string, cl *cleanups) (func(context.Context) error, error) {
+	c, err := ctd.New(sock)
+	if err != nil {
+		return nil, fmt.Errorf("containerd client: %w", err)
+	}
+	cl.add("close containerd client", c.Close)
+	keep, err := readContainerd(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) error { return wipeContainerd(ctx, c, keep) }, nil
+}
