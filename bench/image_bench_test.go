@@ -13,12 +13,7 @@ import (
 func benchLayout(b *testing.B, n int) string {
 	b.Helper()
 	dir := filepath.Join(b.TempDir(), "layout")
-	var imgs []*image.Image
-	for _, p := range []string{"linux/amd64", "linux/arm64"} {
-		platform, err := image.ParsePlatform(p)
-		if err != nil {
-			b.Fatal(err)
-		}
+	writeIndex(b, dir, "bench", func(p string) []image.Layer {
 		var layers []image.Layer
 		for l := 0; l < 3; l++ {
 			files := map[string]image.File{}
@@ -34,7 +29,22 @@ func benchLayout(b *testing.B, n int) string {
 			}
 			layers = append(layers, layer)
 		}
-		img, err := image.Build(image.Config{Platform: platform}, layers...)
+		return layers
+	})
+	return dir
+}
+
+// writeIndex writes, in the layout at dir under ref, an index of a
+// linux/amd64 and a linux/arm64 image, each of the layers made for it.
+func writeIndex(b *testing.B, dir, ref string, layers func(platform string) []image.Layer) {
+	b.Helper()
+	var imgs []*image.Image
+	for _, p := range []string{"linux/amd64", "linux/arm64"} {
+		platform, err := image.ParsePlatform(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		img, err := image.Build(image.Config{Platform: platform}, layers(p)...)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -44,10 +54,9 @@ func benchLayout(b *testing.B, n int) string {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := image.WriteLayout(dir, "bench", idx); err != nil {
+	if _, err := image.WriteLayout(dir, ref, idx); err != nil {
 		b.Fatal(err)
 	}
-	return dir
 }
 
 // BenchmarkLayoutInspect: open a layout, resolve a platform, check layer

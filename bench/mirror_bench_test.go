@@ -1,11 +1,19 @@
 package bench
 
 import (
+	"archive/tar"
+	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/matrixbox/matrixbox/mirror"
 	"github.com/matrixbox/matrixbox/mirror/image"
@@ -79,12 +87,21 @@ func BenchmarkMirrorColdCopy(b *testing.B) {
 }
 
 // BenchmarkMirrorWarmHit asks for an image already present: a marker read
-// and a stat per blob, no copy.
+// and, per blob, a stat and a read of its identity; no copy.
 func BenchmarkMirrorWarmHit(b *testing.B) {
 	layout := debianLayout(b)
 	images := map[string]string{"library/debian:12": "oci-layout:" + layout + "@image"}
+	if s := warmHits(b, b.TempDir(), images); s.Copies != 1 {
+		b.Fatalf("warm Ensure copied: %+v", s)
+	}
+}
+
+// warmHits ensures images in a Mirror over dir, then times Ensure of them
+// again in the same Mirror, and returns what it did.
+func warmHits(b *testing.B, dir string, images map[string]string) mirror.Stats {
+	b.Helper()
 	ctx := context.Background()
-	m := mirror.New(b.TempDir())
+	m := mirror.New(dir)
 	defer m.Close()
 	if err := m.Ensure(ctx, images); err != nil {
 		b.Fatal(err)
@@ -94,9 +111,7 @@ func BenchmarkMirrorWarmHit(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	if s := m.Stats(); s.Copies != 1 {
-		b.Fatalf("warm Ensure copied: %+v", s)
-	}
+	return m.Stats()
 }
 
 // BenchmarkDebianLayoutInspect opens the Debian layout, loads its index and reads
@@ -117,4 +132,157 @@ func BenchmarkDebianLayoutInspect(b *testing.B) {
 		}
 		l.Close()
 	}
+}
+
+// manyBlobsLayout writes an index of two images of 32 uncompressed layers
+// of 1 MiB of random bytes each (69 blobs, 64 MiB) and returns the layout
+// directory, the image's source for Ensure, and its blob count.
+func manyBlobsLayout(b *testing.B) (src string, blobs int) {
+	b.Helper()
+	dir := filepath.Join(b.TempDir(), "layout")
+	writeIndex(b, dir, "many", func(string) []image.Layer {
+		var layers []image.Layer
+		for range 32 {
+			data := make([]byte, 1<<20)
+			rand.Read(data)
+			var tb bytes.Buffer
+			tw := tar.NewWriter(&tb)
+			if err := tw.WriteHeader(&tar.Header{Name: "data", Mode: 0o644, Size: int64(len(data)), Typeflag: tar.TypeReg}); err != nil {
+				b.Fatal(err)
+			}
+			tw.Write(data)
+			tw.Close()
+			layers = append(layers, image.LayerFromBlob(ocispec.MediaTypeImageLayer, tb.Bytes(), digest.FromBytes(tb.Bytes())))
+		}
+		return layers
+	})
+	return "oci-layout:" + dir + "@many", 2*(32+2) + 1
+}
+
+// afterClockTick returns once the file system's clock under dir is past
+// every timestamp it gave so far: a check made in the tick of a blob's
+// last change cannot trust what it records, and hashes that blob again
+// next time. Real restores precede a run by more than a tick.
+func afterClockTick(b *testing.B, dir string) {
+	b.Helper()
+	stamp := func(name string) time.Time {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			b.Fatal(err)
+		}
+		fi, err := os.Stat(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := os.Remove(p); err != nil {
+			b.Fatal(err)
+		}
+		return fi.ModTime()
+	}
+	for then := stamp(".clock-mark"); !stamp(".clock-probe").After(then); {
+	}
+}
+
+// warmMirror copies the many-blobs image into a new mirror directory and
+// returns it with the image, every identity settled.
+func warmMirror(b *testing.B) (dir string, images map[string]string, blobs int) {
+	b.Helper()
+	src, blobs := manyBlobsLayout(b)
+	images = map[string]string{"library/many:1": src}
+	dir = filepath.Join(b.TempDir(), "mirror")
+	for range 2 {
+		m := mirror.New(dir)
+		if err := m.Ensure(context.Background(), images); err != nil {
+			b.Fatal(err)
+		}
+		if err := m.Close(); err != nil {
+			b.Fatal(err)
+		}
+		afterClockTick(b, dir)
+	}
+	return dir, images, blobs
+}
+
+// BenchmarkMirrorWarmHitManyBlobs asks for an image of 69 blobs already
+// present and intact: in the Mirror that has checked it before (a later
+// Run of the same process), and in a new Mirror (the first Run of a new
+// test process; its server is started outside the timer).
+func BenchmarkMirrorWarmHitManyBlobs(b *testing.B) {
+	dir, images, _ := warmMirror(b)
+	b.Run("same-mirror", func(b *testing.B) {
+		if s := warmHits(b, dir, images); s.Copies != 0 || s.Hashed != 0 {
+			b.Fatalf("warm hits copied or hashed: %+v", s)
+		}
+	})
+	b.Run("new-mirror", func(b *testing.B) {
+		for b.Loop() {
+			if s := ensureInNewMirror(b, dir, images); s.Copies != 0 || s.Hashed != 0 {
+				b.Fatalf("warm hit copied or hashed: %+v", s)
+			}
+		}
+	})
+}
+
+// ensureInNewMirror times an Ensure of images in a new Mirror over dir,
+// started (and closed) outside the timer, and returns what it did.
+func ensureInNewMirror(b *testing.B, dir string, images map[string]string) mirror.Stats {
+	b.Helper()
+	ctx := context.Background()
+	b.StopTimer()
+	m := mirror.New(dir)
+	if _, err := m.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.StartTimer()
+	err := m.Ensure(ctx, images)
+	b.StopTimer()
+	defer b.StartTimer()
+	if err = errors.Join(err, m.Close()); err != nil {
+		b.Fatal(err)
+	}
+	return m.Stats()
+}
+
+// BenchmarkMirrorFirstHitAfterRestore asks for the image in a copy of the
+// mirror directory made with `cp -a` (new inodes and ctimes, mtimes kept),
+// in a new Mirror: every blob must be hashed once.
+func BenchmarkMirrorFirstHitAfterRestore(b *testing.B) {
+	dir, images, blobs := warmMirror(b)
+	b.SetBytes(dirBytes(b, filepath.Join(dir, "registry")))
+	for b.Loop() {
+		b.StopTimer()
+		restored := filepath.Join(b.TempDir(), "restored")
+		if out, err := exec.Command("cp", "-a", dir, restored).CombinedOutput(); err != nil {
+			b.Fatalf("cp -a: %v: %s", err, out)
+		}
+		afterClockTick(b, restored)
+		b.StartTimer()
+		if s := ensureInNewMirror(b, restored, images); s.Copies != 0 || s.Hashed != blobs {
+			b.Fatalf("first hit after a restore: %+v, want %d blobs hashed and no copy", s, blobs)
+		}
+		b.StopTimer()
+		if err := os.RemoveAll(restored); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
+}
+
+func dirBytes(b *testing.B, dir string) int64 {
+	b.Helper()
+	var n int64
+	err := filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			fi, ierr := d.Info()
+			if ierr != nil {
+				return ierr
+			}
+			n += fi.Size()
+		}
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return n
 }

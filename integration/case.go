@@ -40,13 +40,16 @@ type caseRun struct {
 	// shown marks how much of each log was printed before the sandbox
 	// closed; nil when nothing was.
 	shown, warmShown sandbox.LogMark
+	// begun is when the case started: the blobs the mirror refused as
+	// damaged since then are named if it fails.
+	begun time.Time
 }
 
 func (r *runner) runCase(t *testing.T, c caseSpec) {
 	if !c.props.serial {
 		t.Parallel()
 	}
-	cr := &caseRun{r: r, t: t, spec: c, cell: c.cell.Name(), logs: sandbox.NewLogs()}
+	cr := &caseRun{r: r, t: t, spec: c, cell: c.cell.Name(), logs: sandbox.NewLogs(), begun: time.Now()}
 	cr.setAttrs()
 	cr.rep = r.report(t, c)
 	if reason, fail := cr.admit(); fail {
@@ -207,6 +210,7 @@ func (cr *caseRun) printRest() {
 			cr.t.Logf("matrixbox: logs of the warm backend of %s%s:\n%s", cr.cell, afterClose(cr.warmShown), s)
 		}
 	}
+	nameDamagedBlobs(cr.t, cr.r.mirror, cr.begun)
 }
 
 func afterClose(shown sandbox.LogMark) string {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"testing"
+	"time"
 
 	"github.com/matrixbox/matrixbox/matrix"
 	"github.com/matrixbox/matrixbox/sandbox"
@@ -116,6 +118,28 @@ type Mirror interface {
 	// NewRegistry starts a private, empty registry keeping its data under
 	// dir and logging to log; stop shuts it down.
 	NewRegistry(ctx context.Context, dir string, log io.Writer) (addr string, stop func() error, err error)
+}
+
+// DamageReporter is an optional interface of a Mirror that checks each blob
+// before serving it and refuses a damaged one (package mirror's does). A
+// daemon whose pull was refused fails with an error that names no cause
+// ("unexpected commit digest", "unexpected status … 500"); Run adds the
+// mirror's account to the failing case's log.
+type DamageReporter interface {
+	// DamagedSince describes the blobs refused as damaged at or after t.
+	DamagedSince(t time.Time) []string
+}
+
+// nameDamagedBlobs logs, for a failed case, the blobs the mirror refused as
+// damaged since the case began.
+func nameDamagedBlobs(t *testing.T, m Mirror, since time.Time) {
+	d, ok := m.(DamageReporter)
+	if !ok || !t.Failed() {
+		return
+	}
+	for _, s := range d.DamagedSince(since) {
+		t.Logf("matrixbox: %s", s)
+	}
 }
 
 var (

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,15 +15,16 @@ import (
 // Verify checks every image recorded in the mirror directory: its tag
 // points at its manifest, and every blob it lists is present with the right
 // size and digest. It returns nil for a sound mirror and otherwise one error
-// naming each broken image and blob. It reads every blob: it is the
-// integrity check run after a crash or a fault, not on every Ensure.
+// naming each broken image and blob. It reads every blob, whatever its
+// recorded identity says: it is the integrity check run after a crash or a
+// fault, or for damage that leaves a file's identity alone (bit rot), not
+// on every Ensure. It records the identity of each intact blob, and drops
+// that of each damaged one, so that the next Ensure hashes it, finds the
+// damage and copies the image again.
 func (m *Mirror) Verify(ctx context.Context) error {
-	if m.dir == "" {
-		d, err := DefaultDir()
-		if err != nil {
-			return err
-		}
-		m.dir = d
+	blobs, err := m.store()
+	if err != nil {
+		return err
 	}
 	ents, err := os.ReadDir(m.imagesDir())
 	if errors.Is(err, os.ErrNotExist) {
@@ -33,6 +33,8 @@ func (m *Mirror) Verify(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("mirror verify: %w", err)
 	}
+	// Blobs are shared between images: each is read once.
+	hashed := map[digest.Digest]error{}
 	var errs []error
 	for _, e := range ents {
 		if ctx.Err() != nil {
@@ -57,7 +59,12 @@ func (m *Mirror) Verify(ctx context.Context) error {
 			continue
 		}
 		for _, bl := range rec.Blobs {
-			if err := m.blobIntact(bl); err != nil {
+			err, done := hashed[bl.Digest]
+			if !done {
+				err = blobs.verify(bl.Digest, bl.Size)
+				hashed[bl.Digest] = err
+			}
+			if err != nil {
 				errs = append(errs, fmt.Errorf("image %s: %w", rec.Target, err))
 			}
 		}
@@ -66,56 +73,4 @@ func (m *Mirror) Verify(ctx context.Context) error {
 		return fmt.Errorf("mirror %s is damaged: %w", m.dir, err)
 	}
 	return nil
-}
-
-// blobIntact hashes a stored blob and compares it with its digest and size.
-func (m *Mirror) blobIntact(b blobRecord) error {
-	f, err := os.Open(m.blobPath(b.Digest))
-	if err != nil {
-		return fmt.Errorf("blob %s: %w", b.Digest, err)
-	}
-	defer f.Close()
-	v := b.Digest.Algorithm().Digester()
-	n, err := io.Copy(v.Hash(), f)
-	if err != nil {
-		return fmt.Errorf("blob %s: %w", b.Digest, err)
-	}
-	if n != b.Size {
-		return fmt.Errorf("blob %s has %d bytes, want %d: %w", b.Digest, n, b.Size, ErrDigestMismatch)
-	}
-	if got := v.Digest(); got != b.Digest {
-		return fmt.Errorf("blob %s hashes to %s: %w", b.Digest, got, ErrDigestMismatch)
-	}
-	return nil
-}
-
-// intactOnce reports whether rec's blobs are intact, cheaply: a blob is
-// hashed only when its file was modified after the image was recorded
-// (blobs are written once, so a later write is damage or a repair), and a
-// record found intact is not looked at again by this process. A warm hit
-// stays a few stats; damage that leaves the modification time alone (bit
-// rot) is what Verify, which hashes everything, is for.
-func (m *Mirror) intactOnce(rec record) bool {
-	m.mu.Lock()
-	done := m.verified[rec.Digest]
-	m.mu.Unlock()
-	if done {
-		return true
-	}
-	for _, b := range rec.Blobs {
-		fi, err := os.Stat(m.blobPath(b.Digest))
-		if err != nil {
-			return false
-		}
-		if fi.ModTime().After(rec.CopiedAt) && m.blobIntact(b) != nil {
-			return false
-		}
-	}
-	m.mu.Lock()
-	if m.verified == nil {
-		m.verified = map[digest.Digest]bool{}
-	}
-	m.verified[rec.Digest] = true
-	m.mu.Unlock()
-	return true
 }

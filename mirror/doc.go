@@ -27,7 +27,7 @@
 // the directory by rename, so a reader sees all of a blob or none; an image
 // is recorded present (DIR/images/*.json, written atomically) only after
 // every blob of it was pushed, verified against its digest and found in
-// place; a warm hit is that marker plus a stat of each blob, and copies
+// place; a warm hit is that marker plus a check of each blob, and copies
 // nothing. A process killed mid-copy leaves upload debris that the next
 // lock holder removes. DIR/copies.log has one line per copy ever made.
 //
@@ -39,6 +39,21 @@
 // Remote references are offline-first: once copied, the marker answers
 // without asking the registry again. Credentials come from the docker client
 // config (auths entries and credential helpers).
+//
+// # Damaged blobs
+//
+// A blob file found intact has its identity recorded, per blob, in
+// DIR/verified: size, device, inode, mtime and ctime. A later check that
+// finds the same file unchanged trusts it for the cost of a stat and a
+// small read; any other file (written to, restored by `cp -a` or tar,
+// never checked on this machine) is hashed once. A damaged blob is
+// removed, so the image is no longer present and Ensure copies it again.
+// The mirror's server checks each blob and manifest the same way before
+// serving it and refuses a damaged one with an error naming it; the
+// refusals are listed by [Mirror.Damaged], and integration.Run puts them
+// in a failing case's log. [Mirror.Verify] hashes everything, for damage
+// no file identity shows (bit rot). Identities are trusted on Linux only;
+// elsewhere every check hashes.
 //
 // # Layout of the served registry
 //

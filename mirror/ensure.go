@@ -59,10 +59,12 @@ type copyEntry struct {
 }
 
 // Ensure makes images (target name → source) present in the mirror. Images
-// already present (marker written and every blob in place) cost a few stats
-// and no copy; the others are copied under the directory's exclusive lock,
-// one at a time across all processes, and recorded only once complete.
-// Bad targets or sources are reported before anything is copied.
+// already present (marker written and every blob intact) cost a stat and a
+// small read per blob, a hash of any blob whose file changed since this
+// machine last checked it, and no copy; the others (a damaged blob makes
+// its image absent) are copied under the directory's exclusive lock, one
+// at a time across all processes, and recorded only once complete. Bad
+// targets or sources are reported before anything is copied.
 func (m *Mirror) Ensure(ctx context.Context, imgs map[string]string) error {
 	type job struct {
 		t   target
@@ -141,16 +143,20 @@ func (m *Mirror) ensureOne(ctx context.Context, addr string, t target, src sourc
 		return err
 	}
 	// A damaged blob file (wrong size or wrong content) would be taken as
-	// present by the registry: remove it so the push writes it again.
+	// present by the registry: check removes it so the push writes it
+	// again.
+	store, err := m.store()
+	if err != nil {
+		return err
+	}
 	for _, b := range blobs {
-		if _, err := os.Stat(m.blobPath(b.Digest)); err != nil {
-			continue
-		}
-		if err := m.blobIntact(b); err != nil {
-			m.logf("mirror: %v; removing it to copy it again", err)
-			if err := os.RemoveAll(filepath.Dir(m.blobPath(b.Digest))); err != nil {
-				return fmt.Errorf("remove damaged blob %s: %w", b.Digest, err)
-			}
+		err := store.check(b.Digest, b.Size)
+		switch {
+		case err == nil || errors.Is(err, fs.ErrNotExist):
+		case errors.Is(err, ErrDigestMismatch):
+			m.logf("mirror: %v; removed it to copy it again", err)
+		default:
+			return err
 		}
 	}
 	if err := push(ctx, t.ref(addr), r.desc, prov); err != nil {
@@ -164,6 +170,11 @@ func (m *Mirror) ensureOne(ctx context.Context, addr string, t target, src sourc
 	}
 	if bad := m.missing(rec); bad != "" {
 		return fmt.Errorf("after push: %s", bad)
+	}
+	for _, b := range blobs {
+		if err := store.noteCommitted(b.Digest); err != nil {
+			m.logf("mirror: %v", err)
+		}
 	}
 	b, err := json.MarshalIndent(rec, "", "  ")
 	if err != nil {
@@ -186,8 +197,10 @@ func (m *Mirror) count(f func(*Stats)) {
 	f(&m.stats)
 }
 
-// present reads t's marker and checks that it answers src and that every
-// blob it lists is in place.
+// present reads t's marker and checks that it answers src, that its tag
+// points at its manifest and that every blob it lists is intact: a stat per
+// blob whose file matches its recorded identity, a hash of any other. A
+// damaged blob is removed, so the copy that follows writes it again.
 func (m *Mirror) present(t target, src, fp string) (record, bool) {
 	b, err := os.ReadFile(m.recordPath(t))
 	if err != nil {
@@ -197,15 +210,39 @@ func (m *Mirror) present(t target, src, fp string) (record, bool) {
 	if json.Unmarshal(b, &rec) != nil || rec.Source != src || rec.Fingerprint != fp {
 		return record{}, false
 	}
-	return rec, m.missing(rec) == "" && m.intactOnce(rec)
+	if m.untagged(rec) != "" {
+		return rec, false
+	}
+	store, err := m.store()
+	if err != nil {
+		return rec, false
+	}
+	for _, b := range rec.Blobs {
+		if err := store.check(b.Digest, b.Size); err != nil {
+			if errors.Is(err, ErrDigestMismatch) {
+				m.logf("mirror: image %s: %v; removed it to copy the image again", rec.Target, err)
+			}
+			return rec, false
+		}
+	}
+	return rec, true
 }
 
-// missing says what of rec is not in the registry's storage ("" if all is).
-func (m *Mirror) missing(rec record) string {
+// untagged says, when rec's tag does not point at its manifest, so ("" if
+// it does).
+func (m *Mirror) untagged(rec record) string {
 	link := filepath.Join(m.storageDir(), "docker/registry/v2/repositories", rec.Repo, "_manifests/tags", rec.Tag, "current/link")
 	got, err := os.ReadFile(link)
 	if err != nil || strings.TrimSpace(string(got)) != rec.Digest.String() {
 		return fmt.Sprintf("tag %s:%s does not point at %s", rec.Repo, rec.Tag, rec.Digest)
+	}
+	return ""
+}
+
+// missing says what of rec is not in the registry's storage ("" if all is).
+func (m *Mirror) missing(rec record) string {
+	if bad := m.untagged(rec); bad != "" {
+		return bad
 	}
 	for _, b := range rec.Blobs {
 		fi, err := os.Stat(m.blobPath(b.Digest))
@@ -219,10 +256,7 @@ func (m *Mirror) missing(rec record) string {
 	return ""
 }
 
-func (m *Mirror) blobPath(d digest.Digest) string {
-	h := d.Encoded()
-	return filepath.Join(m.storageDir(), "docker/registry/v2/blobs", string(d.Algorithm()), h[:2], h, "data")
-}
+func (m *Mirror) blobPath(d digest.Digest) string { return blobPath(m.storageDir(), d) }
 
 func (m *Mirror) recordPath(t target) string {
 	sum := sha256.Sum256([]byte(t.repo + ":" + t.tag))
@@ -260,12 +294,21 @@ func (m *Mirror) cleanStale() error {
 	if err := errors.Join(append(errs, err)...); err != nil {
 		return fmt.Errorf("clean stale uploads in %s: %w", repos, err)
 	}
-	for _, dir := range []string{m.imagesDir(), m.dir} {
+	idDir := m.verifiedDir()
+	for _, dir := range []string{m.imagesDir(), m.dir, idDir} {
 		ents, _ := os.ReadDir(dir)
 		for _, e := range ents {
-			if strings.HasPrefix(e.Name(), ".tmp-") {
-				_ = os.Remove(filepath.Join(dir, e.Name()))
+			if !strings.HasPrefix(e.Name(), ".tmp-") {
+				continue
 			}
+			// Identities are written without the lock, each in the time
+			// of one hash: only an old one is a crashed writer's.
+			if dir == idDir {
+				if fi, err := e.Info(); err != nil || time.Since(fi.ModTime()) < time.Hour {
+					continue
+				}
+			}
+			_ = os.Remove(filepath.Join(dir, e.Name()))
 		}
 	}
 	return nil

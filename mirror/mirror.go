@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/opencontainers/go-digest"
 	"io"
 	"os"
 	"path/filepath"
@@ -31,10 +30,8 @@ type Mirror struct {
 	hosts  map[string]bool
 	stats  Stats
 	closed bool
-	// verified holds the manifests whose blobs were hashed and found
-	// intact by this process.
-	verified map[digest.Digest]bool
-	cfgErr   error
+	blobs  *blobStore // nil until the directory is known
+	cfgErr error
 	// buildCache overrides where recipes keep compiled programs (tests
 	// that must compile from nothing set it).
 	buildCache string
@@ -45,6 +42,10 @@ type Stats struct {
 	Hits   int   // images found present, not copied
 	Copies int   // images copied in
 	Bytes  int64 // bytes of blobs pushed by copies
+	// Hashed counts the blob files read to check them (by Ensure, Verify
+	// and the server). A blob whose file matches the identity recorded
+	// when this machine last found it intact is not read.
+	Hashed int
 }
 
 // Option configures a Mirror.
@@ -58,8 +59,10 @@ func WithLockTimeout(d time.Duration) Option {
 	return func(m *Mirror) { m.lockTimeout = d }
 }
 
-// WithLog sends the registry's own log (warnings and errors) to w instead
-// of discarding it.
+// WithLog sends the registry's own log (warnings and errors) and the
+// mirror's (damaged blobs found and removed) to w instead of discarding
+// them. Requests are served concurrently: w must be safe for concurrent
+// use.
 func WithLog(w io.Writer) Option {
 	return func(m *Mirror) { m.log = w }
 }
@@ -126,24 +129,46 @@ func (m *Mirror) Start(ctx context.Context) (string, error) {
 	if m.srv != nil {
 		return m.srv.addr, nil
 	}
-	if m.dir == "" {
-		d, err := DefaultDir()
-		if err != nil {
-			return "", err
-		}
-		m.dir = d
+	if err := m.pickDirLocked(); err != nil {
+		return "", err
 	}
 	for _, d := range []string{m.dir, m.imagesDir(), m.recipesDir()} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return "", fmt.Errorf("mirror: %w", err)
 		}
 	}
-	srv, err := serve(ctx, m.storageDir(), m.log, logrus.WarnLevel)
+	srv, err := serve(ctx, m.storageDir(), m.log, logrus.WarnLevel, m.blobs.refuseDamaged)
 	if err != nil {
 		return "", fmt.Errorf("mirror %s: %w", m.dir, err)
 	}
 	m.srv = srv
 	return srv.addr, nil
+}
+
+// pickDirLocked settles the directory (DefaultDir for Shared) and the
+// blob checker over it. m.mu is held.
+func (m *Mirror) pickDirLocked() error {
+	if m.dir == "" {
+		d, err := DefaultDir()
+		if err != nil {
+			return err
+		}
+		m.dir = d
+	}
+	if m.blobs == nil {
+		m.blobs = newBlobStore(m.storageDir(), m.verifiedDir(), m.logf)
+	}
+	return nil
+}
+
+// store is the blob checker, over the directory it settles first.
+func (m *Mirror) store() (*blobStore, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.pickDirLocked(); err != nil {
+		return nil, err
+	}
+	return m.blobs, nil
 }
 
 // Addr is the host:port the mirror serves on; "" before Start.
@@ -177,11 +202,15 @@ func (m *Mirror) Hosts() []string {
 	return hs
 }
 
-// Stats reports what this process's Ensure calls did so far.
+// Stats reports what this Mirror did so far.
 func (m *Mirror) Stats() Stats {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.stats
+	s := m.stats
+	if m.blobs != nil {
+		s.Hashed = m.blobs.hashedCount()
+	}
+	return s
 }
 
 // Close stops the server. The directory and its images stay.
@@ -210,15 +239,16 @@ func NewRegistry(ctx context.Context, dir string, log io.Writer) (addr string, s
 	if log == nil {
 		log = io.Discard
 	}
-	srv, err := serve(ctx, dir, log, logrus.InfoLevel)
+	srv, err := serve(ctx, dir, log, logrus.InfoLevel, nil)
 	if err != nil {
 		return "", nil, err
 	}
 	return srv.addr, srv.close, nil
 }
 
-func (m *Mirror) storageDir() string { return filepath.Join(m.dir, "registry") }
-func (m *Mirror) imagesDir() string  { return filepath.Join(m.dir, "images") }
-func (m *Mirror) recipesDir() string { return filepath.Join(m.dir, "recipes") }
-func (m *Mirror) lockPath() string   { return filepath.Join(m.dir, "lock") }
-func (m *Mirror) copyLog() string    { return filepath.Join(m.dir, "copies.log") }
+func (m *Mirror) storageDir() string  { return filepath.Join(m.dir, "registry") }
+func (m *Mirror) imagesDir() string   { return filepath.Join(m.dir, "images") }
+func (m *Mirror) recipesDir() string  { return filepath.Join(m.dir, "recipes") }
+func (m *Mirror) verifiedDir() string { return filepath.Join(m.dir, "verified") }
+func (m *Mirror) lockPath() string    { return filepath.Join(m.dir, "lock") }
+func (m *Mirror) copyLog() string     { return filepath.Join(m.dir, "copies.log") }

@@ -34,8 +34,10 @@ type server struct {
 }
 
 // serve starts a registry storing its data under dir (created if needed) and
-// logging to log at level. It listens on 127.0.0.1 on a free port.
-func serve(ctx context.Context, dir string, log io.Writer, level logrus.Level) (s *server, err error) {
+// logging to log at level. It listens on 127.0.0.1 on a free port. before,
+// when not nil, sees each request first and may answer it itself (it
+// returns true when it did).
+func serve(ctx context.Context, dir string, log io.Writer, level logrus.Level, before func(http.ResponseWriter, *http.Request) bool) (s *server, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("registry storage %s: %w", dir, err)
 	}
@@ -81,6 +83,9 @@ func serve(ctx context.Context, dir string, log io.Writer, level logrus.Level) (
 			Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				s.inflight.Add(1)
 				defer s.inflight.Done()
+				if before != nil && before(w, r) {
+					return
+				}
 				app.ServeHTTP(w, r.WithContext(withRegistryLogger(r.Context(), entry)))
 			}),
 			ReadHeaderTimeout: 30 * time.Second,

@@ -10,8 +10,8 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// ErrDigestMismatch is returned (wrapped) when a source's blob does not hash
-// to the digest that names it.
+// ErrDigestMismatch is returned (wrapped) when a blob, a source's or one
+// stored in the mirror, does not hash to the digest that names it.
 var ErrDigestMismatch = fmt.Errorf("digest mismatch")
 
 // faultInject, when set (by this package's tests only), is called after

@@ -118,6 +118,11 @@ type Report struct {
 	Skipped []string
 	// Known are the divergences the registry accepted, with its reason.
 	Known []string
+	// Failure is why no comparison could be made (a policy that does not
+	// validate, an output that does not parse). Compare returns it as its
+	// error too; it is kept here so that a caller who looks only at OK or
+	// Err still sees a failure, never a pass.
+	Failure error
 }
 
 // Diff is one unexplained difference; "<absent>" marks a missing field.
@@ -127,12 +132,16 @@ type Diff struct {
 
 const absent = "<absent>"
 
-// OK reports whether the live output agrees with the baseline.
-func (r Report) OK() bool { return len(r.Diffs) == 0 }
+// OK reports whether the live output was compared and agrees with the
+// baseline.
+func (r Report) OK() bool { return r.Failure == nil && len(r.Diffs) == 0 }
 
-// Err is nil when the outputs agree, else an error whose text is a diff
-// naming both versions.
+// Err is nil when the outputs agree, else Failure or an error whose text is
+// a diff naming both versions.
 func (r Report) Err() error {
+	if r.Failure != nil {
+		return r.Failure
+	}
 	if r.OK() {
 		return nil
 	}
@@ -151,25 +160,42 @@ func (r Report) Err() error {
 }
 
 // Compare parses both outputs (named as Record names them) and compares
-// them under p. A parse failure is an error naming the side and version.
+// them under p. An invalid policy or a parse failure (an error naming the
+// side and version) is returned both as the error and as the report's
+// Failure, so the report never reads as a pass.
 func (p Policy) Compare(name string, baseline Version, baselineOut []byte, live Version, liveOut []byte) (Report, error) {
-	if err := p.Validate(); err != nil {
-		return Report{}, err
+	r := Report{Name: name, Baseline: baseline, Live: live}
+	if r.Failure = p.validateFor(name); r.Failure != nil {
+		return r, r.Failure
 	}
 	bd, err := Parse(name, baselineOut)
 	if err != nil {
-		return Report{}, fmt.Errorf("baseline qemu-img %s: %w", baseline, err)
+		r.Failure = fmt.Errorf("baseline qemu-img %s: %w", baseline, err)
+		return r, r.Failure
 	}
 	ld, err := Parse(name, liveOut)
 	if err != nil {
-		return Report{}, fmt.Errorf("live qemu-img %s: %w", live, err)
+		r.Failure = fmt.Errorf("live qemu-img %s: %w", live, err)
+		return r, r.Failure
 	}
-	return p.CompareDocs(name, baseline, bd, live, ld), nil
+	r = p.CompareDocs(name, baseline, bd, live, ld)
+	return r, r.Failure
 }
 
-// CompareDocs compares parsed outputs.
+func (p Policy) validateFor(name string) error {
+	if err := p.Validate(); err != nil {
+		return fmt.Errorf("%s: policy: %w", name, err)
+	}
+	return nil
+}
+
+// CompareDocs compares parsed outputs. A policy that does not validate
+// compares nothing: the report's Failure says why.
 func (p Policy) CompareDocs(name string, baseline Version, bd Doc, live Version, ld Doc) Report {
 	r := Report{Name: name, Baseline: baseline, Live: live}
+	if r.Failure = p.validateFor(name); r.Failure != nil {
+		return r
+	}
 	// Gates one side has and the other lacks.
 	var skip []Gate
 	for _, g := range p.Gates {

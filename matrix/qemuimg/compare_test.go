@@ -219,6 +219,47 @@ func TestDivergenceRegistry(t *testing.T) {
 	}
 }
 
+// TestFailedCompareNeverReadsAsPass: a caller that looks only at the report
+// (OK, Err) must see every failure Compare returns as an error, and
+// CompareDocs, which returns no error, must refuse an invalid policy too.
+func TestFailedCompareNeverReadsAsPass(t *testing.T) {
+	v := recorded[1]
+	out := load(t, v, "qcow2.info.json")
+	doc, err := Parse("qcow2.info.json", out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := DefaultPolicy()
+	bad.Divergences = append(bad.Divergences, Divergence{Field: "virtual-size", Versions: []Range{{}}})
+	for _, tc := range []struct {
+		name    string
+		compare func() (Report, error)
+		want    string
+	}{
+		{"divergence without a reason", func() (Report, error) {
+			return bad.Compare("qcow2.info.json", v, out, v, out)
+		}, "no reason given"},
+		{"baseline that does not parse", func() (Report, error) {
+			return DefaultPolicy().Compare("qcow2.info.json", v, []byte("{"), v, out)
+		}, "baseline qemu-img 7.2.22"},
+		{"CompareDocs, divergence without a reason", func() (Report, error) {
+			r := bad.CompareDocs("qcow2.info.json", v, doc, v, doc)
+			return r, r.Failure
+		}, "no reason given"},
+	} {
+		r, err := tc.compare()
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want one saying %q", tc.name, err, tc.want)
+		}
+		if r.OK() || r.Err() != err {
+			t.Errorf("%s: report OK()=%v Err()=%v; want a failure carrying %v", tc.name, r.OK(), r.Err(), err)
+		}
+		if r.Name != "qcow2.info.json" || r.Live != v {
+			t.Errorf("%s: report %+v does not say what was compared", tc.name, r)
+		}
+	}
+}
+
 func TestNormalisers(t *testing.T) {
 	p := DefaultPolicy()
 	v := recorded[1]

@@ -1,0 +1,128 @@
+package mirror
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+)
+
+// DamagedBlob is a blob the mirror's server refused to serve because its
+// file no longer matched its digest. The file was removed, so the next
+// Ensure of an image holding it copies that image again.
+type DamagedBlob struct {
+	Digest digest.Digest
+	// Repo is the repository the client asked for it in, e.g.
+	// "library/busybox".
+	Repo string
+	// Path is the file that held it.
+	Path string
+	// Reason says what was wrong: "hashes to sha256:…", "has 10 bytes,
+	// want 4096".
+	Reason string
+	At     time.Time
+}
+
+func (d DamagedBlob) String() string {
+	return fmt.Sprintf("blob %s of %s (%s) was damaged: %s; the mirror refused it and removed it, the next Ensure copies its image again",
+		d.Digest, d.Repo, d.Path, d.Reason)
+}
+
+// Damaged lists, oldest first, the blobs this mirror's server refused as
+// damaged. A daemon that pulled one fails with an error that names no
+// cause ("unexpected commit digest", "unexpected status 500"): this says
+// which blob and why.
+func (m *Mirror) Damaged() []DamagedBlob {
+	m.mu.Lock()
+	s := m.blobs
+	m.mu.Unlock()
+	if s == nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]DamagedBlob(nil), s.damaged...)
+}
+
+// DamagedSince describes the blobs refused as damaged at or after t; it is
+// what integration.Run adds to the log of a failing case.
+func (m *Mirror) DamagedSince(t time.Time) []string {
+	var out []string
+	for _, d := range m.Damaged() {
+		if !d.At.Before(t) {
+			out = append(out, d.String())
+		}
+	}
+	return out
+}
+
+// refuseDamaged answers a GET or HEAD of a blob or manifest whose file is
+// damaged with an error, in place of the registry, which would serve the
+// damaged bytes. It reports whether it answered; any other request, and a
+// blob it cannot find, is left to the registry.
+func (s *blobStore) refuseDamaged(w http.ResponseWriter, r *http.Request) bool {
+	repo, d, ok := s.requested(r)
+	if !ok {
+		return false
+	}
+	var damage *damageError
+	if !errors.As(s.check(d, -1), &damage) {
+		return false
+	}
+	ev := DamagedBlob{Digest: d, Repo: repo, Path: blobPath(s.root, d), Reason: damage.reason, At: time.Now()}
+	s.mu.Lock()
+	s.damaged = append(s.damaged, ev)
+	s.mu.Unlock()
+	s.logf("mirror: %s", ev)
+	// 500, not 404: a client falls back to the next host on 404 and would
+	// report that host's failure instead of this one.
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusInternalServerError)
+	if r.Method == http.MethodGet {
+		json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]any{{
+			"code": "UNKNOWN", "message": "matrixbox mirror: " + ev.String(), "detail": map[string]string{"digest": d.String()},
+		}}})
+	}
+	return true
+}
+
+// requested returns the repository and digest that a GET or HEAD of
+// /v2/<repo>/blobs/<digest> or /v2/<repo>/manifests/<digest-or-tag> asks
+// for; a tag is resolved through the registry's tag link.
+func (s *blobStore) requested(r *http.Request) (string, digest.Digest, bool) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return "", "", false
+	}
+	rest, ok := strings.CutPrefix(r.URL.Path, "/v2/")
+	if !ok {
+		return "", "", false
+	}
+	for _, kind := range []string{"/blobs/", "/manifests/"} {
+		i := strings.LastIndex(rest, kind)
+		if i <= 0 {
+			continue
+		}
+		repo, ref := rest[:i], rest[i+len(kind):]
+		if d, err := digest.Parse(ref); err == nil {
+			return repo, d, true
+		}
+		// Repository components and tags cannot hold "..": a request
+		// that does is not a tag, and must not reach outside the store.
+		if kind == "/blobs/" || strings.Contains(rest, "..") || strings.Contains(ref, "/") {
+			return "", "", false
+		}
+		link, err := os.ReadFile(filepath.Join(s.root, "docker/registry/v2/repositories", repo, "_manifests/tags", ref, "current/link"))
+		if err != nil {
+			return "", "", false
+		}
+		d, err := digest.Parse(strings.TrimSpace(string(link)))
+		return repo, d, err == nil
+	}
+	return "", "", false
+}
