@@ -102,6 +102,9 @@ func removeOwned(sc scope, dead func(owner int) bool, quietWarm bool) ([]string,
 		for _, m := range detachMountsUnder(dir) {
 			say(name, "mount "+m)
 		}
+		for _, o := range removeOutside(dir, sc.cgroupRoot+"/"+name) {
+			say(name, o)
+		}
 		if err := os.RemoveAll(dir); err != nil {
 			errs = append(errs, fmt.Errorf("remove %s: %w", dir, err))
 			continue

@@ -100,6 +100,14 @@ func (c *realChild) checkNothingLeft(t *testing.T) {
 		for _, m := range ownedMounts(owner) {
 			t.Errorf("%s: mount left: %s", when, m)
 		}
+		for _, sock := range c.lines("sockets") {
+			if _, err := os.Stat(sock); err == nil {
+				t.Errorf("%s: containerd shim socket left: %s", when, sock)
+			}
+		}
+		for _, st := range ownedRuncState(owner) {
+			t.Errorf("%s: runc state left: %s", when, st)
+		}
 		for _, d := range c.lines("dirs") {
 			if _, err := os.Stat(d); err == nil {
 				t.Errorf("%s: sandbox dir left: %s", when, d)
@@ -278,6 +286,19 @@ func ownedCgroups(owner string) []string {
 	out = append(out, hs...)
 	v2, _ := filepath.Glob("/sys/fs/cgroup/matrixbox/mbx-" + owner + "-*")
 	return append(out, v2...)
+}
+
+// ownedRuncState lists the runc state directories under runc's default
+// root of containers in the cgroups of test process owner.
+func ownedRuncState(owner string) []string {
+	var out []string
+	states, _ := filepath.Glob("/run/containerd/runc/*/*/state.json")
+	for _, st := range states {
+		if b, err := os.ReadFile(st); err == nil && strings.Contains(string(b), "/matrixbox/mbx-"+owner+"-") {
+			out = append(out, filepath.Dir(st))
+		}
+	}
+	return out
 }
 
 func ownedMounts(owner string) []string {

@@ -65,6 +65,18 @@ func testInFlight(t *testing.T, sb sandbox.Sandbox) {
 			note("pids", fmt.Sprint(p.Pid))
 		}
 	}
+	// The containerd shims' sockets, which live outside the sandbox dir.
+	for _, pat := range []string{"bootstrap.json", "address"} {
+		files, _ := filepath.Glob(filepath.Join(box.Dir(), "b", "*", "*", "io.containerd.runtime.v2.task", "*", "*", pat))
+		more, _ := filepath.Glob(filepath.Join(box.Dir(), "b", "*", "*", "*", "io.containerd.runtime.v2.task", "*", "*", pat))
+		for _, f := range append(files, more...) {
+			b, _ := os.ReadFile(f)
+			if i := strings.Index(string(b), "/run/containerd/s/"); i >= 0 {
+				sock, _, _ := strings.Cut(strings.TrimSpace(string(b)[i:]), `"`)
+				note("sockets", sock)
+			}
+		}
+	}
 	note("ready", sb.Name())
 	switch os.Getenv("FAULT") {
 	case "hang":
