@@ -38,6 +38,9 @@ func Run(t *testing.T, tests []Test, opts ...Option) {
 		workers = registeredWorkers()
 	}
 	st.ext.begin(t)
+	if workers, err = withRemotes(t, workers); err != nil {
+		t.Fatalf("matrixbox: %v", err)
+	}
 	if workers, err = applyRepoConfig(t, &st, cfg, workers); err != nil {
 		t.Fatalf("matrixbox: %v", err)
 	}
@@ -45,6 +48,7 @@ func Run(t *testing.T, tests []Test, opts ...Option) {
 	if err != nil {
 		t.Fatalf("matrixbox: %v", err)
 	}
+	sharedOnRemote(p.cases)
 	for _, d := range p.dropped {
 		t.Log("matrixbox: " + d)
 	}
