@@ -26,6 +26,10 @@ func Run(t *testing.T, tests []Test, opts ...Option) {
 	if st.skip {
 		t.Skipf("matrixbox: %s=1", EnvSkip)
 	}
+	keep, err := readKeep()
+	if err != nil {
+		t.Fatalf("matrixbox: %v", err)
+	}
 	cfg := &config{}
 	for _, o := range opts {
 		o(cfg)
@@ -62,6 +66,9 @@ func Run(t *testing.T, tests []Test, opts ...Option) {
 	if st.judgePlan(t, p); len(p.cases) == 0 {
 		return
 	}
+	if err := keep.admit(t.Name(), p.cases); err != nil {
+		t.Fatalf("matrixbox: %v", err)
+	}
 
 	reapOnce.Do(func() {
 		if err := sandbox.StartGuard(); err != nil {
@@ -78,7 +85,7 @@ func Run(t *testing.T, tests []Test, opts ...Option) {
 			fmt.Fprintf(os.Stderr, "matrixbox: cleaning what earlier test processes left: %v\n", err)
 		}
 	})
-	r := &runner{settings: st, cfg: cfg, checks: map[string]*onceValue[struct{}]{}, parent: t}
+	r := &runner{settings: st, cfg: cfg, keep: keep, checks: map[string]*onceValue[struct{}]{}, parent: t}
 	r.global, _ = processLimit(st.parallel)
 	if cfg.parallelism > 0 {
 		r.local = semaphore.NewWeighted(int64(cfg.parallelism))
@@ -118,6 +125,7 @@ type runner struct {
 	// at the first case that runs (see mirrorReady).
 	parent     *testing.T
 	mirrorOnce onceValue[struct{}]
+	keep       keepSettings
 
 	mu     sync.Mutex
 	checks map[string]*onceValue[struct{}]
