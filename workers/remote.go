@@ -296,7 +296,7 @@ func (w *remoteWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox.
 	}()
 	d := dialer{ep: w.ep, tc: w.tc}
 	address := w.address
-	if w.kind != KindContainerd && w.ep.network == "unix" {
+	if w.ep.network == "unix" {
 		address = "unix://" + w.ep.addr
 	}
 	if w.tc != nil {
