@@ -185,9 +185,18 @@ func (k *keeper) closed() {
 	}
 	fmt.Fprintf(os.Stderr, "matrixbox: %v ended the wait; the kept sandboxes are cleaned up; ending the run as interrupted\n", sig)
 	signal.Reset(sig)
-	if p, err := os.FindProcess(os.Getpid()); err == nil {
-		_ = p.Signal(sig)
+	p, err := os.FindProcess(os.Getpid())
+	if err == nil {
+		err = p.Signal(sig)
 	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "matrixbox: raising %v again: %v\n", sig, err)
+		return
+	}
+	// The signal is handled on another thread; until it ends the process,
+	// this case must not finish, or the process could end first, as if
+	// the run had completed.
+	select {}
 }
 
 // keep holds a failing case's sandbox open for a person to attach to, per
