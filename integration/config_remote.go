@@ -72,7 +72,7 @@ func (p parser) remote(fc *FileConfig, v *yaml.Node) error {
 			return err
 		}
 		if s.Kind == "" {
-			return p.errf(e, where, "give the daemon's kind and address: one of %s", strings.Join(remoteKindKeys, ", "))
+			return p.errf(k, where, "give the daemon's kind and address: one of %s", strings.Join(remoteKindKeys, ", "))
 		}
 		fc.Remote = append(fc.Remote, s)
 		return nil
