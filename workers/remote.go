@@ -117,6 +117,8 @@ func newRemote(kind, name, address string, opts []Option) *remoteWorker {
 		return w
 	}
 	switch {
+	case kind == KindContainerd && w.ep.network != "unix":
+		w.err = fmt.Errorf("address %q: a containerd is reached over its unix socket on this machine (sb.Cmd enters its containers)", address)
 	case w.opts.binary != "":
 		w.err = fmt.Errorf("WithBinary(%q): a remote worker runs no binary of its own", w.opts.binary)
 	case len(w.opts.args) > 0:
