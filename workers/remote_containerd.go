@@ -78,7 +78,7 @@ type remoteContainerBackend struct {
 // RemoteAddress is the daemon's address as given to the worker.
 func (b *remoteContainerBackend) RemoteAddress() string { return b.remote.RemoteAddress() }
 
-// ContainerdNamespace is the containerd namespace of sb's backend
+// ContainerdNamespaceOf is the containerd namespace of sb's backend
 // (CONTAINERD_NAMESPACE): ContainerdNamespace for the Containerd worker,
 // the backend's own for RemoteContainerd; "" for a backend without one.
 func ContainerdNamespaceOf(sb sandbox.Sandbox) string {

@@ -123,7 +123,7 @@ func (w *remoteWorker) logMirror(cfg *sandbox.Config) {
 	name := w.logName()
 	host, _, _ := net.SplitHostPort(cfg.Mirror)
 	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() && w.kind != KindContainerd {
-		cfg.Logs.Printf(name, "matrixbox: the mirror listens on %s, which only this machine's own network namespace reaches; set %s to an address the daemon reaches (see the README, Remote workers)", cfg.Mirror, mirror.EnvListen)
+		cfg.Logs.Printf(name, "matrixbox: the mirror's address here is %s, which a daemon in another network namespace does not reach: set %s to an address of this machine the daemon reaches, with a fixed port, and configure the daemon with that address (see the README, Remote workers)", cfg.Mirror, mirror.EnvListen)
 	}
 	dc, err := mirror.NewDaemonConfig(cfg.Mirror, cfg.MirrorHosts)
 	if err != nil {
