@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	ctd "github.com/containerd/containerd/v2/client"
@@ -57,6 +58,27 @@ func TestRemoteBuildkitTLS(t *testing.T) {
 		"--oci-worker=true", "--oci-worker-gc=false", "--containerd-worker=false")
 	addr := "tcp://127.0.0.1:" + port
 	t.Cleanup(func() { d.checkUntouched(t) })
+	// A remote worker's cases share one warm backend per cell: the two
+	// tests of a cell see the same forwarding socket.
+	t.Cleanup(func() {
+		seen := map[string]map[string]bool{}
+		cellAddrs.Range(func(k, v any) bool {
+			cell, _, _ := strings.Cut(k.(string), "@")
+			if seen[cell] == nil {
+				seen[cell] = map[string]bool{}
+			}
+			seen[cell][v.(string)] = true
+			return true
+		})
+		if len(seen) != 4 {
+			t.Errorf("cells seen: %v, want 4", seen)
+		}
+		for cell, addrs := range seen {
+			if len(addrs) != 1 {
+				t.Errorf("cell %s ran on %d backends (%v), want one warm backend", cell, len(addrs), addrs)
+			}
+		}
+	})
 
 	integration.Run(t, integration.TestFuncs(testRemoteSolve, testRemoteBuildctl),
 		integration.WithWorkers(
@@ -66,7 +88,11 @@ func TestRemoteBuildkitTLS(t *testing.T) {
 		integration.WithMatrix("n", map[string]any{"1": 1, "2": 2}))
 }
 
+// cellAddrs records sb.Address() by "<cell>@<test>".
+var cellAddrs sync.Map
+
 func testRemoteSolve(t *testing.T, sb sandbox.Sandbox) {
+	cellAddrs.Store(sb.Name()+"@solve", sb.Address())
 	if !strings.HasPrefix(sb.Address(), "unix://") {
 		t.Fatalf("sb.Address() = %q, want the sandbox's forwarding socket", sb.Address())
 	}
@@ -89,6 +115,7 @@ func testRemoteSolve(t *testing.T, sb sandbox.Sandbox) {
 }
 
 func testRemoteBuildctl(t *testing.T, sb sandbox.Sandbox) {
+	cellAddrs.Store(sb.Name()+"@buildctl", sb.Address())
 	// BUILDKIT_HOST is the forwarding socket: buildctl needs no TLS flags.
 	out, err := sb.Cmd(binary("buildctl"), "debug", "workers").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "linux/") {
