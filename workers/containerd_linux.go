@@ -225,14 +225,11 @@ func (b *containerBackend) prepareImage(ctx context.Context) (imageInfo, error) 
 func (b *containerBackend) deleteAll() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	// A remote containerd has no process of ours.
-	if len(b.procs) > 0 {
-		if exited, _ := b.procs[0].Exited(); exited {
-			// Nothing to ask: the stop reports the exit, and the sandbox's
-			// sweep kills the orphaned shims and containers in its cgroup.
-			clear(b.boxes)
-			return nil
-		}
+	if b.daemonExited() {
+		// Nothing to ask: the stop reports the exit, and the sandbox's
+		// sweep kills the orphaned shims and containers in its cgroup.
+		clear(b.boxes)
+		return nil
 	}
 	ctx, cancel := context.WithTimeout(b.nsctx(context.Background()), 30*time.Second)
 	defer cancel()
@@ -257,10 +254,20 @@ func (b *containerBackend) Release(dir string) error {
 	if !ok {
 		return nil
 	}
-	if exited, _ := b.procs[0].Exited(); exited {
+	if b.daemonExited() {
 		return nil
 	}
 	return deleteContainer(b.nsctx(context.Background()), bc)
+}
+
+// daemonExited reports whether the backend's own containerd has exited; a
+// remote containerd has no process of ours and never has.
+func (b *containerBackend) daemonExited() bool {
+	if len(b.procs) == 0 {
+		return false
+	}
+	exited, _ := b.procs[0].Exited()
+	return exited
 }
 
 // wipe deletes every sandbox container, then everything else the

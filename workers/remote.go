@@ -301,9 +301,10 @@ func (w *remoteWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox.
 	if w.ep.network == "unix" {
 		address = "unix://" + w.ep.addr
 	}
-	if w.tc != nil {
-		// The sandbox's clients speak plain gRPC or HTTP to a socket of
-		// the sandbox; the forwarder does the TLS.
+	if w.ep.network == "tcp" {
+		// The sandbox's clients, and the wipe of ResetBackend, speak
+		// plain gRPC or HTTP to a socket of the sandbox, as on a local
+		// worker; the forwarder carries it to the daemon, doing the TLS.
 		sock := filepath.Join(cfg.Dir, w.kind+".sock")
 		f, err := forward(sock, d.dial, cfg.Logs.Writer(w.logName()))
 		if err != nil {
@@ -327,8 +328,20 @@ func (w *remoteWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox.
 	switch w.kind {
 	case KindBuildkit:
 		b.env = []string{"BUILDKIT_HOST=" + address}
+		// ResetBackend wipes the whole daemon, as on a local buildkitd.
+		wiper := &buildkitWiper{address: address}
+		cl.add("close buildkitd control connection", wiper.close)
+		b.reset = wiper.reset
 	case KindDockerd:
 		b.env = []string{"DOCKER_HOST=" + address}
+		// ResetBackend removes what was not there when the backend
+		// attached, as on a local dockerd.
+		api := newDockerAPI(strings.TrimPrefix(address, "unix://"))
+		keep, err := api.state(ctx)
+		if err != nil {
+			return nil, nil, fmt.Errorf("remote dockerd at %s: %w", w.address, err)
+		}
+		b.reset = func(ctx context.Context) error { return wipeDockerd(ctx, api, keep) }
 	case KindContainerd:
 		cb, err := w.attachContainerd(ctx, cfg, b, cl)
 		if err != nil {

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	ctd "github.com/containerd/containerd/v2/client"
@@ -23,8 +25,9 @@ import (
 )
 
 // LabelOwner labels the containerd namespaces a RemoteContainerd backend
-// makes with "<hostname>/<pid>" of the test process, so that whoever finds
-// one left behind knows whose it was.
+// makes with "<hostname>/<pid>" of the test process: whoever finds one
+// knows whose it is, and a later backend on the same host removes one
+// whose process died before its cleanup ran.
 const LabelOwner = "matrixbox.owner"
 
 // attachContainerd makes the backend's own namespace on the remote
@@ -39,10 +42,11 @@ func (w *remoteWorker) attachContainerd(ctx context.Context, cfg *sandbox.Config
 	}
 	cl.add("close containerd client", c.Close)
 	host, _ := os.Hostname()
+	reapNamespaces(ctx, c, host, cfg.Logs.Writer(w.logName()))
 	if err := c.NamespaceService().Create(ctx, ns, map[string]string{LabelOwner: host + "/" + strconv.Itoa(os.Getpid())}); err != nil {
 		return nil, fmt.Errorf("make namespace %s: %w", ns, err)
 	}
-	cl.add("delete namespace "+ns, func() error { return wipeNamespace(c, ns) })
+	cl.add("delete namespace "+ns, func() error { return wipeNamespace(context.Background(), c, ns, true) })
 	hostsDir := filepath.Join(cfg.Dir, "certs.d")
 	if cfg.Mirror != "" {
 		dc, err := mirror.NewDaemonConfig(cfg.Mirror, cfg.MirrorHosts)
@@ -65,7 +69,48 @@ func (w *remoteWorker) attachContainerd(ctx context.Context, cfg *sandbox.Config
 		boxes:     map[string]*boxContainer{},
 	}
 	cl.add("delete containers", cb.deleteAll)
+	// ResetBackend empties the backend's own namespace, and no other: the
+	// daemon is not ours to wipe. The image is made again for the next
+	// case.
+	cb.reset = func(ctx context.Context) error {
+		if err := cb.deleteAll(); err != nil {
+			return err
+		}
+		cb.mu.Lock()
+		cb.imageOnce = onceErr[imageInfo]{}
+		cb.mu.Unlock()
+		return wipeNamespace(ctx, c, ns, false)
+	}
 	return cb, nil
+}
+
+// reapNamespaces deletes the namespaces, with everything in them, that
+// test processes of this host that died (killed before their cleanup ran)
+// left on the daemon, by their LabelOwner; what it does goes to log.
+func reapNamespaces(ctx context.Context, c *ctd.Client, host string, log io.Writer) {
+	nss, err := c.NamespaceService().List(ctx)
+	if err != nil {
+		fmt.Fprintf(log, "matrixbox: list namespaces: %v\n", err)
+		return
+	}
+	for _, ns := range nss {
+		labels, err := c.NamespaceService().Labels(ctx, ns)
+		if err != nil {
+			continue
+		}
+		owner, pidText, ok := strings.Cut(labels[LabelOwner], "/")
+		pid, perr := strconv.Atoi(pidText)
+		if !ok || owner != host || perr != nil || pid == os.Getpid() || processAlive(pid) {
+			continue
+		}
+		err = wipeNamespace(ctx, c, ns, true)
+		fmt.Fprintf(log, "matrixbox: removed namespace %s, left by test process %d, which died: %v\n", ns, pid, err)
+	}
+}
+
+func processAlive(pid int) bool {
+	p, err := os.FindProcess(pid)
+	return err == nil && p.Signal(syscall.Signal(0)) == nil
 }
 
 // remoteContainerBackend is a container backend on a containerd that
@@ -100,10 +145,11 @@ func ContainerdNamespaceOf(sb sandbox.Sandbox) string {
 }
 
 // wipeNamespace deletes everything in namespace ns — containers and their
-// tasks, images, leases, snapshots, content — and then ns itself. It
-// touches no other namespace. Every error is returned.
-func wipeNamespace(c *ctd.Client, ns string) error {
-	ctx, cancel := context.WithTimeout(namespaces.WithNamespace(context.Background(), ns), 2*time.Minute)
+// tasks, images, leases, snapshots, content — proves it empty and, with
+// drop, deletes ns itself. It touches no other namespace. Every error is
+// returned.
+func wipeNamespace(ctx context.Context, c *ctd.Client, ns string, drop bool) error {
+	ctx, cancel := context.WithTimeout(namespaces.WithNamespace(ctx, ns), 2*time.Minute)
 	defer cancel()
 	var errs []error
 	note := func(what string, err error) {
@@ -131,13 +177,64 @@ func wipeNamespace(c *ctd.Client, ns string) error {
 		note("delete lease "+l.ID, c.LeasesService().Delete(ctx, l, leases.SynchronousDelete))
 	}
 	note("snapshots", removeSnapshots(ctx, c.SnapshotService(snapshotter)))
-	var digests []content.Info
-	note("list content", c.ContentStore().Walk(ctx, func(i content.Info) error { digests = append(digests, i); return nil }))
-	for _, i := range digests {
+	var blobs []content.Info
+	note("list content", c.ContentStore().Walk(ctx, func(i content.Info) error { blobs = append(blobs, i); return nil }))
+	for _, i := range blobs {
 		note("delete content "+i.Digest.String(), c.ContentStore().Delete(ctx, i.Digest))
 	}
-	note("delete namespace "+ns, c.NamespaceService().Delete(ctx, ns))
-	return errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("containerd namespace %s: %w", ns, err)
+	}
+	if left := namespaceHolds(ctx, c); len(left) > 0 {
+		return fmt.Errorf("containerd namespace %s: left after the wipe: %s", ns, strings.Join(left, ", "))
+	}
+	if drop {
+		if err := c.NamespaceService().Delete(ctx, ns); err != nil {
+			return fmt.Errorf("delete containerd namespace %s: %w", ns, err)
+		}
+	}
+	return nil
+}
+
+// namespaceHolds lists what the namespace of ctx holds, or why it could
+// not be read.
+func namespaceHolds(ctx context.Context, c *ctd.Client) []string {
+	var out []string
+	add := func(kind, name string) { out = append(out, kind+" "+name) }
+	if cs, err := c.ContainerService().List(ctx); err != nil {
+		add("containers", "unreadable: "+err.Error())
+	} else {
+		for _, x := range cs {
+			add("container", x.ID)
+		}
+	}
+	if imgs, err := c.ImageService().List(ctx); err != nil {
+		add("images", "unreadable: "+err.Error())
+	} else {
+		for _, x := range imgs {
+			add("image", x.Name)
+		}
+	}
+	if ls, err := c.LeasesService().List(ctx); err != nil {
+		add("leases", "unreadable: "+err.Error())
+	} else {
+		for _, x := range ls {
+			add("lease", x.ID)
+		}
+	}
+	if err := c.SnapshotService(snapshotter).Walk(ctx, func(_ context.Context, i snapshots.Info) error {
+		add("snapshot", i.Name)
+		return nil
+	}); err != nil {
+		add("snapshots", "unreadable: "+err.Error())
+	}
+	if err := c.ContentStore().Walk(ctx, func(i content.Info) error {
+		add("content", i.Digest.String())
+		return nil
+	}); err != nil {
+		add("content", "unreadable: "+err.Error())
+	}
+	return out
 }
 
 // removeSnapshots removes every snapshot, children before their parents.

@@ -83,10 +83,13 @@ func containerdInfo(ctx context.Context, sock string) (string, error) {
 // directCommands reach the daemon itself, with the TLS flags of buildctl
 // or docker; none when the sandbox's address is the daemon's own.
 func (w *remoteWorker) directCommands() []string {
-	if w.tc == nil || w.tls == nil {
+	if w.ep.network != "tcp" {
 		return nil
 	}
-	t := w.tls
+	t := TLS{}
+	if w.tls != nil {
+		t = *w.tls
+	}
 	switch w.kind {
 	case KindBuildkit:
 		args := []string{toolPath("buildctl"), "--addr", w.address}
@@ -98,9 +101,11 @@ func (w *remoteWorker) directCommands() []string {
 		return []string{shellLine(append(args, "debug", "workers")...)}
 	case KindDockerd:
 		args := []string{toolPath("docker"), "--host", w.address}
-		if t.Insecure {
+		switch {
+		case w.tls == nil:
+		case t.Insecure:
 			args = append(args, "--tls")
-		} else {
+		default:
 			args = append(args, "--tlsverify")
 		}
 		for _, f := range [][2]string{{"--tlscacert", t.CA}, {"--tlscert", t.Cert}, {"--tlskey", t.Key}} {

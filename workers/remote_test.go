@@ -10,11 +10,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
 	ctd "github.com/containerd/containerd/v2/client"
+	"github.com/containerd/containerd/v2/core/leases"
+	"github.com/containerd/containerd/v2/pkg/namespaces"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/client/llb"
 
@@ -86,6 +90,71 @@ func TestRemoteBuildkitTLS(t *testing.T) {
 			workers.RemoteBuildkit("farm-dir", addr, workers.WithTLSDir(pki.dir)),
 		),
 		integration.WithMatrix("n", map[string]any{"1": 1, "2": 2}))
+	// ResetBackend on a remote buildkitd: the second case finds no build
+	// cache from the first, on the same warm backend.
+	integration.Run(t, resetPair(), integration.WithWorkers(workers.RemoteBuildkit("farm-reset", addr, workers.WithTLSDir(pki.dir))))
+}
+
+// resetPair is two cases, one after the other on one warm backend with
+// ResetBackend: the first leaves state on the daemon, the second finds
+// none of it.
+func resetPair() []integration.Test {
+	return integration.With(integration.TestFuncs(testRemoteLeave, testRemoteFindNothing), integration.ResetBackend(), integration.Serial())
+}
+
+// firstAddress holds the first case's backend address by cell.
+var firstAddress sync.Map
+
+func testRemoteLeave(t *testing.T, sb sandbox.Sandbox) {
+	firstAddress.Store(sb.Name(), sb.Address())
+	if ns := workers.ContainerdNamespaceOf(sb); ns != "" {
+		c := remoteContainerd(t, sb, ns)
+		if _, err := c.LeasesService().Create(namespaces.WithNamespace(sb.Context(), ns), leases.WithID("leftover")); err != nil {
+			t.Fatal(err)
+		}
+		// The box's container and image are the other leftovers.
+		if out, err := sb.Cmd("true").CombinedOutput(); err != nil {
+			t.Fatalf("sb.Cmd: %v\n%s", err, out)
+		}
+		return
+	}
+	solveScratch(t, sb)
+}
+
+func testRemoteFindNothing(t *testing.T, sb sandbox.Sandbox) {
+	if first, _ := firstAddress.Load(sb.Name()); first != sb.Address() {
+		t.Fatalf("precondition: the second case ran on %s, not on the first case's warm backend %v", sb.Address(), first)
+	}
+	if ns := workers.ContainerdNamespaceOf(sb); ns != "" {
+		ctx := namespaces.WithNamespace(sb.Context(), ns)
+		c := remoteContainerd(t, sb, ns)
+		ls, err := c.LeasesService().List(ctx)
+		imgs, ierr := c.ImageService().List(ctx)
+		cs, cerr := c.Containers(ctx)
+		if err != nil || ierr != nil || cerr != nil || len(ls)+len(imgs)+len(cs) > 0 {
+			t.Errorf("namespace %s after reset: leases %v, images %v, containers %d (%v %v %v)", ns, ls, imgs, len(cs), err, ierr, cerr)
+		}
+		return
+	}
+	c, err := client.New(sb.Context(), sb.Address())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	du, err := c.DiskUsage(sb.Context())
+	if err != nil || len(du) > 0 {
+		t.Errorf("build cache after reset: %d records (%v)", len(du), err)
+	}
+}
+
+func remoteContainerd(t *testing.T, sb sandbox.Sandbox, ns string) *ctd.Client {
+	t.Helper()
+	c, err := ctd.New(strings.TrimPrefix(sb.Address(), "unix://"), ctd.WithDefaultNamespace(ns))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
 }
 
 // cellAddrs records sb.Address() by "<cell>@<test>".
@@ -93,6 +162,12 @@ var cellAddrs sync.Map
 
 func testRemoteSolve(t *testing.T, sb sandbox.Sandbox) {
 	cellAddrs.Store(sb.Name()+"@solve", sb.Address())
+	solveScratch(t, sb)
+}
+
+// solveScratch solves a file op on sb's BuildKit, without TLS, and checks
+// the exported file.
+func solveScratch(t *testing.T, sb sandbox.Sandbox) {
 	if !strings.HasPrefix(sb.Address(), "unix://") {
 		t.Fatalf("sb.Address() = %q, want the sandbox's forwarding socket", sb.Address())
 	}
@@ -228,9 +303,37 @@ address = "`+sock+`"
 		}
 	})
 
+	// A namespace a dead test process of this host left, with a lease in
+	// it, is removed by the first backend that attaches.
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.Hostname()
+	c, err := ctd.New(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	stale := "matrixbox-mbx-stale"
+	sctx := namespaces.WithNamespace(context.Background(), stale)
+	if err := c.NamespaceService().Create(sctx, stale, map[string]string{workers.LabelOwner: host + "/" + strconv.Itoa(dead.Process.Pid)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.LeasesService().Create(sctx, leases.WithID("left")); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		nss, err := c.NamespaceService().List(context.Background())
+		if err != nil || slices.Contains(nss, stale) {
+			t.Errorf("the namespace of a dead test process was not removed: %v %v", nss, err)
+		}
+	})
 	integration.Run(t, integration.TestFuncs(testRemoteContainerdCmd),
 		integration.WithWorkers(workers.RemoteContainerd("ctd", sock)),
 		integration.WithMatrix("n", map[string]any{"1": 1, "2": 2}))
+	// ResetBackend empties the backend's own namespace between cases.
+	integration.Run(t, resetPair(), integration.WithWorkers(workers.RemoteContainerd("ctd-reset", sock)))
 }
 
 func testRemoteContainerdCmd(t *testing.T, sb sandbox.Sandbox) {
