@@ -11,7 +11,7 @@ import (
 // matrixbox did not start and never stops or signals (the remote workers of
 // package workers). Their New attaches to the daemon and their stop only
 // detaches, so the daemon's state outlives every case: a Run gives their
-// cases a warm backend, as for integration.SharedBackend.
+// cases a warm backend, shared unless the test asks for a reset one.
 type Remote interface {
 	// RemoteAddress is the daemon's address as the user gave it.
 	RemoteAddress() string

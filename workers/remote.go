@@ -61,13 +61,14 @@ type remoteWorker struct {
 // "unix:///run/buildkit/buildkitd.sock", or "tcp://host:port" with
 // WithTLS or WithTLSDir (the files of buildctl --tlscacert, --tlscert,
 // --tlskey). sb.Address() is a BuildKit address for client.New and
-// buildctl --addr: the daemon's own, or, with TLS, a unix socket of the
-// sandbox that forwards to it, so that tests need no certificates.
-// Backends export BUILDKIT_HOST.
+// buildctl --addr: the daemon's own unix socket, or, over TCP, a unix
+// socket of the sandbox that forwards to it, so that tests need no
+// certificates. Backends export BUILDKIT_HOST.
 //
-// The daemon's state (cache, history) is shared by every case run on it;
-// see the README's "Remote workers" for what the daemon's owner must
-// configure (the registry mirror).
+// The daemon's state (cache, history) is shared by every case run on it,
+// but for integration.ResetBackend cases, between which the whole daemon
+// is wiped; see the README's "Remote workers", also for what the daemon's
+// owner must configure (the registry mirror).
 func RemoteBuildkit(name, address string, opts ...Option) sandbox.Worker {
 	return newRemote(KindBuildkit, name, address, opts)
 }
@@ -78,10 +79,11 @@ func RemoteBuildkit(name, address string, opts ...Option) sandbox.Worker {
 // as the docker CLI sets it: DOCKER_TLS_VERIFY (verify the daemon with
 // $DOCKER_CERT_PATH/ca.pem) or DOCKER_TLS (encrypt without verifying),
 // with the client certificate of DOCKER_CERT_PATH (default ~/.docker) when
-// it has one. sb.Address() is the Docker API: the daemon's own, or, with
-// TLS, a unix socket of the sandbox that forwards to it. Backends export
-// DOCKER_HOST. The daemon's images, containers and volumes are shared by
-// every case run on it.
+// it has one. sb.Address() is the Docker API: the daemon's own unix
+// socket, or, over TCP, a unix socket of the sandbox that forwards to it.
+// Backends export DOCKER_HOST. The daemon's images, containers and volumes
+// are shared by every case run on it; between integration.ResetBackend
+// cases, what appeared since the backend attached is removed.
 func RemoteDockerd(name, address string, opts ...Option) sandbox.Worker {
 	w := newRemote(KindDockerd, name, address, opts)
 	if w.err == nil && w.ep.network == "tcp" && w.tls == nil {
@@ -100,8 +102,8 @@ func RemoteDockerd(name, address string, opts ...Option) sandbox.Worker {
 // backend's directory name, e.g. "matrixbox-mbx-1234-567"), so that cases
 // of other cells, Runs and processes never see its containers and images;
 // its stop deletes everything in that namespace and the namespace itself,
-// and touches no other. Backends export CONTAINERD_ADDRESS and
-// CONTAINERD_NAMESPACE.
+// a reset (integration.ResetBackend) everything in it, and neither touches
+// another. Backends export CONTAINERD_ADDRESS and CONTAINERD_NAMESPACE.
 func RemoteContainerd(name, address string, opts ...Option) sandbox.Worker {
 	return newRemote(KindContainerd, name, address, opts)
 }
