@@ -192,9 +192,16 @@ func wipeNamespace(ctx context.Context, c *ctd.Client, ns string, drop bool) err
 		if err := c.NamespaceService().Delete(ctx, ns); err != nil {
 			return fmt.Errorf("delete containerd namespace %s: %w", ns, err)
 		}
+		// The runc shim keeps its state under a directory per namespace
+		// of the machine-wide runc root, and leaves it behind, empty.
+		_ = os.Remove(filepath.Join(runcRoot, ns))
 	}
 	return nil
 }
+
+// runcRoot is the runc shim's default state root, shared by every
+// containerd of the machine.
+const runcRoot = "/run/containerd/runc"
 
 // namespaceHolds lists what the namespace of ctx holds, or why it could
 // not be read.

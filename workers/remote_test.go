@@ -304,11 +304,17 @@ address = "`+sock+`"
 	})
 
 	// A namespace a dead test process of this host left, with a lease in
-	// it, is removed by the first backend that attaches.
-	dead := exec.Command("true")
-	if err := dead.Run(); err != nil {
+	// it, is removed by the first backend that attaches. The pid is past
+	// the largest the kernel gives, so that no live process can have it.
+	maxPid, err := os.ReadFile("/proc/sys/kernel/pid_max")
+	if err != nil {
 		t.Fatal(err)
 	}
+	deadPid, err := strconv.Atoi(strings.TrimSpace(string(maxPid)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadPid++
 	host, _ := os.Hostname()
 	c, err := ctd.New(sock)
 	if err != nil {
@@ -317,7 +323,7 @@ address = "`+sock+`"
 	t.Cleanup(func() { c.Close() })
 	stale := "matrixbox-mbx-stale"
 	sctx := namespaces.WithNamespace(context.Background(), stale)
-	if err := c.NamespaceService().Create(sctx, stale, map[string]string{workers.LabelOwner: host + "/" + strconv.Itoa(dead.Process.Pid)}); err != nil {
+	if err := c.NamespaceService().Create(sctx, stale, map[string]string{workers.LabelOwner: host + "/" + strconv.Itoa(deadPid)}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.LeasesService().Create(sctx, leases.WithID("left")); err != nil {
