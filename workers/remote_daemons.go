@@ -2,9 +2,8 @@ package workers
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -42,26 +41,16 @@ func buildkitInfo(ctx context.Context, d dialer) (string, error) {
 
 // dockerdInfo asks a dockerd's API for its version.
 func dockerdInfo(ctx context.Context, d dialer) (string, error) {
-	hc := &http.Client{Transport: &http.Transport{
+	api := &dockerAPI{hc: &http.Client{Transport: &http.Transport{
 		DialContext:       func(ctx context.Context, _, _ string) (net.Conn, error) { return d.dial(ctx) },
 		DisableKeepAlives: true,
-	}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://docker/version", nil)
-	if err != nil {
-		return "", err
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("/version: %s %q", resp.Status, body)
-	}
+	}}}
 	var v struct{ Version, APIVersion, Os, Arch string }
-	if err := json.Unmarshal(body, &v); err != nil || v.Version == "" {
-		return "", fmt.Errorf("/version: not the Docker API: %q", body)
+	if err := api.do(ctx, http.MethodGet, "/version", nil, &v); err != nil {
+		return "", err
+	}
+	if v.Version == "" {
+		return "", errors.New("/version: not the Docker API")
 	}
 	return fmt.Sprintf("dockerd %s (API %s, %s/%s)", v.Version, v.APIVersion, v.Os, v.Arch), nil
 }
