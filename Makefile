@@ -8,12 +8,13 @@ GO ?= go
 # host, dpkg-dev for building .debs, chromium for rendering the report; and
 # for recipe:busybox (compiled from Debian's busybox source for amd64 and
 # arm64): make, patch, bzip2, gcc and libc6-dev, and the cross compiler and
-# static C library for the host's other architecture.
+# static C library for the host's other architecture; strace for the remote
+# workers' tests (it records the signals a daemon receives).
 BUSYBOX_CROSS_PACKAGES := $(if $(filter arm64,$(shell dpkg --print-architecture 2>/dev/null)),\
 	gcc-x86-64-linux-gnu libc6-dev-amd64-cross,gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
 DEB_PACKAGES ?= ca-certificates git qemu-utils qemu-user-static binfmt-support \
 	debootstrap busybox-static dpkg-dev xz-utils zstd chromium gcc libc6-dev \
-	make patch bzip2 $(BUSYBOX_CROSS_PACKAGES)
+	make patch bzip2 strace $(BUSYBOX_CROSS_PACKAGES)
 
 .PHONY: test install check unit load buildkit-slice buildkit-suite
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"sync"
 	"testing"
 	"time"
 
@@ -43,6 +44,10 @@ type caseRun struct {
 	// begun is when the case started: the blobs the mirror refused as
 	// damaged since then are named if it fails.
 	begun time.Time
+	// release gives up the case's parallel slot; once only.
+	release func()
+	// interrupted says a signal ended the wait of a kept sandbox.
+	interrupted bool
 }
 
 func (r *runner) runCase(t *testing.T, c caseSpec) {
@@ -113,7 +118,8 @@ func (cr *caseRun) holdSlot() {
 	if err != nil {
 		cr.t.Fatalf("matrixbox: waiting for a sandbox slot: %v", err)
 	}
-	cr.t.Cleanup(release)
+	cr.release = sync.OnceFunc(release)
+	cr.t.Cleanup(cr.release)
 	cr.rep.started()
 }
 
@@ -130,6 +136,7 @@ func (cr *caseRun) open() *sandbox.Box {
 			return r.mirror.NewRegistry(ctx, dir, logs.Writer("registry"))
 		}
 	}
+	t.Cleanup(cr.endKeep)
 	// Registered first so it runs last: after the sandbox is closed, with
 	// the daemon's shutdown output and every cleanup error known.
 	t.Cleanup(cr.printRest)
@@ -164,6 +171,8 @@ func (cr *caseRun) open() *sandbox.Box {
 			t.Errorf("matrixbox: sandbox cleanup: %v", err)
 		}
 	})
+	// MATRIXBOX_KEEP: after the logs are printed, before the close.
+	t.Cleanup(func() { cr.keep(box) })
 	t.Cleanup(cr.printWhileUp)
 	return box
 }

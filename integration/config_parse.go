@@ -11,6 +11,7 @@ import (
 
 	"github.com/matrixbox/matrixbox/matrix"
 	"github.com/matrixbox/matrixbox/report"
+	"github.com/matrixbox/matrixbox/sandbox"
 )
 
 // FileConfig is the content of a matrixbox.yaml. Every field is optional;
@@ -35,6 +36,9 @@ type FileConfig struct {
 	// Strict turns strict mode on (see EnvStrict) unless MATRIXBOX_STRICT
 	// says otherwise.
 	Strict bool
+	// Remote lists the remote workers the file names (see the remote
+	// key), in file order.
+	Remote []sandbox.RemoteSpec
 
 	lines map[string]int // the line of each top-level key's value
 }
@@ -54,7 +58,7 @@ type FileAxis struct {
 }
 
 // The top-level keys, in the order the errors list them.
-var configKeys = []string{"workers", "axes", "select", "exclude", "quarantine", "shards", "strict"}
+var configKeys = []string{"workers", "axes", "select", "exclude", "quarantine", "shards", "strict", "remote"}
 
 // ParseConfig parses the content of a config file; name is used in errors,
 // which read "name:line: key: problem".
@@ -82,6 +86,8 @@ func ParseConfig(name string, data []byte) (*FileConfig, error) {
 			return p.shards(fc, v)
 		case "strict":
 			return p.strict(fc, v)
+		case "remote":
+			return p.remote(fc, v)
 		}
 		return p.errf(k, key, "unknown key (known: %s)", strings.Join(configKeys, ", "))
 	})

@@ -25,4 +25,9 @@
 // to that file; package report reads and writes those records (it holds
 // what this package once exported for them: report.Record, report.Read,
 // report.Append, report.ShardPlan, the Kind and Status constants).
+//
+// MATRIXBOX_REMOTE_BUILDKIT, MATRIXBOX_REMOTE_DOCKERD and
+// MATRIXBOX_REMOTE_CONTAINERD add workers on daemons matrixbox did not
+// start; MATRIXBOX_KEEP=failed keeps a failing case's backend up, for a
+// person to attach to, until MATRIXBOX_KEEP_FOR or Ctrl-C.
 package integration

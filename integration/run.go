@@ -26,6 +26,10 @@ func Run(t *testing.T, tests []Test, opts ...Option) {
 	if st.skip {
 		t.Skipf("matrixbox: %s=1", EnvSkip)
 	}
+	keep, err := readKeep()
+	if err != nil {
+		t.Fatalf("matrixbox: %v", err)
+	}
 	cfg := &config{}
 	for _, o := range opts {
 		o(cfg)
@@ -38,6 +42,9 @@ func Run(t *testing.T, tests []Test, opts ...Option) {
 		workers = registeredWorkers()
 	}
 	st.ext.begin(t)
+	if workers, err = withRemotes(t, workers); err != nil {
+		t.Fatalf("matrixbox: %v", err)
+	}
 	if workers, err = applyRepoConfig(t, &st, cfg, workers); err != nil {
 		t.Fatalf("matrixbox: %v", err)
 	}
@@ -45,6 +52,7 @@ func Run(t *testing.T, tests []Test, opts ...Option) {
 	if err != nil {
 		t.Fatalf("matrixbox: %v", err)
 	}
+	sharedOnRemote(p.cases)
 	for _, d := range p.dropped {
 		t.Log("matrixbox: " + d)
 	}
@@ -57,6 +65,9 @@ func Run(t *testing.T, tests []Test, opts ...Option) {
 	}
 	if st.judgePlan(t, p); len(p.cases) == 0 {
 		return
+	}
+	if err := keep.admit(t.Name(), p.cases); err != nil {
+		t.Fatalf("matrixbox: %v", err)
 	}
 
 	reapOnce.Do(func() {
@@ -74,7 +85,7 @@ func Run(t *testing.T, tests []Test, opts ...Option) {
 			fmt.Fprintf(os.Stderr, "matrixbox: cleaning what earlier test processes left: %v\n", err)
 		}
 	})
-	r := &runner{settings: st, cfg: cfg, checks: map[string]*onceValue[struct{}]{}, parent: t}
+	r := &runner{settings: st, cfg: cfg, keep: keep, checks: map[string]*onceValue[struct{}]{}, parent: t}
 	r.global, _ = processLimit(st.parallel)
 	if cfg.parallelism > 0 {
 		r.local = semaphore.NewWeighted(int64(cfg.parallelism))
@@ -114,6 +125,7 @@ type runner struct {
 	// at the first case that runs (see mirrorReady).
 	parent     *testing.T
 	mirrorOnce onceValue[struct{}]
+	keep       keepSettings
 
 	mu     sync.Mutex
 	checks map[string]*onceValue[struct{}]

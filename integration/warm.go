@@ -191,14 +191,14 @@ func (p *warmPool) release(t *testing.T, c caseSpec, l *lease) {
 
 // endRun is called when a Run ends. With a guard to remove them at the
 // process's end, warm backends are kept for later Runs; without one, those
-// of the Run's workers are stopped now.
+// of the Run's workers are stopped now. Those of remote workers are always
+// stopped now: what they made on a daemon matrixbox did not start (a
+// containerd namespace) is beyond the guard's reach, and attaching again
+// is cheap.
 func (p *warmPool) endRun(cases []caseSpec, keep bool) error {
-	if keep {
-		return nil
-	}
 	ours := func(wb *warmBackend) bool {
 		for _, c := range cases {
-			if wb.worker == c.worker {
+			if wb.worker == c.worker && (!keep || sandbox.IsRemote(c.worker)) {
 				return true
 			}
 		}

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -22,6 +24,7 @@ const EnvDir = "MATRIXBOX_MIRROR_DIR"
 // share. Its zero value is not usable; get one from New or Shared.
 type Mirror struct {
 	dir         string // "" for Shared until Start picks it
+	listen      string // host:port the server listens on
 	lockTimeout time.Duration
 	log         io.Writer
 
@@ -67,12 +70,56 @@ func WithLog(w io.Writer) Option {
 	return func(m *Mirror) { m.log = w }
 }
 
+// EnvListen sets the address the mirror listens on, for daemons that
+// matrixbox did not start (remote workers) and that cannot reach
+// 127.0.0.1 of the test process: a host ("0.0.0.0", "172.17.0.1") for a
+// free port, or host:port for a fixed one, which a daemon's configuration
+// can name once and for all. With a fixed port, the test processes of one
+// go test share the port (SO_REUSEPORT on Linux); they serve the same
+// directory. WithListen overrides it.
+const EnvListen = "MATRIXBOX_MIRROR_LISTEN"
+
+// DefaultListen is where a mirror listens unless told otherwise: a free
+// loopback port.
+const DefaultListen = "127.0.0.1:0"
+
+// WithListen makes the mirror listen on addr, a host or host:port, instead
+// of a free port of 127.0.0.1; see EnvListen.
+func WithListen(addr string) Option {
+	return func(m *Mirror) {
+		l, err := parseListen(addr)
+		if err != nil {
+			m.cfgErr = fmt.Errorf("WithListen: %w", err)
+			return
+		}
+		m.listen = l
+	}
+}
+
+// parseListen turns a host or host:port into host:port.
+func parseListen(addr string) (string, error) {
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		if ip := net.ParseIP(strings.Trim(addr, "[]")); ip != nil || addr == "localhost" {
+			return net.JoinHostPort(strings.Trim(addr, "[]"), "0"), nil
+		}
+		return "", fmt.Errorf("%q: want a host or host:port, e.g. 0.0.0.0 or 172.17.0.1:5000", addr)
+	}
+	return addr, nil
+}
+
 // EnvLockTimeout overrides the default lock timeout of New and Shared.
 const EnvLockTimeout = "MATRIXBOX_MIRROR_LOCK_TIMEOUT"
 
 // New returns a mirror over dir. Nothing starts until Start or Ensure.
 func New(dir string, opts ...Option) *Mirror {
-	m := &Mirror{dir: dir, lockTimeout: 10 * time.Minute, log: io.Discard, hosts: map[string]bool{}}
+	m := &Mirror{dir: dir, listen: DefaultListen, lockTimeout: 10 * time.Minute, log: io.Discard, hosts: map[string]bool{}}
+	if v := os.Getenv(EnvListen); v != "" {
+		l, err := parseListen(v)
+		if err != nil {
+			m.cfgErr = fmt.Errorf("%s: %w", EnvListen, err)
+		}
+		m.listen = l
+	}
 	if v := os.Getenv(EnvLockTimeout); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
@@ -115,8 +162,10 @@ func DefaultDir() (string, error) {
 	return filepath.Join(c, "matrixbox", "mirror"), nil
 }
 
-// Start makes the mirror serve its directory on 127.0.0.1 (once: later
-// calls return the same address) and returns host:port.
+// Start makes the mirror serve its directory on a free port of 127.0.0.1,
+// or where WithListen or MATRIXBOX_MIRROR_LISTEN say (once: later calls
+// return the same address), and returns host:port. Listening on every
+// address (0.0.0.0 or ::), it returns the port on 127.0.0.1.
 func (m *Mirror) Start(ctx context.Context) (string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -137,7 +186,7 @@ func (m *Mirror) Start(ctx context.Context) (string, error) {
 			return "", fmt.Errorf("mirror: %w", err)
 		}
 	}
-	srv, err := serve(ctx, m.storageDir(), m.log, logrus.WarnLevel, m.blobs.refuseDamaged)
+	srv, err := serve(ctx, m.listen, m.storageDir(), m.log, logrus.WarnLevel, m.blobs.refuseDamaged)
 	if err != nil {
 		return "", fmt.Errorf("mirror %s: %w", m.dir, err)
 	}
@@ -239,7 +288,7 @@ func NewRegistry(ctx context.Context, dir string, log io.Writer) (addr string, s
 	if log == nil {
 		log = io.Discard
 	}
-	srv, err := serve(ctx, dir, log, logrus.InfoLevel, nil)
+	srv, err := serve(ctx, DefaultListen, dir, log, logrus.InfoLevel, nil)
 	if err != nil {
 		return "", nil, err
 	}

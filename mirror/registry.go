@@ -34,10 +34,10 @@ type server struct {
 }
 
 // serve starts a registry storing its data under dir (created if needed) and
-// logging to log at level. It listens on 127.0.0.1 on a free port. before,
-// when not nil, sees each request first and may answer it itself (it
-// returns true when it did).
-func serve(ctx context.Context, dir string, log io.Writer, level logrus.Level, before func(http.ResponseWriter, *http.Request) bool) (s *server, err error) {
+// logging to log at level, listening on listen (host:port; port 0 for a
+// free one). before, when not nil, sees each request first and may answer
+// it itself (it returns true when it did).
+func serve(ctx context.Context, listen, dir string, log io.Writer, level logrus.Level, before func(http.ResponseWriter, *http.Request) bool) (s *server, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("registry storage %s: %w", dir, err)
 	}
@@ -67,16 +67,16 @@ func serve(ctx context.Context, dir string, log io.Writer, level logrus.Level, b
 	if err != nil {
 		return nil, fmt.Errorf("registry over %s: %w", dir, err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := listenShared(ctx, listen)
 	if err != nil {
 		_ = app.Shutdown()
-		return nil, fmt.Errorf("registry listen: %w", err)
+		return nil, fmt.Errorf("registry listen on %s: %w", listen, err)
 	}
 	errLog := entry.WriterLevel(logrus.WarnLevel)
 	s = &server{
 		ln:     ln,
 		errLog: errLog,
-		addr:   ln.Addr().String(),
+		addr:   dialable(ln.Addr()),
 		app:    app,
 		done:   make(chan error, 1),
 		srv: &http.Server{

@@ -91,12 +91,13 @@ func (w *containerdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sand
 			features: w.opts.features,
 			procs:    []*sandbox.Process{d.proc},
 		},
-		client:   c,
-		image:    imageOf(cfg.Cell, w.opts.image),
-		hostsDir: d.hostsDir,
-		cgroup:   cfg.CgroupParent(),
-		logs:     cfg.Logs,
-		boxes:    map[string]*boxContainer{},
+		client:    c,
+		namespace: ContainerdNamespace,
+		image:     imageOf(cfg.Cell, w.opts.image),
+		hostsDir:  d.hostsDir,
+		cgroup:    cfg.CgroupParent(),
+		logs:      cfg.Logs,
+		boxes:     map[string]*boxContainer{},
 	}
 	cl.add("delete containers", b.deleteAll)
 	if b.keep, err = readContainerd(ctx, c); err != nil {
@@ -129,9 +130,11 @@ func imageOf(c matrix.Cell, def string) string {
 // container.
 type containerBackend struct {
 	backend
-	client   *ctd.Client
-	image    string
-	hostsDir string
+	client *ctd.Client
+	// namespace holds the sandboxes' containers and the image.
+	namespace string
+	image     string
+	hostsDir  string
 	// cgroup is the parent of the containers' cgroups: the backend's own,
 	// so that a container whose containerd or shim died is killed with it.
 	cgroup string

@@ -75,7 +75,7 @@ func containerEnv(image, sandboxEnv []string) []string {
 }
 
 func (b *containerBackend) nsctx(ctx context.Context) context.Context {
-	return namespaces.WithNamespace(ctx, ContainerdNamespace)
+	return namespaces.WithNamespace(ctx, b.namespace)
 }
 
 func (b *containerBackend) boxContainer(ctx context.Context, dir string) (*boxContainer, error) {
@@ -113,7 +113,7 @@ func (b *containerBackend) boxContainer(ctx context.Context, dir string) (*boxCo
 			oci.WithHostHostsFile,
 			oci.WithHostResolvconf,
 			oci.WithMounts([]specs.Mount{{Type: "bind", Source: dir, Destination: dir, Options: []string{"rbind", "rw"}}}),
-			withCgroupParent(b.cgroup, id),
+			withCgroupParent(b.cgroup, b.namespace, id),
 		),
 	)
 	if err != nil {
@@ -135,11 +135,11 @@ func (b *containerBackend) boxContainer(ctx context.Context, dir string) (*boxCo
 
 // withCgroupParent puts the container's cgroup under parent; with no
 // parent, containerd's default (/<namespace>/<id>) stays.
-func withCgroupParent(parent, id string) oci.SpecOpts {
+func withCgroupParent(parent, namespace, id string) oci.SpecOpts {
 	if parent == "" {
 		return func(context.Context, oci.Client, *containers.Container, *specs.Spec) error { return nil }
 	}
-	return oci.WithCgroup(parent + "/" + ContainerdNamespace + "/" + id)
+	return oci.WithCgroup(parent + "/" + namespace + "/" + id)
 }
 
 func (b *containerBackend) startTask(ctx context.Context, bc *boxContainer) error {
@@ -225,7 +225,7 @@ func (b *containerBackend) prepareImage(ctx context.Context) (imageInfo, error) 
 func (b *containerBackend) deleteAll() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if exited, _ := b.procs[0].Exited(); exited {
+	if b.daemonExited() {
 		// Nothing to ask: the stop reports the exit, and the sandbox's
 		// sweep kills the orphaned shims and containers in its cgroup.
 		clear(b.boxes)
@@ -254,10 +254,20 @@ func (b *containerBackend) Release(dir string) error {
 	if !ok {
 		return nil
 	}
-	if exited, _ := b.procs[0].Exited(); exited {
+	if b.daemonExited() {
 		return nil
 	}
 	return deleteContainer(b.nsctx(context.Background()), bc)
+}
+
+// daemonExited reports whether the backend's own containerd has exited; a
+// remote containerd has no process of ours and never has.
+func (b *containerBackend) daemonExited() bool {
+	if len(b.procs) == 0 {
+		return false
+	}
+	exited, _ := b.procs[0].Exited()
+	return exited
 }
 
 // wipe deletes every sandbox container, then everything else the

@@ -39,4 +39,11 @@
 // caller with [WithFeatures]. A buildkitd's configuration can change per
 // backend and cell ([WithBuildkitdConfig]) and its environment with
 // [WithEnv]; each buildkitd has a private CDI spec directory ([CDISpecDir]).
+//
+// The remote workers — [RemoteBuildkit], [RemoteDockerd] and
+// [RemoteContainerd] — run cells on daemons that matrixbox did not start
+// and never stops or signals; over TCP, sb.Address() is a socket of the
+// sandbox that forwards to the daemon ([WithTLS], [WithTLSDir]). Importing
+// this package also lets integration make them from matrixbox.yaml and
+// MATRIXBOX_REMOTE_* (see [sandbox.RegisterRemote]).
 package workers

@@ -14,6 +14,7 @@ type Option func(*options)
 type options struct {
 	name     string
 	binary   string
+	remote   remoteOptions // RemoteBuildkit, RemoteDockerd, RemoteContainerd
 	image    string
 	args     []string
 	features []string

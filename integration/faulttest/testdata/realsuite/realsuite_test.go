@@ -85,6 +85,8 @@ func testInFlight(t *testing.T, sb sandbox.Sandbox) {
 		os.Exit(3)
 	case "kill-daemon":
 		killDaemon(t, box, worker)
+	case "fail":
+		t.Error("FAULT=fail: the case fails, for MATRIXBOX_KEEP to keep its sandbox")
 	}
 }
 
