@@ -3,6 +3,7 @@ package workers
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -81,7 +82,8 @@ func testLeaveThingsBehind(t *testing.T, sb sandbox.Sandbox) {
 			if _, err := c.ImageService().Create(ctx, imageRecord(img, leftover)); err != nil {
 				t.Fatal(err)
 			}
-			startSleeper(t, ctx, c, img, "left-"+ns, sandboxEnv(sb, sandbox.EnvCgroupParent))
+			// Unique on the machine: runc keeps state by id under one root.
+			startSleeper(t, ctx, c, img, fmt.Sprintf("left-%s-%d", ns, os.Getpid()), sandboxEnv(sb, sandbox.EnvCgroupParent))
 			if _, err := c.LeasesService().Create(ctx, leasesWithID("left-lease")); err != nil {
 				t.Fatal(err)
 			}
