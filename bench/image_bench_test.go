@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/matrixbox/matrixbox/matrix/platform"
 	"github.com/matrixbox/matrixbox/mirror/image"
 )
 
@@ -40,11 +41,11 @@ func writeIndex(b *testing.B, dir, ref string, layers func(platform string) []im
 	b.Helper()
 	var imgs []*image.Image
 	for _, p := range []string{"linux/amd64", "linux/arm64"} {
-		platform, err := image.ParsePlatform(p)
+		plat, err := platform.Parse(p)
 		if err != nil {
 			b.Fatal(err)
 		}
-		img, err := image.Build(image.Config{Platform: platform}, layers(p)...)
+		img, err := image.Build(image.Config{Platform: plat}, layers(p)...)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -71,7 +72,7 @@ func BenchmarkLayoutInspect(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				img, err := l.Find(image.WithRef("bench"), image.WithPlatform("aarch64"))
+				img, err := l.Find(image.WithRef("bench"), image.WithPlatform("linux/aarch64"))
 				if err != nil {
 					b.Fatal(err)
 				}

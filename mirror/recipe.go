@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/matrixbox/matrixbox/matrix/platform"
 	"github.com/matrixbox/matrixbox/mirror/image"
 )
 
@@ -105,7 +106,7 @@ func parseRecipe(s string) (source, error) {
 		return nil, fmt.Errorf("source %q: unknown recipe %q (want busybox or debian:11|12|13)", s, body)
 	}
 	for _, a := range r.archs {
-		if _, err := image.ParsePlatform("linux/" + a); err != nil || strings.Contains(a, "/") {
+		if _, err := platform.Parse("linux/" + a); err != nil || strings.Contains(a, "/") {
 			return nil, fmt.Errorf("source %q: unknown architecture %q", s, a)
 		}
 	}

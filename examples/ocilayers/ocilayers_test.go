@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/matrixbox/matrixbox/integration"
+	"github.com/matrixbox/matrixbox/matrix/platform"
 	"github.com/matrixbox/matrixbox/mirror/image"
 	"github.com/matrixbox/matrixbox/sandbox"
 	"github.com/matrixbox/matrixbox/workers"
@@ -111,7 +112,7 @@ func (b *builder) app() (image.Layer, error) {
 }
 
 func (b *builder) config(name string) image.Config {
-	p, err := image.ParsePlatform("linux/" + b.arch)
+	p, err := platform.Parse("linux/" + b.arch)
 	if err != nil {
 		p.OS, p.Architecture = "linux", b.arch
 	}

@@ -21,65 +21,6 @@ type Valuer interface {
 	Value(axis string) any
 }
 
-// knownOS are the operating systems a platform string may name.
-var knownOS = map[string]bool{
-	"aix": true, "android": true, "darwin": true, "dragonfly": true, "freebsd": true,
-	"illumos": true, "ios": true, "js": true, "linux": true, "netbsd": true,
-	"openbsd": true, "plan9": true, "solaris": true, "wasip1": true, "windows": true,
-}
-
-// knownVariants lists, per architecture, the variants it may carry; an
-// architecture absent from the map is unknown, one mapped to nil takes none.
-var knownVariants = map[string][]string{
-	"386":      nil,
-	"amd64":    {"v1", "v2", "v3", "v4"},
-	"arm":      {"v5", "v6", "v7", "v8"},
-	"arm64":    {"v8", "v8.0", "v8.1", "v8.2", "v8.3", "v8.4", "v8.5", "v8.6", "v8.7", "v8.8", "v8.9", "v9", "v9.0", "v9.1", "v9.2", "v9.3", "v9.4", "v9.5"},
-	"loong64":  nil,
-	"mips":     nil,
-	"mipsle":   nil,
-	"mips64":   nil,
-	"mips64le": nil,
-	"ppc64":    nil,
-	"ppc64le":  nil,
-	"riscv64":  {"rva20u64", "rva22u64", "rva23u64"},
-	"s390x":    nil,
-	"wasm":     nil,
-}
-
-// Parse reads "os/arch[/variant]" strictly: both parts are required, and the
-// operating system, architecture and variant must be known ones. Aliases such
-// as x86_64 and aarch64 are normalised to their OCI names.
-func Parse(s string) (ocispec.Platform, error) {
-	if strings.Count(s, "/") < 1 {
-		return ocispec.Platform{}, fmt.Errorf("platform %q: want os/arch[/variant], e.g. linux/arm64", s)
-	}
-	if strings.ContainsAny(s, "() \t") {
-		return ocispec.Platform{}, fmt.Errorf("platform %q: want os/arch[/variant] without OS version or spaces", s)
-	}
-	p, err := platforms.Parse(s)
-	if err != nil {
-		return ocispec.Platform{}, fmt.Errorf("platform %q: %w", s, err)
-	}
-	if !knownOS[p.OS] {
-		return ocispec.Platform{}, fmt.Errorf("platform %q: unknown operating system %q", s, p.OS)
-	}
-	variants, ok := knownVariants[p.Architecture]
-	if !ok {
-		return ocispec.Platform{}, fmt.Errorf("platform %q: unknown architecture %q", s, p.Architecture)
-	}
-	if p.Variant != "" && !contains(variants, p.Variant) {
-		if len(variants) == 0 {
-			return ocispec.Platform{}, fmt.Errorf("platform %q: architecture %s has no variants, got %q", s, p.Architecture, p.Variant)
-		}
-		return ocispec.Platform{}, fmt.Errorf("platform %q: unknown variant %q of %s (known: %s)", s, p.Variant, p.Architecture, strings.Join(variants, ", "))
-	}
-	return p, nil
-}
-
-// Format returns "os/arch[/variant]".
-func Format(p ocispec.Platform) string { return platforms.Format(p) }
-
 // ValueName returns the platform's name on the axis: Format with '-' for '/',
 // e.g. "linux-amd64-v3".
 func ValueName(p ocispec.Platform) string {
@@ -133,15 +74,6 @@ func From(sb Valuer) ocispec.Platform {
 		return platforms.DefaultSpec()
 	}
 	return ocispec.Platform{}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // DecodeValue reads one platform string as a value of the axis, named as

@@ -10,14 +10,14 @@ import (
 )
 
 func TestAxisNames(t *testing.T) {
-	a, err := Axis("linux/amd64", "linux/arm64", "linux/amd64/v3", "linux/x86_64/v2", "linux/aarch64/v8", "linux/arm/v7", "linux/386")
+	a, err := Axis("linux/amd64", "linux/arm64", "linux/amd64/v3", "linux/x86_64/v2", "linux/aarch64/v8.2", "linux/arm/v7", "linux/386")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if a.Name != "platform" {
 		t.Errorf("axis name %q", a.Name)
 	}
-	want := []string{"linux-amd64", "linux-arm64", "linux-amd64-v3", "linux-amd64-v2", "linux-arm64-v8", "linux-arm-v7", "linux-386"}
+	want := []string{"linux-amd64", "linux-arm64", "linux-amd64-v3", "linux-amd64-v2", "linux-arm64-v8.2", "linux-arm-v7", "linux-386"}
 	for i, v := range a.Values {
 		if v.Name != want[i] {
 			t.Errorf("value %d: name %q, want %q", i, v.Name, want[i])

@@ -8,11 +8,13 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/matrixbox/matrixbox/matrix/platform"
 )
 
 func mustPlatform(t testing.TB, s string) ocispec.Platform {
 	t.Helper()
-	p, err := ParsePlatform(s)
+	p, err := platform.Parse(s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +138,7 @@ func TestRoundTripIndex(t *testing.T) {
 	}
 	defer l.Close()
 	for _, tc := range []struct{ ask, want string }{
-		{"linux/x86_64", "linux/amd64"}, {"aarch64", "linux/arm64"}, {"linux/arm64/v8", "linux/arm64"},
+		{"linux/x86_64", "linux/amd64"}, {"linux/aarch64", "linux/arm64"}, {"linux/arm64/v8", "linux/arm64"},
 		{"linux/armv7l", "linux/arm/v7"}, {"linux/amd64/v3", "linux/amd64"}, {"linux/amd64/v1", "linux/amd64"},
 	} {
 		img, err := l.Find(WithRef("multi"), WithPlatform(tc.ask))

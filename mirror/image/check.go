@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/matrixbox/matrixbox/matrix/platform"
 )
 
 // Assertion is one property [Check] verifies of an *Image or an
@@ -219,15 +221,15 @@ func RefName(name string) Assertion {
 // "linux/aarch64" matches linux/arm64).
 func Platform(p string) Assertion {
 	return Assertion{name: "Platform(" + p + ")", image: func(i *Image) []string {
-		want, err := ParsePlatform(p)
+		want, err := platform.Parse(p)
 		if err != nil {
 			return one("%v", err)
 		}
-		if !SamePlatform(want, i.Config.Platform) {
-			return one("is %s", FormatPlatform(i.Config.Platform))
+		if !platform.Same(want, i.Config.Platform) {
+			return one("is %s", platform.Format(i.Config.Platform))
 		}
-		if d := i.Descriptor.Platform; d != nil && !SamePlatform(want, *d) {
-			return one("config says so but the descriptor says %s", FormatPlatform(*d))
+		if d := i.Descriptor.Platform; d != nil && !platform.Same(want, *d) {
+			return one("config says so but the descriptor says %s", platform.Format(*d))
 		}
 		return nil
 	}}
@@ -239,11 +241,11 @@ func Platforms(ps ...string) Assertion {
 	return Assertion{name: "Platforms(" + strings.Join(ps, ",") + ")", index: func(x *IndexImage) []string {
 		var want, got []string
 		for _, p := range ps {
-			n, err := ParsePlatform(p)
+			n, err := platform.Parse(p)
 			if err != nil {
 				return one("%v", err)
 			}
-			want = append(want, FormatPlatform(n))
+			want = append(want, platform.Format(n))
 		}
 		for _, m := range x.Index.Manifests {
 			if m.Annotations[AnnotationReferenceType] == "attestation-manifest" {
@@ -253,7 +255,7 @@ func Platforms(ps ...string) Assertion {
 				got = append(got, "(none)")
 				continue
 			}
-			got = append(got, FormatPlatform(*m.Platform))
+			got = append(got, platform.Format(*m.Platform))
 		}
 		slices.Sort(want)
 		slices.Sort(got)
@@ -277,7 +279,7 @@ func ManifestCount(n int) Assertion {
 // ForPlatform applies assertions to the index's image for platform p.
 func ForPlatform(p string, as ...Assertion) Assertion {
 	return Assertion{name: "ForPlatform(" + p + ")", index: func(x *IndexImage) []string {
-		want, err := ParsePlatform(p)
+		want, err := platform.Parse(p)
 		if err != nil {
 			return one("%v", err)
 		}
@@ -285,11 +287,11 @@ func ForPlatform(p string, as ...Assertion) Assertion {
 			if img.Descriptor.Annotations[AnnotationReferenceType] == "attestation-manifest" {
 				continue
 			}
-			if SamePlatform(want, img.Config.Platform) {
+			if platform.Same(want, img.Config.Platform) {
 				return verify(img, as)
 			}
 		}
-		return one("no image for %s", FormatPlatform(want))
+		return one("no image for %s", platform.Format(want))
 	}}
 }
 

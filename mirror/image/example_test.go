@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/matrixbox/matrixbox/matrix/platform"
 	"github.com/matrixbox/matrixbox/mirror/image"
 )
 
@@ -20,7 +21,7 @@ func Example() {
 
 	var imgs []*image.Image
 	for _, p := range []string{"linux/amd64", "linux/arm64"} {
-		platform, err := image.ParsePlatform(p)
+		plat, err := platform.Parse(p)
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -30,7 +31,7 @@ func Example() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		img, err := image.Build(image.Config{Platform: platform, Labels: map[string]string{"app": "demo"}}, layer)
+		img, err := image.Build(image.Config{Platform: plat, Labels: map[string]string{"app": "demo"}}, layer)
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -58,7 +59,7 @@ func Example() {
 		log.Fatal(err)
 	}
 	fmt.Print(string(motd))
-	fmt.Println(len(img.Layers()), "layer,", image.FormatPlatform(img.Platform()))
+	fmt.Println(len(img.Layers()), "layer,", platform.Format(img.Platform()))
 	fmt.Println(image.Verify(img, image.LayerCount(1), image.Label("app", "demo")))
 	// Output:
 	// built for linux/arm64
@@ -69,8 +70,8 @@ func Example() {
 // The marker index of the platform-selection scenario, and the two ways to
 // hand it to BuildKit.
 func ExampleMarkerIndex() {
-	platform, _ := image.ParsePlatform("linux/amd64")
-	base, err := image.Build(image.Config{Platform: platform})
+	amd64, _ := platform.Parse("linux/amd64")
+	base, err := image.Build(image.Config{Platform: amd64})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -10,6 +10,8 @@ import (
 	"github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/matrixbox/matrixbox/matrix/platform"
 )
 
 // Config is what [Build] puts in an image's config and manifest.
@@ -72,7 +74,7 @@ func Build(cfg Config, layers ...Layer) (*Image, error) {
 	if cfg.Platform.OS == "" || cfg.Platform.Architecture == "" {
 		return nil, errors.New("build image: config platform needs OS and Architecture")
 	}
-	p, err := normalize(cfg.Platform)
+	p, err := platform.Normalize(cfg.Platform)
 	if err != nil {
 		return nil, fmt.Errorf("build image: %w", err)
 	}
@@ -158,7 +160,7 @@ func indexWith(annotations map[string]string, imgs ...*Image) (*IndexImage, erro
 			p := img.Config.Platform
 			d.Platform = &p
 		}
-		key := FormatPlatform(*d.Platform)
+		key := platform.Format(*d.Platform)
 		if seen[key] {
 			return nil, fmt.Errorf("build index: two images for platform %s", key)
 		}

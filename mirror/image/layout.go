@@ -12,6 +12,8 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/matrixbox/matrixbox/matrix/platform"
 )
 
 // Docker's media types, read as their OCI counterparts.
@@ -287,8 +289,9 @@ type findOpts struct {
 func WithRef(ref string) FindOption { return func(o *findOpts) { o.ref = ref } }
 
 // WithPlatform selects the manifest for a platform such as "linux/arm64",
-// "aarch64" or "linux/amd64/v3" (an older variant is taken when no exact
-// one is there, as a machine of that variant would run it).
+// "linux/aarch64" or "linux/amd64/v3", read by matrix/platform's Parse. An
+// older variant is taken when no exact one is there, as a machine of that
+// variant would run it (platform.Rank).
 func WithPlatform(p string) FindOption { return func(o *findOpts) { o.platform = p } }
 
 // Resolve finds the descriptor of one image manifest: among index.json's
@@ -302,7 +305,7 @@ func (l *Layout) Resolve(opts ...FindOption) (ocispec.Descriptor, error) {
 	}
 	var want ocispec.Platform
 	if o.platform != "" {
-		p, err := ParsePlatform(o.platform)
+		p, err := platform.Parse(o.platform)
 		if err != nil {
 			return ocispec.Descriptor{}, fmt.Errorf("layout %s: %w", l.path, err)
 		}
@@ -328,7 +331,7 @@ func (l *Layout) Resolve(opts ...FindOption) (ocispec.Descriptor, error) {
 	}
 	var names []string
 	for _, c := range cands {
-		names = append(names, FormatPlatform(*c.Platform))
+		names = append(names, platform.Format(*c.Platform))
 	}
 	if o.platform == "" {
 		if len(cands) == 1 {
@@ -338,12 +341,12 @@ func (l *Layout) Resolve(opts ...FindOption) (ocispec.Descriptor, error) {
 	}
 	best, score := -1, 0
 	for n, c := range cands {
-		if s := compatible(want, *c.Platform); s > score {
+		if s := platform.Rank(want, *c.Platform); s > score {
 			best, score = n, s
 		}
 	}
 	if best < 0 {
-		return ocispec.Descriptor{}, fmt.Errorf("layout %s: no manifest for platform %s (has %s)", l.path, FormatPlatform(want), strings.Join(names, ", "))
+		return ocispec.Descriptor{}, fmt.Errorf("layout %s: no manifest for platform %s (has %s)", l.path, platform.Format(want), strings.Join(names, ", "))
 	}
 	return cands[best], nil
 }

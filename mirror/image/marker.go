@@ -8,6 +8,8 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/matrixbox/matrixbox/matrix/platform"
 )
 
 // MarkerPath is the file each manifest of a [MarkerIndex] carries, holding
@@ -18,8 +20,11 @@ const MarkerPath = "/platform-marker"
 // platform, the base image for that platform plus one layer holding
 // [MarkerPath]. base is an *Image (used for every platform: its content
 // is never run, only inspected), an *IndexImage or a []*Image (the image
-// of each platform is taken from it, attestation manifests left out; a
-// platform it lacks is an error). Store the result with [WriteLayout]: the
+// of each platform is taken from it, attestation manifests left out: that
+// platform's own, else the nearest older variant of its architecture, as
+// BuildKit falls back, so linux/amd64 serves linux/amd64/v3; a platform
+// nothing serves is an error). Each manifest is labelled with the
+// platform asked for, so that a build for linux/amd64/v3 finds its own. Store the result with [WriteLayout]: the
 // index becomes a blob of the layout addressable by its digest.
 func MarkerIndex(base any, platforms ...string) (*IndexImage, error) {
 	if len(platforms) == 0 {
@@ -44,7 +49,7 @@ func MarkerIndex(base any, platforms ...string) (*IndexImage, error) {
 	}
 	var imgs []*Image
 	for _, s := range platforms {
-		p, err := ParsePlatform(s)
+		p, err := platform.Parse(s)
 		if err != nil {
 			return nil, fmt.Errorf("marker index: %w", err)
 		}
@@ -54,7 +59,7 @@ func MarkerIndex(base any, platforms ...string) (*IndexImage, error) {
 		}
 		m, err := withMarker(img, p)
 		if err != nil {
-			return nil, fmt.Errorf("marker index: %s: %w", FormatPlatform(p), err)
+			return nil, fmt.Errorf("marker index: %s: %w", platform.Format(p), err)
 		}
 		imgs = append(imgs, m)
 	}
@@ -62,23 +67,27 @@ func MarkerIndex(base any, platforms ...string) (*IndexImage, error) {
 }
 
 func pickPlatform(imgs []*Image, p ocispec.Platform) (*Image, error) {
-	var have []string
+	var cands []*Image
+	var have []ocispec.Platform
+	var names []string
 	for _, img := range imgs {
 		if img == nil || img.Descriptor.Annotations[AnnotationReferenceType] == "attestation-manifest" ||
 			img.Manifest.Annotations[AnnotationReferenceType] == "attestation-manifest" {
 			continue
 		}
-		if SamePlatform(p, img.Config.Platform) {
-			return img, nil
-		}
-		have = append(have, FormatPlatform(img.Config.Platform))
+		cands = append(cands, img)
+		have = append(have, img.Config.Platform)
+		names = append(names, platform.Format(img.Config.Platform))
 	}
-	return nil, fmt.Errorf("base has no image for %s (has %v)", FormatPlatform(p), have)
+	if i := platform.Best(p, have); i >= 0 {
+		return cands[i], nil
+	}
+	return nil, fmt.Errorf("base has no image for %s (has %v)", platform.Format(p), names)
 }
 
 // withMarker is img for platform p with the marker layer on top.
 func withMarker(img *Image, p ocispec.Platform) (*Image, error) {
-	marker, err := LayerFromFiles(map[string]File{MarkerPath: {Data: []byte(FormatPlatform(p)), Mode: 0o644}})
+	marker, err := LayerFromFiles(map[string]File{MarkerPath: {Data: []byte(platform.Format(p)), Mode: 0o644}})
 	if err != nil {
 		return nil, err
 	}

@@ -82,6 +82,14 @@ func TestMarkerIndex(t *testing.T) {
 	if _, err := MarkerIndex(base, "linux/s390x"); err == nil || !strings.Contains(err.Error(), "no image for linux/s390x") {
 		t.Errorf("MarkerIndex for a platform the base lacks = %v", err)
 	}
+	// BuildKit's variant fallback: amd64 serves amd64/v3, and the manifest
+	// is labelled and marked with the platform asked for.
+	v3, err := MarkerIndex(base, "linux/amd64/v3", "linux/arm64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	Check(t, v3, Platforms("linux/amd64/v3", "linux/arm64"),
+		ForPlatform("linux/amd64/v3", HasFile(MarkerPath, "linux/amd64/v3"), HasFile("/bin/sh", "sh for linux/amd64")))
 	if _, err := MarkerIndex(base, "linux/bogus"); err == nil || !strings.Contains(err.Error(), "bogus") {
 		t.Errorf("MarkerIndex(linux/bogus) = %v", err)
 	}
