@@ -28,7 +28,8 @@ var (
 // StartGuard starts, once per test process, a guard: a copy of this binary
 // that waits for the test process to end and then removes whatever it left
 // — the cgroups of its sandboxes with every process in them, processes
-// carrying its MATRIXBOX_OWNER, mounts and DirPrefix<pid>-* directories. A
+// carrying its MATRIXBOX_OWNER, mounts, DirPrefix<pid>-* directories and
+// the network bridges of its daemons. A
 // test process that ends normally has cleaned up already and the guard
 // finds nothing; one that ends by os.Exit, a panic, go test's -timeout,
 // SIGINT, SIGTERM or SIGKILL runs no cleanup of its own, and the guard does

@@ -31,7 +31,8 @@ func ownerEnv() string { return ownerKey + "=" + strconv.Itoa(os.Getpid()) }
 // cgroups of their sandboxes with every process in them, processes whose
 // MATRIXBOX_OWNER is a pid no longer running, and DirPrefix<pid>-*
 // directories under ShortTempRoot whose pid is gone (mounts under them are
-// detached first). It returns a line per thing removed.
+// detached first), and the network bridges made for their daemons. It
+// returns a line per thing removed.
 func Reap() ([]string, error) {
 	return removeOwned(defaultScope(), func(owner int) bool { return owner != os.Getpid() && !pidAlive(owner) }, false)
 }
@@ -55,7 +56,8 @@ func defaultScope() scope {
 
 // removeOwned removes what belongs to the test processes whose pid
 // satisfies dead: first every process (by cgroup, then by environment),
-// then mounts and directories, then the emptied cgroups. It returns a line
+// then mounts and directories, then the emptied cgroups and the network
+// bridges. It returns a line
 // per thing removed.
 //
 // With quietWarm, what belongs to warm backends (WarmMark) is removed
@@ -118,6 +120,9 @@ func removeOwned(sc scope, dead func(owner int) bool, quietWarm bool) ([]string,
 			continue
 		}
 		say(filepath.Base(g), "cgroup "+g)
+	}
+	if err := removeBridges(dead, say); err != nil {
+		errs = append(errs, err)
 	}
 	return removed, errors.Join(errs...)
 }

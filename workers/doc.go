@@ -30,13 +30,16 @@
 // reason and log), a process left running that names the sandbox
 // directory (a shim, a container), a mount left under it.
 //
-// sb.Address() is the daemon's endpoint (unix:///…/buildkitd.sock,
-// unix:///…/containerd.sock, unix:///…/docker.sock); sb.Cmd exports
-// BUILDKIT_HOST, CONTAINERD_ADDRESS and CONTAINERD_NAMESPACE, or
-// DOCKER_HOST. Registries are pulled through the sandbox's mirror
+// sb.Address() is the daemon's endpoint: unix:///…/buildkitd.sock,
+// unix:///…/containerd.sock, and for dockerd unix:///…/buildkit.sock, a
+// socket of the sandbox that forwards to the BuildKit inside dockerd (its
+// /grpc endpoint, upgraded to h2c, as the Docker CLI reaches it), so that
+// client.New(ctx, sb.Address()) works on every BuildKit worker. sb.Cmd
+// exports BUILDKIT_HOST (dockerd included), CONTAINERD_ADDRESS and
+// CONTAINERD_NAMESPACE, or DOCKER_HOST; [DockerAddress] returns dockerd's
+// Docker API. Registries are pulled through the sandbox's mirror
 // (buildkitd.toml registry mirrors, containerd hosts.toml, dockerd
-// registry-mirrors). Features for [sandbox.Supports] are declared by the
-// caller with [WithFeatures]. A buildkitd's configuration can change per
+// registry-mirrors). A buildkitd's configuration can change per
 // backend and cell ([WithBuildkitdConfig]) and its environment with
 // [WithEnv]; each buildkitd has a private CDI spec directory ([CDISpecDir]).
 //
@@ -46,4 +49,18 @@
 // sandbox that forwards to the daemon ([WithTLS], [WithTLSDir]). Importing
 // this package also lets integration make them from matrixbox.yaml and
 // MATRIXBOX_REMOTE_* (see [sandbox.RegisterRemote]).
+//
+// Each dockerd has a Linux bridge of its own, made before it starts and
+// deleted after it stops (by the guard or the next run's reaper if the
+// test process dies), as its default network: RUN steps need no
+// network-mode flag. The bridge has no iptables rules, masquerading or IP
+// forwarding, so steps reach nothing beyond it.
+//
+// The BuildKit workers declare what they can do as features (the
+// Feature* constants: oci-layout contexts, platform variants, the host
+// network, exporters, cache backends, LLB operations): a test requiring
+// one with integration.Requires is skipped, naming the feature and the
+// worker, on a worker that lacks it, before any daemon starts. dockerd
+// declares by its version (20.10, Debian 12's, lacks most); [WithFeatures]
+// and [WithoutFeatures] adjust a worker's set.
 package workers

@@ -10,7 +10,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/matrixbox/matrixbox/mirror"
@@ -18,23 +20,29 @@ import (
 )
 
 // Dockerd returns the worker named "dockerd": a private dockerd with its own
-// data-root, exec-root, pidfile and unix socket, no iptables rules and no
-// bridge (so several run at once and the host's network is left alone), and
-// registry-mirrors at the mirror. Its backends export DOCKER_HOST; the
-// dockerd starts its own containerd, the first one on PATH.
+// data-root, exec-root, pidfile, unix socket and network bridge, no iptables
+// rules, masquerading or IP forwarding (so several run at once and the
+// host's network is left alone), and registry-mirrors at the mirror; the
+// dockerd starts its own containerd, the first one on PATH. Its backends'
+// Address is a BuildKit socket forwarding to dockerd's BuildKit; they
+// export BUILDKIT_HOST and DOCKER_HOST, and implement [DockerAPI].
 func Dockerd(opts ...Option) sandbox.Worker {
 	return &dockerdWorker{opts: newOptions("dockerd", opts)}
 }
 
 type dockerdWorker struct {
 	opts options
+
+	featuresOnce sync.Once
+	featureList  []string
 }
 
 func (w *dockerdWorker) Name() string { return w.opts.name }
 
-// Supports reports whether the worker was declared to have feature
-// (WithFeatures), before any backend starts.
-func (w *dockerdWorker) Supports(feature string) bool { return w.opts.supports(feature) }
+// Supports reports whether the worker's dockerd has feature (one of the
+// Feature* constants, by its version, or one given to WithFeatures),
+// before any backend starts.
+func (w *dockerdWorker) Supports(feature string) bool { return slices.Contains(w.features(), feature) }
 
 func (w *dockerdWorker) binary() string { return w.opts.binaryOr("dockerd") }
 
@@ -83,6 +91,10 @@ func (w *dockerdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox
 		return nil, nil, err
 	}
 	cfg.Logs.Printf("daemon.json", "%s", conf)
+	br, err := newBridge(cfg, cl)
+	if err != nil {
+		return nil, nil, err
+	}
 	sock := filepath.Join(cfg.Dir, "docker.sock")
 	args := []string{
 		"--config-file", confPath,
@@ -92,7 +104,8 @@ func (w *dockerdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox
 		"--host", "unix://" + sock,
 		"--iptables=false",
 		"--ip-masq=false",
-		"--bridge=none",
+		"--bridge=" + br,
+		"--ip-forward=false",
 		"--userland-proxy=false",
 		"--debug",
 	}
@@ -108,12 +121,22 @@ func (w *dockerdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox
 		return nil, nil, err
 	}
 	cl.add("stop dockerd", stopper(cfg, p))
-	b := &backend{
-		address:  "unix://" + sock,
-		features: w.opts.features,
-		procs:    []*sandbox.Process{p},
+	bkSock := filepath.Join(cfg.Dir, "buildkit.sock")
+	proxy, err := serveBuildkit(bkSock, sock, cfg.Logs.Writer("dockerd"))
+	if err != nil {
+		return nil, nil, err
 	}
-	b.env = append([]string{"DOCKER_HOST=" + b.address}, cgroupEnv(cfg)...)
+	cl.add("close the BuildKit socket", proxy.Close)
+	b := &dockerdBackend{
+		backend: backend{
+			address:  "unix://" + bkSock,
+			features: w.features(),
+			procs:    []*sandbox.Process{p},
+		},
+		docker: "unix://" + sock,
+		bridge: br,
+	}
+	b.env = append([]string{"BUILDKIT_HOST=" + b.address, "DOCKER_HOST=" + b.docker}, cgroupEnv(cfg)...)
 	api := newDockerAPI(sock)
 	keep, err := api.state(ctx)
 	if err != nil {
@@ -122,6 +145,17 @@ func (w *dockerdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox
 	b.reset = func(ctx context.Context) error { return wipeDockerd(ctx, api, keep) }
 	return b, cl.run, nil
 }
+
+// dockerdBackend is a running dockerd: BuildKit's API at Address (see
+// buildkitProxy), Docker's at DockerAddress.
+type dockerdBackend struct {
+	backend
+	docker string
+	bridge string // the Linux bridge of its default network
+}
+
+// DockerAddress is the Docker API's endpoint, also DOCKER_HOST in sb.Cmd.
+func (b *dockerdBackend) DockerAddress() string { return b.docker }
 
 // dockerPing passes once the API at sock answers /_ping with OK: the socket
 // exists before dockerd has finished starting.

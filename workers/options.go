@@ -21,6 +21,8 @@ type options struct {
 	env      []string
 	// buildkitdConfig are the WithBuildkitdConfig functions, in order.
 	buildkitdConfig []BuildkitdConfigFunc
+	// without are the features WithoutFeatures takes away.
+	without []string
 }
 
 func newOptions(defaultName string, opts []Option) options {
@@ -28,6 +30,7 @@ func newOptions(defaultName string, opts []Option) options {
 	for _, f := range opts {
 		f(&o)
 	}
+	o.features = o.declared(builtinFeatures[defaultName])
 	return o
 }
 
@@ -46,9 +49,9 @@ func WithArgs(args ...string) Option {
 	return func(o *options) { o.args = append(o.args, args...) }
 }
 
-// WithFeatures declares the features the worker's backends have, for
-// [sandbox.Supports]. The caller owns the feature names; a worker declares
-// none by itself.
+// WithFeatures declares features the worker's backends have besides those
+// the worker declares by itself (the Feature* constants of the BuildKit
+// workers), for integration.Requires and [sandbox.Supports].
 func WithFeatures(features ...string) Option {
 	return func(o *options) { o.features = append(o.features, features...) }
 }

@@ -90,11 +90,18 @@ func TestWorkerLifecycle(t *testing.T) {
 			checkAddress(t, b)
 			checkCmdEnv(t, b)
 			closed = true
+			br := ""
+			if d, ok := b.Backend().(*dockerdBackend); ok {
+				br = d.bridge
+			}
 			if err := b.Close(); err != nil {
 				t.Fatalf("Close: %v", err)
 			}
 			if l := leftovers(b); len(l) > 0 {
 				t.Errorf("left behind after Close: %v", l)
+			}
+			if _, err := net.InterfaceByName(br); br != "" && err == nil {
+				t.Errorf("bridge %s left behind after Close", br)
 			}
 		})
 	}
@@ -111,7 +118,7 @@ func checkAddress(t *testing.T, b *sandbox.Box) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	switch {
-	case strings.HasPrefix(b.Name(), "worker=buildkitd"):
+	case strings.HasPrefix(b.Name(), "worker=buildkitd"), strings.HasPrefix(b.Name(), "worker=dockerd"):
 		buildctl, err := lookBinary("buildctl")
 		if err != nil {
 			t.Fatal(err)
@@ -121,6 +128,9 @@ func checkAddress(t *testing.T, b *sandbox.Box) {
 			t.Fatalf("buildctl debug workers: %v\n%s", err, out)
 		}
 		t.Logf("buildctl debug workers:\n%s", out)
+		if strings.HasPrefix(b.Name(), "worker=dockerd") {
+			checkDockerAPI(ctx, t, b)
+		}
 	case strings.HasPrefix(b.Name(), "worker=containerd"):
 		c, err := ctd.New(sock)
 		if err != nil {
@@ -135,24 +145,33 @@ func checkAddress(t *testing.T, b *sandbox.Box) {
 		if b.Name() == "worker=containerd" && !strings.HasPrefix(v.Version, "v2.") && !strings.HasPrefix(v.Version, "2.") {
 			t.Logf("note: default containerd is %s, not 2.x: is scripts/install-tools.sh run?", v.Version)
 		}
-	case strings.HasPrefix(b.Name(), "worker=dockerd"):
-		hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			return (&net.Dialer{}).DialContext(ctx, "unix", sock)
-		}}}
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://docker/version", nil)
-		resp, err := hc.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var v struct{ Version string }
-		if err := json.NewDecoder(resp.Body).Decode(&v); err != nil || v.Version == "" {
-			t.Fatalf("docker /version: %v %+v", err, v)
-		}
-		t.Logf("dockerd %s", v.Version)
 	default:
 		t.Fatalf("no address check for %s", b.Name())
 	}
+}
+
+// checkDockerAPI talks to the Docker API of a dockerd sandbox, found by
+// DockerAddress.
+func checkDockerAPI(ctx context.Context, t *testing.T, b *sandbox.Box) {
+	t.Helper()
+	addr := DockerAddress(b)
+	if !strings.HasPrefix(addr, "unix:///") || addr == b.Address() {
+		t.Fatalf("DockerAddress = %q (BuildKit's is %q), want a unix socket of its own", addr, b.Address())
+	}
+	hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", strings.TrimPrefix(addr, "unix://"))
+	}}}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://docker/version", nil)
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var v struct{ Version string }
+	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil || v.Version == "" {
+		t.Fatalf("docker /version: %v %+v", err, v)
+	}
+	t.Logf("dockerd %s", v.Version)
 }
 
 // checkCmdEnv runs a shell through sb.Cmd: it must see the cell and the
@@ -242,6 +261,8 @@ func backendOf(b *sandbox.Box) *backend {
 	case *backend:
 		return be
 	case *containerBackend:
+		return &be.backend
+	case *dockerdBackend:
 		return &be.backend
 	}
 	panic("unknown backend")

@@ -195,9 +195,16 @@ func TestRealDaemonKilledDuringWork(t *testing.T) {
 }
 
 // With its guard killed too, a SIGKILLed test process leaves its sandbox
-// behind; the next run's reaper removes it all and says so.
+// behind; the next run's reaper removes it all (dockerd's network bridge
+// included) and says so.
 func TestRealDaemonsReapedByTheNextRun(t *testing.T) {
-	c := startReal(t, "buildkitd-oci", "hang")
+	for _, w := range []string{"buildkitd-oci", "dockerd"} {
+		t.Run(w, func(t *testing.T) { testReapedByTheNextRun(t, w) })
+	}
+}
+
+func testReapedByTheNextRun(t *testing.T, worker string) {
+	c := startReal(t, worker, "hang")
 	c.waitFor(t, "ready", 1)
 	guard := guardOf(c.cmd.Process.Pid)
 	if guard == 0 {
@@ -215,7 +222,11 @@ func TestRealDaemonsReapedByTheNextRun(t *testing.T) {
 	if !strings.Contains(out, "--- PASS: TestSuite") {
 		t.Errorf("the next run failed:\n%s", out)
 	}
-	for _, want := range []string{"removed what earlier test processes that died left behind", "sleep " + c.token, "cgroup matrixbox/mbx-" + c.lines("owner")[0]} {
+	wants := []string{"removed what earlier test processes that died left behind", "sleep " + c.token, "cgroup matrixbox/mbx-" + c.lines("owner")[0]}
+	if worker == "dockerd" {
+		wants = append(wants, "network bridge mbxbr")
+	}
+	for _, want := range wants {
 		if !strings.Contains(out, want) {
 			t.Errorf("the next run's report lacks %q:\n%s", want, out)
 		}
