@@ -7,17 +7,20 @@ import (
 )
 
 // dockerd20Features are what dockerd 20.10 (Debian 12's docker.io, with
-// BuildKit v0.8 inside) has of the Feature* set: no oci-layout contexts,
-// no architecture variants, no exporter but local and tar (and its own
-// "moby"), no cache export, no merge or diff, no Info, no
-// SOURCE_DATE_EPOCH. Its builder allows the host network by default.
-var dockerd20Features = []string{FeatureNetworkHost, FeatureCacheImport, FeatureCacheBackendRegistry}
+// BuildKit v0.8 inside) has of the Feature* set, as buildkittest's
+// TestFeatures finds: the host network (its builder allows the
+// entitlement by default) and several platforms in one solve. It lacks
+// oci-layout contexts, source policies, architecture variants, every
+// exporter but local and tar (and its own "moby"), cache export and
+// import, merge and diff, Info and SOURCE_DATE_EPOCH.
+var dockerd20Features = []string{FeatureNetworkHost, FeatureMultiPlatform}
 
 // dockerdFeatures are what a dockerd of BuildKit's era (23 and later, not
 // using the containerd image store) adds, as BuildKit's own harness
-// declares it for its dockerd worker.
-var dockerdFeatures = append([]string{FeaturePlatformVariants, FeatureMergeDiff, FeatureInfo, FeatureSourceDateEpoch,
-	FeatureCacheBackendInline}, dockerd20Features...)
+// declares it for its dockerd worker (not checked here: Debian 12 ships
+// 20.10).
+var dockerdFeatures = append([]string{FeatureSourcePolicy, FeaturePlatformVariants, FeatureMergeDiff, FeatureInfo,
+	FeatureSourceDateEpoch}, dockerd20Features...)
 
 // dockerdVersion matches `dockerd --version`: "Docker version 20.10.24+dfsg1, build 5d6db84".
 var dockerdVersion = regexp.MustCompile(`version v?(\d+)\.`)

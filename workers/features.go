@@ -14,6 +14,9 @@ const (
 	// FeatureOCILayout: oci-layout:// sources and named contexts read from
 	// the client's SolveOpt.OCIStores.
 	FeatureOCILayout = "oci_layout"
+	// FeatureSourcePolicy: SolveOpt.SourcePolicy (rules that convert or
+	// deny sources).
+	FeatureSourcePolicy = "source_policy"
 	// FeaturePlatformVariants: builds for an architecture variant
 	// (linux/amd64/v3) pick that variant's image, or the nearest older
 	// one, and pass TARGETVARIANT.
@@ -36,7 +39,8 @@ const (
 	FeatureCacheBackendLocal    = "cache_backend_local"
 	FeatureCacheBackendRegistry = "cache_backend_registry"
 	FeatureCacheBackendInline   = "cache_backend_inline"
-	// FeatureMultiPlatform: one solve exporting several platforms.
+	// FeatureMultiPlatform: one solve for several platforms (a local
+	// export gets a directory per platform).
 	FeatureMultiPlatform = "multi_platform"
 	// FeatureMergeDiff: LLB's merge and diff operations.
 	FeatureMergeDiff = "merge_diff"
@@ -50,7 +54,7 @@ const (
 // above but the host network, whose entitlement buildkitd does not allow
 // unless configured to.
 var buildkitdFeatures = []string{
-	FeatureOCILayout, FeaturePlatformVariants, FeatureImageExporter, FeatureOCIExporter,
+	FeatureOCILayout, FeatureSourcePolicy, FeaturePlatformVariants, FeatureImageExporter, FeatureOCIExporter,
 	FeatureCacheExport, FeatureCacheImport, FeatureCacheBackendLocal, FeatureCacheBackendRegistry,
 	FeatureCacheBackendInline, FeatureMultiPlatform, FeatureMergeDiff, FeatureInfo, FeatureSourceDateEpoch,
 }

@@ -1,14 +1,15 @@
 // Package buildkit runs the same BuildKit solve tests on three backends:
 // buildkitd with the OCI (runc) worker, buildkitd with the containerd
-// worker, and dockerd, whose embedded BuildKit the client reaches through
-// the /grpc and /session endpoints of the Docker API.
+// worker, and dockerd, with no per-worker code: package buildkittest
+// connects to sb.Address() (for dockerd, a socket that forwards to its
+// BuildKit), solves LLB and Dockerfiles, exports the result into a
+// directory and checks it with CheckDir. RUN steps use the default
+// network, which each private dockerd has as a bridge of its own.
 //
 //	sudo scripts/install-tools.sh   # buildkitd, containerd 2, dockerd, runc
 //	go test ./examples/buildkit -v
 //
 // A worker whose binaries are missing skips its cells with the install
-// hint. Tests that need the busybox image take it from an OCI layout the
-// client hands to BuildKit (SolveOpt.OCIStores), so no registry is needed;
-// a backend that lacks the feature (dockerd 20.10's BuildKit) is skipped
-// with the reason, the feature being declared here by the caller.
+// hint. busybox is pulled by every daemon through the shared registry
+// mirror, which makes it offline from Debian's busybox (recipe:busybox).
 package buildkit

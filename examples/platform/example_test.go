@@ -5,16 +5,19 @@ import (
 
 	"github.com/opencontainers/go-digest"
 
+	"github.com/matrixbox/matrixbox/buildkittest"
 	"github.com/matrixbox/matrixbox/mirror/image"
 )
 
 // The two routes by which a solve takes the marker index instead of the
 // registry's busybox: a named context, and a source policy.
+// buildkittest.NewMarkerStore makes both in one call; these are what it
+// hands to BuildKit.
 func Example() {
 	d := digest.FromString("the marker index")
 	k, v := image.NamedContext("base", "marker", d)
 	fmt.Println(k, "=", v[:len("oci-layout://marker@sha256:")]+"…")
-	pol, err := image.SourcePolicy("busybox", "marker", d, "")
+	pol, err := buildkittest.SourcePolicy("busybox", "marker", d, "")
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -1,17 +1,12 @@
 package image
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	reference "github.com/containerd/containerd/v2/pkg/reference"
 	dref "github.com/distribution/reference"
-	"github.com/moby/buildkit/solver/pb"
-	"github.com/moby/buildkit/sourcepolicy"
-	spb "github.com/moby/buildkit/sourcepolicy/pb"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -122,59 +117,5 @@ func TestNamedContext(t *testing.T) {
 	k, v := NamedContext("busybox", "Marker Store", digest.Digest("sha256:"+strings.Repeat("b", 64)))
 	if k != "context:busybox" || v != "oci-layout://marker-store@sha256:"+strings.Repeat("b", 64) {
 		t.Errorf("NamedContext = %q, %q", k, v)
-	}
-}
-
-// TestSourcePolicy runs the policy through BuildKit's own policy engine and
-// parses the result the way BuildKit's oci-layout source does.
-func TestSourcePolicy(t *testing.T) {
-	d := "sha256:" + strings.Repeat("c", 64)
-	pol, err := SourcePolicy("busybox", "Marker", digest.Digest(d), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := sourcepolicy.NewEngine([]*spb.Policy{pol})
-	for src, wantConvert := range map[string]bool{
-		"docker-image://docker.io/library/busybox:latest":  true,
-		"docker-image://docker.io/library/busybox:1.36":    true,
-		"docker-image://docker.io/library/busybox@" + d:    true,
-		"docker-image://docker.io/library/busybox-extra:1": false,
-		"docker-image://docker.io/other/busybox:latest":    false,
-	} {
-		op := &pb.SourceOp{Identifier: src}
-		mutated, err := e.Evaluate(context.Background(), op)
-		if err != nil {
-			t.Fatalf("%s: %v", src, err)
-		}
-		if mutated != wantConvert {
-			t.Errorf("%s: converted=%v, want %v", src, mutated, wantConvert)
-			continue
-		}
-		if !mutated {
-			continue
-		}
-		if op.Identifier != "oci-layout://localhost/marker@"+d || op.Attrs[pb.AttrOCILayoutStoreID] != "marker" {
-			t.Errorf("%s became %q %v", src, op.Identifier, op.Attrs)
-		}
-		// BuildKit's OCI identifier: containerd's reference parser must
-		// find the digest (it does not for a bare "marker@sha256:…").
-		spec, err := reference.Parse(strings.TrimPrefix(op.Identifier, "oci-layout://"))
-		if err != nil || spec.Digest().String() != d {
-			t.Errorf("%s: parsed as %+v (%v), lost the digest", op.Identifier, spec, err)
-		}
-	}
-	if bare, _ := reference.Parse("marker@" + d); bare.Digest() != "" {
-		t.Log("containerd now parses a bare store@digest; the localhost/ prefix could go")
-	}
-	if _, err := SourcePolicy("Bad Name", "s", digest.Digest(d), ""); err == nil {
-		t.Error("SourcePolicy with an invalid base passed")
-	}
-	if _, err := SourcePolicy("busybox", "s", "sha256:zz", ""); err == nil {
-		t.Error("SourcePolicy with an invalid digest passed")
-	}
-	pinned, err := SourcePolicy("busybox:1.36", "s", digest.Digest(d), "sess")
-	if err != nil || len(pinned.Rules) != 1 || pinned.Rules[0].Selector.MatchType != spb.MatchType_EXACT ||
-		pinned.Rules[0].Updates.Attrs[pb.AttrOCILayoutSessionID] != "sess" {
-		t.Errorf("SourcePolicy(busybox:1.36) = %v, %v", pinned, err)
 	}
 }

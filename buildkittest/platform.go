@@ -1,4 +1,4 @@
-package workers
+package buildkittest
 
 import (
 	"context"
@@ -13,23 +13,16 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/matrixbox/matrixbox/matrix/platform"
+	"github.com/matrixbox/matrixbox/sandbox"
+	"github.com/matrixbox/matrixbox/workers"
 )
 
-// FrontendPlatformKey is the frontend option (SolveOpt.FrontendAttrs key)
-// that selects the platform a Dockerfile or gateway frontend builds for.
-const FrontendPlatformKey = "platform"
-
-// LLBPlatform is the LLB constraint that makes a state build for the cell's
-// platform: llb.Image resolves that platform's manifest, and ops run as it.
-// A cell without a platform axis builds for this machine's platform.
+// LLBPlatform is the LLB constraint that makes a state build for the
+// cell's platform (a cell without a platform axis builds for this
+// machine's): for the states a [Build] function makes, or an
+// *llb.Definition marshalled by hand. [Solve] applies it to a state itself.
 func LLBPlatform(sb platform.Valuer) llb.ConstraintsOpt {
 	return llb.Platform(platform.From(sb))
-}
-
-// FrontendPlatform is the value of the frontend's [FrontendPlatformKey]
-// option for the cell: "linux/arm64", "linux/amd64/v3".
-func FrontendPlatform(sb platform.Valuer) string {
-	return platforms.Format(platform.From(sb))
 }
 
 // WorkerLister is what the platform checks need of a BuildKit client;
@@ -82,10 +75,12 @@ func CheckWorkerPlatform(ctx context.Context, c WorkerLister, p ocispec.Platform
 	if err != nil {
 		return err
 	}
-	return missingPlatform(have, p)
+	return missingPlatform(have, p, "the BuildKit daemon")
 }
 
-func missingPlatform(have []ocispec.Platform, p ocispec.Platform) error {
+// missingPlatform explains why have lacks p; daemon names the process
+// whose probe found the platforms.
+func missingPlatform(have []ocispec.Platform, p ocispec.Platform, daemon string) error {
 	if ListsPlatform(have, p) {
 		return nil
 	}
@@ -93,33 +88,50 @@ func missingPlatform(have []ocispec.Platform, p ocispec.Platform) error {
 	for i, h := range have {
 		names[i] = platforms.Format(h)
 	}
-	msg := fmt.Sprintf("BuildKit cannot run %s: its workers list %s", platforms.Format(p), strings.Join(names, ", "))
+	msg := fmt.Sprintf("BuildKit cannot run %s: its workers list %s", platform.Format(p), strings.Join(names, ", "))
 	if how, err := platform.Runnable(p); err != nil {
 		msg += "; " + err.Error()
 	} else {
-		// The machine can, so buildkitd probed before the emulator was
-		// there: only a new buildkitd sees it.
-		msg += fmt.Sprintf("; this machine runs it (%s), but buildkitd did not find that when it probed: restart buildkitd", how)
+		// The machine can, so the daemon probed before the emulator was
+		// there: only a new one sees it.
+		msg += fmt.Sprintf("; this machine runs it (%s), but %s did not find that when it probed at start: restart it", how, daemon)
 	}
 	return errors.New(msg)
 }
 
-// RequireWorkerPlatform skips t unless BuildKit's workers list the cell's
-// platform, with a reason naming the platform and what is missing; it
-// fails t when the workers cannot be listed. Tests that execute code of the
-// cell's platform (RUN steps, llb.Run) call it; tests that only select or
-// inspect images of that platform need not.
-func RequireWorkerPlatform(t testing.TB, sb platform.Valuer, c WorkerLister) {
+// RequireWorkerPlatform skips t unless sb's BuildKit lists the cell's
+// platform, with a reason naming the platform and what is missing: an
+// emulator to install, a daemon that probed before it was installed, or a
+// worker that has no architecture variants at all (dockerd 20.10; a test
+// that needs them declares integration.Requires(workers.FeaturePlatformVariants)
+// and is skipped before the daemon starts). It fails t when the workers
+// cannot be listed. Tests that execute code of the cell's platform (RUN
+// steps) call it; tests that only select or inspect images of that
+// platform need not.
+func RequireWorkerPlatform(t testing.TB, sb sandbox.Sandbox) {
 	t.Helper()
-	ctx := context.Background()
-	if cs, ok := sb.(interface{ Context() context.Context }); ok {
-		ctx = cs.Context()
-	}
-	have, err := WorkerPlatforms(ctx, c)
+	p := platform.From(sb)
+	c, err := newClient(sb)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := missingPlatform(have, platform.From(sb)); err != nil {
-		t.Skip(err.Error())
+	defer c.Close()
+	have, err := WorkerPlatforms(sb.Context(), c)
+	if err != nil {
+		t.Fatal(err)
 	}
+	daemon := "buildkitd"
+	if workers.DockerAddress(sb) != "" {
+		daemon = "dockerd"
+	}
+	err = missingPlatform(have, p, daemon)
+	if err == nil {
+		return
+	}
+	if p.Variant != "" && !sandbox.Supports(sb, workers.FeaturePlatformVariants) {
+		t.Skipf("%s: its worker lacks feature %q: %s's BuildKit has no architecture variants, so it cannot build for %s (declare integration.Requires(workers.FeaturePlatformVariants) to skip before the daemon starts)",
+			sb.Name(), workers.FeaturePlatformVariants, daemon, platform.Format(p))
+		return
+	}
+	t.Skip(err.Error())
 }

@@ -1,27 +1,24 @@
-package image
+package buildkittest
 
 import (
 	"fmt"
 	"strings"
 
 	"github.com/distribution/reference"
+	"github.com/moby/buildkit/solver/pb"
 	spb "github.com/moby/buildkit/sourcepolicy/pb"
 	"github.com/opencontainers/go-digest"
-)
 
-// BuildKit's source attributes naming the OCI store of an oci-layout
-// source (solver/pb AttrOCILayoutStoreID and AttrOCILayoutSessionID).
-const (
-	attrOCIStore   = "oci.store"
-	attrOCISession = "oci.session"
+	"github.com/matrixbox/matrixbox/mirror/image"
 )
 
 // SourcePolicy converts every docker-image source of base (any tag or
 // digest of it: "busybox" matches docker.io/library/busybox:latest and
-// docker.io/library/busybox@sha256:…, not busybox-extra) into the image
-// d of the OCI store, for SolveOpt.SourcePolicy. Pair it with
-// [Layout.OCIStores] under the same store name. sessionID may be empty
-// (BuildKit then asks any session of the build).
+// docker.io/library/busybox@sha256:…, not busybox-extra; a base with a tag
+// or digest matches exactly that) into the image d of the OCI store, for
+// [WithSourcePolicy] or SolveOpt.SourcePolicy. Pair it with the store
+// under the same name ([WithOCIStore], image.Layout's OCIStores).
+// sessionID may be empty (BuildKit then asks any session of the build).
 func SourcePolicy(base, store string, d digest.Digest, sessionID string) (*spb.Policy, error) {
 	if err := d.Validate(); err != nil {
 		return nil, fmt.Errorf("source policy: digest %q: %w", d, err)
@@ -30,14 +27,13 @@ func SourcePolicy(base, store string, d digest.Digest, sessionID string) (*spb.P
 	if err != nil {
 		return nil, fmt.Errorf("source policy: base %q: %w", base, err)
 	}
-	attrs := map[string]string{attrOCIStore: StoreID(store)}
+	attrs := map[string]string{pb.AttrOCILayoutStoreID: image.StoreID(store)}
 	if sessionID != "" {
-		attrs[attrOCISession] = sessionID
+		attrs[pb.AttrOCILayoutSessionID] = sessionID
 	}
-	update := &spb.Update{Identifier: OCILayoutRef(store, d), Attrs: attrs}
+	update := &spb.Update{Identifier: image.OCILayoutRef(store, d), Attrs: attrs}
 	var selectors []*spb.Selector
 	if named.String() != named.Name() {
-		// A tag or digest was named: convert exactly that.
 		selectors = []*spb.Selector{{Identifier: "docker-image://" + named.String(), MatchType: spb.MatchType_EXACT}}
 	} else {
 		for _, sep := range []string{":", "@"} {

@@ -1,0 +1,226 @@
+package buildkittest_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/client/llb"
+	spb "github.com/moby/buildkit/sourcepolicy/pb"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/tonistiigi/fsutil"
+
+	"github.com/matrixbox/matrixbox/buildkittest"
+	"github.com/matrixbox/matrixbox/integration"
+	"github.com/matrixbox/matrixbox/matrix/platform"
+	"github.com/matrixbox/matrixbox/mirror/image"
+	"github.com/matrixbox/matrixbox/sandbox"
+	"github.com/matrixbox/matrixbox/workers"
+)
+
+// probe tries one feature on a live daemon: nil when the daemon has it.
+type probe func(ctx context.Context, t *testing.T, sb sandbox.Sandbox, c *client.Client) error
+
+// probes try the features a test can require; each worker must pass the
+// probes of the features it declares and fail the others, so the feature
+// table of the package documentation is what the daemons do.
+var probes = map[string]probe{
+	workers.FeatureOCILayout:        probeOCILayout,
+	workers.FeatureSourcePolicy:     probeSourcePolicy,
+	workers.FeaturePlatformVariants: probePlatformVariants,
+	workers.FeatureNetworkHost:      probeNetworkHost,
+	workers.FeatureImageExporter:    probeExport(client.ExporterImage),
+	workers.FeatureOCIExporter:      probeExport(client.ExporterOCI),
+	workers.FeatureCacheExport:      probeCacheExport,
+	workers.FeatureMultiPlatform:    probeMultiPlatform,
+	workers.FeatureMergeDiff:        probeMergeDiff,
+	workers.FeatureInfo: func(ctx context.Context, _ *testing.T, _ sandbox.Sandbox, c *client.Client) error {
+		_, err := c.Info(ctx)
+		return err
+	},
+}
+
+func TestFeatures(t *testing.T) {
+	integration.Run(t, integration.TestFuncs(testFeatures), buildkitWorkers(), busyboxMirrored)
+}
+
+func testFeatures(t *testing.T, sb sandbox.Sandbox) {
+	c := buildkittest.Client(t, sb)
+	for _, f := range slices.Sorted(maps.Keys(probes)) {
+		err := probes[f](sb.Context(), t, sb, c)
+		has := sandbox.Supports(sb, f)
+		switch {
+		case has && err != nil:
+			t.Errorf("%s declares %s, but: %v", sb.Name(), f, err)
+		case !has && err == nil:
+			t.Errorf("%s does not declare %s, but has it", sb.Name(), f)
+		case err != nil:
+			t.Logf("%s lacks %s: %s", sb.Name(), f, firstLine(err))
+		default:
+			t.Logf("%s has %s", sb.Name(), f)
+		}
+	}
+}
+
+func hostPlatform() ocispec.Platform { return platform.From(cell{}) }
+
+func firstLine(err error) string {
+	s, _, _ := strings.Cut(err.Error(), "\n")
+	return s
+}
+
+func solve(ctx context.Context, c *client.Client, st llb.State, opt client.SolveOpt) error {
+	def, err := st.Marshal(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = c.Solve(ctx, def, opt, nil)
+	return err
+}
+
+func localExport(t *testing.T) []client.ExportEntry {
+	return []client.ExportEntry{{Type: client.ExporterLocal, OutputDir: t.TempDir()}}
+}
+
+// probeOCILayout: a Dockerfile's FROM is a named context from an OCI store.
+func probeOCILayout(ctx context.Context, t *testing.T, sb sandbox.Sandbox, c *client.Client) error {
+	layer, err := image.LayerFromFiles(map[string]image.File{"/probe": {Data: []byte("oci-layout")}})
+	if err != nil {
+		return err
+	}
+	img, err := image.Build(image.Config{Platform: hostPlatform()}, layer)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(t.TempDir(), "layout")
+	desc, err := image.WriteLayout(dir, "probe", img)
+	if err != nil {
+		return err
+	}
+	l, err := image.OpenLayout(dir)
+	if err != nil {
+		return err
+	}
+	ctxDir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(ctxDir, "Dockerfile"), []byte("FROM base\n"), 0o644); err != nil {
+		return err
+	}
+	fs, err := fsutil.NewFS(ctxDir)
+	if err != nil {
+		return err
+	}
+	k, v := image.NamedContext("base", "probe", desc.Digest)
+	out := t.TempDir()
+	_, err = c.Solve(ctx, nil, client.SolveOpt{
+		Frontend: "dockerfile.v0", FrontendAttrs: map[string]string{k: v},
+		LocalMounts: map[string]fsutil.FS{"context": fs, "dockerfile": fs},
+		OCIStores:   l.OCIStores("probe"),
+		Exports:     []client.ExportEntry{{Type: client.ExporterLocal, OutputDir: out}},
+	}, nil)
+	if err != nil {
+		return err
+	}
+	if b, err := os.ReadFile(filepath.Join(out, "probe")); err != nil || string(b) != "oci-layout" {
+		return fmt.Errorf("the named context was not used: /probe %q, %v", b, err)
+	}
+	return nil
+}
+
+// probeSourcePolicy: a DENY rule stops the build.
+func probeSourcePolicy(ctx context.Context, t *testing.T, _ sandbox.Sandbox, c *client.Client) error {
+	pol := &spb.Policy{Version: 1, Rules: []*spb.Rule{{
+		Action:   spb.PolicyAction_DENY,
+		Selector: &spb.Selector{Identifier: "docker-image://docker.io/library/busybox:*", MatchType: spb.MatchType_WILDCARD},
+	}}}
+	err := solve(ctx, c, llb.Image("docker.io/library/busybox:latest"), client.SolveOpt{SourcePolicy: pol, Exports: localExport(t)})
+	if err == nil {
+		return errors.New("a denied source was used")
+	}
+	if !strings.Contains(err.Error(), "denied") {
+		return err
+	}
+	return nil
+}
+
+// probePlatformVariants: the workers list an amd64 variant (on amd64).
+func probePlatformVariants(ctx context.Context, _ *testing.T, _ sandbox.Sandbox, c *client.Client) error {
+	have, err := buildkittest.WorkerPlatforms(ctx, c)
+	if err != nil {
+		return err
+	}
+	for _, p := range have {
+		if p.Architecture == hostPlatform().Architecture && p.Variant != "" && p.Variant != "v7" && p.Variant != "v6" {
+			return nil
+		}
+	}
+	return fmt.Errorf("no variant of %s among %v", hostPlatform().Architecture, have)
+}
+
+// probeNetworkHost: a step on the host's network, entitlement asked for.
+func probeNetworkHost(ctx context.Context, t *testing.T, _ sandbox.Sandbox, c *client.Client) error {
+	st := llb.Image("docker.io/library/busybox:latest").Run(llb.Shlex("true"), llb.Network(llb.NetModeHost)).Root()
+	return solve(ctx, c, st, client.SolveOpt{AllowedEntitlements: []string{"network.host"}, Exports: localExport(t)})
+}
+
+// probeExport: an export of the given type.
+func probeExport(typ string) probe {
+	return func(ctx context.Context, t *testing.T, sb sandbox.Sandbox, c *client.Client) error {
+		e := client.ExportEntry{Type: typ}
+		switch typ {
+		case client.ExporterImage:
+			e.Attrs = map[string]string{"name": "localhost/matrixbox-probe:latest"}
+		default:
+			f := filepath.Join(t.TempDir(), typ+".tar")
+			e.Output = func(map[string]string) (wc io.WriteCloser, err error) { return os.Create(f) }
+		}
+		return solve(ctx, c, llb.Scratch().File(llb.Mkfile("/f", 0o644, []byte("x"))), client.SolveOpt{Exports: []client.ExportEntry{e}})
+	}
+}
+
+// probeCacheExport: the cache exported to a local directory.
+func probeCacheExport(ctx context.Context, t *testing.T, _ sandbox.Sandbox, c *client.Client) error {
+	return solve(ctx, c, llb.Scratch().File(llb.Mkfile("/f", 0o644, []byte("cache"))), client.SolveOpt{
+		Exports:      localExport(t),
+		CacheExports: []client.CacheOptionsEntry{{Type: "local", Attrs: map[string]string{"dest": t.TempDir()}}},
+	})
+}
+
+// probeMultiPlatform: one Dockerfile solve for two platforms.
+func probeMultiPlatform(ctx context.Context, t *testing.T, _ sandbox.Sandbox, c *client.Client) error {
+	ctxDir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(ctxDir, "Dockerfile"), []byte("FROM scratch\nCOPY Dockerfile /\n"), 0o644); err != nil {
+		return err
+	}
+	fs, err := fsutil.NewFS(ctxDir)
+	if err != nil {
+		return err
+	}
+	out := t.TempDir()
+	_, err = c.Solve(ctx, nil, client.SolveOpt{
+		Frontend: "dockerfile.v0", FrontendAttrs: map[string]string{"platform": "linux/amd64,linux/arm64"},
+		LocalMounts: map[string]fsutil.FS{"context": fs, "dockerfile": fs},
+		Exports:     []client.ExportEntry{{Type: client.ExporterLocal, OutputDir: out}},
+	}, nil)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(out, "linux_arm64", "Dockerfile")); err != nil {
+		return fmt.Errorf("no linux_arm64 result: %w", err)
+	}
+	return nil
+}
+
+// probeMergeDiff: LLB's merge of two states.
+func probeMergeDiff(ctx context.Context, t *testing.T, _ sandbox.Sandbox, c *client.Client) error {
+	a := llb.Scratch().File(llb.Mkfile("/a", 0o644, []byte("a")))
+	b := llb.Scratch().File(llb.Mkfile("/b", 0o644, []byte("b")))
+	return solve(ctx, c, llb.Merge([]llb.State{a, b}), client.SolveOpt{Exports: localExport(t)})
+}

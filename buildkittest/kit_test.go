@@ -1,0 +1,183 @@
+package buildkittest_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"testing/fstest"
+
+	"github.com/moby/buildkit/client/llb"
+	gateway "github.com/moby/buildkit/frontend/gateway/client"
+
+	"github.com/matrixbox/matrixbox/buildkittest"
+	"github.com/matrixbox/matrixbox/integration"
+	"github.com/matrixbox/matrixbox/matrix/platform"
+	"github.com/matrixbox/matrixbox/mirror"
+	"github.com/matrixbox/matrixbox/sandbox"
+	"github.com/matrixbox/matrixbox/workers"
+)
+
+func init() {
+	integration.UseMirror(mirror.Shared())
+}
+
+// busyboxMirrored serves docker.io/library/busybox:latest from the shared
+// mirror, made offline from Debian's busybox (recipe:busybox).
+var busyboxMirrored = integration.WithMirroredImages(map[string]string{"library/busybox:latest": "recipe:busybox"})
+
+func buildkitWorkers() integration.Option {
+	return integration.WithWorkers(workers.BuildkitdOCI(), workers.BuildkitdContainerd(), workers.Dockerd())
+}
+
+// TestKit runs every helper of the kit on the three BuildKit workers with
+// no per-worker code.
+func TestKit(t *testing.T) {
+	integration.Run(t, integration.TestFuncs(testDockerfileRunCopy, testDockerfileFailingStep, testSolveLLB, testBuildGateway),
+		buildkitWorkers(), busyboxMirrored)
+}
+
+// testDockerfileRunCopy: FROM busybox, a RUN step and a COPY of a context
+// file.
+func testDockerfileRunCopy(t *testing.T, sb sandbox.Sandbox) {
+	out := buildkittest.Dockerfile(t, sb, `FROM busybox AS base
+RUN echo ran > /ran.txt
+FROM scratch
+COPY --from=base /ran.txt /
+COPY conf/app.conf /etc/
+`, map[string]string{"conf/app.conf": "debug=1\n"})
+	buildkittest.CheckDir(t, out, fstest.MapFS{
+		"ran.txt":      {Data: []byte("ran\n")},
+		"etc/app.conf": {Data: []byte("debug=1\n")},
+	}, buildkittest.NothingElse())
+}
+
+// testDockerfileFailingStep: the error of a failing RUN step carries what
+// the step wrote (the number is computed, so it is not in the command).
+func testDockerfileFailingStep(t *testing.T, sb sandbox.Sandbox) {
+	buildkittest.Dockerfile(t, sb, "FROM busybox\nRUN echo \"$((6*7)) on stderr\" >&2; exit 3\n", nil,
+		buildkittest.ExpectError("42 on stderr"))
+	if !strings.Contains(sb.Logs()["buildkit"].String(), "#2 42 on stderr") && !strings.Contains(sb.Logs()["buildkit"].String(), "42 on stderr") {
+		t.Errorf("the progress in the sandbox log lacks the step's output:\n%s", sb.Logs()["buildkit"])
+	}
+}
+
+// testSolveLLB: an LLB state with a RUN on the default network.
+func testSolveLLB(t *testing.T, sb sandbox.Sandbox) {
+	run := llb.Image("docker.io/library/busybox:latest").
+		Run(llb.Shlex(`sh -c "uname -m > /uname"`)).Root()
+	out := buildkittest.Solve(t, sb, llb.Scratch().File(llb.Copy(run, "/uname", "/uname")))
+	want := map[string]string{"amd64": "x86_64\n", "arm64": "aarch64\n"}[platform.From(sb).Architecture]
+	buildkittest.CheckDir(t, out, fstest.MapFS{"uname": {Data: []byte(want)}}, buildkittest.NothingElse())
+}
+
+// testBuildGateway: a frontend in the test process, which reads the
+// platform the kit passed it.
+func testBuildGateway(t *testing.T, sb sandbox.Sandbox) {
+	out := buildkittest.Build(t, sb, func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
+		p := c.BuildOpts().Opts["platform"]
+		st := llb.Scratch().File(llb.Mkfile("/platform", 0o644, []byte(p)))
+		def, err := st.Marshal(ctx, buildkittest.LLBPlatform(sb))
+		if err != nil {
+			return nil, err
+		}
+		return c.Solve(ctx, gateway.SolveRequest{Definition: def.ToPB()})
+	}, buildkittest.WithFrontendAttr("platform", "linux/arm64"))
+	buildkittest.CheckDir(t, out, fstest.MapFS{"platform": {Data: []byte("linux/arm64"), Mode: 0o644}})
+}
+
+// TestMarkers: the platform-marker route proves, for linux/amd64,
+// linux/arm64 and linux/amd64/v3, which manifest BuildKit chose, by a named
+// context and by a source policy, without running code of the platform.
+// dockerd 20.10 has neither oci-layout contexts nor source policies: its
+// cells are skipped before it starts.
+func TestMarkers(t *testing.T) {
+	base, err := mirror.Shared().Recipe(t.Context(), "recipe:busybox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	integration.Run(t, []integration.Test{
+		integration.NewTest("TestMarkerRoutes", func(t *testing.T, sb sandbox.Sandbox) {
+			m := buildkittest.NewMarkerStore(t, sb, base)
+			m.Check(t, buildkittest.Dockerfile(t, sb, "FROM base\n", nil, m.NamedContext("base")))
+			m.Check(t, buildkittest.Dockerfile(t, sb, "FROM busybox\n", nil, m.SourcePolicy("busybox")))
+			m.Check(t, buildkittest.Solve(t, sb, llb.Image("docker.io/library/busybox:latest"), m.SourcePolicy("busybox")))
+		}, integration.Requires(workers.FeatureOCILayout, workers.FeatureSourcePolicy)),
+	}, buildkitWorkers(), integration.WithAxis(platform.Axis("linux/amd64", "linux/arm64", "linux/amd64/v3")))
+}
+
+// countingWorker counts the backends w starts, answering Check and
+// Supports as w does.
+type countingWorker struct {
+	sandbox.Worker
+	started atomic.Int32
+}
+
+func (w *countingWorker) New(ctx context.Context, cfg *sandbox.Config) (sandbox.Backend, func() error, error) {
+	w.started.Add(1)
+	return w.Worker.New(ctx, cfg)
+}
+
+func (w *countingWorker) Check() error {
+	if c, ok := w.Worker.(sandbox.Checker); ok {
+		return c.Check()
+	}
+	return nil
+}
+
+func (w *countingWorker) Supports(f string) bool {
+	s, ok := w.Worker.(sandbox.Supporter)
+	return ok && s.Supports(f)
+}
+
+// TestFeatureSkipStartsNothing: a test that needs a feature dockerd 20.10
+// lacks is skipped with the feature's and the worker's names, and no
+// dockerd of its cells starts, while a test without the need runs there.
+func TestFeatureSkipStartsNothing(t *testing.T) {
+	w := &countingWorker{Worker: workers.Dockerd()}
+	if err := w.Check(); err != nil {
+		t.Skipf("dockerd unavailable: %v", err)
+	}
+	if w.Supports(workers.FeatureOCILayout) {
+		t.Skip("this dockerd has oci-layout contexts: the test needs one that lacks them (20.10)")
+	}
+	report := filepath.Join(t.TempDir(), "report.jsonl")
+	t.Setenv(integration.EnvReport, report)
+	t.Cleanup(func() {
+		if n := w.started.Load(); n != 0 {
+			t.Errorf("%d dockerd backends started for cases that were all to be skipped", n)
+		}
+		var skips []string
+		f, err := os.Open(report)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			var rec struct {
+				Status     string
+				SkipReason string `json:"skip_reason"`
+			}
+			if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.Status == "skip" {
+				skips = append(skips, rec.SkipReason)
+			}
+		}
+		if len(skips) != 2 {
+			t.Fatalf("%d cases skipped, want 2: %q", len(skips), skips)
+		}
+		for _, s := range skips {
+			if !strings.Contains(s, `worker dockerd lacks feature "oci_layout"`) {
+				t.Errorf("skip reason %q does not name the feature and the worker", s)
+			}
+		}
+	})
+	never := func(t *testing.T, sb sandbox.Sandbox) { t.Errorf("ran on %s", sb.Name()) }
+	integration.Run(t, []integration.Test{
+		integration.NewTest("TestNeedsOCILayout", never, integration.Requires(workers.FeatureOCILayout)),
+	}, integration.WithWorkers(w), integration.WithAxis(platform.Axis("linux/amd64", "linux/arm64")))
+}
