@@ -276,16 +276,12 @@ func EnvName(axis string) string {
 	}, axis)
 }
 
-// Supports reports whether the sandbox's backend says it has feature. A
-// backend that does not implement [Supporter] has no optional features.
+// Supports reports whether the sandbox's backend (see [Backender]) says it
+// has feature. A backend that does not implement [Supporter] has no
+// optional features.
 func Supports(sb Sandbox, feature string) bool {
-	type backender interface{ Backend() Backend }
-	if bb, ok := sb.(backender); ok {
-		if s, ok := bb.Backend().(Supporter); ok {
-			return s.Supports(feature)
-		}
-	}
-	return false
+	s, ok := BackendOf(sb).(Supporter)
+	return ok && s.Supports(feature)
 }
 
 // LogText returns the content of the sandbox log buffer name, read safely

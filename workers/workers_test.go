@@ -172,6 +172,20 @@ func checkDockerAPI(ctx context.Context, t *testing.T, b *sandbox.Box) {
 		t.Fatalf("docker /version: %v %+v", err, v)
 	}
 	t.Logf("dockerd %s", v.Version)
+	// An HTTP/1 request on the BuildKit socket passes through to the
+	// Docker API (the /session upgrade goes this way).
+	bk := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", strings.TrimPrefix(b.Address(), "unix://"))
+	}}}
+	req, _ = http.NewRequestWithContext(ctx, http.MethodGet, "http://docker/_ping", nil)
+	resp, err = bk.Do(req)
+	if err != nil {
+		t.Fatalf("/_ping through the BuildKit socket: %v", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("/_ping through the BuildKit socket: %s", resp.Status)
+	}
 }
 
 // checkCmdEnv runs a shell through sb.Cmd: it must see the cell and the
