@@ -86,6 +86,25 @@ func solve(ctx context.Context, c *client.Client, st llb.State, opt client.Solve
 	return err
 }
 
+// solveDockerfile builds dockerfile with opt, not failing t: a probe's
+// failure is an answer. It returns the exported directory.
+func solveDockerfile(ctx context.Context, t *testing.T, c *client.Client, dockerfile string, opt client.SolveOpt) (string, error) {
+	ctxDir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(ctxDir, "Dockerfile"), []byte(dockerfile), 0o644); err != nil {
+		return "", err
+	}
+	fs, err := fsutil.NewFS(ctxDir)
+	if err != nil {
+		return "", err
+	}
+	out := t.TempDir()
+	opt.Frontend = "dockerfile.v0"
+	opt.LocalMounts = map[string]fsutil.FS{"context": fs, "dockerfile": fs}
+	opt.Exports = []client.ExportEntry{{Type: client.ExporterLocal, OutputDir: out}}
+	_, err = c.Solve(ctx, nil, opt, nil)
+	return out, err
+}
+
 func localExport(t *testing.T) []client.ExportEntry {
 	return []client.ExportEntry{{Type: client.ExporterLocal, OutputDir: t.TempDir()}}
 }
@@ -109,22 +128,11 @@ func probeOCILayout(ctx context.Context, t *testing.T, sb sandbox.Sandbox, c *cl
 	if err != nil {
 		return err
 	}
-	ctxDir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(ctxDir, "Dockerfile"), []byte("FROM base\n"), 0o644); err != nil {
-		return err
-	}
-	fs, err := fsutil.NewFS(ctxDir)
-	if err != nil {
-		return err
-	}
 	k, v := image.NamedContext("base", "probe", desc.Digest)
-	out := t.TempDir()
-	_, err = c.Solve(ctx, nil, client.SolveOpt{
-		Frontend: "dockerfile.v0", FrontendAttrs: map[string]string{k: v},
-		LocalMounts: map[string]fsutil.FS{"context": fs, "dockerfile": fs},
-		OCIStores:   l.OCIStores("probe"),
-		Exports:     []client.ExportEntry{{Type: client.ExporterLocal, OutputDir: out}},
-	}, nil)
+	out, err := solveDockerfile(ctx, t, c, "FROM base\n", client.SolveOpt{
+		FrontendAttrs: map[string]string{k: v},
+		OCIStores:     l.OCIStores("probe"),
+	})
 	if err != nil {
 		return err
 	}
@@ -195,20 +203,9 @@ func probeCacheExport(ctx context.Context, t *testing.T, _ sandbox.Sandbox, c *c
 
 // probeMultiPlatform: one Dockerfile solve for two platforms.
 func probeMultiPlatform(ctx context.Context, t *testing.T, _ sandbox.Sandbox, c *client.Client) error {
-	ctxDir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(ctxDir, "Dockerfile"), []byte("FROM scratch\nCOPY Dockerfile /\n"), 0o644); err != nil {
-		return err
-	}
-	fs, err := fsutil.NewFS(ctxDir)
-	if err != nil {
-		return err
-	}
-	out := t.TempDir()
-	_, err = c.Solve(ctx, nil, client.SolveOpt{
-		Frontend: "dockerfile.v0", FrontendAttrs: map[string]string{"platform": "linux/amd64,linux/arm64"},
-		LocalMounts: map[string]fsutil.FS{"context": fs, "dockerfile": fs},
-		Exports:     []client.ExportEntry{{Type: client.ExporterLocal, OutputDir: out}},
-	}, nil)
+	out, err := solveDockerfile(ctx, t, c, "FROM scratch\nCOPY Dockerfile /\n", client.SolveOpt{
+		FrontendAttrs: map[string]string{"platform": "linux/amd64,linux/arm64"},
+	})
 	if err != nil {
 		return err
 	}
