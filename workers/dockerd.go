@@ -25,7 +25,7 @@ import (
 // host's network is left alone), and registry-mirrors at the mirror; the
 // dockerd starts its own containerd, the first one on PATH. Its backends'
 // Address is a BuildKit socket forwarding to dockerd's BuildKit; they
-// export BUILDKIT_HOST and DOCKER_HOST, and implement [DockerAPI].
+// export BUILDKIT_HOST and DOCKER_HOST, and implement [DockerHost].
 func Dockerd(opts ...Option) sandbox.Worker {
 	return &dockerdWorker{opts: newOptions("dockerd", opts)}
 }
