@@ -213,7 +213,10 @@ func testReapedByTheNextRun(t *testing.T, worker string) {
 	_ = syscall.Kill(guard, syscall.SIGKILL)
 	_ = syscall.Kill(c.cmd.Process.Pid, syscall.SIGKILL)
 	c.wait(t)
-	if len(tokenProcesses(c.token)) == 0 {
+	// buildkitd's RUN step outlives its test process; dockerd's container
+	// dies with the dockerd, which leaves its sandbox and bridge behind.
+	outlived := len(tokenProcesses(c.token)) > 0
+	if worker == "buildkitd-oci" && !outlived {
 		t.Fatal("precondition: with no guard, the work in flight should outlive its test process")
 	}
 	// Any next run of any suite reaps: here the quick one of fault_test.go.
@@ -222,7 +225,10 @@ func testReapedByTheNextRun(t *testing.T, worker string) {
 	if !strings.Contains(out, "--- PASS: TestSuite") {
 		t.Errorf("the next run failed:\n%s", out)
 	}
-	wants := []string{"removed what earlier test processes that died left behind", "sleep " + c.token, "cgroup matrixbox/mbx-" + c.lines("owner")[0]}
+	wants := []string{"removed what earlier test processes that died left behind", "cgroup matrixbox/mbx-" + c.lines("owner")[0]}
+	if outlived {
+		wants = append(wants, "sleep "+c.token)
+	}
 	if worker == "dockerd" {
 		wants = append(wants, "network bridge mbxbr")
 	}
