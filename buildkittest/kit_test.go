@@ -11,6 +11,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/client/llb"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/matrixbox/matrixbox/integration"
 	"github.com/matrixbox/matrixbox/matrix/platform"
 	"github.com/matrixbox/matrixbox/mirror"
+	"github.com/matrixbox/matrixbox/mirror/image"
 	"github.com/matrixbox/matrixbox/sandbox"
 	"github.com/matrixbox/matrixbox/workers"
 )
@@ -37,8 +39,26 @@ func buildkitWorkers() integration.Option {
 // TestKit runs every helper of the kit on the three BuildKit workers with
 // no per-worker code.
 func TestKit(t *testing.T) {
-	integration.Run(t, integration.TestFuncs(testDockerfileRunCopy, testDockerfileFailingStep, testSolveLLB, testBuildGateway),
-		buildkitWorkers(), busyboxMirrored)
+	tests := integration.TestFuncs(testDockerfileRunCopy, testDockerfileFailingStep, testSolveLLB, testBuildGateway)
+	tests = append(tests, integration.NewTest("TestExportOCI", testExportOCI, integration.Requires(workers.FeatureOCIExporter)))
+	integration.Run(t, tests, buildkitWorkers(), busyboxMirrored)
+}
+
+// testExportOCI: an OCI export lands in the returned directory as
+// oci.tar, which the image toolkit reads.
+func testExportOCI(t *testing.T, sb sandbox.Sandbox) {
+	out := buildkittest.Dockerfile(t, sb, "FROM scratch\nCOPY app.conf /etc/\n", map[string]string{"app.conf": "debug=1\n"},
+		buildkittest.WithExport(client.ExportEntry{Type: client.ExporterOCI}))
+	l, err := image.OpenLayout(filepath.Join(out, "oci.tar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	img, err := l.Find(image.WithPlatform(platform.Format(platform.From(sb))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	image.Check(t, img, image.LayerCount(1), image.HasFile("/etc/app.conf", "debug=1\n"))
 }
 
 // testDockerfileRunCopy: FROM busybox, a RUN step and a COPY of a context

@@ -20,6 +20,7 @@ import (
 	"github.com/tonistiigi/fsutil"
 
 	"github.com/matrixbox/matrixbox/matrix/platform"
+	"github.com/matrixbox/matrixbox/mirror/image"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
 
@@ -44,9 +45,11 @@ func WithFrontendAttr(key, value string) Option {
 }
 
 // WithOCIStore makes store known to BuildKit as the OCI store name
-// (SolveOpt.OCIStores), for oci-layout:// sources and named contexts.
+// (SolveOpt.OCIStores), for oci-layout:// sources and named contexts. The
+// name is made an id BuildKit reads back unchanged by image.StoreID, as
+// image.NamedContext and [SourcePolicy] do with the same name.
 func WithOCIStore(name string, store content.Store) Option {
-	return func(s *settings) { s.stores[name] = store }
+	return func(s *settings) { s.stores[image.StoreID(name)] = store }
 }
 
 // WithSourcePolicy adds the rules of p to the solve's source policy
