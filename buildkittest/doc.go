@@ -71,7 +71,7 @@
 //	cache_backend_local          yes            yes                  -
 //	cache_backend_registry       yes            yes                  -
 //	cache_backend_inline         yes            yes                  -
-//	multi_platform               yes            yes                 yes
+//	multi_platform               yes            yes                  -
 //	merge_diff                   yes            yes                  -
 //	info                         yes            yes                  -
 //	source_date_epoch            yes            yes                  -

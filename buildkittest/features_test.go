@@ -87,7 +87,8 @@ func solve(ctx context.Context, c *client.Client, st llb.State, opt client.Solve
 }
 
 // solveDockerfile builds dockerfile with opt, not failing t: a probe's
-// failure is an answer. It returns the exported directory.
+// failure is an answer. It returns the directory it exports to when opt
+// has no export of its own.
 func solveDockerfile(ctx context.Context, t *testing.T, c *client.Client, dockerfile string, opt client.SolveOpt) (string, error) {
 	ctxDir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(ctxDir, "Dockerfile"), []byte(dockerfile), 0o644); err != nil {
@@ -100,7 +101,9 @@ func solveDockerfile(ctx context.Context, t *testing.T, c *client.Client, docker
 	out := t.TempDir()
 	opt.Frontend = "dockerfile.v0"
 	opt.LocalMounts = map[string]fsutil.FS{"context": fs, "dockerfile": fs}
-	opt.Exports = []client.ExportEntry{{Type: client.ExporterLocal, OutputDir: out}}
+	if opt.Exports == nil {
+		opt.Exports = []client.ExportEntry{{Type: client.ExporterLocal, OutputDir: out}}
+	}
 	_, err = c.Solve(ctx, nil, opt, nil)
 	return out, err
 }
@@ -201,18 +204,32 @@ func probeCacheExport(ctx context.Context, t *testing.T, _ sandbox.Sandbox, c *c
 	})
 }
 
-// probeMultiPlatform: one Dockerfile solve for two platforms.
+// probeMultiPlatform: one Dockerfile solve for two platforms, exported
+// as one OCI index.
 func probeMultiPlatform(ctx context.Context, t *testing.T, _ sandbox.Sandbox, c *client.Client) error {
-	out, err := solveDockerfile(ctx, t, c, "FROM scratch\nCOPY Dockerfile /\n", client.SolveOpt{
+	tarball := filepath.Join(t.TempDir(), "oci.tar")
+	_, err := solveDockerfile(ctx, t, c, "FROM scratch\nCOPY Dockerfile /\n", client.SolveOpt{
 		FrontendAttrs: map[string]string{"platform": "linux/amd64,linux/arm64"},
+		Exports: []client.ExportEntry{{Type: client.ExporterOCI, Output: func(map[string]string) (io.WriteCloser, error) {
+			return os.Create(tarball)
+		}}},
 	})
 	if err != nil {
 		return err
 	}
-	if _, err := os.Stat(filepath.Join(out, "linux_arm64", "Dockerfile")); err != nil {
-		return fmt.Errorf("no linux_arm64 result: %w", err)
+	l, err := image.OpenLayout(tarball)
+	if err != nil {
+		return err
 	}
-	return nil
+	defer l.Close()
+	if roots := l.Root().Manifests; len(roots) != 1 {
+		return fmt.Errorf("the export holds %d entries, want one index", len(roots))
+	}
+	idx, err := l.IndexImage(l.Root().Manifests[0])
+	if err != nil {
+		return err
+	}
+	return image.Verify(idx, image.Platforms("linux/amd64", "linux/arm64"))
 }
 
 // probeMergeDiff: LLB's merge of two states.

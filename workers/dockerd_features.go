@@ -9,11 +9,11 @@ import (
 // dockerd20Features are what dockerd 20.10 (Debian 12's docker.io, with
 // BuildKit v0.8 inside) has of the Feature* set, as buildkittest's
 // TestFeatures finds: the host network (its builder allows the
-// entitlement by default) and several platforms in one solve. It lacks
-// oci-layout contexts, source policies, architecture variants, every
-// exporter but local and tar (and its own "moby"), cache export and
-// import, merge and diff, Info and SOURCE_DATE_EPOCH.
-var dockerd20Features = []string{FeatureNetworkHost, FeatureMultiPlatform}
+// entitlement by default). It lacks oci-layout contexts, source policies,
+// architecture variants, every exporter but local and tar (and its own
+// "moby"), so multi-platform exports too, cache export and import, merge
+// and diff, Info and SOURCE_DATE_EPOCH.
+var dockerd20Features = []string{FeatureNetworkHost}
 
 // dockerdFeatures are what a dockerd of BuildKit's era (23 and later, not
 // using the containerd image store) adds, as BuildKit's own harness

@@ -39,8 +39,8 @@ const (
 	FeatureCacheBackendLocal    = "cache_backend_local"
 	FeatureCacheBackendRegistry = "cache_backend_registry"
 	FeatureCacheBackendInline   = "cache_backend_inline"
-	// FeatureMultiPlatform: one solve for several platforms (a local
-	// export gets a directory per platform).
+	// FeatureMultiPlatform: one solve for several platforms exported as
+	// one multi-platform image (by the image or OCI exporter).
 	FeatureMultiPlatform = "multi_platform"
 	// FeatureMergeDiff: LLB's merge and diff operations.
 	FeatureMergeDiff = "merge_diff"
