@@ -79,9 +79,11 @@ func RemoteBuildkit(name, address string, opts ...Option) sandbox.Worker {
 // as the docker CLI sets it: DOCKER_TLS_VERIFY (verify the daemon with
 // $DOCKER_CERT_PATH/ca.pem) or DOCKER_TLS (encrypt without verifying),
 // with the client certificate of DOCKER_CERT_PATH (default ~/.docker) when
-// it has one. sb.Address() is the Docker API: the daemon's own unix
-// socket, or, over TCP, a unix socket of the sandbox that forwards to it.
-// Backends export DOCKER_HOST. The daemon's images, containers and volumes
+// it has one. As on [Dockerd], sb.Address() is a BuildKit address for
+// client.New (a socket of the sandbox forwarding to the daemon's
+// BuildKit), and the Docker API, [DockerAddress], is the daemon's own unix
+// socket or, over TCP, a unix socket of the sandbox that forwards to it.
+// Backends export BUILDKIT_HOST and DOCKER_HOST. The daemon's images, containers and volumes
 // are shared by every case run on it; between integration.ResetBackend
 // cases, what appeared since the backend attached is removed.
 func RemoteDockerd(name, address string, opts ...Option) sandbox.Worker {
@@ -335,15 +337,27 @@ func (w *remoteWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox.
 		cl.add("close buildkitd control connection", wiper.close)
 		b.reset = wiper.reset
 	case KindDockerd:
-		b.env = []string{"DOCKER_HOST=" + address}
+		// As on a local dockerd, sb.Address() is BuildKit's and the
+		// Docker API is DOCKER_HOST and DockerAddress.
+		dockerSock := strings.TrimPrefix(address, "unix://")
+		bkSock := filepath.Join(cfg.Dir, "buildkit.sock")
+		proxy, err := serveBuildkit(bkSock, dockerSock, cfg.Logs.Writer(w.logName()))
+		if err != nil {
+			return nil, nil, err
+		}
+		cl.add("close the BuildKit socket", proxy.Close)
+		b.address = "unix://" + bkSock
+		b.env = []string{"BUILDKIT_HOST=" + b.address, "DOCKER_HOST=" + address}
 		// ResetBackend removes what was not there when the backend
 		// attached, as on a local dockerd.
-		api := newDockerAPI(strings.TrimPrefix(address, "unix://"))
+		api := newDockerAPI(dockerSock)
 		keep, err := api.state(ctx)
 		if err != nil {
 			return nil, nil, fmt.Errorf("remote dockerd at %s: %w", w.address, err)
 		}
 		b.reset = func(ctx context.Context) error { return wipeDockerd(ctx, api, keep) }
+		rb.backend = b
+		return &remoteDockerdBackend{remoteBackend: rb, docker: address}, cl.run, nil
 	case KindContainerd:
 		cb, err := w.attachContainerd(ctx, cfg, b, cl)
 		if err != nil {
@@ -363,6 +377,16 @@ type remoteBackend struct {
 	backend
 	worker *remoteWorker
 }
+
+// remoteDockerdBackend is a backend on a remote dockerd: BuildKit's API at
+// Address, Docker's at DockerAddress.
+type remoteDockerdBackend struct {
+	*remoteBackend
+	docker string
+}
+
+// DockerAddress is the Docker API's endpoint, also DOCKER_HOST in sb.Cmd.
+func (b *remoteDockerdBackend) DockerAddress() string { return b.docker }
 
 // AttachCommands are the local worker's lines for the sandbox's address,
 // then the same command straight at the daemon, TLS flags included.

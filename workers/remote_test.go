@@ -225,9 +225,14 @@ func TestRemoteDockerd(t *testing.T) {
 }
 
 func testRemoteDockerAPI(t *testing.T, sb sandbox.Sandbox) {
-	sock, ok := strings.CutPrefix(sb.Address(), "unix://")
+	// sb.Address() is the daemon's BuildKit, as on a local dockerd.
+	out, err := sb.Cmd(binary("buildctl"), "--addr", sb.Address(), "debug", "workers").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "linux/") {
+		t.Fatalf("buildctl debug workers at sb.Address(): %v\n%s", err, out)
+	}
+	sock, ok := strings.CutPrefix(workers.DockerAddress(sb), "unix://")
 	if !ok {
-		t.Fatalf("sb.Address() = %q, want a unix socket", sb.Address())
+		t.Fatalf("DockerAddress = %q, want a unix socket", workers.DockerAddress(sb))
 	}
 	hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		return (&net.Dialer{}).DialContext(ctx, "unix", sock)
