@@ -10,7 +10,6 @@ import (
 	"time"
 
 	ctd "github.com/containerd/containerd/v2/client"
-	"github.com/moby/buildkit/client"
 
 	"github.com/matrixbox/matrixbox/mirror"
 	"github.com/matrixbox/matrixbox/sandbox"
@@ -18,25 +17,24 @@ import (
 
 // buildkitInfo asks a buildkitd for its version and workers.
 func buildkitInfo(ctx context.Context, d dialer) (string, error) {
-	target := d.ep.network + "://" + d.ep.addr
-	c, err := client.New(ctx, target, client.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return d.dial(ctx) }))
+	c, err := dialBuildkitVia(d.dial)
 	if err != nil {
 		return "", err
 	}
 	defer c.Close()
-	info, err := c.Info(ctx)
+	version, err := c.version(ctx)
 	if err != nil {
 		return "", err
 	}
-	ws, err := c.ListWorkers(ctx)
+	ws, err := c.workerLabels(ctx)
 	if err != nil {
 		return "", err
 	}
 	var names []string
-	for _, w := range ws {
-		names = append(names, w.Labels["org.mobyproject.buildkit.worker.executor"]+"/"+w.Labels["org.mobyproject.buildkit.worker.snapshotter"])
+	for _, l := range ws {
+		names = append(names, l["org.mobyproject.buildkit.worker.executor"]+"/"+l["org.mobyproject.buildkit.worker.snapshotter"])
 	}
-	return fmt.Sprintf("buildkitd %s, workers %s", info.BuildkitVersion.Version, strings.Join(names, ", ")), nil
+	return fmt.Sprintf("buildkitd %s, workers %s", version, strings.Join(names, ", ")), nil
 }
 
 // dockerdInfo asks a dockerd's API for its version.
