@@ -16,7 +16,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/matrixbox/matrixbox/mirror"
-	"github.com/matrixbox/matrixbox/mirror/image"
+	"github.com/matrixbox/matrixbox/ociimage"
 )
 
 // debianLayout returns the OCI layout of recipe:debian:12, built once into
@@ -119,7 +119,7 @@ func warmHits(b *testing.B, dir string, images map[string]string) mirror.Stats {
 func BenchmarkDebianLayoutInspect(b *testing.B) {
 	layout := debianLayout(b)
 	for b.Loop() {
-		l, err := image.OpenLayout(layout)
+		l, err := ociimage.OpenLayout(layout)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -140,8 +140,8 @@ func BenchmarkDebianLayoutInspect(b *testing.B) {
 func manyBlobsLayout(b *testing.B) (src string, blobs int) {
 	b.Helper()
 	dir := filepath.Join(b.TempDir(), "layout")
-	writeIndex(b, dir, "many", func(string) []image.Layer {
-		var layers []image.Layer
+	writeIndex(b, dir, "many", func(string) []ociimage.Layer {
+		var layers []ociimage.Layer
 		for range 32 {
 			data := make([]byte, 1<<20)
 			rand.Read(data)
@@ -152,7 +152,7 @@ func manyBlobsLayout(b *testing.B) (src string, blobs int) {
 			}
 			tw.Write(data)
 			tw.Close()
-			layers = append(layers, image.LayerFromBlob(ocispec.MediaTypeImageLayer, tb.Bytes(), digest.FromBytes(tb.Bytes())))
+			layers = append(layers, ociimage.LayerFromBlob(ocispec.MediaTypeImageLayer, tb.Bytes(), digest.FromBytes(tb.Bytes())))
 		}
 		return layers
 	})

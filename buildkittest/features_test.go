@@ -21,7 +21,7 @@ import (
 	"github.com/matrixbox/matrixbox/buildkittest"
 	"github.com/matrixbox/matrixbox/integration"
 	"github.com/matrixbox/matrixbox/matrix/platform"
-	"github.com/matrixbox/matrixbox/mirror/image"
+	"github.com/matrixbox/matrixbox/ociimage"
 	"github.com/matrixbox/matrixbox/sandbox"
 	"github.com/matrixbox/matrixbox/workers"
 )
@@ -114,24 +114,24 @@ func localExport(t *testing.T) []client.ExportEntry {
 
 // probeOCILayout: a Dockerfile's FROM is a named context from an OCI store.
 func probeOCILayout(ctx context.Context, t *testing.T, sb sandbox.Sandbox, c *client.Client) error {
-	layer, err := image.LayerFromFiles(map[string]image.File{"/probe": {Data: []byte("oci-layout")}})
+	layer, err := ociimage.LayerFromFiles(map[string]ociimage.File{"/probe": {Data: []byte("oci-layout")}})
 	if err != nil {
 		return err
 	}
-	img, err := image.Build(image.Config{Platform: hostPlatform()}, layer)
+	img, err := ociimage.Build(ociimage.Config{Platform: hostPlatform()}, layer)
 	if err != nil {
 		return err
 	}
 	dir := filepath.Join(t.TempDir(), "layout")
-	desc, err := image.WriteLayout(dir, "probe", img)
+	desc, err := ociimage.WriteLayout(dir, "probe", img)
 	if err != nil {
 		return err
 	}
-	l, err := image.OpenLayout(dir)
+	l, err := ociimage.OpenLayout(dir)
 	if err != nil {
 		return err
 	}
-	k, v := image.NamedContext("base", "probe", desc.Digest)
+	k, v := ociimage.NamedContext("base", "probe", desc.Digest)
 	out, err := solveDockerfile(ctx, t, c, "FROM base\n", client.SolveOpt{
 		FrontendAttrs: map[string]string{k: v},
 		OCIStores:     l.OCIStores("probe"),
@@ -217,7 +217,7 @@ func probeMultiPlatform(ctx context.Context, t *testing.T, _ sandbox.Sandbox, c 
 	if err != nil {
 		return err
 	}
-	l, err := image.OpenLayout(tarball)
+	l, err := ociimage.OpenLayout(tarball)
 	if err != nil {
 		return err
 	}
@@ -229,7 +229,7 @@ func probeMultiPlatform(ctx context.Context, t *testing.T, _ sandbox.Sandbox, c 
 	if err != nil {
 		return err
 	}
-	return image.Verify(idx, image.Platforms("linux/amd64", "linux/arm64"))
+	return ociimage.Verify(idx, ociimage.Platforms("linux/amd64", "linux/arm64"))
 }
 
 // probeMergeDiff: LLB's merge of two states.

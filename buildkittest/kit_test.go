@@ -19,7 +19,7 @@ import (
 	"github.com/matrixbox/matrixbox/integration"
 	"github.com/matrixbox/matrixbox/matrix/platform"
 	"github.com/matrixbox/matrixbox/mirror"
-	"github.com/matrixbox/matrixbox/mirror/image"
+	"github.com/matrixbox/matrixbox/ociimage"
 	"github.com/matrixbox/matrixbox/sandbox"
 	"github.com/matrixbox/matrixbox/workers"
 )
@@ -49,16 +49,16 @@ func TestKit(t *testing.T) {
 func testExportOCI(t *testing.T, sb sandbox.Sandbox) {
 	out := buildkittest.Dockerfile(t, sb, "FROM scratch\nCOPY app.conf /etc/\n", map[string]string{"app.conf": "debug=1\n"},
 		buildkittest.WithExport(client.ExportEntry{Type: client.ExporterOCI}))
-	l, err := image.OpenLayout(filepath.Join(out, "oci.tar"))
+	l, err := ociimage.OpenLayout(filepath.Join(out, "oci.tar"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	img, err := l.Find(image.WithPlatform(platform.Format(platform.From(sb))))
+	img, err := l.Find(ociimage.WithPlatform(platform.Format(platform.From(sb))))
 	if err != nil {
 		t.Fatal(err)
 	}
-	image.Check(t, img, image.LayerCount(1), image.HasFile("/etc/app.conf", "debug=1\n"))
+	ociimage.Check(t, img, ociimage.LayerCount(1), ociimage.HasFile("/etc/app.conf", "debug=1\n"))
 }
 
 // testDockerfileRunCopy: FROM busybox, a RUN step and a COPY of a context

@@ -13,7 +13,7 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/matrixbox/matrixbox/matrix/platform"
-	"github.com/matrixbox/matrixbox/mirror/image"
+	"github.com/matrixbox/matrixbox/ociimage"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
 
@@ -42,8 +42,8 @@ type MarkerStore struct {
 //
 // base is an OCI layout (a directory or an archive, such as the one
 // mirror.Shared().Recipe returns, holding one index or image) or an
-// image of package mirror/image: *image.IndexImage, *image.Image (used
-// for every platform) or []*image.Image.
+// image of package ociimage: *ociimage.IndexImage, *ociimage.Image (used
+// for every platform) or []*ociimage.Image.
 func NewMarkerStore(t testing.TB, sb sandbox.Sandbox, base any) *MarkerStore {
 	t.Helper()
 	m, err := newMarkerStore(sb, base)
@@ -69,24 +69,24 @@ func newMarkerStore(sb sandbox.Sandbox, base any) (*MarkerStore, error) {
 		}
 	}
 	switch b := base.(type) {
-	case *image.IndexImage:
+	case *ociimage.IndexImage:
 		if b != nil {
 			for _, img := range b.Images {
 				add(img.Config.Platform)
 			}
 		}
-	case []*image.Image:
+	case []*ociimage.Image:
 		for _, img := range b {
 			if img != nil {
 				add(img.Config.Platform)
 			}
 		}
-	case *image.Image:
+	case *ociimage.Image:
 		if b != nil {
 			add(b.Config.Platform)
 		}
 	}
-	idx, err := image.MarkerIndex(base, plats...)
+	idx, err := ociimage.MarkerIndex(base, plats...)
 	if err != nil {
 		return nil, err
 	}
@@ -94,11 +94,11 @@ func newMarkerStore(sb sandbox.Sandbox, base any) (*MarkerStore, error) {
 	if err != nil {
 		return nil, err
 	}
-	desc, err := image.WriteLayout(dir, "markers", idx)
+	desc, err := ociimage.WriteLayout(dir, "markers", idx)
 	if err != nil {
 		return nil, err
 	}
-	l, err := image.OpenLayout(dir)
+	l, err := ociimage.OpenLayout(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +109,7 @@ func newMarkerStore(sb sandbox.Sandbox, base any) (*MarkerStore, error) {
 
 // openBase reads the one index or image of the OCI layout at path.
 func openBase(path string) (any, error) {
-	l, err := image.OpenLayout(path)
+	l, err := ociimage.OpenLayout(path)
 	if err != nil {
 		return nil, err
 	}
@@ -138,9 +138,9 @@ func (m *MarkerStore) Index() digest.Digest { return m.index }
 // contexts from an OCI store only on workers with
 // workers.FeatureOCILayout.
 func (m *MarkerStore) NamedContext(name string) Option {
-	k, v := image.NamedContext(name, markerStoreName, m.index)
+	k, v := ociimage.NamedContext(name, markerStoreName, m.index)
 	return func(s *settings) {
-		s.stores[image.StoreID(markerStoreName)] = m.store
+		s.stores[ociimage.StoreID(markerStoreName)] = m.store
 		s.attrs[k] = v
 	}
 }
@@ -155,7 +155,7 @@ func (m *MarkerStore) SourcePolicy(ref string) Option {
 			s.errs = append(s.errs, err)
 			return
 		}
-		s.stores[image.StoreID(markerStoreName)] = m.store
+		s.stores[ociimage.StoreID(markerStoreName)] = m.store
 		s.rules = append(s.rules, pol.Rules...)
 	}
 }
@@ -170,12 +170,12 @@ func (m *MarkerStore) Check(t testing.TB, dir string) bool {
 	t.Helper()
 	want := platform.Format(m.want)
 	var bad []string
-	got, err := os.ReadFile(filepath.Join(dir, image.MarkerPath))
+	got, err := os.ReadFile(filepath.Join(dir, ociimage.MarkerPath))
 	switch {
 	case err != nil:
-		bad = append(bad, fmt.Sprintf("the result has no %s, so the marker index was not used: %v", image.MarkerPath, err))
+		bad = append(bad, fmt.Sprintf("the result has no %s, so the marker index was not used: %v", ociimage.MarkerPath, err))
 	case string(got) != want:
-		bad = append(bad, fmt.Sprintf("%s = %q, want %q: BuildKit chose another platform's manifest", image.MarkerPath, got, want))
+		bad = append(bad, fmt.Sprintf("%s = %q, want %q: BuildKit chose another platform's manifest", ociimage.MarkerPath, got, want))
 	}
 	if msg := checkELF(dir, m.want); msg != "" {
 		bad = append(bad, msg)

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/matrixbox/matrixbox/matrix/platform"
-	"github.com/matrixbox/matrixbox/mirror/image"
+	"github.com/matrixbox/matrixbox/ociimage"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
 
@@ -44,14 +44,14 @@ func TestMarkerStoreCheck(t *testing.T) {
 	}
 	arm64, _ := platform.Parse("linux/arm64")
 	v3, _ := platform.Parse("linux/amd64/v3")
-	var imgs []*image.Image
+	var imgs []*ociimage.Image
 	for _, s := range []string{"linux/amd64", "linux/arm64"} {
 		p, _ := platform.Parse(s)
-		l, err := image.LayerFromFiles(map[string]image.File{"/etc/os": {Data: []byte(s)}})
+		l, err := ociimage.LayerFromFiles(map[string]ociimage.File{"/etc/os": {Data: []byte(s)}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		img, err := image.Build(image.Config{Platform: p}, l)
+		img, err := ociimage.Build(ociimage.Config{Platform: p}, l)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -20,7 +20,7 @@ import (
 	"github.com/tonistiigi/fsutil"
 
 	"github.com/matrixbox/matrixbox/matrix/platform"
-	"github.com/matrixbox/matrixbox/mirror/image"
+	"github.com/matrixbox/matrixbox/ociimage"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
 
@@ -46,10 +46,10 @@ func WithFrontendAttr(key, value string) Option {
 
 // WithOCIStore makes store known to BuildKit as the OCI store name
 // (SolveOpt.OCIStores), for oci-layout:// sources and named contexts. The
-// name is made an id BuildKit reads back unchanged by image.StoreID, as
-// image.NamedContext and [SourcePolicy] do with the same name.
+// name is made an id BuildKit reads back unchanged by ociimage.StoreID, as
+// ociimage.NamedContext and [SourcePolicy] do with the same name.
 func WithOCIStore(name string, store content.Store) Option {
-	return func(s *settings) { s.stores[image.StoreID(name)] = store }
+	return func(s *settings) { s.stores[ociimage.StoreID(name)] = store }
 }
 
 // WithSourcePolicy adds the rules of p to the solve's source policy
@@ -61,7 +61,7 @@ func WithSourcePolicy(p *spb.Policy) Option {
 // WithExport exports the result with e instead of into the returned
 // directory as files, once per call. The directory is still made and
 // returned: an "oci", "docker" or "tar" export without an Output writes
-// <dir>/<type>.tar (open it with mirror/image's OpenLayout), a "local" one
+// <dir>/<type>.tar (open it with ociimage.OpenLayout), a "local" one
 // without an OutputDir writes into dir.
 func WithExport(e client.ExportEntry) Option {
 	return func(s *settings) { s.exports = append(s.exports, e) }

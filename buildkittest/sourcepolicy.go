@@ -9,7 +9,7 @@ import (
 	spb "github.com/moby/buildkit/sourcepolicy/pb"
 	"github.com/opencontainers/go-digest"
 
-	"github.com/matrixbox/matrixbox/mirror/image"
+	"github.com/matrixbox/matrixbox/ociimage"
 )
 
 // SourcePolicy converts every docker-image source of base (any tag or
@@ -17,7 +17,7 @@ import (
 // docker.io/library/busybox@sha256:…, not busybox-extra; a base with a tag
 // or digest matches exactly that) into the image d of the OCI store, for
 // [WithSourcePolicy] or SolveOpt.SourcePolicy. Pair it with the store
-// under the same name ([WithOCIStore], image.Layout's OCIStores).
+// under the same name ([WithOCIStore], ociimage.Layout's OCIStores).
 // sessionID may be empty (BuildKit then asks any session of the build).
 func SourcePolicy(base, store string, d digest.Digest, sessionID string) (*spb.Policy, error) {
 	if err := d.Validate(); err != nil {
@@ -27,11 +27,11 @@ func SourcePolicy(base, store string, d digest.Digest, sessionID string) (*spb.P
 	if err != nil {
 		return nil, fmt.Errorf("source policy: base %q: %w", base, err)
 	}
-	attrs := map[string]string{pb.AttrOCILayoutStoreID: image.StoreID(store)}
+	attrs := map[string]string{pb.AttrOCILayoutStoreID: ociimage.StoreID(store)}
 	if sessionID != "" {
 		attrs[pb.AttrOCILayoutSessionID] = sessionID
 	}
-	update := &spb.Update{Identifier: image.OCILayoutRef(store, d), Attrs: attrs}
+	update := &spb.Update{Identifier: ociimage.OCILayoutRef(store, d), Attrs: attrs}
 	var selectors []*spb.Selector
 	if named.String() != named.Name() {
 		selectors = []*spb.Selector{{Identifier: "docker-image://" + named.String(), MatchType: spb.MatchType_EXACT}}

@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 	"io/fs"
 
-	"github.com/matrixbox/matrixbox/mirror/image"
+	"github.com/matrixbox/matrixbox/ociimage"
 )
 
 // The official busybox image (docker-library/busybox, variant glibc, the one
@@ -124,11 +124,11 @@ func tzifUTC() []byte {
 
 // busyboxRootfs is the official image's tree around a busybox binary and
 // the names of its applets.
-func busyboxRootfs(busybox []byte, applets []string) map[string]image.File {
-	dir := func(mode fs.FileMode, uid int) image.File {
-		return image.File{Mode: fs.ModeDir | mode, UID: uid, GID: uid}
+func busyboxRootfs(busybox []byte, applets []string) map[string]ociimage.File {
+	dir := func(mode fs.FileMode, uid int) ociimage.File {
+		return ociimage.File{Mode: fs.ModeDir | mode, UID: uid, GID: uid}
 	}
-	files := map[string]image.File{
+	files := map[string]ociimage.File{
 		"/bin/busybox":         {Data: busybox, Mode: 0o755},
 		"/dev":                 dir(0o755, 0),
 		"/etc":                 dir(0o755, 0),
@@ -151,7 +151,7 @@ func busyboxRootfs(busybox []byte, applets []string) map[string]image.File {
 	}
 	for _, a := range applets {
 		if a != "busybox" {
-			files["/bin/"+a] = image.File{Hardlink: "/bin/busybox"}
+			files["/bin/"+a] = ociimage.File{Hardlink: "/bin/busybox"}
 		}
 	}
 	return files

@@ -5,7 +5,7 @@ import (
 	"debug/elf"
 	"testing"
 
-	"github.com/matrixbox/matrixbox/mirror/image"
+	"github.com/matrixbox/matrixbox/ociimage"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -14,7 +14,7 @@ func platformOf(arch string) ocispec.Platform {
 }
 
 // elfMachineIs checks that path in img is an ELF binary for arch.
-func elfMachineIs(t *testing.T, img *image.Image, path, arch string) {
+func elfMachineIs(t *testing.T, img *ociimage.Image, path, arch string) {
 	t.Helper()
 	b, err := img.ReadFile(path)
 	if err != nil {

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/matrixbox/matrixbox/mirror"
-	"github.com/matrixbox/matrixbox/mirror/image"
+	"github.com/matrixbox/matrixbox/ociimage"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -16,10 +16,10 @@ func Example() {
 	defer os.RemoveAll(tmp)
 
 	// An image in an OCI layout, as a build step might leave it.
-	layer, _ := image.LayerFromFiles(map[string]image.File{"/hello": {Data: []byte("hello\n")}})
-	img, _ := image.Build(image.Config{Platform: ocispec.Platform{OS: "linux", Architecture: "amd64"}}, layer)
+	layer, _ := ociimage.LayerFromFiles(map[string]ociimage.File{"/hello": {Data: []byte("hello\n")}})
+	img, _ := ociimage.Build(ociimage.Config{Platform: ocispec.Platform{OS: "linux", Architecture: "amd64"}}, layer)
 	layout := filepath.Join(tmp, "layout")
-	image.WriteLayout(layout, "hello", img)
+	ociimage.WriteLayout(layout, "hello", img)
 
 	m := mirror.New(filepath.Join(tmp, "mirror"))
 	defer m.Close()

@@ -12,7 +12,7 @@ import (
 	"runtime"
 	"strings"
 
-	"github.com/matrixbox/matrixbox/mirror/image"
+	"github.com/matrixbox/matrixbox/ociimage"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -57,7 +57,7 @@ func (s layoutSource) fingerprint(ctx context.Context) (string, error) {
 }
 
 func (s layoutSource) resolve(_ context.Context, _ *Mirror) (resolved, error) {
-	l, err := image.OpenLayout(s.path)
+	l, err := ociimage.OpenLayout(s.path)
 	if err != nil {
 		return resolved{}, fmt.Errorf("source %s: %w", s.raw, err)
 	}
@@ -71,7 +71,7 @@ func (s layoutSource) resolve(_ context.Context, _ *Mirror) (resolved, error) {
 
 // rootEntry picks the index.json entry named ref (a ref name or a digest),
 // or the only entry when ref is empty. A multi-platform entry stays whole.
-func rootEntry(l *image.Layout, ref string) (ocispec.Descriptor, error) {
+func rootEntry(l *ociimage.Layout, ref string) (ocispec.Descriptor, error) {
 	entries := l.Root().Manifests
 	var found []ocispec.Descriptor
 	for _, e := range entries {
@@ -100,7 +100,7 @@ func rootEntry(l *image.Layout, ref string) (ocispec.Descriptor, error) {
 // binary:), written to a scratch layout in the mirror directory.
 type builtSource struct {
 	raw, path string
-	build     func(path string) (*image.Image, error)
+	build     func(path string) (*ociimage.Image, error)
 }
 
 func parseRootfsSource(s string) (source, error) {
@@ -161,10 +161,10 @@ func (m *Mirror) scratchLayout(img any, what string) (resolved, error) {
 		os.RemoveAll(dir)
 		return resolved{}, fmt.Errorf("source %s: %w", what, err)
 	}
-	if _, err := image.WriteLayout(dir, "image", img); err != nil {
+	if _, err := ociimage.WriteLayout(dir, "image", img); err != nil {
 		return fail(err)
 	}
-	l, err := image.OpenLayout(dir)
+	l, err := ociimage.OpenLayout(dir)
 	if err != nil {
 		return fail(err)
 	}
@@ -178,7 +178,7 @@ func (m *Mirror) scratchLayout(img any, what string) (resolved, error) {
 	}}, nil
 }
 
-func buildRootfs(dir string) (*image.Image, error) {
+func buildRootfs(dir string) (*ociimage.Image, error) {
 	fi, err := os.Stat(dir)
 	if err != nil {
 		return nil, err
@@ -186,16 +186,16 @@ func buildRootfs(dir string) (*image.Image, error) {
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("%s is not a directory", dir)
 	}
-	l, err := image.LayerFromDir(dir)
+	l, err := ociimage.LayerFromDir(dir)
 	if err != nil {
 		return nil, err
 	}
-	return image.Build(image.Config{Platform: ocispec.Platform{OS: "linux", Architecture: runtime.GOARCH}}, l)
+	return ociimage.Build(ociimage.Config{Platform: ocispec.Platform{OS: "linux", Architecture: runtime.GOARCH}}, l)
 }
 
 // buildBinary makes an image holding only the binary, as /NAME, its
 // entrypoint; the platform is read from the ELF header.
-func buildBinary(path string) (*image.Image, error) {
+func buildBinary(path string) (*ociimage.Image, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -210,11 +210,11 @@ func buildBinary(path string) (*image.Image, error) {
 		return nil, fmt.Errorf("%s is not an ELF binary: %w", path, err)
 	}
 	name := "/" + filepath.Base(path)
-	l, err := image.LayerFromFiles(map[string]image.File{name: {Data: data, Mode: 0o755}})
+	l, err := ociimage.LayerFromFiles(map[string]ociimage.File{name: {Data: data, Mode: 0o755}})
 	if err != nil {
 		return nil, err
 	}
-	return image.Build(image.Config{Platform: p, Entrypoint: []string{name}}, l)
+	return ociimage.Build(ociimage.Config{Platform: p, Entrypoint: []string{name}}, l)
 }
 
 func elfArch(m elf.Machine) string {

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/matrixbox/matrixbox/matrix/platform"
-	"github.com/matrixbox/matrixbox/mirror/image"
+	"github.com/matrixbox/matrixbox/ociimage"
 )
 
 // recipeSource builds an image offline from Debian packages:
@@ -186,7 +186,7 @@ func (m *Mirror) Recipe(ctx context.Context, src string) (string, error) {
 		return "", err
 	}
 	defer removeBuildDir(work)
-	var imgs []*image.Image
+	var imgs []*ociimage.Image
 	switch r.kind {
 	case "busybox":
 		// One source package serves every architecture.
@@ -202,12 +202,12 @@ func (m *Mirror) Recipe(ctx context.Context, src string) (string, error) {
 			imgs = append(imgs, img)
 		}
 	}
-	idx, err := image.Index(imgs...)
+	idx, err := ociimage.Index(imgs...)
 	if err != nil {
 		return "", fmt.Errorf("source %s: %w", src, err)
 	}
 	out := filepath.Join(work, "layout")
-	if _, err := image.WriteLayout(out, "image", idx); err != nil {
+	if _, err := ociimage.WriteLayout(out, "image", idx); err != nil {
 		return "", fmt.Errorf("source %s: %w", src, err)
 	}
 	// The rename publishes the whole layout at once.

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/matrixbox/matrixbox/mirror/image"
+	"github.com/matrixbox/matrixbox/ociimage"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -134,7 +134,7 @@ func readBusyboxBuild(dir string) (busyboxBuild, error) {
 // archive's Sources index and its .dsc, compiled from upstream's defconfig
 // as a static binary (compileBusybox), in the tree of the official image
 // (busyboxRootfs), as one layer.
-func (m *Mirror) buildBusybox(ctx context.Context, r recipeSource, work string) ([]*image.Image, error) {
+func (m *Mirror) buildBusybox(ctx context.Context, r recipeSource, work string) ([]*ociimage.Image, error) {
 	sources := filepath.Join(m.recipesDir(), "sources")
 	if err := os.MkdirAll(sources, 0o755); err != nil {
 		return nil, err
@@ -143,17 +143,17 @@ func (m *Mirror) buildBusybox(ctx context.Context, r recipeSource, work string) 
 	if err != nil {
 		return nil, err
 	}
-	var imgs []*image.Image
+	var imgs []*ociimage.Image
 	for _, arch := range r.archs {
 		b, err := m.busyboxBinary(ctx, dsc, arch, work)
 		if err != nil {
 			return nil, fmt.Errorf("linux/%s: %w", arch, err)
 		}
-		layer, err := image.LayerFromFiles(busyboxRootfs(b.binary, b.applets))
+		layer, err := ociimage.LayerFromFiles(busyboxRootfs(b.binary, b.applets))
 		if err != nil {
 			return nil, fmt.Errorf("linux/%s: %w", arch, err)
 		}
-		img, err := image.Build(image.Config{
+		img, err := ociimage.Build(ociimage.Config{
 			Platform: ocispec.Platform{OS: "linux", Architecture: arch},
 			Cmd:      []string{"sh"},
 			Env:      []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},

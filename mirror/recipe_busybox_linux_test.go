@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/matrixbox/matrixbox/mirror/image"
+	"github.com/matrixbox/matrixbox/ociimage"
 )
 
 // defconfigApplets are some of the applets of upstream's defconfig that the
@@ -31,7 +31,7 @@ var defconfigApplets = []string{
 
 // busyboxIndex builds recipe:busybox in the mirror directory dir, or finds
 // it there; buildCache, when not "", replaces the machine's build cache.
-func busyboxIndex(t *testing.T, dir, buildCache string) (string, *image.IndexImage) {
+func busyboxIndex(t *testing.T, dir, buildCache string) (string, *ociimage.IndexImage) {
 	t.Helper()
 	m := newTestMirror(t, dir)
 	m.buildCache = buildCache
@@ -44,23 +44,23 @@ func TestRecipeBusybox(t *testing.T) {
 	}
 	dir := recipeCacheDir(t)
 	layoutDir, idx := busyboxIndex(t, dir, "")
-	checks := []image.Assertion{image.Platforms("linux/amd64", "linux/arm64")}
+	checks := []ociimage.Assertion{ociimage.Platforms("linux/amd64", "linux/arm64")}
 	for _, p := range []string{"linux/amd64", "linux/arm64"} {
-		checks = append(checks, image.ForPlatform(p,
-			image.Platform(p), image.LayerCount(1),
-			image.Label("org.matrixbox.recipe", "recipe:busybox"),
-			image.FileMode("/bin/busybox", 0o755),
-			image.FileMode("/tmp", fs.ModeDir|fs.ModeSticky|0o777),
-			image.FileMode("/root", fs.ModeDir|0o700),
-			image.FileMode("/etc/shadow", 0o600),
-			image.FileMode("/usr/bin/env", fs.ModeSymlink|0o777),
-			image.HasFile("/etc/passwd", busyboxPasswd),
-			image.HasFile("/etc/group", busyboxGroup),
-			image.HasFile("/etc/shadow", busyboxShadow),
-			image.HasFile("/etc/localtime", string(tzifUTC())),
-			image.NoFile("/sbin"), image.NoFile("/lib")))
+		checks = append(checks, ociimage.ForPlatform(p,
+			ociimage.Platform(p), ociimage.LayerCount(1),
+			ociimage.Label("org.matrixbox.recipe", "recipe:busybox"),
+			ociimage.FileMode("/bin/busybox", 0o755),
+			ociimage.FileMode("/tmp", fs.ModeDir|fs.ModeSticky|0o777),
+			ociimage.FileMode("/root", fs.ModeDir|0o700),
+			ociimage.FileMode("/etc/shadow", 0o600),
+			ociimage.FileMode("/usr/bin/env", fs.ModeSymlink|0o777),
+			ociimage.HasFile("/etc/passwd", busyboxPasswd),
+			ociimage.HasFile("/etc/group", busyboxGroup),
+			ociimage.HasFile("/etc/shadow", busyboxShadow),
+			ociimage.HasFile("/etc/localtime", string(tzifUTC())),
+			ociimage.NoFile("/sbin"), ociimage.NoFile("/lib")))
 	}
-	image.Check(t, idx, checks...)
+	ociimage.Check(t, idx, checks...)
 	var applets [][]string
 	for _, img := range idx.Images {
 		arch := img.Platform().Architecture
@@ -98,7 +98,7 @@ func TestRecipeBusybox(t *testing.T) {
 
 // binNames lists /bin of img, each entry a hard link to the binary (or the
 // binary itself).
-func binNames(t *testing.T, img *image.Image) []string {
+func binNames(t *testing.T, img *ociimage.Image) []string {
 	t.Helper()
 	files, err := img.Files()
 	if err != nil {
@@ -185,7 +185,7 @@ func chrootRun(t *testing.T, root, script string) string {
 }
 
 // unpackLayer writes a layer's tree under dir with its modes and owners.
-func unpackLayer(t *testing.T, l image.Layer, dir string) {
+func unpackLayer(t *testing.T, l ociimage.Layer, dir string) {
 	t.Helper()
 	rc, err := l.Tar()
 	if err != nil {
@@ -241,7 +241,7 @@ func TestRecipeBusyboxReproducible(t *testing.T) {
 	if os.Getenv("MATRIXBOX_TEST_RECIPE_REBUILD") != "1" {
 		t.Skip("set MATRIXBOX_TEST_RECIPE_REBUILD=1 to compile recipe:busybox twice from nothing")
 	}
-	var builds []*image.IndexImage
+	var builds []*ociimage.IndexImage
 	for i := range 2 {
 		start := time.Now()
 		_, idx := busyboxIndex(t, t.TempDir(), t.TempDir())
@@ -264,7 +264,7 @@ func TestRecipeBusyboxReproducible(t *testing.T) {
 	}
 }
 
-func layerDigests(img *image.Image) []string {
+func layerDigests(img *ociimage.Image) []string {
 	var out []string
 	for _, l := range img.Manifest.Layers {
 		out = append(out, l.Digest.String())

@@ -13,7 +13,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/matrixbox/matrixbox/mirror/image"
+	"github.com/matrixbox/matrixbox/ociimage"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -21,7 +21,7 @@ import (
 // --variant=minbase (plus the recipe's packages) and one layer of the
 // resulting tree. A foreign architecture is bootstrapped with --foreign and
 // its second stage run under qemu-user-static through binfmt_misc.
-func buildDebian(ctx context.Context, r recipeSource, arch, work string) (*image.Image, error) {
+func buildDebian(ctx context.Context, r recipeSource, arch, work string) (*ociimage.Image, error) {
 	if _, err := exec.LookPath("debootstrap"); err != nil {
 		return nil, fmt.Errorf("recipe needs debootstrap (apt-get install debootstrap): %w", ErrMissingTool)
 	}
@@ -69,14 +69,14 @@ func buildDebian(ctx context.Context, r recipeSource, arch, work string) (*image
 			}
 		}
 	}
-	layer, err := image.LayerFromDir(root)
+	layer, err := ociimage.LayerFromDir(root)
 	if err != nil {
 		return nil, err
 	}
 	if err := os.RemoveAll(root); err != nil {
 		return nil, fmt.Errorf("remove %s: %w", root, err)
 	}
-	return image.Build(image.Config{
+	return ociimage.Build(ociimage.Config{
 		Platform: ocispec.Platform{OS: "linux", Architecture: arch},
 		Cmd:      []string{"/bin/bash"},
 		Env:      []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},

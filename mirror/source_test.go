@@ -9,35 +9,35 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/matrixbox/matrixbox/mirror/image"
+	"github.com/matrixbox/matrixbox/ociimage"
 )
 
 // markerLayout writes a two-platform index under ref "markers" and returns
 // the layout directory and the index digest.
 func markerLayout(t *testing.T) (string, string) {
 	t.Helper()
-	base, err := image.LayerFromFiles(map[string]image.File{"/etc/hello": {Data: []byte("hi\n")}})
+	base, err := ociimage.LayerFromFiles(map[string]ociimage.File{"/etc/hello": {Data: []byte("hi\n")}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var imgs []*image.Image
+	var imgs []*ociimage.Image
 	for _, arch := range []string{"amd64", "arm64"} {
-		img, err := image.Build(image.Config{Platform: platformOf(arch)}, base)
+		img, err := ociimage.Build(ociimage.Config{Platform: platformOf(arch)}, base)
 		if err != nil {
 			t.Fatal(err)
 		}
 		imgs = append(imgs, img)
 	}
-	idx, err := image.MarkerIndex(imgs, "linux/amd64", "linux/arm64")
+	idx, err := ociimage.MarkerIndex(imgs, "linux/amd64", "linux/arm64")
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(t.TempDir(), "layout")
-	desc, err := image.WriteLayout(dir, "markers", idx)
+	desc, err := ociimage.WriteLayout(dir, "markers", idx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := image.WriteLayout(dir, "other", imgs[0]); err != nil {
+	if _, err := ociimage.WriteLayout(dir, "other", imgs[0]); err != nil {
 		t.Fatal(err)
 	}
 	return dir, desc.Digest.String()
@@ -146,12 +146,12 @@ func TestRecipeDebian(t *testing.T) {
 			}
 			_, idx := recipeIndex(t, m, src)
 			p := "linux/" + arch
-			image.Check(t, idx, image.Platforms(p), image.ForPlatform(p,
-				image.Platform(p), image.LayerCount(1),
-				image.FileContains("/etc/os-release", `VERSION_ID="`+v+`"`),
-				image.FileContains("/etc/os-release", versions[v]),
-				image.FileMode("/bin/bash", 0o755),
-				image.FileMode("/usr/bin/qemu-img", 0o755),
+			ociimage.Check(t, idx, ociimage.Platforms(p), ociimage.ForPlatform(p,
+				ociimage.Platform(p), ociimage.LayerCount(1),
+				ociimage.FileContains("/etc/os-release", `VERSION_ID="`+v+`"`),
+				ociimage.FileContains("/etc/os-release", versions[v]),
+				ociimage.FileMode("/bin/bash", 0o755),
+				ociimage.FileMode("/usr/bin/qemu-img", 0o755),
 			))
 			for _, img := range idx.Images {
 				elfMachineIs(t, img, "/bin/bash", arch)
@@ -167,7 +167,7 @@ func TestRecipeDebian(t *testing.T) {
 // check is exactly what the examples run on.
 // recipeIndex builds (or finds) recipe src in m and opens its index,
 // skipping the test when the host lacks a tool the recipe needs.
-func recipeIndex(t *testing.T, m *Mirror, src string) (string, *image.IndexImage) {
+func recipeIndex(t *testing.T, m *Mirror, src string) (string, *ociimage.IndexImage) {
 	t.Helper()
 	layoutDir, err := m.Recipe(context.Background(), src)
 	if errors.Is(err, ErrMissingTool) {
@@ -176,7 +176,7 @@ func recipeIndex(t *testing.T, m *Mirror, src string) (string, *image.IndexImage
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := image.OpenLayout(layoutDir)
+	l, err := ociimage.OpenLayout(layoutDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +199,7 @@ func recipeCacheDir(t *testing.T) string {
 
 func TestDigestMismatchInLayout(t *testing.T) {
 	layout, _ := markerLayout(t)
-	l, err := image.OpenLayout(layout)
+	l, err := ociimage.OpenLayout(layout)
 	if err != nil {
 		t.Fatal(err)
 	}

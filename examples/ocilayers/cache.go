@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/matrixbox/matrixbox/mirror/image"
+	"github.com/matrixbox/matrixbox/ociimage"
 	"github.com/opencontainers/go-digest"
 )
 
@@ -63,14 +63,14 @@ const markerFile = ".oci-layer-cache"
 
 // Layer returns the cached layer for key, or builds it with build and
 // stores it. hit reports which.
-func (c *Cache) Layer(name, key string, build func() (image.Layer, error)) (l image.Layer, hit bool, err error) {
+func (c *Cache) Layer(name, key string, build func() (ociimage.Layer, error)) (l ociimage.Layer, hit bool, err error) {
 	entry := filepath.Join(c.Dir, key[:16]+"-"+name)
 	blob, errBlob := os.ReadFile(filepath.Join(entry, "layer.tar.gz"))
 	marker, errMarker := os.ReadFile(filepath.Join(entry, markerFile))
 	if errBlob == nil && errMarker == nil {
 		fields := parseMarker(string(marker))
 		if fields["cache_key"] == key {
-			l = image.LayerFromBlob(fields["media_type"], blob, digest.Digest(fields["diff_id"]))
+			l = ociimage.LayerFromBlob(fields["media_type"], blob, digest.Digest(fields["diff_id"]))
 			if l.DiffID.Validate() == nil && string(l.Digest) == fields["digest"] {
 				c.logf("OCI Cache HIT: %s (%s)", name, key[:16])
 				return l, true, nil

@@ -14,7 +14,7 @@ import (
 
 	"github.com/matrixbox/matrixbox/integration"
 	"github.com/matrixbox/matrixbox/matrix/platform"
-	"github.com/matrixbox/matrixbox/mirror/image"
+	"github.com/matrixbox/matrixbox/ociimage"
 	"github.com/matrixbox/matrixbox/sandbox"
 	"github.com/matrixbox/matrixbox/workers"
 	"github.com/opencontainers/go-digest"
@@ -27,12 +27,12 @@ func TestOCILayers(t *testing.T) {
 
 // The layers' content: base and app from files, shell from a package.
 var (
-	baseFiles = map[string]image.File{
+	baseFiles = map[string]ociimage.File{
 		"/etc/os-release": {Data: []byte("ID=matrixbox\nNAME=\"matrixbox ocilayers\"\n")},
 		"/etc/passwd":     {Data: []byte("root:x:0:0:root:/root:/bin/sh\n")},
 		"/tmp":            {Mode: fs.ModeDir | fs.ModeSticky | 0o777},
 	}
-	appFiles = map[string]image.File{
+	appFiles = map[string]ociimage.File{
 		"/app/run.sh":      {Data: []byte("#!/bin/busybox sh\necho app\n"), Mode: 0o755},
 		"/etc/app/app.cfg": {Data: []byte("mode=demo\n")},
 	}
@@ -73,7 +73,7 @@ func newBuilder(t *testing.T, sb sandbox.Sandbox, cacheDir string) *builder {
 	return b
 }
 
-func filesKey(files map[string]image.File) string {
+func filesKey(files map[string]ociimage.File) string {
 	var names []string
 	for n := range files {
 		names = append(names, n)
@@ -86,64 +86,64 @@ func filesKey(files map[string]image.File) string {
 	return d.Digest().String()
 }
 
-func (b *builder) base() (image.Layer, error) {
-	l, _, err := b.cache.Layer("base", Key("base", b.arch, nil, filesKey(baseFiles)), func() (image.Layer, error) {
-		return image.LayerFromFiles(baseFiles)
+func (b *builder) base() (ociimage.Layer, error) {
+	l, _, err := b.cache.Layer("base", Key("base", b.arch, nil, filesKey(baseFiles)), func() (ociimage.Layer, error) {
+		return ociimage.LayerFromFiles(baseFiles)
 	})
 	return l, err
 }
 
-func (b *builder) shellLayer() (image.Layer, error) {
+func (b *builder) shellLayer() (ociimage.Layer, error) {
 	var debs []string
 	for _, p := range b.shell {
 		debs = append(debs, p.Path)
 	}
-	l, _, err := b.cache.Layer("shell", Key("shell", b.arch, b.shell, ""), func() (image.Layer, error) {
-		return image.LayerFromDebs(debs...)
+	l, _, err := b.cache.Layer("shell", Key("shell", b.arch, b.shell, ""), func() (ociimage.Layer, error) {
+		return ociimage.LayerFromDebs(debs...)
 	})
 	return l, err
 }
 
-func (b *builder) app() (image.Layer, error) {
-	l, _, err := b.cache.Layer("app", Key("app", b.arch, nil, filesKey(appFiles)), func() (image.Layer, error) {
-		return image.LayerFromFiles(appFiles)
+func (b *builder) app() (ociimage.Layer, error) {
+	l, _, err := b.cache.Layer("app", Key("app", b.arch, nil, filesKey(appFiles)), func() (ociimage.Layer, error) {
+		return ociimage.LayerFromFiles(appFiles)
 	})
 	return l, err
 }
 
-func (b *builder) config(name string) image.Config {
+func (b *builder) config(name string) ociimage.Config {
 	p, err := platform.Parse("linux/" + b.arch)
 	if err != nil {
 		p.OS, p.Architecture = "linux", b.arch
 	}
-	return image.Config{Platform: p, Entrypoint: []string{"/app/run.sh"}, Env: []string{"PATH=/bin:/usr/bin"},
+	return ociimage.Config{Platform: p, Entrypoint: []string{"/app/run.sh"}, Env: []string{"PATH=/bin:/usr/bin"},
 		Labels: map[string]string{"org.opencontainers.image.title": name}}
 }
 
 // multiLayer is app-container-multilayer: base, shell, app.
-func (b *builder) multiLayer() (*image.Image, error) {
-	var layers []image.Layer
-	for _, f := range []func() (image.Layer, error){b.base, b.shellLayer, b.app} {
+func (b *builder) multiLayer() (*ociimage.Image, error) {
+	var layers []ociimage.Layer
+	for _, f := range []func() (ociimage.Layer, error){b.base, b.shellLayer, b.app} {
 		l, err := f()
 		if err != nil {
 			return nil, err
 		}
 		layers = append(layers, l)
 	}
-	return image.Build(b.config("app-container-multilayer"), layers...)
+	return ociimage.Build(b.config("app-container-multilayer"), layers...)
 }
 
-func writeAndReopen(t *testing.T, dir, ref string, img *image.Image) *image.Image {
+func writeAndReopen(t *testing.T, dir, ref string, img *ociimage.Image) *ociimage.Image {
 	t.Helper()
-	if _, err := image.WriteLayout(dir, ref, img); err != nil {
+	if _, err := ociimage.WriteLayout(dir, ref, img); err != nil {
 		t.Fatal(err)
 	}
-	l, err := image.OpenLayout(dir)
+	l, err := ociimage.OpenLayout(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.Close() })
-	got, err := l.Find(image.WithRef(ref))
+	got, err := l.Find(ociimage.WithRef(ref))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,14 +186,14 @@ func readJSON(t *testing.T, p string, v any) {
 }
 
 // commonFiles are true of every variant of the image.
-func commonFiles() []image.Assertion {
-	return []image.Assertion{
-		image.FileContains("/etc/os-release", "ID=matrixbox"),
-		image.FileContains("/bin/busybox", "\x7fELF"),
-		image.FileMode("/bin/busybox", 0o755),
-		image.HasFile("/app/run.sh", "#!/bin/busybox sh\necho app\n"),
-		image.FileMode("/tmp", fs.ModeDir|fs.ModeSticky|0o777),
-		image.Entrypoint("/app/run.sh"),
+func commonFiles() []ociimage.Assertion {
+	return []ociimage.Assertion{
+		ociimage.FileContains("/etc/os-release", "ID=matrixbox"),
+		ociimage.FileContains("/bin/busybox", "\x7fELF"),
+		ociimage.FileMode("/bin/busybox", 0o755),
+		ociimage.HasFile("/app/run.sh", "#!/bin/busybox sh\necho app\n"),
+		ociimage.FileMode("/tmp", fs.ModeDir|fs.ModeSticky|0o777),
+		ociimage.Entrypoint("/app/run.sh"),
 	}
 }
 
@@ -205,12 +205,12 @@ func testMultiLayer(t *testing.T, sb sandbox.Sandbox) {
 	}
 	dir := filepath.Join(sb.TempDir(), "app-container-multilayer-oci")
 	got := writeAndReopen(t, dir, "latest", img)
-	image.Check(t, got, append(commonFiles(),
-		image.LayerCount(3),
-		image.RefName("latest"),
-		image.Label("org.opencontainers.image.title", "app-container-multilayer"),
-		image.Platform("linux/"+b.arch),
-		image.LayerMediaType("application/vnd.oci.image.layer.v1.tar+gzip"),
+	ociimage.Check(t, got, append(commonFiles(),
+		ociimage.LayerCount(3),
+		ociimage.RefName("latest"),
+		ociimage.Label("org.opencontainers.image.title", "app-container-multilayer"),
+		ociimage.Platform("linux/"+b.arch),
+		ociimage.LayerMediaType("application/vnd.oci.image.layer.v1.tar+gzip"),
 	)...)
 	if n := layerCountByHand(t, dir, "latest"); n != 3 {
 		t.Errorf("index.json and manifest read by hand: %d layers, want 3", n)
@@ -234,13 +234,13 @@ func testSingleLayer(t *testing.T, sb sandbox.Sandbox) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	img, err := image.Build(b.config("app-container"), flat)
+	img, err := ociimage.Build(b.config("app-container"), flat)
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(sb.TempDir(), "app-container-oci")
 	got := writeAndReopen(t, dir, "latest", img)
-	image.Check(t, got, append(commonFiles(), image.LayerCount(1), image.Label("org.opencontainers.image.title", "app-container"))...)
+	ociimage.Check(t, got, append(commonFiles(), ociimage.LayerCount(1), ociimage.Label("org.opencontainers.image.title", "app-container"))...)
 	if n := layerCountByHand(t, dir, "latest"); n != 1 {
 		t.Errorf("read by hand: %d layers, want 1", n)
 	}
@@ -258,7 +258,7 @@ func testBaseAndApp(t *testing.T, sb sandbox.Sandbox) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	twoLayer, err := image.Build(b.config("container-base"), base, shell)
+	twoLayer, err := ociimage.Build(b.config("container-base"), base, shell)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,27 +266,27 @@ func testBaseAndApp(t *testing.T, sb sandbox.Sandbox) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	baseImg, err := image.Build(b.config("container-base"), flat)
+	baseImg, err := ociimage.Build(b.config("container-base"), flat)
 	if err != nil {
 		t.Fatal(err)
 	}
 	baseDir := filepath.Join(sb.TempDir(), "container-base-oci")
 	storedBase := writeAndReopen(t, baseDir, "latest", baseImg)
-	image.Check(t, storedBase, image.LayerCount(1), image.FileMode("/bin/busybox", 0o755), image.NoFile("/app/run.sh"))
+	ociimage.Check(t, storedBase, ociimage.LayerCount(1), ociimage.FileMode("/bin/busybox", 0o755), ociimage.NoFile("/app/run.sh"))
 
 	app, err := b.app()
 	if err != nil {
 		t.Fatal(err)
 	}
-	layered, err := image.Build(b.config("app-container-layered"), append(storedBase.Layers(), app)...)
+	layered, err := ociimage.Build(b.config("app-container-layered"), append(storedBase.Layers(), app)...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(sb.TempDir(), "app-container-layered-oci")
 	got := writeAndReopen(t, dir, "latest", layered)
-	image.Check(t, got, append(commonFiles(),
-		image.LayerCount(2),
-		image.LayerDigests(storedBase.Manifest.Layers[0].Digest.String(), app.Digest.String()),
+	ociimage.Check(t, got, append(commonFiles(),
+		ociimage.LayerCount(2),
+		ociimage.LayerDigests(storedBase.Manifest.Layers[0].Digest.String(), app.Digest.String()),
 	)...)
 	if n := layerCountByHand(t, dir, "latest"); n != 2 {
 		t.Errorf("read by hand: %d layers, want 2", n)

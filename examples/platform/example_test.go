@@ -6,7 +6,7 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/matrixbox/matrixbox/buildkittest"
-	"github.com/matrixbox/matrixbox/mirror/image"
+	"github.com/matrixbox/matrixbox/ociimage"
 )
 
 // The two routes by which a solve takes the marker index instead of the
@@ -15,7 +15,7 @@ import (
 // hands to BuildKit.
 func Example() {
 	d := digest.FromString("the marker index")
-	k, v := image.NamedContext("base", "marker", d)
+	k, v := ociimage.NamedContext("base", "marker", d)
 	fmt.Println(k, "=", v[:len("oci-layout://marker@sha256:")]+"…")
 	pol, err := buildkittest.SourcePolicy("busybox", "marker", d, "")
 	if err != nil {

@@ -9,7 +9,7 @@ import (
 )
 
 // The one platform model of matrixbox: the platform axis and the image
-// toolkit (mirror/image) parse, normalise, compare and match platforms
+// toolkit (ociimage) parse, normalise, compare and match platforms
 // with these functions and tables alone.
 
 // knownOS are Go's operating systems, plus "unknown", which BuildKit gives

@@ -1,4 +1,4 @@
-package image
+package ociimage
 
 import (
 	"bytes"
@@ -59,7 +59,7 @@ func verify(subject any, as []Assertion) []string {
 		}
 		what = "index " + shortDigest(s.Descriptor.Digest.String())
 	default:
-		return []string{fmt.Sprintf("check: %T is neither *image.Image nor *image.IndexImage", subject)}
+		return []string{fmt.Sprintf("check: %T is neither *ociimage.Image nor *ociimage.IndexImage", subject)}
 	}
 	for _, a := range as {
 		var msgs []string

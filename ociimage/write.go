@@ -1,4 +1,4 @@
-package image
+package ociimage
 
 import (
 	"bytes"
@@ -71,7 +71,7 @@ func WriteLayout(dir string, refName string, img any) (ocispec.Descriptor, error
 		}
 		desc, blobs = v.Descriptor, v.blobs()
 	default:
-		return desc, fmt.Errorf("write layout: %T is neither *image.Image nor *image.IndexImage", img)
+		return desc, fmt.Errorf("write layout: %T is neither *ociimage.Image nor *ociimage.IndexImage", img)
 	}
 	if err := initLayout(dir); err != nil {
 		return desc, err

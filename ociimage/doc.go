@@ -25,4 +25,4 @@
 //
 // Asserting: [Check] takes a testing.TB and a list of assertions and reports
 // every mismatch at once, in the manner of testing/fstest.TestFS.
-package image
+package ociimage

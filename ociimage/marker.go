@@ -1,4 +1,4 @@
-package image
+package ociimage
 
 import (
 	"errors"
@@ -45,7 +45,7 @@ func MarkerIndex(base any, platforms ...string) (*IndexImage, error) {
 	case []*Image:
 		pick = func(p ocispec.Platform) (*Image, error) { return pickPlatform(b, p) }
 	default:
-		return nil, fmt.Errorf("marker index: base is a %T, want *image.Image, *image.IndexImage or []*image.Image", base)
+		return nil, fmt.Errorf("marker index: base is a %T, want *ociimage.Image, *ociimage.IndexImage or []*ociimage.Image", base)
 	}
 	var imgs []*Image
 	for _, s := range platforms {
@@ -95,7 +95,7 @@ func withMarker(img *Image, p ocispec.Platform) (*Image, error) {
 	conf.Platform = p
 	conf.Config.Labels = maps.Clone(conf.Config.Labels)
 	conf.RootFS.DiffIDs = append(slices.Clone(conf.RootFS.DiffIDs), marker.DiffID)
-	conf.History = append(slices.Clone(conf.History), ocispec.History{Created: &epoch, CreatedBy: "matrixbox image.MarkerIndex: " + MarkerPath})
+	conf.History = append(slices.Clone(conf.History), ocispec.History{Created: &epoch, CreatedBy: "matrixbox ociimage.MarkerIndex: " + MarkerPath})
 	conf.RootFS.DiffIDs = slices.DeleteFunc(conf.RootFS.DiffIDs, func(d digest.Digest) bool { return d == "" })
 	layers := append(img.Layers(), marker)
 	if len(conf.RootFS.DiffIDs) != len(layers) {

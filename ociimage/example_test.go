@@ -1,4 +1,4 @@
-package image_test
+package ociimage_test
 
 import (
 	"fmt"
@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/matrixbox/matrixbox/matrix/platform"
-	"github.com/matrixbox/matrixbox/mirror/image"
+	"github.com/matrixbox/matrixbox/ociimage"
 )
 
 // Build a two-platform index, store it in an OCI layout, read the arm64
@@ -19,38 +19,38 @@ func Example() {
 	}
 	defer os.RemoveAll(dir)
 
-	var imgs []*image.Image
+	var imgs []*ociimage.Image
 	for _, p := range []string{"linux/amd64", "linux/arm64"} {
 		plat, err := platform.Parse(p)
 		if err != nil {
 			log.Fatal(err)
 		}
-		layer, err := image.LayerFromFiles(map[string]image.File{
+		layer, err := ociimage.LayerFromFiles(map[string]ociimage.File{
 			"/etc/motd": {Data: []byte("built for " + p + "\n")},
 		})
 		if err != nil {
 			log.Fatal(err)
 		}
-		img, err := image.Build(image.Config{Platform: plat, Labels: map[string]string{"app": "demo"}}, layer)
+		img, err := ociimage.Build(ociimage.Config{Platform: plat, Labels: map[string]string{"app": "demo"}}, layer)
 		if err != nil {
 			log.Fatal(err)
 		}
 		imgs = append(imgs, img)
 	}
-	idx, err := image.Index(imgs...)
+	idx, err := ociimage.Index(imgs...)
 	if err != nil {
 		log.Fatal(err)
 	}
-	if _, err := image.WriteLayout(filepath.Join(dir, "oci"), "demo:1", idx); err != nil {
+	if _, err := ociimage.WriteLayout(filepath.Join(dir, "oci"), "demo:1", idx); err != nil {
 		log.Fatal(err)
 	}
 
-	l, err := image.OpenLayout(filepath.Join(dir, "oci"))
+	l, err := ociimage.OpenLayout(filepath.Join(dir, "oci"))
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer l.Close()
-	img, err := l.Find(image.WithRef("demo:1"), image.WithPlatform("linux/aarch64"))
+	img, err := l.Find(ociimage.WithRef("demo:1"), ociimage.WithPlatform("linux/aarch64"))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func Example() {
 	}
 	fmt.Print(string(motd))
 	fmt.Println(len(img.Layers()), "layer,", platform.Format(img.Platform()))
-	fmt.Println(image.Verify(img, image.LayerCount(1), image.Label("app", "demo")))
+	fmt.Println(ociimage.Verify(img, ociimage.LayerCount(1), ociimage.Label("app", "demo")))
 	// Output:
 	// built for linux/arm64
 	// 1 layer, linux/arm64
@@ -71,18 +71,18 @@ func Example() {
 // hand it to BuildKit.
 func ExampleMarkerIndex() {
 	amd64, _ := platform.Parse("linux/amd64")
-	base, err := image.Build(image.Config{Platform: amd64})
+	base, err := ociimage.Build(ociimage.Config{Platform: amd64})
 	if err != nil {
 		log.Fatal(err)
 	}
-	idx, err := image.MarkerIndex(base, "linux/amd64", "linux/arm64")
+	idx, err := ociimage.MarkerIndex(base, "linux/amd64", "linux/arm64")
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(image.Verify(idx, image.Platforms("linux/amd64", "linux/arm64"),
-		image.ForPlatform("linux/arm64", image.HasFile(image.MarkerPath, "linux/arm64"))))
-	key, _ := image.NamedContext("busybox", "Markers", idx.Descriptor.Digest)
-	fmt.Println(key, image.StoreID("Markers"))
+	fmt.Println(ociimage.Verify(idx, ociimage.Platforms("linux/amd64", "linux/arm64"),
+		ociimage.ForPlatform("linux/arm64", ociimage.HasFile(ociimage.MarkerPath, "linux/arm64"))))
+	key, _ := ociimage.NamedContext("busybox", "Markers", idx.Descriptor.Digest)
+	fmt.Println(key, ociimage.StoreID("Markers"))
 	// Output:
 	// <nil>
 	// context:busybox markers

@@ -1,4 +1,4 @@
-package image
+package ociimage
 
 import (
 	"encoding/json"
@@ -91,7 +91,7 @@ func Build(cfg Config, layers ...Layer) (*Image, error) {
 			return nil, fmt.Errorf("build image: layer %d has no digest or diffID", n)
 		}
 		conf.RootFS.DiffIDs = append(conf.RootFS.DiffIDs, l.DiffID)
-		conf.History = append(conf.History, ocispec.History{Created: &epoch, CreatedBy: "matrixbox image.Build"})
+		conf.History = append(conf.History, ocispec.History{Created: &epoch, CreatedBy: "matrixbox ociimage.Build"})
 	}
 	conf.Created = &epoch
 	return assemble(conf, cfg.Annotations, layers)
