@@ -47,7 +47,7 @@ func startKept(t *testing.T, env []string, args ...string) (*realChild, *lockedB
 	out := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	rc := &realChild{child: &child{cmd: cmd, out: &bytes.Buffer{}, dir: dir}, token: tok, links: links(), rules: iptablesRules()}
+	rc := &realChild{child: &child{cmd: cmd, out: &bytes.Buffer{}, dir: dir}, token: tok, rules: iptablesRules()}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

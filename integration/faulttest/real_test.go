@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/matrixbox/matrixbox/internal/bridge"
 )
 
 // realWorkers are the workers of testdata/realsuite, each of which puts
@@ -42,9 +44,9 @@ func buildReal(t *testing.T) string {
 type realChild struct {
 	*child
 	token string
-	// before is what the machine had before the run (network links,
-	// iptables rules), to tell what the run added.
-	links, rules []string
+	// rules is what iptables had before the run, to tell what the run
+	// added.
+	rules []string
 }
 
 func startReal(t *testing.T, worker, fault string, args ...string) *realChild {
@@ -59,7 +61,7 @@ func startReal(t *testing.T, worker, fault string, args ...string) *realChild {
 	out := &bytes.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	rc := &realChild{child: &child{cmd: cmd, out: out, dir: dir}, token: tok, links: links(), rules: iptablesRules()}
+	rc := &realChild{child: &child{cmd: cmd, out: out, dir: dir}, token: tok, rules: iptablesRules()}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -70,8 +72,8 @@ func startReal(t *testing.T, worker, fault string, args ...string) *realChild {
 // the run is left: no process in the cgroups of its sandboxes, none of the
 // processes that were in them before the fault, no process sleeping the
 // run's token anywhere on the machine (whoever its parent now is), no
-// cgroup, mount or directory of the run, no network link or iptables rule
-// the run added.
+// cgroup, mount or directory of the run, no network bridge of its test
+// process, no iptables rule the run added.
 func (c *realChild) checkNothingLeft(t *testing.T) {
 	t.Helper()
 	owners := c.lines("owner")
@@ -113,13 +115,12 @@ func (c *realChild) checkNothingLeft(t *testing.T) {
 				t.Errorf("%s: sandbox dir left: %s", when, d)
 			}
 		}
-		// Links of matrixbox's making are named mbx…; other links come and
-		// go with whatever else runs on the machine.
-		if added := newItems(c.links, links()); len(added) > 0 {
-			for _, l := range added {
-				if strings.HasPrefix(l, "mbx") {
-					t.Errorf("%s: network link added: %s", when, l)
-				}
+		// Bridges carry their test process's pid in their alias; other
+		// test processes on the machine (a concurrent package's dockerd)
+		// make and remove bridges of their own.
+		for name, o := range bridge.Owned() {
+			if strconv.Itoa(o.PID) == owner {
+				t.Errorf("%s: network bridge left: %s (sandbox %s)", when, name, o.Sandbox)
 			}
 		}
 		if added := newItems(c.rules, iptablesRules()); len(added) > 0 {
@@ -332,17 +333,6 @@ func ownedMounts(owner string) []string {
 		}
 	}
 	return out
-}
-
-func links() []string {
-	out, _ := exec.Command("ip", "-o", "link", "show").Output()
-	var names []string
-	for _, l := range strings.Split(string(out), "\n") {
-		if f := strings.Fields(l); len(f) > 1 {
-			names = append(names, strings.TrimSuffix(strings.SplitN(f[1], "@", 2)[0], ":"))
-		}
-	}
-	return names
 }
 
 func iptablesRules() []string {
