@@ -1,6 +1,7 @@
 package workers
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -69,16 +70,18 @@ type buildkitdConfig struct {
 	} `toml:"grpc"`
 	Worker struct {
 		OCI struct {
-			Enabled             bool   `toml:"enabled"`
-			GC                  bool   `toml:"gc"`
-			DefaultCgroupParent string `toml:"defaultCgroupParent,omitempty"`
+			Enabled             bool     `toml:"enabled"`
+			GC                  bool     `toml:"gc"`
+			DefaultCgroupParent string   `toml:"defaultCgroupParent,omitempty"`
+			Platforms           []string `toml:"platforms,omitempty"`
 		} `toml:"oci"`
 		Containerd struct {
-			Enabled             bool   `toml:"enabled"`
-			GC                  bool   `toml:"gc"`
-			Address             string `toml:"address,omitempty"`
-			Namespace           string `toml:"namespace,omitempty"`
-			DefaultCgroupParent string `toml:"defaultCgroupParent,omitempty"`
+			Enabled             bool     `toml:"enabled"`
+			GC                  bool     `toml:"gc"`
+			Address             string   `toml:"address,omitempty"`
+			Namespace           string   `toml:"namespace,omitempty"`
+			DefaultCgroupParent string   `toml:"defaultCgroupParent,omitempty"`
+			Platforms           []string `toml:"platforms,omitempty"`
 		} `toml:"containerd"`
 	} `toml:"worker"`
 	Registry map[string]mirror.BuildkitdRegistry `toml:"registry,omitempty"`
@@ -144,6 +147,12 @@ func (w *buildkitdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandb
 		}
 		c.Registry = dc.BuildkitdRegistries()
 	}
+	// Both workers' platforms are set: buildkitd probes the emulators for
+	// any worker whose list is empty, enabled or not.
+	platformsKey, memo := platformKey(bin, w.opts.args)
+	if ps := buildkitdPlatforms.get(platformsKey); memo && ps != nil {
+		c.Worker.OCI.Platforms, c.Worker.Containerd.Platforms = ps, ps
+	}
 	conf, err := toml.Marshal(c)
 	if err != nil {
 		return nil, nil, fmt.Errorf("render buildkitd.toml: %w", err)
@@ -151,6 +160,9 @@ func (w *buildkitdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandb
 	if conf, err = w.opts.applyBuildkitdConfig(cfg, conf, cl); err != nil {
 		return nil, nil, err
 	}
+	// Learn from this buildkitd only when it finds the platforms itself:
+	// none were preset, and no config of the user's names any.
+	learn := memo && c.Worker.OCI.Platforms == nil && !bytes.Contains(conf, []byte("platforms"))
 	confPath := filepath.Join(cfg.Dir, "buildkitd.toml")
 	if err := os.WriteFile(confPath, conf, 0o644); err != nil {
 		return nil, nil, err
@@ -167,6 +179,9 @@ func (w *buildkitdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandb
 	p, err := startDaemon(ctx, cfg, "buildkitd", cmd, sandbox.UnixSocket(sock))
 	if err != nil {
 		return nil, nil, err
+	}
+	if learn {
+		buildkitdPlatforms.watch(platformsKey, func() string { return cfg.Logs.Text("buildkitd") })
 	}
 	cl.add("stop buildkitd", stopper(cfg, p))
 	b.procs = append([]*sandbox.Process{p}, b.procs...)
