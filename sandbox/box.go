@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/matrixbox/matrixbox/matrix"
@@ -51,19 +50,14 @@ type Box struct {
 	group *Group
 	cmdFD int
 
-	mu      sync.Mutex
-	closers []namedCloser
+	// cleanups are what Close undoes, the backend's stop among them.
+	cleanups Cleanups
 }
 
 // EnvMarker is the variable every command of a sandbox carries, set to the
 // sandbox directory, so that what a test leaves running can be found where
 // the sandbox has no cgroup.
 const EnvMarker = "MATRIXBOX_SANDBOX"
-
-type namedCloser struct {
-	name string
-	fn   func() error
-}
 
 // Open makes the case's directory and cgroup and starts (or attaches to)
 // its backend. On error everything it made is already undone.
@@ -105,10 +99,10 @@ func Open(ctx context.Context, spec Spec) (_ *Box, err error) {
 			return nil, err
 		}
 		b.owned, b.backend = r, r.Backend
-		b.defer_("stop worker "+spec.Worker.Name(), r.Stop)
+		b.cleanups.Add("stop worker "+spec.Worker.Name(), r.Stop)
 	}
 	if rel, ok := b.backend.(Releaser); ok {
-		b.defer_("release the sandbox's resources on its backend", func() error { return rel.Release(b.tmp) })
+		b.cleanups.Add("release the sandbox's resources on its backend", func() error { return rel.Release(b.tmp) })
 	}
 	return b, nil
 }
@@ -123,14 +117,8 @@ func (b *Box) Startup() time.Duration {
 }
 
 // Defer registers fn to run at Close, after the functions registered later.
-// Its error, if any, is reported by Close under name.
-func (b *Box) Defer(name string, fn func() error) { b.defer_(name, fn) }
-
-func (b *Box) defer_(name string, fn func() error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.closers = append(b.closers, namedCloser{name, fn})
-}
+// Its error, if any, is reported by Close under name (see [Cleanups]).
+func (b *Box) Defer(name string, fn func() error) { b.cleanups.Add(name, fn) }
 
 // Close kills and reports any command made by Cmd that is still running,
 // cancels the context, runs the registered cleanups in reverse order (the
@@ -140,10 +128,6 @@ func (b *Box) defer_(name string, fn func() error) {
 // returned, joined.
 func (b *Box) Close() error {
 	var errs []error
-	b.mu.Lock()
-	closers := b.closers
-	b.closers = nil
-	b.mu.Unlock()
 	var left []Proc
 	if b.cmdFD >= 0 {
 		left = b.group.kill("c")
@@ -156,10 +140,8 @@ func (b *Box) Close() error {
 	// Cancelled only now, so that the check above sees a leaked command
 	// before the context's cancellation kills it.
 	b.cancel()
-	for i := len(closers) - 1; i >= 0; i-- {
-		if err := closers[i].fn(); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", closers[i].name, err))
-		}
+	if err := b.cleanups.Run(); err != nil {
+		errs = append(errs, err)
 	}
 	if b.cmdFD >= 0 {
 		_ = closeFD(b.cmdFD)
@@ -213,7 +195,7 @@ func (b *Box) NewRegistry() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("new registry: %w", err)
 	}
-	b.defer_("stop registry "+addr, stop)
+	b.cleanups.Add("stop registry "+addr, stop)
 	return addr, nil
 }
 

@@ -2,6 +2,7 @@ package workers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -95,12 +96,11 @@ func (w *buildkitdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandb
 	if err != nil {
 		return nil, nil, err
 	}
-	cl := &cleanups{}
+	cl := &sandbox.Cleanups{}
 	defer func() {
 		if err != nil {
-			if cerr := cl.run(); cerr != nil {
-				err = fmt.Errorf("%w\nand cleaning up: %v", err, cerr)
-			}
+			// Each error of the undoing is named by its cleanup.
+			err = errors.Join(err, cl.Run())
 		}
 	}()
 	b := &backend{features: w.opts.features, env: cgroupEnv(cfg)}
@@ -168,7 +168,7 @@ func (w *buildkitdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandb
 	if err != nil {
 		return nil, nil, err
 	}
-	cl.add("stop buildkitd", stopper(cfg, p))
+	cl.Add("stop buildkitd", stopper(cfg, p))
 	b.procs = append([]*sandbox.Process{p}, b.procs...)
 	wiper := &buildkitWiper{address: "unix://" + sock}
 	if w.containerd {
@@ -178,9 +178,9 @@ func (w *buildkitdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandb
 			return nil, nil, err
 		}
 	}
-	cl.add("close buildkitd control connection", wiper.close)
+	cl.Add("close buildkitd control connection", wiper.close)
 	b.reset = wiper.reset
 	b.address = "unix://" + sock
 	b.env = append(b.env, "BUILDKIT_HOST="+b.address)
-	return b, cl.run, nil
+	return b, cl.Run, nil
 }

@@ -34,11 +34,11 @@ func WithBuildkitdConfig(fn BuildkitdConfigFunc) Option {
 
 // applyBuildkitdConfig merges the WithBuildkitdConfig fragments into conf;
 // each release is added to cl, to run after buildkitd has stopped.
-func (o options) applyBuildkitdConfig(cfg *sandbox.Config, conf []byte, cl *cleanups) ([]byte, error) {
+func (o options) applyBuildkitdConfig(cfg *sandbox.Config, conf []byte, cl *sandbox.Cleanups) ([]byte, error) {
 	for i, fn := range o.buildkitdConfig {
 		frag, release, err := fn(cfg)
 		if release != nil {
-			cl.add(fmt.Sprintf("release buildkitd config %d", i+1), release)
+			cl.Add(fmt.Sprintf("release buildkitd config %d", i+1), release)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("WithBuildkitdConfig %d: %w", i+1, err)

@@ -3,6 +3,7 @@ package workers
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -65,12 +66,11 @@ func (w *dockerdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox
 	if err != nil {
 		return nil, nil, err
 	}
-	cl := &cleanups{}
+	cl := &sandbox.Cleanups{}
 	defer func() {
 		if err != nil {
-			if cerr := cl.run(); cerr != nil {
-				err = fmt.Errorf("%w\nand cleaning up: %v", err, cerr)
-			}
+			// Each error of the undoing is named by its cleanup.
+			err = errors.Join(err, cl.Run())
 		}
 	}()
 
@@ -120,13 +120,13 @@ func (w *dockerdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox
 	if err != nil {
 		return nil, nil, err
 	}
-	cl.add("stop dockerd", stopper(cfg, p))
+	cl.Add("stop dockerd", stopper(cfg, p))
 	bkSock := filepath.Join(cfg.Dir, "buildkit.sock")
 	proxy, err := serveBuildkit(bkSock, sock, cfg.Logs.Writer("dockerd"))
 	if err != nil {
 		return nil, nil, err
 	}
-	cl.add("close the BuildKit socket", proxy.Close)
+	cl.Add("close the BuildKit socket", proxy.Close)
 	b := &dockerdBackend{
 		backend: backend{
 			address:  "unix://" + bkSock,
@@ -143,7 +143,7 @@ func (w *dockerdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox
 		return nil, nil, err
 	}
 	b.reset = func(ctx context.Context) error { return wipeDockerd(ctx, api, keep) }
-	return b, cl.run, nil
+	return b, cl.Run, nil
 }
 
 // dockerdBackend is a running dockerd: BuildKit's API at Address (see

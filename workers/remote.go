@@ -292,12 +292,11 @@ func (w *remoteWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox.
 	if w.err != nil {
 		return nil, nil, w.err
 	}
-	cl := &cleanups{}
+	cl := &sandbox.Cleanups{}
 	defer func() {
 		if err != nil {
-			if cerr := cl.run(); cerr != nil {
-				err = fmt.Errorf("%w\nand cleaning up: %v", err, cerr)
-			}
+			// Each error of the undoing is named by its cleanup.
+			err = errors.Join(err, cl.Run())
 		}
 	}()
 	d := dialer{ep: w.ep, tc: w.tc}
@@ -314,7 +313,7 @@ func (w *remoteWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox.
 		if err != nil {
 			return nil, nil, err
 		}
-		cl.add("stop forwarding to "+w.address, f.Close)
+		cl.Add("stop forwarding to "+w.address, f.Close)
 		address = "unix://" + sock
 		d = dialer{ep: endpoint{"unix", sock}}
 	}
@@ -334,7 +333,7 @@ func (w *remoteWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox.
 		b.env = []string{"BUILDKIT_HOST=" + address}
 		// ResetBackend wipes the whole daemon, as on a local buildkitd.
 		wiper := &buildkitWiper{address: address}
-		cl.add("close buildkitd control connection", wiper.close)
+		cl.Add("close buildkitd control connection", wiper.close)
 		b.reset = wiper.reset
 	case KindDockerd:
 		// As on a local dockerd, sb.Address() is BuildKit's and the
@@ -345,7 +344,7 @@ func (w *remoteWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox.
 		if err != nil {
 			return nil, nil, err
 		}
-		cl.add("close the BuildKit socket", proxy.Close)
+		cl.Add("close the BuildKit socket", proxy.Close)
 		b.address = "unix://" + bkSock
 		b.env = []string{"BUILDKIT_HOST=" + b.address, "DOCKER_HOST=" + address}
 		// ResetBackend removes what was not there when the backend
@@ -357,16 +356,16 @@ func (w *remoteWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox.
 		}
 		b.reset = func(ctx context.Context) error { return wipeDockerd(ctx, api, keep) }
 		rb.backend = b
-		return &remoteDockerdBackend{remoteBackend: rb, docker: address}, cl.run, nil
+		return &remoteDockerdBackend{remoteBackend: rb, docker: address}, cl.Run, nil
 	case KindContainerd:
 		cb, err := w.attachContainerd(ctx, cfg, b, cl)
 		if err != nil {
 			return nil, nil, err
 		}
-		return &remoteContainerBackend{containerBackend: cb, remote: rb}, cl.run, nil
+		return &remoteContainerBackend{containerBackend: cb, remote: rb}, cl.Run, nil
 	}
 	rb.backend = b
-	return rb, cl.run, nil
+	return rb, cl.Run, nil
 }
 
 func (w *remoteWorker) logName() string { return "remote-" + w.kind }
