@@ -14,22 +14,16 @@ import (
 	"github.com/matrixbox/matrixbox/matrix"
 )
 
-// Spec describes the sandbox of one case.
+// Spec describes the sandbox of one case: its cell, logs and mirror (the
+// [Config] a fresh backend is started with; Open makes Dir and Group) and
+// where its backend comes from.
 type Spec struct {
-	// Cell holds the cell's values, the "worker" axis included.
-	Cell matrix.Cell
+	Config
 	// Worker starts the backend. It is ignored when Backend is set.
 	Worker Worker
 	// Backend, when set, is a running backend shared with other cases; the
 	// box neither starts nor stops it.
 	Backend Backend
-	// Logs, when set, is used instead of a fresh set (e.g. the logs of a
-	// shared backend).
-	Logs *Logs
-	// Mirror is host:port of the shared mirror, "" when none.
-	Mirror string
-	// MirrorHosts are the registries the mirror serves images of.
-	MirrorHosts []string
 	// NewRegistry starts a private registry; nil means the sandbox has none.
 	NewRegistry func(ctx context.Context, dir string, logs *Logs) (addr string, stop func() error, err error)
 }
@@ -94,7 +88,9 @@ func Open(ctx context.Context, spec Spec) (_ *Box, err error) {
 		}
 		// A fresh backend lives in the sandbox's own directory and cgroup,
 		// which Close sweeps after the worker's stop.
-		r, err := startBackend(b.ctx, spec.Worker, Config{Cell: spec.Cell, Logs: b.logs, Mirror: spec.Mirror, MirrorHosts: spec.MirrorHosts}, dir, b.group, nil)
+		cfg := spec.Config
+		cfg.Logs = b.logs
+		r, err := startBackend(b.ctx, spec.Worker, cfg, dir, b.group, nil)
 		if err != nil {
 			return nil, err
 		}

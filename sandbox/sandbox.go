@@ -49,14 +49,18 @@ type Worker interface {
 	New(ctx context.Context, cfg *Config) (Backend, func() error, error)
 }
 
-// Config is what a worker is given to start a backend.
+// Config is what a worker is given to start a backend, and the part of a
+// [Spec] that describes the case's cell, logs and mirror. Dir and Group
+// are made by whoever starts the backend ([Open], [StartBackend]); values
+// given there are ignored.
 type Config struct {
 	// Cell holds the cell's values, the "worker" axis included.
 	Cell matrix.Cell
 	// Dir is a private, empty directory with a short path, for sockets, roots
 	// and state. It is removed after the backend stops.
 	Dir string
-	// Logs collects the backend's output.
+	// Logs collects the backend's output; nil, where a Config is given to
+	// [Open] or [StartBackend], means a fresh set.
 	Logs *Logs
 	// Mirror is host:port of the shared registry mirror, "" when none.
 	Mirror string

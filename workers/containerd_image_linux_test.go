@@ -74,7 +74,7 @@ func TestContainerdCellImage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := sandbox.Open(ctx, sandbox.Spec{Cell: cells[0], Worker: w, Mirror: m.Addr(), MirrorHosts: m.Hosts()})
+	b, err := sandbox.Open(ctx, sandbox.Spec{Config: sandbox.Config{Cell: cells[0], Mirror: m.Addr(), MirrorHosts: m.Hosts()}, Worker: w})
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}

@@ -41,7 +41,7 @@ func openBox(t *testing.T, w sandbox.Worker) *sandbox.Box {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := sandbox.Open(context.Background(), sandbox.Spec{Cell: cells[0], Worker: w})
+	b, err := sandbox.Open(context.Background(), sandbox.Spec{Config: sandbox.Config{Cell: cells[0]}, Worker: w})
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}
