@@ -153,10 +153,8 @@ func (b *Box) Close() error {
 // so that a test blocked on them returns. Close still runs as usual.
 func (b *Box) Abort() { b.cancel() }
 
-// LogString formats every log buffer of the sandbox.
-func (b *Box) LogString() string { return b.logs.String() }
-
-// LogSet returns the sandbox's logs.
+// LogSet returns the sandbox's logs ([LogSetter]); a test reads them with
+// [LogsOf].
 func (b *Box) LogSet() *Logs { return b.logs }
 
 // Group is the sandbox's cgroup, which holds its commands and, for a fresh
@@ -260,17 +258,4 @@ func EnvName(axis string) string {
 func Supports(sb Sandbox, feature string) bool {
 	s, ok := BackendOf(sb).(Supporter)
 	return ok && s.Supports(feature)
-}
-
-// LogText returns the content of the sandbox log buffer name, read safely
-// while a daemon may still be writing it.
-func LogText(sb Sandbox, name string) string {
-	type logger interface{ LogSet() *Logs }
-	if l, ok := sb.(logger); ok {
-		return l.LogSet().Text(name)
-	}
-	if b := sb.Logs()[name]; b != nil {
-		return b.String()
-	}
-	return ""
 }

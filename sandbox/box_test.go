@@ -194,7 +194,7 @@ func TestSupportsAndLogText(t *testing.T) {
 		t.Error("host backend claims a feature")
 	}
 	b.LogSet().Printf("mine", "hello %d", 1)
-	if LogText(b, "mine") != "hello 1\n" {
-		t.Errorf("LogText = %q", LogText(b, "mine"))
+	if LogsOf(b).Text("mine") != "hello 1\n" {
+		t.Errorf("LogsOf(b).Text = %q", LogsOf(b).Text("mine"))
 	}
 }

@@ -23,7 +23,8 @@ type Sandbox interface {
 	// values and the backend's address in the environment.
 	Cmd(args ...string) *exec.Cmd
 	// Logs is the live map of named log buffers; workers and tests may add
-	// buffers. All of them are printed when the case fails.
+	// buffers. All of them are printed when the case fails. Read a buffer
+	// that a daemon may still write, and add one, through [LogsOf].
 	Logs() map[string]*bytes.Buffer
 	// NewRegistry starts a registry private to this test and returns its
 	// host:port.

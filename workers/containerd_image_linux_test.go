@@ -86,9 +86,9 @@ func TestContainerdCellImage(t *testing.T) {
 		t.Errorf("Close: %v", err)
 	}
 	if t.Failed() {
-		t.Log(b.LogString())
+		t.Log(b.LogSet().String())
 	}
-	if !strings.Contains(b.LogString(), "image ready") {
-		t.Errorf("no image line in the logs:\n%s", b.LogString())
+	if !strings.Contains(b.LogSet().String(), "image ready") {
+		t.Errorf("no image line in the logs:\n%s", b.LogSet().String())
 	}
 }

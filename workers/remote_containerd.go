@@ -127,12 +127,7 @@ func (b *remoteContainerBackend) RemoteAddress() string { return b.remote.Remote
 // (CONTAINERD_NAMESPACE): ContainerdNamespace for the Containerd worker,
 // the backend's own for RemoteContainerd; "" for a backend without one.
 func ContainerdNamespaceOf(sb sandbox.Sandbox) string {
-	type backender interface{ Backend() sandbox.Backend }
-	bb, ok := sb.(backender)
-	if !ok {
-		return ""
-	}
-	e, ok := bb.Backend().(sandbox.Enver)
+	e, ok := sandbox.BackendOf(sb).(sandbox.Enver)
 	if !ok {
 		return ""
 	}

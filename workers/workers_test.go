@@ -81,11 +81,11 @@ func TestWorkerLifecycle(t *testing.T) {
 					_ = b.Close()
 				}
 				if t.Failed() {
-					t.Log(b.LogString())
+					t.Log(b.LogSet().String())
 				}
 			}()
-			if !strings.Contains(b.LogString(), "ready after") {
-				t.Errorf("start time not in the logs:\n%s", b.LogString())
+			if !strings.Contains(b.LogSet().String(), "ready after") {
+				t.Errorf("start time not in the logs:\n%s", b.LogSet().String())
 			}
 			checkAddress(t, b)
 			checkCmdEnv(t, b)
