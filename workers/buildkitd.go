@@ -19,7 +19,7 @@ import (
 // unix socket, garbage collection off, and registries pulled through the
 // mirror. Its backends export BUILDKIT_HOST.
 func BuildkitdOCI(opts ...Option) sandbox.Worker {
-	return &buildkitdWorker{opts: newOptions("buildkitd-oci", opts)}
+	return &buildkitdWorker{opts: newOptions(ctorBuildkitdOCI, "buildkitd-oci", opts)}
 }
 
 // BuildkitdContainerd returns the worker named "buildkitd-containerd": a
@@ -27,7 +27,7 @@ func BuildkitdOCI(opts ...Option) sandbox.Worker {
 // Its backends export BUILDKIT_HOST, CONTAINERD_ADDRESS and
 // CONTAINERD_NAMESPACE (the namespace buildkitd works in).
 func BuildkitdContainerd(opts ...Option) sandbox.Worker {
-	return &buildkitdWorker{opts: newOptions("buildkitd-containerd", opts), containerd: true}
+	return &buildkitdWorker{opts: newOptions(ctorBuildkitdContainerd, "buildkitd-containerd", opts), containerd: true}
 }
 
 type buildkitdWorker struct {
@@ -43,8 +43,12 @@ func (w *buildkitdWorker) Supports(feature string) bool { return w.opts.supports
 
 func (w *buildkitdWorker) binary() string { return w.opts.binaryOr("buildkitd") }
 
-// Check says what to install when a binary is missing.
+// Check reports an option the worker does not read, then says what to
+// install when a binary is missing.
 func (w *buildkitdWorker) Check() error {
+	if w.opts.err != nil {
+		return w.opts.err
+	}
 	bins := []string{w.binary(), "buildctl"}
 	if w.containerd {
 		bins = append(bins, "containerd", "containerd-shim-runc-v2")
@@ -92,6 +96,9 @@ type buildkitdConfig struct {
 }
 
 func (w *buildkitdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox.Backend, _ func() error, err error) {
+	if w.opts.err != nil {
+		return nil, nil, w.opts.err
+	}
 	bin, err := lookBinary(w.binary())
 	if err != nil {
 		return nil, nil, err

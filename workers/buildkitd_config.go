@@ -27,9 +27,10 @@ type BuildkitdConfigFunc func(cfg *sandbox.Config) (fragment string, release fun
 //		return "", nil, nil
 //	}))
 //
-// Other workers do not run buildkitd and ignore it.
+// Other workers do not run a buildkitd of theirs: given to one, it is an
+// error (see [Option]).
 func WithBuildkitdConfig(fn BuildkitdConfigFunc) Option {
-	return func(o *options) { o.buildkitdConfig = append(o.buildkitdConfig, fn) }
+	return option("WithBuildkitdConfig", func(o *options) { o.buildkitdConfig = append(o.buildkitdConfig, fn) })
 }
 
 // applyBuildkitdConfig merges the WithBuildkitdConfig fragments into conf;

@@ -39,7 +39,7 @@ const ContainerdNamespace = "matrixbox"
 //
 //	workers.Containerd(workers.WithBinary("/usr/bin/containerd"), workers.WithName("containerd-1.6"))
 func Containerd(opts ...Option) sandbox.Worker {
-	return &containerdWorker{opts: newOptions("containerd", opts)}
+	return &containerdWorker{opts: newOptions(ctorContainerd, "containerd", opts)}
 }
 
 type containerdWorker struct {
@@ -54,8 +54,12 @@ func (w *containerdWorker) Supports(feature string) bool { return w.opts.support
 
 func (w *containerdWorker) binary() string { return w.opts.binaryOr("containerd") }
 
-// Check says what to install when a binary is missing.
+// Check reports an option the worker does not read, then says what to
+// install when a binary is missing.
 func (w *containerdWorker) Check() error {
+	if w.opts.err != nil {
+		return w.opts.err
+	}
 	if err := lookBinaries(w.binary(), "runc", "nsenter"); err != nil {
 		return err
 	}
@@ -68,6 +72,9 @@ func (w *containerdWorker) Check() error {
 }
 
 func (w *containerdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox.Backend, _ func() error, err error) {
+	if w.opts.err != nil {
+		return nil, nil, w.opts.err
+	}
 	cl := &sandbox.Cleanups{}
 	defer func() {
 		if err != nil {

@@ -28,7 +28,7 @@ import (
 // Address is a BuildKit socket forwarding to dockerd's BuildKit; they
 // export BUILDKIT_HOST and DOCKER_HOST, and implement [DockerHost].
 func Dockerd(opts ...Option) sandbox.Worker {
-	return &dockerdWorker{opts: newOptions("dockerd", opts)}
+	return &dockerdWorker{opts: newOptions(ctorDockerd, "dockerd", opts)}
 }
 
 type dockerdWorker struct {
@@ -47,8 +47,12 @@ func (w *dockerdWorker) Supports(feature string) bool { return slices.Contains(w
 
 func (w *dockerdWorker) binary() string { return w.opts.binaryOr("dockerd") }
 
-// Check says what to install when a binary is missing.
+// Check reports an option the worker does not read, then says what to
+// install when a binary is missing.
 func (w *dockerdWorker) Check() error {
+	if w.opts.err != nil {
+		return w.opts.err
+	}
 	if err := lookBinaries(w.binary(), "containerd", "runc"); err != nil {
 		return err
 	}
@@ -62,6 +66,9 @@ type dockerdConfig struct {
 }
 
 func (w *dockerdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox.Backend, _ func() error, err error) {
+	if w.opts.err != nil {
+		return nil, nil, w.opts.err
+	}
 	bin, err := lookBinary(w.binary())
 	if err != nil {
 		return nil, nil, err

@@ -38,7 +38,7 @@ type remoteOptions struct {
 // WithNamespace sets the prefix of the containerd namespaces a
 // RemoteContainerd worker makes, one per backend (default "matrixbox").
 func WithNamespace(prefix string) Option {
-	return func(o *options) { o.remote.namespace = prefix }
+	return option("WithNamespace", func(o *options) { o.remote.namespace = prefix })
 }
 
 // remoteWorker is a worker whose backends are a daemon that matrixbox did
@@ -111,7 +111,11 @@ func RemoteContainerd(name, address string, opts ...Option) sandbox.Worker {
 }
 
 func newRemote(kind, name, address string, opts []Option) *remoteWorker {
-	w := &remoteWorker{kind: kind, opts: newOptions(name, opts), address: address}
+	ctor := map[string]string{KindBuildkit: ctorRemoteBuildkit, KindDockerd: ctorRemoteDockerd, KindContainerd: ctorRemoteContainerd}[kind]
+	w := &remoteWorker{kind: kind, opts: newOptions(ctor, name, opts), address: address}
+	if w.err = w.opts.err; w.err != nil {
+		return w
+	}
 	if err := checkWorkerName(w.opts.name); err != nil {
 		w.err = err
 		return w
@@ -123,14 +127,6 @@ func newRemote(kind, name, address string, opts []Option) *remoteWorker {
 	switch {
 	case kind == KindContainerd && w.ep.network != "unix":
 		w.err = fmt.Errorf("address %q: a containerd is reached over its unix socket on this machine (sb.Cmd enters its containers)", address)
-	case w.opts.binary != "":
-		w.err = fmt.Errorf("WithBinary(%q): a remote worker runs no binary of its own", w.opts.binary)
-	case len(w.opts.args) > 0:
-		w.err = fmt.Errorf("WithArgs(%q): a remote worker starts no daemon to give arguments to", w.opts.args)
-	case w.opts.image != "" && kind != KindContainerd:
-		w.err = fmt.Errorf("WithImage(%q): only RemoteContainerd runs commands in an image", w.opts.image)
-	case w.opts.remote.namespace != "" && kind != KindContainerd:
-		w.err = fmt.Errorf("WithNamespace(%q): only RemoteContainerd has namespaces", w.opts.remote.namespace)
 	case w.opts.remote.tls != nil && w.opts.remote.tlsDir != "":
 		w.err = errors.New("WithTLS and WithTLSDir together: give one")
 	}
