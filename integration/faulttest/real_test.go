@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/matrixbox/matrixbox/internal/testkit"
 )
 
 // realWorkers are the workers of testdata/realsuite, each of which puts
@@ -30,8 +32,8 @@ func buildReal(t *testing.T) string {
 	}
 	if realBin == "" {
 		out := filepath.Join(filepath.Dir(suiteBin), "realsuite.test")
-		if msg, err := exec.Command("go", "test", "-c", "-o", out, "./testdata/realsuite").CombinedOutput(); err != nil {
-			t.Fatalf("build the fixture: %v\n%s", err, msg)
+		if err := testkit.CompileTest("./testdata/realsuite", out); err != nil {
+			t.Fatalf("build the fixture: %v", err)
 		}
 		realBin = out
 	}
@@ -56,13 +58,8 @@ func startReal(t *testing.T, worker, fault string, args ...string) *realChild {
 	cmd := exec.Command(bin, append([]string{"-test.v", "-test.count=1", "-test.run=^TestInFlight$"}, args...)...)
 	cmd.Env = append(os.Environ(), "FAULT="+fault, "FAULT_DIR="+dir, "FAULT_TOKEN="+tok,
 		"MATRIXBOX_SELECT=worker="+worker, "MATRIXBOX_CONFIG=none")
-	out := &bytes.Buffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	rc := &realChild{child: &child{cmd: cmd, out: out, dir: dir}, token: tok, links: links(), rules: iptablesRules()}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	rc := &realChild{token: tok, links: links(), rules: iptablesRules()}
+	rc.child = &child{Child: testkit.Start(t, cmd), dir: dir}
 	return rc
 }
 
@@ -76,7 +73,7 @@ func (c *realChild) checkNothingLeft(t *testing.T) {
 	t.Helper()
 	owners := c.lines("owner")
 	if len(owners) == 0 {
-		t.Fatalf("child recorded no owner pid; output:\n%s", c.out)
+		t.Fatalf("child recorded no owner pid; output:\n%s", c.Output())
 	}
 	owner := owners[0]
 	for _, when := range []string{"at once", "5 s later"} {
@@ -134,7 +131,7 @@ func TestRealDaemonsSignalsMidRun(t *testing.T) {
 			t.Run(w+"/"+sig.String(), func(t *testing.T) {
 				c := startReal(t, w, "hang")
 				c.waitFor(t, "ready", 1)
-				_ = syscall.Kill(c.cmd.Process.Pid, sig)
+				_ = syscall.Kill(c.Pid(), sig)
 				out := c.wait(t)
 				if !strings.Contains(out, "ended without cleaning up") {
 					t.Errorf("the guard did not say what it removed:\n%s", out)
@@ -206,12 +203,12 @@ func TestRealDaemonsReapedByTheNextRun(t *testing.T) {
 func testReapedByTheNextRun(t *testing.T, worker string) {
 	c := startReal(t, worker, "hang")
 	c.waitFor(t, "ready", 1)
-	guard := guardOf(c.cmd.Process.Pid)
+	guard := guardOf(c.Pid())
 	if guard == 0 {
 		t.Fatal("no guard found for the child")
 	}
 	_ = syscall.Kill(guard, syscall.SIGKILL)
-	_ = syscall.Kill(c.cmd.Process.Pid, syscall.SIGKILL)
+	_ = syscall.Kill(c.Pid(), syscall.SIGKILL)
 	c.wait(t)
 	// buildkitd's RUN step outlives its test process; dockerd's container
 	// dies with the dockerd, which leaves its sandbox and bridge behind.
