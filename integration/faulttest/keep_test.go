@@ -3,11 +3,9 @@ package faulttest
 import (
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"regexp"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,19 +15,10 @@ import (
 )
 
 // startKept runs the real fixture's failing case on buildkitd-oci with env
-// (MATRIXBOX_KEEP and friends); its output can be read while it runs.
+// (MATRIXBOX_KEEP and friends).
 func startKept(t *testing.T, env []string, args ...string) *realChild {
 	t.Helper()
-	bin := buildReal(t)
-	dir := t.TempDir()
-	tok := strconv.Itoa(100000 + rand.IntN(800000))
-	cmd := exec.Command(bin, append([]string{"-test.v", "-test.count=1", "-test.run=^TestInFlight$"}, args...)...)
-	cmd.Env = append(os.Environ(), "FAULT=fail", "FAULT_DIR="+dir, "FAULT_TOKEN="+tok,
-		"MATRIXBOX_SELECT=worker=buildkitd-oci", "MATRIXBOX_CONFIG=none")
-	cmd.Env = append(cmd.Env, env...)
-	rc := &realChild{token: tok, links: links(), rules: iptablesRules()}
-	rc.child = &child{Child: testkit.Start(t, cmd), dir: dir}
-	return rc
+	return startRealEnv(t, "buildkitd-oci", "fail", env, args...)
 }
 
 // waitOutput waits until the child's output matches re.

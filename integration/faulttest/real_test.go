@@ -49,7 +49,15 @@ type realChild struct {
 	links, rules []string
 }
 
+// startReal runs the real fixture's TestInFlight on worker with
+// FAULT=fault; its output can be read while it runs.
 func startReal(t *testing.T, worker, fault string, args ...string) *realChild {
+	t.Helper()
+	return startRealEnv(t, worker, fault, nil, args...)
+}
+
+// startRealEnv is startReal with env added to the child's environment.
+func startRealEnv(t *testing.T, worker, fault string, env []string, args ...string) *realChild {
 	t.Helper()
 	bin := buildReal(t)
 	dir := t.TempDir()
@@ -58,6 +66,7 @@ func startReal(t *testing.T, worker, fault string, args ...string) *realChild {
 	cmd := exec.Command(bin, append([]string{"-test.v", "-test.count=1", "-test.run=^TestInFlight$"}, args...)...)
 	cmd.Env = append(os.Environ(), "FAULT="+fault, "FAULT_DIR="+dir, "FAULT_TOKEN="+tok,
 		"MATRIXBOX_SELECT=worker="+worker, "MATRIXBOX_CONFIG=none")
+	cmd.Env = append(cmd.Env, env...)
 	rc := &realChild{token: tok, links: links(), rules: iptablesRules()}
 	rc.child = &child{Child: testkit.Start(t, cmd), dir: dir}
 	return rc
