@@ -42,7 +42,7 @@ func BenchmarkFreshBackend(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				logs := sandbox.NewLogs()
 				start := time.Now()
-				box, err := sandbox.Open(context.Background(), sandbox.Spec{Cell: cells[0], Worker: w, Logs: logs})
+				box, err := sandbox.Open(context.Background(), sandbox.Spec{Config: sandbox.Config{Cell: cells[0], Logs: logs}, Worker: w})
 				if err != nil {
 					b.Fatal(err)
 				}

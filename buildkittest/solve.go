@@ -1,7 +1,6 @@
 package buildkittest
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -317,15 +316,9 @@ func fileOutput(path string) func(map[string]string) (io.WriteCloser, error) {
 func logSolve(sb sandbox.Sandbox, what string, p *progress, err error) {
 	logMu.Lock()
 	defer logMu.Unlock()
-	logs := sb.Logs()
-	b := logs["buildkit"]
-	if b == nil {
-		b = &bytes.Buffer{}
-		logs["buildkit"] = b
-	}
 	outcome := "done"
 	if err != nil {
 		outcome = "failed: " + err.Error()
 	}
-	fmt.Fprintf(b, "----- %s -----\n%s----- %s %s -----\n", what, p.text.String(), what, outcome)
+	fmt.Fprintf(sandbox.LogsOf(sb).Writer("buildkit"), "----- %s -----\n%s----- %s %s -----\n", what, p.text.String(), what, outcome)
 }

@@ -128,7 +128,7 @@ func (cr *caseRun) holdSlot() {
 // the close, and the rest of the logs after it.
 func (cr *caseRun) open() *sandbox.Box {
 	t, r := cr.t, cr.r
-	spec := sandbox.Spec{Cell: cr.spec.cell, Worker: cr.spec.worker, Logs: cr.logs}
+	spec := sandbox.Spec{Config: sandbox.Config{Cell: cr.spec.cell, Logs: cr.logs}, Worker: cr.spec.worker}
 	if r.mirror != nil {
 		spec.Mirror = r.mirrorAt
 		spec.MirrorHosts = r.mirrorHosts
@@ -141,7 +141,10 @@ func (cr *caseRun) open() *sandbox.Box {
 	// the daemon's shutdown output and every cleanup error known.
 	t.Cleanup(cr.printRest)
 	if iso := cr.spec.props.isolation; iso != fresh {
-		l, err := warm.acquire(cr.spec, sandbox.Config{Cell: cr.spec.cell, Mirror: spec.Mirror, MirrorHosts: spec.MirrorHosts})
+		// The warm backend logs to its own set, not to the case's.
+		cfg := spec.Config
+		cfg.Logs = nil
+		l, err := warm.acquire(cr.spec, cfg)
 		if l != nil {
 			cr.warm = l
 			cr.rep.startup(l.startup)

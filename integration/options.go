@@ -130,6 +130,16 @@ type DamageReporter interface {
 	DamagedSince(t time.Time) []string
 }
 
+// HostLister is an optional interface of a Mirror that says which
+// registries it serves images of (package mirror's does), once its images
+// are ensured. Run configures each daemon to pull from every one of them
+// through the mirror ([sandbox.Config] MirrorHosts); a Mirror without it
+// leaves the daemons' default, docker.io alone.
+type HostLister interface {
+	// Hosts are the registry hosts, e.g. "docker.io", "ghcr.io".
+	Hosts() []string
+}
+
 // nameDamagedBlobs logs, for a failed case, the blobs the mirror refused as
 // damaged since the case began.
 func nameDamagedBlobs(t *testing.T, m Mirror, since time.Time) {

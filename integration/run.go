@@ -146,7 +146,7 @@ func (r *runner) prepareMirror(t *testing.T) error {
 	r.mirror, r.mirrorAt = m, addr
 	defer func() {
 		// Known only after Ensure: the registries of the images mirrored.
-		if h, ok := m.(interface{ Hosts() []string }); ok {
+		if h, ok := m.(HostLister); ok {
 			r.mirrorHosts = h.Hosts()
 		}
 	}()

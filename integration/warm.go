@@ -164,7 +164,11 @@ func (p *warmPool) release(t *testing.T, c caseSpec, l *lease) {
 	defer cancel()
 	var err error
 	if r, ok := wb.running.Backend.(sandbox.Resetter); ok {
+		start := time.Now()
 		err = r.Reset(ctx)
+		if err == nil {
+			wb.logs.Printf("matrixbox", "matrixbox: backend wiped and proven empty in %s", time.Since(start).Round(time.Millisecond))
+		}
 	} else {
 		err = fmt.Errorf("worker %s cannot wipe its backends (its backend is no sandbox.Resetter)", c.worker.Name())
 	}

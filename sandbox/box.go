@@ -9,28 +9,21 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/matrixbox/matrixbox/matrix"
 )
 
-// Spec describes the sandbox of one case.
+// Spec describes the sandbox of one case: its cell, logs and mirror (the
+// [Config] a fresh backend is started with; Open makes Dir and Group) and
+// where its backend comes from.
 type Spec struct {
-	// Cell holds the cell's values, the "worker" axis included.
-	Cell matrix.Cell
+	Config
 	// Worker starts the backend. It is ignored when Backend is set.
 	Worker Worker
 	// Backend, when set, is a running backend shared with other cases; the
 	// box neither starts nor stops it.
 	Backend Backend
-	// Logs, when set, is used instead of a fresh set (e.g. the logs of a
-	// shared backend).
-	Logs *Logs
-	// Mirror is host:port of the shared mirror, "" when none.
-	Mirror string
-	// MirrorHosts are the registries the mirror serves images of.
-	MirrorHosts []string
 	// NewRegistry starts a private registry; nil means the sandbox has none.
 	NewRegistry func(ctx context.Context, dir string, logs *Logs) (addr string, stop func() error, err error)
 }
@@ -51,19 +44,14 @@ type Box struct {
 	group *Group
 	cmdFD int
 
-	mu      sync.Mutex
-	closers []namedCloser
+	// cleanups are what Close undoes, the backend's stop among them.
+	cleanups Cleanups
 }
 
 // EnvMarker is the variable every command of a sandbox carries, set to the
 // sandbox directory, so that what a test leaves running can be found where
 // the sandbox has no cgroup.
 const EnvMarker = "MATRIXBOX_SANDBOX"
-
-type namedCloser struct {
-	name string
-	fn   func() error
-}
 
 // Open makes the case's directory and cgroup and starts (or attaches to)
 // its backend. On error everything it made is already undone.
@@ -100,15 +88,17 @@ func Open(ctx context.Context, spec Spec) (_ *Box, err error) {
 		}
 		// A fresh backend lives in the sandbox's own directory and cgroup,
 		// which Close sweeps after the worker's stop.
-		r, err := startBackend(b.ctx, spec.Worker, Config{Cell: spec.Cell, Logs: b.logs, Mirror: spec.Mirror, MirrorHosts: spec.MirrorHosts}, dir, b.group, nil)
+		cfg := spec.Config
+		cfg.Logs = b.logs
+		r, err := startBackend(b.ctx, spec.Worker, cfg, dir, b.group, nil)
 		if err != nil {
 			return nil, err
 		}
 		b.owned, b.backend = r, r.Backend
-		b.defer_("stop worker "+spec.Worker.Name(), r.Stop)
+		b.cleanups.Add("stop worker "+spec.Worker.Name(), r.Stop)
 	}
 	if rel, ok := b.backend.(Releaser); ok {
-		b.defer_("release the sandbox's resources on its backend", func() error { return rel.Release(b.tmp) })
+		b.cleanups.Add("release the sandbox's resources on its backend", func() error { return rel.Release(b.tmp) })
 	}
 	return b, nil
 }
@@ -123,14 +113,8 @@ func (b *Box) Startup() time.Duration {
 }
 
 // Defer registers fn to run at Close, after the functions registered later.
-// Its error, if any, is reported by Close under name.
-func (b *Box) Defer(name string, fn func() error) { b.defer_(name, fn) }
-
-func (b *Box) defer_(name string, fn func() error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.closers = append(b.closers, namedCloser{name, fn})
-}
+// Its error, if any, is reported by Close under name (see [Cleanups]).
+func (b *Box) Defer(name string, fn func() error) { b.cleanups.Add(name, fn) }
 
 // Close kills and reports any command made by Cmd that is still running,
 // cancels the context, runs the registered cleanups in reverse order (the
@@ -140,10 +124,6 @@ func (b *Box) defer_(name string, fn func() error) {
 // returned, joined.
 func (b *Box) Close() error {
 	var errs []error
-	b.mu.Lock()
-	closers := b.closers
-	b.closers = nil
-	b.mu.Unlock()
 	var left []Proc
 	if b.cmdFD >= 0 {
 		left = b.group.kill("c")
@@ -156,10 +136,8 @@ func (b *Box) Close() error {
 	// Cancelled only now, so that the check above sees a leaked command
 	// before the context's cancellation kills it.
 	b.cancel()
-	for i := len(closers) - 1; i >= 0; i-- {
-		if err := closers[i].fn(); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", closers[i].name, err))
-		}
+	if err := b.cleanups.Run(); err != nil {
+		errs = append(errs, err)
 	}
 	if b.cmdFD >= 0 {
 		_ = closeFD(b.cmdFD)
@@ -175,10 +153,8 @@ func (b *Box) Close() error {
 // so that a test blocked on them returns. Close still runs as usual.
 func (b *Box) Abort() { b.cancel() }
 
-// LogString formats every log buffer of the sandbox.
-func (b *Box) LogString() string { return b.logs.String() }
-
-// LogSet returns the sandbox's logs.
+// LogSet returns the sandbox's logs ([LogSetter]); a test reads them with
+// [LogsOf].
 func (b *Box) LogSet() *Logs { return b.logs }
 
 // Group is the sandbox's cgroup, which holds its commands and, for a fresh
@@ -213,7 +189,7 @@ func (b *Box) NewRegistry() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("new registry: %w", err)
 	}
-	b.defer_("stop registry "+addr, stop)
+	b.cleanups.Add("stop registry "+addr, stop)
 	return addr, nil
 }
 
@@ -282,17 +258,4 @@ func EnvName(axis string) string {
 func Supports(sb Sandbox, feature string) bool {
 	s, ok := BackendOf(sb).(Supporter)
 	return ok && s.Supports(feature)
-}
-
-// LogText returns the content of the sandbox log buffer name, read safely
-// while a daemon may still be writing it.
-func LogText(sb Sandbox, name string) string {
-	type logger interface{ LogSet() *Logs }
-	if l, ok := sb.(logger); ok {
-		return l.LogSet().Text(name)
-	}
-	if b := sb.Logs()[name]; b != nil {
-		return b.String()
-	}
-	return ""
 }

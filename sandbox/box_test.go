@@ -27,7 +27,7 @@ func cellOf(t *testing.T, axes ...matrix.Axis) matrix.Cell {
 
 func TestBoxHostLifecycle(t *testing.T) {
 	cell := cellOf(t, matrix.Strings("worker", "host"), matrix.Strings("my-axis", "v1"))
-	b, err := Open(context.Background(), Spec{Cell: cell, Worker: HostWorker()})
+	b, err := Open(context.Background(), Spec{Config: Config{Cell: cell}, Worker: HostWorker()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,14 +77,14 @@ func (hostWorker) backend() Backend { return hostBackend{} }
 func TestBoxReportsStartAndStopErrors(t *testing.T) {
 	cell := cellOf(t, matrix.Strings("worker", "failing"))
 	logs := NewLogs()
-	_, err := Open(context.Background(), Spec{Cell: cell, Worker: failingWorker{startErr: errors.New("boom")}, Logs: logs})
+	_, err := Open(context.Background(), Spec{Config: Config{Cell: cell, Logs: logs}, Worker: failingWorker{startErr: errors.New("boom")}})
 	if err == nil || !strings.Contains(err.Error(), "start worker failing: boom") {
 		t.Fatalf("Open err = %v", err)
 	}
 	if !strings.Contains(logs.String(), "daemon said something") {
 		t.Errorf("logs of the failed start are lost: %q", logs.String())
 	}
-	b, err := Open(context.Background(), Spec{Cell: cell, Worker: failingWorker{stopErr: errors.New("shutdown hung")}})
+	b, err := Open(context.Background(), Spec{Config: Config{Cell: cell}, Worker: failingWorker{stopErr: errors.New("shutdown hung")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestBoxReportsStartAndStopErrors(t *testing.T) {
 }
 
 func TestBoxReportsLeakedProcess(t *testing.T) {
-	b, err := Open(context.Background(), Spec{Cell: cellOf(t, matrix.Strings("worker", "host")), Worker: HostWorker()})
+	b, err := Open(context.Background(), Spec{Config: Config{Cell: cellOf(t, matrix.Strings("worker", "host"))}, Worker: HostWorker()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func TestBoxReportsAndDetachesLeakedMount(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("mounting needs root")
 	}
-	b, err := Open(context.Background(), Spec{Cell: cellOf(t, matrix.Strings("worker", "host")), Worker: HostWorker()})
+	b, err := Open(context.Background(), Spec{Config: Config{Cell: cellOf(t, matrix.Strings("worker", "host"))}, Worker: HostWorker()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +166,7 @@ func TestUnescapeMount(t *testing.T) {
 }
 
 func TestCmdKilledWhenCaseEnds(t *testing.T) {
-	b, err := Open(context.Background(), Spec{Cell: cellOf(t, matrix.Strings("worker", "host")), Worker: HostWorker()})
+	b, err := Open(context.Background(), Spec{Config: Config{Cell: cellOf(t, matrix.Strings("worker", "host"))}, Worker: HostWorker()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +189,7 @@ func TestCmdKilledWhenCaseEnds(t *testing.T) {
 }
 
 func TestSupportsAndLogText(t *testing.T) {
-	b, err := Open(context.Background(), Spec{Cell: cellOf(t, matrix.Strings("worker", "host")), Worker: HostWorker()})
+	b, err := Open(context.Background(), Spec{Config: Config{Cell: cellOf(t, matrix.Strings("worker", "host"))}, Worker: HostWorker()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +198,7 @@ func TestSupportsAndLogText(t *testing.T) {
 		t.Error("host backend claims a feature")
 	}
 	b.LogSet().Printf("mine", "hello %d", 1)
-	if LogText(b, "mine") != "hello 1\n" {
-		t.Errorf("LogText = %q", LogText(b, "mine"))
+	if LogsOf(b).Text("mine") != "hello 1\n" {
+		t.Errorf("LogsOf(b).Text = %q", LogsOf(b).Text("mine"))
 	}
 }

@@ -23,7 +23,8 @@ type Sandbox interface {
 	// values and the backend's address in the environment.
 	Cmd(args ...string) *exec.Cmd
 	// Logs is the live map of named log buffers; workers and tests may add
-	// buffers. All of them are printed when the case fails.
+	// buffers. All of them are printed when the case fails. Read a buffer
+	// that a daemon may still write, and add one, through [LogsOf].
 	Logs() map[string]*bytes.Buffer
 	// NewRegistry starts a registry private to this test and returns its
 	// host:port.
@@ -49,14 +50,18 @@ type Worker interface {
 	New(ctx context.Context, cfg *Config) (Backend, func() error, error)
 }
 
-// Config is what a worker is given to start a backend.
+// Config is what a worker is given to start a backend, and the part of a
+// [Spec] that describes the case's cell, logs and mirror. Dir and Group
+// are made by whoever starts the backend ([Open], [StartBackend]); values
+// given there are ignored.
 type Config struct {
 	// Cell holds the cell's values, the "worker" axis included.
 	Cell matrix.Cell
 	// Dir is a private, empty directory with a short path, for sockets, roots
 	// and state. It is removed after the backend stops.
 	Dir string
-	// Logs collects the backend's output.
+	// Logs collects the backend's output; nil, where a Config is given to
+	// [Open] or [StartBackend], means a fresh set.
 	Logs *Logs
 	// Mirror is host:port of the shared registry mirror, "" when none.
 	Mirror string

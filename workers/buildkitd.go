@@ -1,7 +1,9 @@
 package workers
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -18,7 +20,7 @@ import (
 // unix socket, garbage collection off, and registries pulled through the
 // mirror. Its backends export BUILDKIT_HOST.
 func BuildkitdOCI(opts ...Option) sandbox.Worker {
-	return &buildkitdWorker{opts: newOptions("buildkitd-oci", opts)}
+	return &buildkitdWorker{opts: newOptions(ctorBuildkitdOCI, "buildkitd-oci", opts)}
 }
 
 // BuildkitdContainerd returns the worker named "buildkitd-containerd": a
@@ -26,7 +28,7 @@ func BuildkitdOCI(opts ...Option) sandbox.Worker {
 // Its backends export BUILDKIT_HOST, CONTAINERD_ADDRESS and
 // CONTAINERD_NAMESPACE (the namespace buildkitd works in).
 func BuildkitdContainerd(opts ...Option) sandbox.Worker {
-	return &buildkitdWorker{opts: newOptions("buildkitd-containerd", opts), containerd: true}
+	return &buildkitdWorker{opts: newOptions(ctorBuildkitdContainerd, "buildkitd-containerd", opts), containerd: true}
 }
 
 type buildkitdWorker struct {
@@ -42,8 +44,12 @@ func (w *buildkitdWorker) Supports(feature string) bool { return w.opts.supports
 
 func (w *buildkitdWorker) binary() string { return w.opts.binaryOr("buildkitd") }
 
-// Check says what to install when a binary is missing.
+// Check reports an option the worker does not read, then says what to
+// install when a binary is missing.
 func (w *buildkitdWorker) Check() error {
+	if w.opts.err != nil {
+		return w.opts.err
+	}
 	bins := []string{w.binary(), "buildctl"}
 	if w.containerd {
 		bins = append(bins, "containerd", "containerd-shim-runc-v2")
@@ -69,16 +75,18 @@ type buildkitdConfig struct {
 	} `toml:"grpc"`
 	Worker struct {
 		OCI struct {
-			Enabled             bool   `toml:"enabled"`
-			GC                  bool   `toml:"gc"`
-			DefaultCgroupParent string `toml:"defaultCgroupParent,omitempty"`
+			Enabled             bool     `toml:"enabled"`
+			GC                  bool     `toml:"gc"`
+			DefaultCgroupParent string   `toml:"defaultCgroupParent,omitempty"`
+			Platforms           []string `toml:"platforms,omitempty"`
 		} `toml:"oci"`
 		Containerd struct {
-			Enabled             bool   `toml:"enabled"`
-			GC                  bool   `toml:"gc"`
-			Address             string `toml:"address,omitempty"`
-			Namespace           string `toml:"namespace,omitempty"`
-			DefaultCgroupParent string `toml:"defaultCgroupParent,omitempty"`
+			Enabled             bool     `toml:"enabled"`
+			GC                  bool     `toml:"gc"`
+			Address             string   `toml:"address,omitempty"`
+			Namespace           string   `toml:"namespace,omitempty"`
+			DefaultCgroupParent string   `toml:"defaultCgroupParent,omitempty"`
+			Platforms           []string `toml:"platforms,omitempty"`
 		} `toml:"containerd"`
 	} `toml:"worker"`
 	Registry map[string]mirror.BuildkitdRegistry `toml:"registry,omitempty"`
@@ -91,16 +99,18 @@ type buildkitdConfig struct {
 }
 
 func (w *buildkitdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox.Backend, _ func() error, err error) {
+	if w.opts.err != nil {
+		return nil, nil, w.opts.err
+	}
 	bin, err := lookBinary(w.binary())
 	if err != nil {
 		return nil, nil, err
 	}
-	cl := &cleanups{}
+	cl := &sandbox.Cleanups{}
 	defer func() {
 		if err != nil {
-			if cerr := cl.run(); cerr != nil {
-				err = fmt.Errorf("%w\nand cleaning up: %v", err, cerr)
-			}
+			// Each error of the undoing is named by its cleanup.
+			err = errors.Join(err, cl.Run())
 		}
 	}()
 	b := &backend{features: w.opts.features, env: cgroupEnv(cfg)}
@@ -144,6 +154,12 @@ func (w *buildkitdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandb
 		}
 		c.Registry = dc.BuildkitdRegistries()
 	}
+	// Both workers' platforms are set: buildkitd probes the emulators for
+	// any worker whose list is empty, enabled or not.
+	platformsKey, memo := platformKey(bin, w.opts.args)
+	if ps := buildkitdPlatforms.get(platformsKey); memo && ps != nil {
+		c.Worker.OCI.Platforms, c.Worker.Containerd.Platforms = ps, ps
+	}
 	conf, err := toml.Marshal(c)
 	if err != nil {
 		return nil, nil, fmt.Errorf("render buildkitd.toml: %w", err)
@@ -151,6 +167,9 @@ func (w *buildkitdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandb
 	if conf, err = w.opts.applyBuildkitdConfig(cfg, conf, cl); err != nil {
 		return nil, nil, err
 	}
+	// Learn from this buildkitd only when it finds the platforms itself:
+	// none were preset, and no config of the user's names any.
+	learn := memo && c.Worker.OCI.Platforms == nil && !bytes.Contains(conf, []byte("platforms"))
 	confPath := filepath.Join(cfg.Dir, "buildkitd.toml")
 	if err := os.WriteFile(confPath, conf, 0o644); err != nil {
 		return nil, nil, err
@@ -168,7 +187,10 @@ func (w *buildkitdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandb
 	if err != nil {
 		return nil, nil, err
 	}
-	cl.add("stop buildkitd", stopper(cfg, p))
+	if learn {
+		buildkitdPlatforms.watch(platformsKey, func() string { return cfg.Logs.Text("buildkitd") })
+	}
+	cl.Add("stop buildkitd", stopper(cfg, p))
 	b.procs = append([]*sandbox.Process{p}, b.procs...)
 	wiper := &buildkitWiper{address: "unix://" + sock}
 	if w.containerd {
@@ -178,9 +200,9 @@ func (w *buildkitdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandb
 			return nil, nil, err
 		}
 	}
-	cl.add("close buildkitd control connection", wiper.close)
+	cl.Add("close buildkitd control connection", wiper.close)
 	b.reset = wiper.reset
 	b.address = "unix://" + sock
 	b.env = append(b.env, "BUILDKIT_HOST="+b.address)
-	return b, cl.run, nil
+	return b, cl.Run, nil
 }

@@ -27,18 +27,19 @@ type BuildkitdConfigFunc func(cfg *sandbox.Config) (fragment string, release fun
 //		return "", nil, nil
 //	}))
 //
-// Other workers do not run buildkitd and ignore it.
+// Other workers do not run a buildkitd of theirs: given to one, it is an
+// error (see [Option]).
 func WithBuildkitdConfig(fn BuildkitdConfigFunc) Option {
-	return func(o *options) { o.buildkitdConfig = append(o.buildkitdConfig, fn) }
+	return option("WithBuildkitdConfig", func(o *options) { o.buildkitdConfig = append(o.buildkitdConfig, fn) })
 }
 
 // applyBuildkitdConfig merges the WithBuildkitdConfig fragments into conf;
 // each release is added to cl, to run after buildkitd has stopped.
-func (o options) applyBuildkitdConfig(cfg *sandbox.Config, conf []byte, cl *cleanups) ([]byte, error) {
+func (o options) applyBuildkitdConfig(cfg *sandbox.Config, conf []byte, cl *sandbox.Cleanups) ([]byte, error) {
 	for i, fn := range o.buildkitdConfig {
 		frag, release, err := fn(cfg)
 		if release != nil {
-			cl.add(fmt.Sprintf("release buildkitd config %d", i+1), release)
+			cl.Add(fmt.Sprintf("release buildkitd config %d", i+1), release)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("WithBuildkitdConfig %d: %w", i+1, err)

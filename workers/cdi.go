@@ -7,19 +7,26 @@ import (
 	"github.com/matrixbox/matrixbox/sandbox"
 )
 
+// CDIHost is implemented by a backend whose buildkitd reads CDI device
+// specs from a directory of its own (the buildkitd workers'), and by a
+// Sandbox wrapper that forwards it.
+type CDIHost interface {
+	// CDISpecDir is the directory of buildkitd.toml's [cdi] specDirs.
+	CDISpecDir() string
+}
+
 // CDISpecDir is the directory in which the buildkitd of sb's backend looks
 // for CDI device specs (buildkitd.toml [cdi] specDirs): a test writes a
 // spec there, then asks for the device in a RUN step. It is private to the
-// backend and empty when the backend starts. "" when the backend has none
-// (it is not a buildkitd worker).
+// backend and empty when the backend starts. It is sb's own when sb
+// implements [CDIHost], else its backend's (through [sandbox.Backender]);
+// "" when it has none (it is not a buildkitd worker).
 func CDISpecDir(sb sandbox.Sandbox) string {
-	type backender interface{ Backend() sandbox.Backend }
-	bb, ok := sb.(backender)
-	if !ok {
-		return ""
+	if c, ok := sb.(CDIHost); ok {
+		return c.CDISpecDir()
 	}
-	if b, ok := bb.Backend().(interface{ CDISpecDir() string }); ok {
-		return b.CDISpecDir()
+	if c, ok := sandbox.BackendOf(sb).(CDIHost); ok {
+		return c.CDISpecDir()
 	}
 	return ""
 }

@@ -2,6 +2,7 @@ package workers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -38,7 +39,7 @@ const ContainerdNamespace = "matrixbox"
 //
 //	workers.Containerd(workers.WithBinary("/usr/bin/containerd"), workers.WithName("containerd-1.6"))
 func Containerd(opts ...Option) sandbox.Worker {
-	return &containerdWorker{opts: newOptions("containerd", opts)}
+	return &containerdWorker{opts: newOptions(ctorContainerd, "containerd", opts)}
 }
 
 type containerdWorker struct {
@@ -53,8 +54,12 @@ func (w *containerdWorker) Supports(feature string) bool { return w.opts.support
 
 func (w *containerdWorker) binary() string { return w.opts.binaryOr("containerd") }
 
-// Check says what to install when a binary is missing.
+// Check reports an option the worker does not read, then says what to
+// install when a binary is missing.
 func (w *containerdWorker) Check() error {
+	if w.opts.err != nil {
+		return w.opts.err
+	}
 	if err := lookBinaries(w.binary(), "runc", "nsenter"); err != nil {
 		return err
 	}
@@ -67,12 +72,14 @@ func (w *containerdWorker) Check() error {
 }
 
 func (w *containerdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox.Backend, _ func() error, err error) {
-	cl := &cleanups{}
+	if w.opts.err != nil {
+		return nil, nil, w.opts.err
+	}
+	cl := &sandbox.Cleanups{}
 	defer func() {
 		if err != nil {
-			if cerr := cl.run(); cerr != nil {
-				err = fmt.Errorf("%w\nand cleaning up: %v", err, cerr)
-			}
+			// Each error of the undoing is named by its cleanup.
+			err = errors.Join(err, cl.Run())
 		}
 	}()
 	d, err := startContainerd(ctx, cfg, containerdSetup{binary: w.binary(), name: "containerd"}, cl)
@@ -83,7 +90,7 @@ func (w *containerdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sand
 	if err != nil {
 		return nil, nil, fmt.Errorf("containerd client: %w", err)
 	}
-	cl.add("close containerd client", c.Close)
+	cl.Add("close containerd client", c.Close)
 	b := &containerBackend{
 		backend: backend{
 			address:  "unix://" + d.sock,
@@ -99,12 +106,12 @@ func (w *containerdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sand
 		logs:      cfg.Logs,
 		boxes:     map[string]*boxContainer{},
 	}
-	cl.add("delete containers", b.deleteAll)
+	cl.Add("delete containers", b.deleteAll)
 	if b.keep, err = readContainerd(ctx, c); err != nil {
 		return nil, nil, err
 	}
 	b.reset = b.wipe
-	return b, cl.run, nil
+	return b, cl.Run, nil
 }
 
 // ImageRefer is an axis value that names the image its cells' commands
@@ -189,7 +196,7 @@ type containerdConfig struct {
 
 // startContainerd starts a private containerd under cfg.Dir/containerd and
 // registers its stop with cl.
-func startContainerd(ctx context.Context, cfg *sandbox.Config, s containerdSetup, cl *cleanups) (*containerdDaemon, error) {
+func startContainerd(ctx context.Context, cfg *sandbox.Config, s containerdSetup, cl *sandbox.Cleanups) (*containerdDaemon, error) {
 	bin, err := lookBinary(s.binary)
 	if err != nil {
 		return nil, err
@@ -237,7 +244,7 @@ func startContainerd(ctx context.Context, cfg *sandbox.Config, s containerdSetup
 		return nil, err
 	}
 	d.proc = p
-	cl.add("stop "+s.name, stopper(cfg, p))
+	cl.Add("stop "+s.name, stopper(cfg, p))
 	return d, nil
 }
 

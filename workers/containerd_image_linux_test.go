@@ -74,7 +74,7 @@ func TestContainerdCellImage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := sandbox.Open(ctx, sandbox.Spec{Cell: cells[0], Worker: w, Mirror: m.Addr(), MirrorHosts: m.Hosts()})
+	b, err := sandbox.Open(ctx, sandbox.Spec{Config: sandbox.Config{Cell: cells[0], Mirror: m.Addr(), MirrorHosts: m.Hosts()}, Worker: w})
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}
@@ -86,9 +86,9 @@ func TestContainerdCellImage(t *testing.T) {
 		t.Errorf("Close: %v", err)
 	}
 	if t.Failed() {
-		t.Log(b.LogString())
+		t.Log(b.LogSet().String())
 	}
-	if !strings.Contains(b.LogString(), "image ready") {
-		t.Errorf("no image line in the logs:\n%s", b.LogString())
+	if !strings.Contains(b.LogSet().String(), "image ready") {
+		t.Errorf("no image line in the logs:\n%s", b.LogSet().String())
 	}
 }

@@ -58,27 +58,3 @@ func buildkitdCleanExit(err error, log string) bool {
 	return err.Error() == "buildkitd stopped with exit status 1" &&
 		strings.Contains(log, "got 1 SIGTERM/SIGINTs, forcing shutdown")
 }
-
-// cleanups runs named functions in reverse order of registration and
-// reports every error, each under its name.
-type cleanups struct {
-	fns []namedFn
-}
-
-type namedFn struct {
-	name string
-	fn   func() error
-}
-
-func (c *cleanups) add(name string, fn func() error) { c.fns = append(c.fns, namedFn{name, fn}) }
-
-func (c *cleanups) run() error {
-	var errs []error
-	for i := len(c.fns) - 1; i >= 0; i-- {
-		if err := c.fns[i].fn(); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", c.fns[i].name, err))
-		}
-	}
-	c.fns = nil
-	return errors.Join(errs...)
-}

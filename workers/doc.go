@@ -63,4 +63,7 @@
 // worker, on a worker that lacks it, before any daemon starts. dockerd
 // declares by its version (20.10, Debian 12's, lacks most); [WithFeatures]
 // and [WithoutFeatures] adjust a worker's set.
+//
+// Each [Option] says which workers read it; given to another, it fails the
+// worker's cells with an error naming the option and the worker.
 package workers

@@ -3,6 +3,7 @@ package workers
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -27,7 +28,7 @@ import (
 // Address is a BuildKit socket forwarding to dockerd's BuildKit; they
 // export BUILDKIT_HOST and DOCKER_HOST, and implement [DockerHost].
 func Dockerd(opts ...Option) sandbox.Worker {
-	return &dockerdWorker{opts: newOptions("dockerd", opts)}
+	return &dockerdWorker{opts: newOptions(ctorDockerd, "dockerd", opts)}
 }
 
 type dockerdWorker struct {
@@ -46,8 +47,12 @@ func (w *dockerdWorker) Supports(feature string) bool { return slices.Contains(w
 
 func (w *dockerdWorker) binary() string { return w.opts.binaryOr("dockerd") }
 
-// Check says what to install when a binary is missing.
+// Check reports an option the worker does not read, then says what to
+// install when a binary is missing.
 func (w *dockerdWorker) Check() error {
+	if w.opts.err != nil {
+		return w.opts.err
+	}
 	if err := lookBinaries(w.binary(), "containerd", "runc"); err != nil {
 		return err
 	}
@@ -61,16 +66,18 @@ type dockerdConfig struct {
 }
 
 func (w *dockerdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox.Backend, _ func() error, err error) {
+	if w.opts.err != nil {
+		return nil, nil, w.opts.err
+	}
 	bin, err := lookBinary(w.binary())
 	if err != nil {
 		return nil, nil, err
 	}
-	cl := &cleanups{}
+	cl := &sandbox.Cleanups{}
 	defer func() {
 		if err != nil {
-			if cerr := cl.run(); cerr != nil {
-				err = fmt.Errorf("%w\nand cleaning up: %v", err, cerr)
-			}
+			// Each error of the undoing is named by its cleanup.
+			err = errors.Join(err, cl.Run())
 		}
 	}()
 
@@ -120,13 +127,13 @@ func (w *dockerdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox
 	if err != nil {
 		return nil, nil, err
 	}
-	cl.add("stop dockerd", stopper(cfg, p))
+	cl.Add("stop dockerd", stopper(cfg, p))
 	bkSock := filepath.Join(cfg.Dir, "buildkit.sock")
 	proxy, err := serveBuildkit(bkSock, sock, cfg.Logs.Writer("dockerd"))
 	if err != nil {
 		return nil, nil, err
 	}
-	cl.add("close the BuildKit socket", proxy.Close)
+	cl.Add("close the BuildKit socket", proxy.Close)
 	b := &dockerdBackend{
 		backend: backend{
 			address:  "unix://" + bkSock,
@@ -143,7 +150,7 @@ func (w *dockerdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox
 		return nil, nil, err
 	}
 	b.reset = func(ctx context.Context) error { return wipeDockerd(ctx, api, keep) }
-	return b, cl.run, nil
+	return b, cl.Run, nil
 }
 
 // dockerdBackend is a running dockerd: BuildKit's API at Address (see

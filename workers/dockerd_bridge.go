@@ -15,14 +15,14 @@ import (
 // on it reach nothing beyond the bridge and the host's network is left as
 // it was. A test process that dies leaves its bridges to its guard or to
 // the next run's reaper.
-func newBridge(cfg *sandbox.Config, cl *cleanups) (string, error) {
+func newBridge(cfg *sandbox.Config, cl *sandbox.Cleanups) (string, error) {
 	// The sandbox directory names the bridge's owner, so that the guard
 	// removes a warm backend's bridge as quietly as its directory.
 	b, err := bridge.New(filepath.Base(filepath.Dir(cfg.Dir)))
 	if err != nil {
 		return "", err
 	}
-	cl.add("delete bridge "+b.Name, func() error { return bridge.Delete(b.Name) })
+	cl.Add("delete bridge "+b.Name, func() error { return bridge.Delete(b.Name) })
 	cfg.Logs.Printf("dockerd", "matrixbox: bridge %s, %s", b.Name, b.Gateway)
 	return b.Name, nil
 }

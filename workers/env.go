@@ -1,9 +1,9 @@
 package workers
 
 // WithEnv adds variables ("KEY=value") to the environment of the daemon a
-// worker starts: buildkitd for the buildkitd workers, dockerd for
-// [Dockerd]. Later entries win over earlier ones and over the test
+// worker starts: buildkitd for [BuildkitdOCI] and [BuildkitdContainerd],
+// dockerd for [Dockerd]. Later entries win over earlier ones and over the test
 // process's own environment.
 func WithEnv(env ...string) Option {
-	return func(o *options) { o.env = append(o.env, env...) }
+	return option("WithEnv", func(o *options) { o.env = append(o.env, env...) })
 }

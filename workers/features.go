@@ -59,16 +59,17 @@ var buildkitdFeatures = []string{
 	FeatureCacheBackendInline, FeatureMultiPlatform, FeatureMergeDiff, FeatureInfo, FeatureSourceDateEpoch,
 }
 
-// builtinFeatures are the features a worker kind declares by itself.
+// builtinFeatures are the features the workers of a constructor declare
+// by themselves.
 var builtinFeatures = map[string][]string{
-	"buildkitd-oci":        buildkitdFeatures,
-	"buildkitd-containerd": buildkitdFeatures,
+	ctorBuildkitdOCI:        buildkitdFeatures,
+	ctorBuildkitdContainerd: buildkitdFeatures,
 }
 
 // WithoutFeatures takes features away from what the worker declares, e.g.
 // for a buildkitd given by [WithBinary] that predates one.
 func WithoutFeatures(features ...string) Option {
-	return func(o *options) { o.without = append(o.without, features...) }
+	return option("WithoutFeatures", func(o *options) { o.without = append(o.without, features...) })
 }
 
 // declared is the worker's feature list: builtin (what its kind has),

@@ -38,7 +38,7 @@ type remoteOptions struct {
 // WithNamespace sets the prefix of the containerd namespaces a
 // RemoteContainerd worker makes, one per backend (default "matrixbox").
 func WithNamespace(prefix string) Option {
-	return func(o *options) { o.remote.namespace = prefix }
+	return option("WithNamespace", func(o *options) { o.remote.namespace = prefix })
 }
 
 // remoteWorker is a worker whose backends are a daemon that matrixbox did
@@ -111,7 +111,11 @@ func RemoteContainerd(name, address string, opts ...Option) sandbox.Worker {
 }
 
 func newRemote(kind, name, address string, opts []Option) *remoteWorker {
-	w := &remoteWorker{kind: kind, opts: newOptions(name, opts), address: address}
+	ctor := map[string]string{KindBuildkit: ctorRemoteBuildkit, KindDockerd: ctorRemoteDockerd, KindContainerd: ctorRemoteContainerd}[kind]
+	w := &remoteWorker{kind: kind, opts: newOptions(ctor, name, opts), address: address}
+	if w.err = w.opts.err; w.err != nil {
+		return w
+	}
 	if err := checkWorkerName(w.opts.name); err != nil {
 		w.err = err
 		return w
@@ -123,14 +127,6 @@ func newRemote(kind, name, address string, opts []Option) *remoteWorker {
 	switch {
 	case kind == KindContainerd && w.ep.network != "unix":
 		w.err = fmt.Errorf("address %q: a containerd is reached over its unix socket on this machine (sb.Cmd enters its containers)", address)
-	case w.opts.binary != "":
-		w.err = fmt.Errorf("WithBinary(%q): a remote worker runs no binary of its own", w.opts.binary)
-	case len(w.opts.args) > 0:
-		w.err = fmt.Errorf("WithArgs(%q): a remote worker starts no daemon to give arguments to", w.opts.args)
-	case w.opts.image != "" && kind != KindContainerd:
-		w.err = fmt.Errorf("WithImage(%q): only RemoteContainerd runs commands in an image", w.opts.image)
-	case w.opts.remote.namespace != "" && kind != KindContainerd:
-		w.err = fmt.Errorf("WithNamespace(%q): only RemoteContainerd has namespaces", w.opts.remote.namespace)
 	case w.opts.remote.tls != nil && w.opts.remote.tlsDir != "":
 		w.err = errors.New("WithTLS and WithTLSDir together: give one")
 	}
@@ -292,12 +288,11 @@ func (w *remoteWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox.
 	if w.err != nil {
 		return nil, nil, w.err
 	}
-	cl := &cleanups{}
+	cl := &sandbox.Cleanups{}
 	defer func() {
 		if err != nil {
-			if cerr := cl.run(); cerr != nil {
-				err = fmt.Errorf("%w\nand cleaning up: %v", err, cerr)
-			}
+			// Each error of the undoing is named by its cleanup.
+			err = errors.Join(err, cl.Run())
 		}
 	}()
 	d := dialer{ep: w.ep, tc: w.tc}
@@ -314,7 +309,7 @@ func (w *remoteWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox.
 		if err != nil {
 			return nil, nil, err
 		}
-		cl.add("stop forwarding to "+w.address, f.Close)
+		cl.Add("stop forwarding to "+w.address, f.Close)
 		address = "unix://" + sock
 		d = dialer{ep: endpoint{"unix", sock}}
 	}
@@ -334,7 +329,7 @@ func (w *remoteWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox.
 		b.env = []string{"BUILDKIT_HOST=" + address}
 		// ResetBackend wipes the whole daemon, as on a local buildkitd.
 		wiper := &buildkitWiper{address: address}
-		cl.add("close buildkitd control connection", wiper.close)
+		cl.Add("close buildkitd control connection", wiper.close)
 		b.reset = wiper.reset
 	case KindDockerd:
 		// As on a local dockerd, sb.Address() is BuildKit's and the
@@ -345,7 +340,7 @@ func (w *remoteWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox.
 		if err != nil {
 			return nil, nil, err
 		}
-		cl.add("close the BuildKit socket", proxy.Close)
+		cl.Add("close the BuildKit socket", proxy.Close)
 		b.address = "unix://" + bkSock
 		b.env = []string{"BUILDKIT_HOST=" + b.address, "DOCKER_HOST=" + address}
 		// ResetBackend removes what was not there when the backend
@@ -357,16 +352,16 @@ func (w *remoteWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox.
 		}
 		b.reset = func(ctx context.Context) error { return wipeDockerd(ctx, api, keep) }
 		rb.backend = b
-		return &remoteDockerdBackend{remoteBackend: rb, docker: address}, cl.run, nil
+		return &remoteDockerdBackend{remoteBackend: rb, docker: address}, cl.Run, nil
 	case KindContainerd:
 		cb, err := w.attachContainerd(ctx, cfg, b, cl)
 		if err != nil {
 			return nil, nil, err
 		}
-		return &remoteContainerBackend{containerBackend: cb, remote: rb}, cl.run, nil
+		return &remoteContainerBackend{containerBackend: cb, remote: rb}, cl.Run, nil
 	}
 	rb.backend = b
-	return rb, cl.run, nil
+	return rb, cl.Run, nil
 }
 
 func (w *remoteWorker) logName() string { return "remote-" + w.kind }

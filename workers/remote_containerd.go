@@ -34,19 +34,19 @@ const LabelOwner = "matrixbox.owner"
 // containerd and a container backend in it. The cleanups it registers
 // delete the sandboxes' containers, then everything in the namespace and
 // the namespace.
-func (w *remoteWorker) attachContainerd(ctx context.Context, cfg *sandbox.Config, b backend, cl *cleanups) (*containerBackend, error) {
+func (w *remoteWorker) attachContainerd(ctx context.Context, cfg *sandbox.Config, b backend, cl *sandbox.Cleanups) (*containerBackend, error) {
 	ns := w.namespacePrefix() + "-" + filepath.Base(filepath.Dir(cfg.Dir))
 	c, err := ctd.New(w.ep.addr, ctd.WithDefaultNamespace(ns), ctd.WithTimeout(10*time.Second))
 	if err != nil {
 		return nil, fmt.Errorf("containerd client: %w", err)
 	}
-	cl.add("close containerd client", c.Close)
+	cl.Add("close containerd client", c.Close)
 	host, _ := os.Hostname()
 	reapNamespaces(ctx, c, host, cfg.Logs.Writer(w.logName()))
 	if err := c.NamespaceService().Create(ctx, ns, map[string]string{LabelOwner: host + "/" + strconv.Itoa(os.Getpid())}); err != nil {
 		return nil, fmt.Errorf("make namespace %s: %w", ns, err)
 	}
-	cl.add("delete namespace "+ns, func() error { return wipeNamespace(context.Background(), c, ns, true) })
+	cl.Add("delete namespace "+ns, func() error { return wipeNamespace(context.Background(), c, ns, true) })
 	hostsDir := filepath.Join(cfg.Dir, "certs.d")
 	if cfg.Mirror != "" {
 		dc, err := mirror.NewDaemonConfig(cfg.Mirror, cfg.MirrorHosts)
@@ -68,7 +68,7 @@ func (w *remoteWorker) attachContainerd(ctx context.Context, cfg *sandbox.Config
 		logs:      cfg.Logs,
 		boxes:     map[string]*boxContainer{},
 	}
-	cl.add("delete containers", cb.deleteAll)
+	cl.Add("delete containers", cb.deleteAll)
 	// ResetBackend empties the backend's own namespace, and no other: the
 	// daemon is not ours to wipe. The image is made again for the next
 	// case.
@@ -127,12 +127,7 @@ func (b *remoteContainerBackend) RemoteAddress() string { return b.remote.Remote
 // (CONTAINERD_NAMESPACE): ContainerdNamespace for the Containerd worker,
 // the backend's own for RemoteContainerd; "" for a backend without one.
 func ContainerdNamespaceOf(sb sandbox.Sandbox) string {
-	type backender interface{ Backend() sandbox.Backend }
-	bb, ok := sb.(backender)
-	if !ok {
-		return ""
-	}
-	e, ok := bb.Backend().(sandbox.Enver)
+	e, ok := sandbox.BackendOf(sb).(sandbox.Enver)
 	if !ok {
 		return ""
 	}

@@ -43,7 +43,7 @@ func TestRemoteWorkerSettings(t *testing.T) {
 		{RemoteBuildkit("farm", "tcp://127.0.0.1:1", WithTLS(TLS{CA: filepath.Join(dir, "nope.pem")})), "nope.pem"},
 		{RemoteBuildkit("farm", "tcp://127.0.0.1:1", WithTLS(TLS{Cert: "/a.pem"})), "together"},
 		{RemoteBuildkit("a/b", "tcp://127.0.0.1:1"), `worker name "a/b"`},
-		{RemoteDockerd("d", "tcp://127.0.0.1:1", WithImage("busybox")), "only RemoteContainerd"},
+		{RemoteDockerd("d", "tcp://127.0.0.1:1", WithImage("busybox")), "and workers.RemoteContainerd read it"},
 		{RemoteContainerd("c", "/run/c.sock", WithNamespace("a..b")), `WithNamespace("a..b")`},
 	} {
 		err := c.w.(sandbox.Checker).Check()

@@ -32,18 +32,19 @@ type TLS struct {
 	Insecure bool
 }
 
-// WithTLS connects a remote worker to its daemon over TLS.
+// WithTLS connects a [RemoteBuildkit] or [RemoteDockerd] worker to its
+// daemon over TLS.
 func WithTLS(t TLS) Option {
-	return func(o *options) { tt := t; o.remote.tls = &tt }
+	return option("WithTLS", func(o *options) { tt := t; o.remote.tls = &tt })
 }
 
-// WithTLSDir connects a remote worker to its daemon over TLS with the files
-// of dir: ca.pem, cert.pem and key.pem (the layout of DOCKER_CERT_PATH and
-// buildctl --tlsdir) or ca.crt, tls.crt and tls.key (a Kubernetes TLS
+// WithTLSDir connects a [RemoteBuildkit] or [RemoteDockerd] worker to its
+// daemon over TLS with the files of dir: ca.pem, cert.pem and key.pem (the
+// layout of DOCKER_CERT_PATH and buildctl --tlsdir) or ca.crt, tls.crt and tls.key (a Kubernetes TLS
 // secret, which buildctl --tlsdir also reads). The CA is required; the
 // client certificate and key are used when both are there.
 func WithTLSDir(dir string) Option {
-	return func(o *options) { o.remote.tlsDir = dir }
+	return option("WithTLSDir", func(o *options) { o.remote.tlsDir = dir })
 }
 
 // tlsFromDir finds the files of a TLS directory, as buildctl --tlsdir does.

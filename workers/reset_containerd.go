@@ -16,6 +16,8 @@ import (
 	"github.com/containerd/containerd/v2/core/snapshots"
 	"github.com/containerd/containerd/v2/pkg/namespaces"
 	"github.com/containerd/errdefs"
+
+	"github.com/matrixbox/matrixbox/sandbox"
 )
 
 // snapshotters are the snapshotters a wipe looks in.
@@ -234,12 +236,12 @@ func deleteContainerByID(ctx context.Context, c *ctd.Client, id string) error {
 
 // containerdProof returns the wipe of the containerd at sock that leaves it
 // as it is now; its client is closed by cl.
-func containerdProof(ctx context.Context, sock string, cl *cleanups) (func(context.Context) error, error) {
+func containerdProof(ctx context.Context, sock string, cl *sandbox.Cleanups) (func(context.Context) error, error) {
 	c, err := ctd.New(sock)
 	if err != nil {
 		return nil, fmt.Errorf("containerd client: %w", err)
 	}
-	cl.add("close containerd client", c.Close)
+	cl.Add("close containerd client", c.Close)
 	keep, err := readContainerd(ctx, c)
 	if err != nil {
 		return nil, err

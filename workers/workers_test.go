@@ -41,7 +41,7 @@ func openBox(t *testing.T, w sandbox.Worker) *sandbox.Box {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := sandbox.Open(context.Background(), sandbox.Spec{Cell: cells[0], Worker: w})
+	b, err := sandbox.Open(context.Background(), sandbox.Spec{Config: sandbox.Config{Cell: cells[0]}, Worker: w})
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}
@@ -81,11 +81,11 @@ func TestWorkerLifecycle(t *testing.T) {
 					_ = b.Close()
 				}
 				if t.Failed() {
-					t.Log(b.LogString())
+					t.Log(b.LogSet().String())
 				}
 			}()
-			if !strings.Contains(b.LogString(), "ready after") {
-				t.Errorf("start time not in the logs:\n%s", b.LogString())
+			if !strings.Contains(b.LogSet().String(), "ready after") {
+				t.Errorf("start time not in the logs:\n%s", b.LogSet().String())
 			}
 			checkAddress(t, b)
 			checkCmdEnv(t, b)

@@ -6,7 +6,7 @@
 // in flight (a RUN step, a running container). After each fault it checks
 // that no process of the run remains (by cgroup, by the pids recorded
 // before the fault, by the work's unique command line wherever it was
-// re-parented), no cgroup, mount or directory of the run is left, no
-// network link or iptables rule was added — at once and 5 s later — and
+// re-parented), no cgroup, mount, directory or network bridge of the run is left,
+// no iptables rule was added — at once and 5 s later — and
 // that the child's output names the cause.
 package faulttest

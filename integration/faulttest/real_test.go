@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/matrixbox/matrixbox/internal/bridge"
 	"github.com/matrixbox/matrixbox/internal/testkit"
 )
 
@@ -44,9 +45,9 @@ func buildReal(t *testing.T) string {
 type realChild struct {
 	*child
 	token string
-	// before is what the machine had before the run (network links,
-	// iptables rules), to tell what the run added.
-	links, rules []string
+	// rules is what iptables had before the run, to tell what the run
+	// added.
+	rules []string
 }
 
 // startReal runs the real fixture's TestInFlight on worker with
@@ -67,7 +68,7 @@ func startRealEnv(t *testing.T, worker, fault string, env []string, args ...stri
 	cmd.Env = append(os.Environ(), "FAULT="+fault, "FAULT_DIR="+dir, "FAULT_TOKEN="+tok,
 		"MATRIXBOX_SELECT=worker="+worker, "MATRIXBOX_CONFIG=none")
 	cmd.Env = append(cmd.Env, env...)
-	rc := &realChild{token: tok, links: links(), rules: iptablesRules()}
+	rc := &realChild{token: tok, rules: iptablesRules()}
 	rc.child = &child{Child: testkit.Start(t, cmd), dir: dir}
 	return rc
 }
@@ -76,8 +77,8 @@ func startRealEnv(t *testing.T, worker, fault string, env []string, args ...stri
 // the run is left: no process in the cgroups of its sandboxes, none of the
 // processes that were in them before the fault, no process sleeping the
 // run's token anywhere on the machine (whoever its parent now is), no
-// cgroup, mount or directory of the run, no network link or iptables rule
-// the run added.
+// cgroup, mount or directory of the run, no network bridge of its test
+// process, no iptables rule the run added.
 func (c *realChild) checkNothingLeft(t *testing.T) {
 	t.Helper()
 	owners := c.lines("owner")
@@ -119,13 +120,12 @@ func (c *realChild) checkNothingLeft(t *testing.T) {
 				t.Errorf("%s: sandbox dir left: %s", when, d)
 			}
 		}
-		// Links of matrixbox's making are named mbx…; other links come and
-		// go with whatever else runs on the machine.
-		if added := newItems(c.links, links()); len(added) > 0 {
-			for _, l := range added {
-				if strings.HasPrefix(l, "mbx") {
-					t.Errorf("%s: network link added: %s", when, l)
-				}
+		// Bridges carry their test process's pid in their alias; other
+		// test processes on the machine (a concurrent package's dockerd)
+		// make and remove bridges of their own.
+		for name, o := range bridge.Owned() {
+			if strconv.Itoa(o.PID) == owner {
+				t.Errorf("%s: network bridge left: %s (sandbox %s)", when, name, o.Sandbox)
 			}
 		}
 		if added := newItems(c.rules, iptablesRules()); len(added) > 0 {
@@ -338,17 +338,6 @@ func ownedMounts(owner string) []string {
 		}
 	}
 	return out
-}
-
-func links() []string {
-	out, _ := exec.Command("ip", "-o", "link", "show").Output()
-	var names []string
-	for _, l := range strings.Split(string(out), "\n") {
-		if f := strings.Fields(l); len(f) > 1 {
-			names = append(names, strings.TrimSuffix(strings.SplitN(f[1], "@", 2)[0], ":"))
-		}
-	}
-	return names
 }
 
 func iptablesRules() []string {

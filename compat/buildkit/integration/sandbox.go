@@ -66,11 +66,12 @@ var _ Sandbox = box{}
 
 func (b box) Address() string { return b.sb.Address() }
 
-// DockerAddress is the backend's own accessor where it has one, else the
-// DOCKER_HOST it exports to commands.
+// DockerAddress is the sandbox's or its backend's own (a
+// [workers.DockerHost]) where it has one, else the DOCKER_HOST its
+// backend exports to commands.
 func (b box) DockerAddress() string {
-	if d, ok := b.backend().(interface{ DockerAddress() string }); ok {
-		return d.DockerAddress()
+	if a := workers.DockerAddress(b.sb); a != "" {
+		return a
 	}
 	return b.env("DOCKER_HOST")
 }
@@ -120,38 +121,16 @@ func (b box) Cmd(args ...string) *exec.Cmd {
 
 func (b box) PrintLogs(t *testing.T) {
 	t.Helper()
-	type logSet interface{ LogString() string }
-	if l, ok := b.sb.(logSet); ok {
-		t.Log(l.LogString())
-		return
-	}
-	for name, buf := range b.sb.Logs() {
-		t.Logf("===== %s =====\n%s", name, buf)
-	}
+	t.Log(sandbox.LogsOf(b.sb).String())
 }
 
 // ClearLogs empties the sandbox's log buffers, so that what was logged so
 // far is not printed if the case fails.
-func (b box) ClearLogs() {
-	if l, ok := b.sb.(interface{ LogSet() *sandbox.Logs }); ok {
-		l.LogSet().Reset()
-		return
-	}
-	for _, buf := range b.sb.Logs() {
-		buf.Reset()
-	}
-}
-
-func (b box) backend() sandbox.Backend {
-	if bb, ok := b.sb.(interface{ Backend() sandbox.Backend }); ok {
-		return bb.Backend()
-	}
-	return nil
-}
+func (b box) ClearLogs() { sandbox.LogsOf(b.sb).Reset() }
 
 // env is the value of key among the variables the backend exports.
 func (b box) env(key string) string {
-	e, ok := b.backend().(sandbox.Enver)
+	e, ok := sandbox.BackendOf(b.sb).(sandbox.Enver)
 	if !ok {
 		return ""
 	}
