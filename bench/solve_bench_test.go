@@ -2,7 +2,6 @@ package bench
 
 import (
 	"bytes"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/matrixbox/matrixbox/internal/testkit"
 )
 
 // solveCases is the size of the bench suite: 50 solves × 2 matrix values.
@@ -135,9 +136,8 @@ func buildFixture(b *testing.B, dir, pkg string) string {
 	b.Helper()
 	name := filepath.Base(pkg)
 	out := filepath.Join(dir, name+".test")
-	cmd := exec.Command("go", "test", "-c", "-o", out, "./testdata/"+pkg)
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		b.Fatalf("build the %s fixture: %v\n%s", name, err, msg)
+	if err := testkit.CompileTest("./testdata/"+pkg, out); err != nil {
+		b.Fatalf("build the %s fixture: %v", name, err)
 	}
 	return out
 }
@@ -156,17 +156,10 @@ func runFixture(b *testing.B, bin string, env []string) time.Duration {
 	err := cmd.Run()
 	d := time.Since(start)
 	if err != nil {
-		b.Fatalf("%s: %v\n%s", filepath.Base(bin), err, tail(out.String(), 8000))
+		b.Fatalf("%s: %v\n%s", filepath.Base(bin), err, testkit.Tail(out.String(), 8000))
 	}
 	if n := len(passLine.FindAllString(out.String(), -1)); n != solveCases {
-		b.Fatalf("%s: %d cases passed, want %d\n%s", filepath.Base(bin), n, solveCases, tail(out.String(), 8000))
+		b.Fatalf("%s: %d cases passed, want %d\n%s", filepath.Base(bin), n, solveCases, testkit.Tail(out.String(), 8000))
 	}
 	return d
-}
-
-func tail(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return fmt.Sprintf("…%s", s[len(s)-n:])
 }

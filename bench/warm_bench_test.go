@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strconv"
 	"testing"
+
+	"github.com/matrixbox/matrixbox/internal/testkit"
 )
 
 var memoryLine = regexp.MustCompile(`MEMORY self-hwm-kib=(\d+) self-rss-kib=(\d+) daemons-rss-kib=(\d+) daemon-processes=(\d+) warm-groups=(\d+)`)
@@ -24,14 +26,14 @@ func BenchmarkWarmMemory(b *testing.B) {
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Run(); err != nil {
-			b.Fatalf("warmcells: %v\n%s", err, tail(out.String(), 8000))
+			b.Fatalf("warmcells: %v\n%s", err, testkit.Tail(out.String(), 8000))
 		}
 		m := memoryLine.FindStringSubmatch(out.String())
 		if m == nil {
-			b.Fatalf("no MEMORY line:\n%s", tail(out.String(), 8000))
+			b.Fatalf("no MEMORY line:\n%s", testkit.Tail(out.String(), 8000))
 		}
 		if m[5] != "20" {
-			b.Fatalf("%s warm backends, want 20:\n%s", m[5], tail(out.String(), 8000))
+			b.Fatalf("%s warm backends, want 20:\n%s", m[5], testkit.Tail(out.String(), 8000))
 		}
 		kib := func(s string) float64 { n, _ := strconv.Atoi(s); return float64(n) / 1024 }
 		b.ReportMetric(kib(m[1]), "self-peak-MiB")

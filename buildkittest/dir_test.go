@@ -9,20 +9,13 @@ import (
 	"testing/fstest"
 
 	"github.com/matrixbox/matrixbox/buildkittest"
+	"github.com/matrixbox/matrixbox/internal/testkit"
 )
 
 func writeTree(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	for name, data := range map[string]string{"a.txt": "a\n", "d/b.txt": "b\n", "d/e/c.sh": "#!/bin/sh\n"} {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	testkit.WriteFiles(t, dir, map[string]string{"a.txt": "a\n", "d/b.txt": "b\n", "d/e/c.sh": "#!/bin/sh\n"})
 	if err := os.Chmod(filepath.Join(dir, "d/e/c.sh"), 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/matrixbox/matrixbox/internal/testkit"
 	"github.com/matrixbox/matrixbox/matrix"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
@@ -257,30 +258,14 @@ func (startFailsWorker) New(_ context.Context, cfg *sandbox.Config) (sandbox.Bac
 }
 
 // runChild runs TestChild in a child process with the scenario and extra
-// environment, and returns its combined output and whether it passed.
+// environment (and none of the parent's MATRIXBOX_ variables), and returns
+// its combined output and whether it passed.
 func runChild(t *testing.T, scenario string, env []string, args ...string) (string, bool) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], append([]string{"-test.run=^TestChild$", "-test.v", "-test.count=1"}, args...)...)
-	cmd.Env = append(cleanEnv(), childEnv+"="+scenario)
+	cmd := exec.Command(testkit.Self(), append([]string{"-test.run=^TestChild$", "-test.v", "-test.count=1"}, args...)...)
+	cmd.Env = append(testkit.Environ(testkit.MatrixboxVar), childEnv+"="+scenario)
 	cmd.Env = append(cmd.Env, env...)
-	out, err := cmd.CombinedOutput()
-	var ee *exec.ExitError
-	if err != nil && !errors.As(err, &ee) {
-		t.Fatalf("run child: %v", err)
-	}
-	return string(out), err == nil
-}
-
-// cleanEnv drops the MATRIXBOX_ variables of the parent so a child sees only
-// what the test gives it.
-func cleanEnv() []string {
-	var env []string
-	for _, e := range os.Environ() {
-		if !strings.HasPrefix(e, "MATRIXBOX_") {
-			env = append(env, e)
-		}
-	}
-	return env
+	return testkit.Run(t, cmd)
 }
 
 // caseLines returns the case names of "--- <STATUS>: " lines under TestChild/.

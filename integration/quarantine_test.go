@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/matrixbox/matrixbox/internal/testkit"
 	"github.com/matrixbox/matrixbox/report"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
@@ -47,7 +48,7 @@ func runHelper(t *testing.T, name string, env ...string) ([]report.Record, strin
 	if err := os.Mkdir(counters, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^"+name+"$", "-test.v", "-test.count=1")
+	cmd := exec.Command(testkit.Self(), "-test.run=^"+name+"$", "-test.v", "-test.count=1")
 	cmd.Env = append(os.Environ(), envHelper+"=quarantine", EnvReport+"="+reportFile, "MBX_COUNTERS="+counters, EnvShard+"=", EnvSelect+"=")
 	cmd.Env = append(cmd.Env, env...)
 	out, runErr := cmd.CombinedOutput()
@@ -61,9 +62,7 @@ func runHelper(t *testing.T, name string, env ...string) ([]report.Record, strin
 func writeConfig(t *testing.T, s string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "matrixbox.yaml")
-	if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testkit.WriteFile(t, p, s)
 	return p
 }
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/matrixbox/matrixbox/internal/testkit"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
 
@@ -167,19 +168,20 @@ func pidsIn(t *testing.T, dir string) []int {
 	return pids
 }
 
+// waitGone waits until pid has exited (a zombie counts: only its parent's
+// wait is missing).
 func waitGone(t *testing.T, pid int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
+	state, gone := testkit.Poll(10*time.Second, func() (string, bool) {
 		if err := syscall.Kill(pid, 0); err != nil {
-			return
+			return err.Error(), true
 		}
-		if b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat"); err == nil && strings.Contains(string(b), ") Z ") {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		return string(b), err == nil && strings.Contains(string(b), ") Z ")
+	})
+	if !gone {
+		t.Errorf("supervised process %d still running after the test process ended: %s", pid, state)
 	}
-	t.Errorf("supervised process %d still running after the test process ended", pid)
 }
 
 func TestPanicFailsOnlyItsCaseAndLeavesNoProcess(t *testing.T) {

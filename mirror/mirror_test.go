@@ -10,9 +10,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/matrixbox/matrixbox/internal/testkit"
 )
 
 func copyLines(t testing.TB, dir string) []string {
@@ -200,7 +203,7 @@ func TestLockHeldTooLong(t *testing.T) {
 	}
 }
 
-func itoa(i int) string { return fmtInt(i) }
+func itoa(i int) string { return strconv.Itoa(i) }
 
 func TestDigestMismatchInSource(t *testing.T) {
 	img := newMemImage(t, 4096, 5)
@@ -253,7 +256,7 @@ func TestDamagedMirrorBlobIsCopiedAgain(t *testing.T) {
 }
 
 func TestRegistryLogGoesToWriter(t *testing.T) {
-	var log syncBuffer
+	var log testkit.Buffer
 	addr, stop, err := NewRegistry(context.Background(), t.TempDir(), &log)
 	if err != nil {
 		t.Fatal(err)

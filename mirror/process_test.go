@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
+
+	"github.com/matrixbox/matrixbox/internal/testkit"
 )
 
 // Environment of a child process: the test binary re-executed to run
@@ -53,26 +55,17 @@ func TestChildEnsure(t *testing.T) {
 	fmt.Printf("stats %+v\n", m.Stats())
 }
 
-func startChild(t *testing.T, mode, dir, target, src string) (*exec.Cmd, io.WriteCloser, *strings.Builder) {
+// startChild starts TestChildEnsure in a child process, which waits for
+// its stdin to be closed before it ensures target.
+func startChild(t *testing.T, mode, dir, target, src string) (*testkit.Child, io.WriteCloser) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestChildEnsure$", "-test.v")
+	cmd := exec.Command(testkit.Self(), "-test.run=^TestChildEnsure$", "-test.v")
 	cmd.Env = append(os.Environ(), envChild+"="+mode, envChildDir+"="+dir, envChildSource+"="+src, envChildTarget+"="+target)
-	out := &strings.Builder{}
-	cmd.Stdout, cmd.Stderr = out, out
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	})
-	return cmd, stdin, out
+	return testkit.Start(t, cmd), stdin
 }
 
 func TestTwoProcessesMirrorTheSameImageOnce(t *testing.T) {
@@ -80,27 +73,26 @@ func TestTwoProcessesMirrorTheSameImageOnce(t *testing.T) {
 	src, _ := serveMemImage(t, img, "big/img:1")
 	dir := filepath.Join(t.TempDir(), "mirror")
 
-	var cmds []*exec.Cmd
-	var outs []*strings.Builder
+	var kids []*testkit.Child
 	var gos []io.WriteCloser
 	for range 2 {
-		cmd, stdin, out := startChild(t, "ensure", dir, "big:1", src)
-		cmds, outs, gos = append(cmds, cmd), append(outs, out), append(gos, stdin)
+		kid, stdin := startChild(t, "ensure", dir, "big:1", src)
+		kids, gos = append(kids, kid), append(gos, stdin)
 	}
 	for _, g := range gos {
 		g.Close()
 	}
 	copied := 0
-	for i, cmd := range cmds {
-		if err := cmd.Wait(); err != nil {
-			t.Errorf("child %d: %v\n%s", i, err, outs[i])
+	for i, kid := range kids {
+		if out, err := kid.Wait(); err != nil {
+			t.Errorf("child %d: %v\n%s", i, err, out)
 		}
-		if strings.Contains(outs[i].String(), "Copies:1") {
+		if strings.Contains(kid.Output(), "Copies:1") {
 			copied++
 		}
 	}
 	if copied != 1 {
-		t.Errorf("%d children say they copied, want exactly 1:\n%s\n%s", copied, outs[0], outs[1])
+		t.Errorf("%d children say they copied, want exactly 1:\n%s\n%s", copied, kids[0].Output(), kids[1].Output())
 	}
 	if lines := copyLines(t, dir); len(lines) != 1 {
 		t.Errorf("copies.log: %d lines, want 1: %q", len(lines), lines)
@@ -120,22 +112,16 @@ func TestKilledMidCopyLeavesMirrorUsable(t *testing.T) {
 	base := t.TempDir()
 	dir := filepath.Join(base, "mirror")
 
-	cmd, stdin, out := startChild(t, "stall", dir, "kill:1", src)
+	kid, stdin := startChild(t, "stall", dir, "kill:1", src)
 	stdin.Close()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if _, err := os.Stat(filepath.Join(base, "stalled")); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("child never reached the middle of the copy:\n%s", out)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	testkit.WaitFor(t, 30*time.Second, "the child to reach the middle of the copy", func() (string, bool) {
+		_, err := os.Stat(filepath.Join(base, "stalled"))
+		return kid.Output(), err == nil
+	})
+	if err := kid.Cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	cmd.Wait()
+	kid.Wait()
 	if p := partials(t, dir); len(p) == 0 {
 		t.Fatalf("the killed child left no upload in progress: the kill did not land mid-copy")
 	}

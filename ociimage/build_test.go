@@ -1,7 +1,6 @@
 package ociimage
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -10,6 +9,8 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/matrixbox/matrixbox/matrix/platform"
+
+	"github.com/matrixbox/matrixbox/internal/testkit"
 )
 
 func mustPlatform(t testing.TB, s string) ocispec.Platform {
@@ -54,7 +55,7 @@ func TestWriteLayoutByHand(t *testing.T) {
 			Annotations map[string]string `json:"annotations"`
 		} `json:"manifests"`
 	}
-	readJSON(t, filepath.Join(dir, "index.json"), &index)
+	testkit.ReadJSON(t, filepath.Join(dir, "index.json"), &index)
 	if index.SchemaVersion != 2 || len(index.Manifests) != 1 {
 		t.Fatalf("index.json: %+v", index)
 	}
@@ -69,7 +70,7 @@ func TestWriteLayoutByHand(t *testing.T) {
 			Digest    string `json:"digest"`
 		} `json:"layers"`
 	}
-	readJSON(t, blobFile(dir, e.Digest), &m)
+	testkit.ReadJSON(t, blobFile(dir, e.Digest), &m)
 	if len(m.Layers) != 2 || m.Layers[0].Digest != string(l1.Digest) || m.Layers[1].MediaType != "application/vnd.oci.image.layer.v1.tar+gzip" {
 		t.Errorf("manifest layers %+v", m.Layers)
 	}
@@ -84,7 +85,7 @@ func TestWriteLayoutByHand(t *testing.T) {
 			DiffIDs []string `json:"diff_ids"`
 		} `json:"rootfs"`
 	}
-	readJSON(t, blobFile(dir, m.Config.Digest), &c)
+	testkit.ReadJSON(t, blobFile(dir, m.Config.Digest), &c)
 	if c.Architecture != "arm64" || c.OS != "linux" || c.Config.Labels["k"] != "v" || len(c.RootFS.DiffIDs) != 2 || c.RootFS.DiffIDs[1] != string(l2.DiffID) {
 		t.Errorf("config %+v", c)
 	}
@@ -102,17 +103,6 @@ func TestWriteLayoutByHand(t *testing.T) {
 func blobFile(dir, d string) string {
 	dg := digest.Digest(d)
 	return filepath.Join(dir, "blobs", dg.Algorithm().String(), dg.Encoded())
-}
-
-func readJSON(t testing.TB, p string, v any) {
-	t.Helper()
-	raw, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(raw, v); err != nil {
-		t.Fatalf("%s: %v", p, err)
-	}
 }
 
 func TestRoundTripIndex(t *testing.T) {

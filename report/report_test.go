@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/matrixbox/matrixbox/internal/testkit"
 )
 
 // TestAppendHelper appends records to the file named by the environment
@@ -42,18 +44,15 @@ func TestAppendHelper(t *testing.T) {
 func TestAppendFromProcesses(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "report.jsonl")
 	const procs = 4
-	var cmds []*exec.Cmd
+	var kids []*testkit.Child
 	for p := 0; p < procs; p++ {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestAppendHelper$", "-test.count=1")
+		cmd := exec.Command(testkit.Self(), "-test.run=^TestAppendHelper$", "-test.count=1")
 		cmd.Env = append(os.Environ(), "MBX_REPORT_HELPER="+path, "MBX_PROC="+strconv.Itoa(p))
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		cmds = append(cmds, cmd)
+		kids = append(kids, testkit.Start(t, cmd))
 	}
-	for _, c := range cmds {
-		if err := c.Wait(); err != nil {
-			t.Errorf("writer process: %v", err)
+	for _, c := range kids {
+		if out, err := c.Wait(); err != nil {
+			t.Errorf("writer process: %v\n%s", err, out)
 		}
 	}
 	recs, err := Read(path)

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/matrixbox/matrixbox/matrix"
+
+	"github.com/matrixbox/matrixbox/internal/testkit"
 )
 
 func cellOf(t *testing.T, axes ...matrix.Axis) matrix.Cell {
@@ -116,7 +118,9 @@ func TestBoxReportsLeakedProcess(t *testing.T) {
 	if err := unwaited.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(200 * time.Millisecond)
+	testkit.WaitFor(t, 10*time.Second, "sh -c 'exit 0' to exit", func() (string, bool) {
+		return statLine(unwaited.Process.Pid), !alive(unwaited.Process.Pid)
+	})
 	err = b.Close()
 	if err == nil || !strings.Contains(err.Error(), "leaked process") || !strings.Contains(err.Error(), "sleep 300") || !strings.Contains(err.Error(), "sleep 301") {
 		t.Fatalf("Close err = %v", err)

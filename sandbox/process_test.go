@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/matrixbox/matrixbox/internal/testkit"
 )
 
 // TestMain lets the test binary act as a small daemon for the tests below
@@ -72,9 +74,19 @@ func daemon(mode string) {
 }
 
 func daemonCmd(mode string) *exec.Cmd {
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd := exec.Command(testkit.Self(), "-test.run=^$")
 	cmd.Env = append(os.Environ(), "MATRIXBOX_TEST_DAEMON="+mode)
 	return cmd
+}
+
+// statLine is /proc/<pid>/stat, or why it cannot be read: the state a
+// wait for a process saw last.
+func statLine(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return err.Error()
+	}
+	return string(b)
 }
 
 func alive(pid int) bool {
@@ -193,13 +205,9 @@ func TestStopEscalatesToKillAndReapsGroup(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "did not stop within 300ms of SIGTERM; killed") {
 		t.Fatalf("Stop err = %v", err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for alive(child) && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if alive(child) {
-		t.Fatalf("grandchild %d outlived its daemon", child)
-	}
+	testkit.WaitFor(t, 5*time.Second, fmt.Sprintf("grandchild %d to end with its daemon", child), func() (string, bool) {
+		return statLine(child), !alive(child)
+	})
 	if alive(p.Pid()) {
 		t.Fatal("daemon alive")
 	}
@@ -223,9 +231,9 @@ func TestStopReportsADaemonKilledFromOutside(t *testing.T) {
 		}
 		// The kill is delivered before kill(2) returns; the process may
 		// take a moment to become a zombie, which Stop must wait out.
-		for !exitedUnreaped(p.Pid()) {
-			time.Sleep(time.Millisecond)
-		}
+		testkit.WaitFor(t, 10*time.Second, "the SIGKILLed daemon to become a zombie", func() (string, bool) {
+			return statLine(p.Pid()), exitedUnreaped(p.Pid())
+		})
 		err = p.Stop(5 * time.Second)
 		if err == nil || !strings.Contains(err.Error(), "signal: killed") {
 			t.Fatalf("round %d: Stop of a daemon SIGKILLed from outside returned %v; log:\n%s", i, err, logs.Text("d"))

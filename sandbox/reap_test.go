@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/matrixbox/matrixbox/internal/testkit"
 )
 
 // The tests of the reaper make their leftovers under an owner key and a
@@ -81,7 +83,7 @@ func TestReapRemovesLeftoversOfADeadRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer os.RemoveAll(root)
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd := exec.Command(testkit.Self(), "-test.run=^$")
 	cmd.Env = append(os.Environ(), "MATRIXBOX_TEST_DIE=1", "TMPDIR="+root)
 	out, _ := cmd.Output()
 	var dir, group string

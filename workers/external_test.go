@@ -17,10 +17,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/matrixbox/matrixbox/internal/testkit"
 )
 
 // This file starts daemons the way their owners would, outside matrixbox:
@@ -39,7 +40,7 @@ type externalDaemon struct {
 	cmd   *exec.Cmd // strace, whose child the daemon is
 	pid   int       // the daemon's
 	trace string    // strace's output file
-	out   *syncBuffer
+	out   *testkit.Buffer
 	done  chan error
 }
 
@@ -58,10 +59,12 @@ func startExternal(t *testing.T, name string, ready *regexp.Regexp, argv ...stri
 	if _, err := exec.LookPath(argv[0]); err != nil && !strings.Contains(argv[0], "/") {
 		t.Skipf("%s not installed: %v", argv[0], err)
 	}
-	d := &externalDaemon{name: name, trace: filepath.Join(t.TempDir(), name+".strace"), out: &syncBuffer{}, done: make(chan error, 1)}
+	d := &externalDaemon{name: name, trace: filepath.Join(t.TempDir(), name+".strace"), out: &testkit.Buffer{}, done: make(chan error, 1)}
 	args := append([]string{"-f", "--seccomp-bpf", "-qq", "-e", "trace=none", "-e", "signal=all", "-o", d.trace, "--"}, argv...)
 	d.cmd = exec.Command(strace, args...)
-	d.cmd.Env = cleanEnv()
+	// The environment without matrixbox's variables, as a daemon started
+	// by its owner would have it.
+	d.cmd.Env = testkit.Environ(testkit.MatrixboxVar)
 	d.cmd.Stdout, d.cmd.Stderr = d.out, d.out
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := d.cmd.Start(); err != nil {
@@ -69,18 +72,10 @@ func startExternal(t *testing.T, name string, ready *regexp.Regexp, argv ...stri
 	}
 	go func() { d.done <- d.cmd.Wait() }()
 	t.Cleanup(func() { d.stop(t) })
-	deadline := time.Now().Add(3 * time.Minute)
-	for {
-		if m := ready.FindStringSubmatch(d.out.String()); m != nil {
-			d.pid = childOf(d.cmd.Process.Pid)
-			if d.pid == 0 {
-				t.Fatalf("%s: no daemon process under strace", name)
-			}
-			sub := ""
-			if len(m) > 1 {
-				sub = m[1]
-			}
-			return d, sub
+	var m []string
+	testkit.WaitFor(t, 3*time.Minute, fmt.Sprintf("%s to print %q", name, ready), func() (string, bool) {
+		if m = ready.FindStringSubmatch(d.out.String()); m != nil {
+			return "", true
 		}
 		select {
 		case err := <-d.done:
@@ -88,23 +83,17 @@ func startExternal(t *testing.T, name string, ready *regexp.Regexp, argv ...stri
 			t.Fatalf("%s exited before it was ready (%v):\n%s", name, err, d.out)
 		default:
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s not ready after 3 minutes:\n%s", name, d.out)
-		}
-		time.Sleep(50 * time.Millisecond)
+		return d.out.String(), false
+	})
+	d.pid = childOf(d.cmd.Process.Pid)
+	if d.pid == 0 {
+		t.Fatalf("%s: no daemon process under strace", name)
 	}
-}
-
-// cleanEnv is the test's environment without matrixbox's variables, as a
-// daemon started by its owner would have it.
-func cleanEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "MATRIXBOX_") {
-			env = append(env, kv)
-		}
+	sub := ""
+	if len(m) > 1 {
+		sub = m[1]
 	}
-	return env
+	return d, sub
 }
 
 // childOf is the first child of pid.
@@ -229,23 +218,6 @@ func guardPids(pid int) map[int]bool {
 		}
 	}
 	return out
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // testPKI is a CA and the server and client certificates it signed, as PEM

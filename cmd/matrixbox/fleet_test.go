@@ -1,19 +1,17 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/matrixbox/matrixbox/integration"
+	"github.com/matrixbox/matrixbox/internal/testkit"
 	"github.com/matrixbox/matrixbox/report"
 )
 
@@ -22,14 +20,11 @@ import (
 // whether it passed.
 func runFleet(t *testing.T, bin, dir, reportFile string, args []string, env ...string) ([]report.Record, string, bool) {
 	t.Helper()
-	out, err := suiteCommand(bin, dir, reportFile, args, env).CombinedOutput()
-	if _, ok := err.(*exec.ExitError); err != nil && !ok {
-		t.Fatal(err)
-	}
+	out, ok := testkit.Run(t, suiteCommand(bin, dir, reportFile, args, env))
 	if _, serr := os.Stat(reportFile); serr != nil {
 		t.Fatalf("no report: %v\n%s", serr, out)
 	}
-	return caseRecords(t, reportFile), string(out), err == nil
+	return caseRecords(t, reportFile), out, ok
 }
 
 // TestFleetSuite runs the fleet fixture, built once, in each way below.
@@ -58,17 +53,12 @@ func cellTerms(name string) map[string]string {
 // map show the reasons too.
 func testAttributesAndJUnit(t *testing.T, bin, dir string) {
 	// go test -json is test2json over the binary run with -test.v=test2json.
-	cmd := exec.Command(goCommand(), "tool", "test2json", "-t", bin, "-test.v=test2json", "-test.count=1")
+	cmd := testkit.JSONCommand(t, bin, "-test.count=1")
 	cmd.Dir = dir
 	cmd.Env = append(childEnv(), integration.EnvConfig+"=none")
 	out, _ := cmd.Output()
 	attrs := map[string]map[string]string{}
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		var ev struct{ Action, Test, Key, Value string }
-		if json.Unmarshal(sc.Bytes(), &ev) != nil {
-			continue
-		}
+	for _, ev := range testkit.Events(out) {
 		if ev.Action == "run" && strings.Count(ev.Test, "/") == 5 {
 			attrs[ev.Test] = map[string]string{}
 		}

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/matrixbox/matrixbox/integration"
+	"github.com/matrixbox/matrixbox/internal/testkit"
 	"github.com/matrixbox/matrixbox/report"
 )
 
@@ -30,12 +31,7 @@ func suiteBinary(t *testing.T, dir string) (bin, abs string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin = filepath.Join(t.TempDir(), filepath.Base(abs)+".test")
-	out, err := exec.Command(goCommand(), "test", "-c", "-o", bin, abs).CombinedOutput()
-	if err != nil {
-		t.Fatalf("go test -c: %v\n%s", err, out)
-	}
-	return bin, abs
+	return testkit.BuildTest(t, abs), abs
 }
 
 // runSuite runs the suite's binary once with env, writing its report to
@@ -60,15 +56,7 @@ func suiteCommand(bin, dir, report string, args, env []string) *exec.Cmd {
 // choose cases: matrixbox's and the shard variables of CI engines (these
 // tests may themselves run in a CI job).
 func childEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "MATRIXBOX_") || ciShardVars[k] {
-			continue
-		}
-		env = append(env, kv)
-	}
-	return env
+	return testkit.Environ(func(k string) bool { return testkit.MatrixboxVar(k) || ciShardVars[k] })
 }
 
 var ciShardVars = map[string]bool{

@@ -1,6 +1,7 @@
 package buildkit
 
 import (
+	"os"
 	"testing"
 	"testing/fstest"
 
@@ -13,10 +14,16 @@ import (
 	"github.com/matrixbox/matrixbox/workers"
 )
 
+// TestMain gives every Run the shared mirror, then stops the warm backends
+// after the tests.
+func TestMain(m *testing.M) {
+	integration.UseMirror(mirror.Shared())
+	os.Exit(integration.Main(m))
+}
+
 func TestBuildkit(t *testing.T) {
 	integration.Run(t, integration.TestFuncs(testLLBScratch, testDockerfileScratch, testLLBBusyboxRun, testDockerfileBusyboxRun),
 		integration.WithWorkers(workers.BuildkitdOCI(), workers.BuildkitdContainerd(), workers.Dockerd()),
-		integration.WithMirror(mirror.Shared()),
 		integration.WithMirroredImages(map[string]string{busybox: "recipe:busybox"}),
 	)
 }

@@ -18,6 +18,8 @@ import (
 	"github.com/matrixbox/matrixbox/sandbox"
 	"github.com/matrixbox/matrixbox/workers"
 	"github.com/opencontainers/go-digest"
+
+	"github.com/matrixbox/matrixbox/internal/testkit"
 )
 
 func TestOCILayers(t *testing.T) {
@@ -151,7 +153,7 @@ func writeAndReopen(t *testing.T, dir, ref string, img *ociimage.Image) *ociimag
 }
 
 // layerCountByHand counts the layers of ref in a layout without package
-// image: index.json and the manifest read as plain JSON.
+// ociimage: index.json and the manifest read as plain JSON.
 func layerCountByHand(t *testing.T, dir, ref string) int {
 	t.Helper()
 	var index struct {
@@ -160,29 +162,18 @@ func layerCountByHand(t *testing.T, dir, ref string) int {
 			Annotations map[string]string
 		}
 	}
-	readJSON(t, filepath.Join(dir, "index.json"), &index)
+	testkit.ReadJSON(t, filepath.Join(dir, "index.json"), &index)
 	for _, m := range index.Manifests {
 		if m.Annotations["org.opencontainers.image.ref.name"] != ref {
 			continue
 		}
 		var manifest struct{ Layers []json.RawMessage }
 		algo, hex, _ := strings.Cut(m.Digest, ":")
-		readJSON(t, filepath.Join(dir, "blobs", algo, hex), &manifest)
+		testkit.ReadJSON(t, filepath.Join(dir, "blobs", algo, hex), &manifest)
 		return len(manifest.Layers)
 	}
 	t.Fatalf("%s: no entry named %s", dir, ref)
 	return 0
-}
-
-func readJSON(t *testing.T, p string, v any) {
-	t.Helper()
-	raw, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(raw, v); err != nil {
-		t.Fatalf("%s: %v", p, err)
-	}
 }
 
 // commonFiles are true of every variant of the image.

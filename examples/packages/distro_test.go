@@ -1,7 +1,6 @@
 package packages
 
 import (
-	"fmt"
 	"os"
 	"testing"
 
@@ -15,16 +14,12 @@ import (
 // and two distros only a registry has.
 var distros = []string{"debian-11", "debian-12", "debian-13", "ubuntu-24.04", "fedora-42"}
 
+// TestMain gives every Run the shared mirror and lets matrixbox.yaml name
+// distros by id, then stops the warm backends after the tests.
 func TestMain(m *testing.M) {
-	// A matrixbox.yaml may name distros by id.
-	integration.RegisterAxisDecoder(distro.AxisName, distro.DecodeValue)
 	integration.UseMirror(mirror.Shared())
-	code := m.Run()
-	if err := mirror.Shared().Close(); err != nil {
-		fmt.Fprintln(os.Stderr, "close mirror:", err)
-		code = max(code, 1)
-	}
-	os.Exit(code)
+	integration.RegisterAxisDecoder(distro.AxisName, distro.DecodeValue)
+	os.Exit(integration.Main(m))
 }
 
 // cellDistro returns the cell's distro once its image is in the mirror.

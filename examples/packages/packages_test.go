@@ -13,6 +13,8 @@ import (
 	"github.com/matrixbox/matrixbox/matrix/distro"
 	"github.com/matrixbox/matrixbox/sandbox"
 	"github.com/matrixbox/matrixbox/workers"
+
+	"github.com/matrixbox/matrixbox/internal/testkit"
 )
 
 func TestPackages(t *testing.T) {
@@ -114,10 +116,7 @@ func buildStaticHello(t *testing.T, dir, name string) string {
 	if err := os.WriteFile(src, []byte(code), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	goBin := goBinary(t)
-	if _, err := os.Stat(goBin); err != nil {
-		goBin = "go"
-	}
+	goBin := testkit.GoCommand(t)
 	out := filepath.Join(dir, name)
 	hostRun(t, dir, []string{"CGO_ENABLED=0", "GOWORK=off", "GOFLAGS=", "GOTOOLCHAIN=local"}, goBin, "build", "-trimpath", "-o", out, src)
 	return out
@@ -185,14 +184,4 @@ func install(t *testing.T, sb sandbox.Sandbox, d distro.Distro, deb, pkg string)
 	if err != nil || string(out) != "install ok installed 1.0" {
 		t.Fatalf("dpkg-query %s in %s after install: %v %q", pkg, d, err, out)
 	}
-}
-
-// goBinary is the go command that runs these tests.
-func goBinary(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("needs the go command on PATH")
-	}
-	return p
 }

@@ -17,11 +17,13 @@ import (
 	"github.com/matrixbox/matrixbox/workers"
 )
 
-func init() {
+// TestMain gives every Run the shared mirror and lets matrixbox.yaml name
+// platforms (integration does not import matrix/platform, so the suite
+// registers its decoder), then stops the warm backends after the tests.
+func TestMain(m *testing.M) {
 	integration.UseMirror(mirror.Shared())
-	// integration may not import matrix/platform: the suite registers the
-	// decoder that lets matrixbox.yaml name platforms.
 	integration.RegisterAxisDecoder(platform.AxisName, platform.DecodeValue)
+	os.Exit(integration.Main(m))
 }
 
 // markerPlatforms are the platforms of the marker tests: the two the

@@ -3,6 +3,7 @@ package faulttest
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/matrixbox/matrixbox/internal/testkit"
 	"github.com/matrixbox/matrixbox/mirror"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
@@ -24,9 +26,8 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	suiteBin = filepath.Join(dir, "suite.test")
-	out, err := exec.Command("go", "test", "-c", "-o", suiteBin, "./testdata/suite").CombinedOutput()
-	if err != nil {
-		os.Stderr.Write(out)
+	if err := testkit.CompileTest("./testdata/suite", suiteBin); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}
@@ -35,9 +36,10 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// child is one run of a fixture binary; its output can be read while it
+// runs.
 type child struct {
-	cmd *exec.Cmd
-	out *bytes.Buffer
+	*testkit.Child
 	dir string
 }
 
@@ -54,26 +56,15 @@ func startEnv(t *testing.T, fault string, env []string, args ...string) *child {
 	cmd := exec.Command(suiteBin, append([]string{"-test.v", "-test.count=1"}, args...)...)
 	cmd.Env = append(os.Environ(), "FAULT="+fault, "FAULT_DIR="+dir)
 	cmd.Env = append(cmd.Env, env...)
-	out := &bytes.Buffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	return &child{cmd: cmd, out: out, dir: dir}
+	return &child{Child: testkit.Start(t, cmd), dir: dir}
 }
 
 // waitFor waits until the child has written n lines to file.
 func (c *child) waitFor(t *testing.T, file string, n int) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		if len(c.lines(file)) >= n {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("child never wrote %d lines to %s; output:\n%s", n, file, c.out)
+	testkit.WaitFor(t, 60*time.Second, fmt.Sprintf("the child to write %d lines to %s", n, file), func() (string, bool) {
+		return c.Output(), len(c.lines(file)) >= n
+	})
 }
 
 func (c *child) lines(file string) []string {
@@ -86,8 +77,8 @@ func (c *child) lines(file string) []string {
 // it, so the guard's report is complete.
 func (c *child) wait(t *testing.T) string {
 	t.Helper()
-	_ = c.cmd.Wait()
-	return c.out.String()
+	out, _ := c.Wait()
+	return out
 }
 
 // checkNothingLeft asserts that no process carrying the child's owner mark
@@ -99,15 +90,11 @@ func (c *child) checkNothingLeft(t *testing.T) {
 		t.Fatal("child recorded no owner pid")
 	}
 	owner := owners[0]
-	deadline := time.Now().Add(10 * time.Second)
 	var left []sandbox.Proc
-	for {
+	testkit.Poll(10*time.Second, func() (string, bool) {
 		left = sandbox.ProcessesWithEnv(sandbox.EnvOwner, owner)
-		if len(left) == 0 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return "", len(left) == 0
+	})
 	for _, p := range left {
 		t.Errorf("process left running: %d %s", p.Pid, p.Cmdline)
 		_ = syscall.Kill(p.Pid, syscall.SIGKILL)
@@ -136,7 +123,7 @@ func TestSignalsMidRun(t *testing.T) {
 		t.Run(sig.String(), func(t *testing.T) {
 			c := start(t, "hang")
 			c.waitFor(t, "ready", 2)
-			_ = syscall.Kill(c.cmd.Process.Pid, sig)
+			_ = syscall.Kill(c.Pid(), sig)
 			out := c.wait(t)
 			if !strings.Contains(out, "ended without cleaning up") {
 				t.Errorf("output does not name the cause:\n%s", out)
@@ -207,7 +194,7 @@ func TestOsExitInATest(t *testing.T) {
 func TestTestProcessKilled(t *testing.T) {
 	c := start(t, "hang")
 	c.waitFor(t, "ready", 2)
-	_ = syscall.Kill(c.cmd.Process.Pid, syscall.SIGKILL)
+	_ = syscall.Kill(c.Pid(), syscall.SIGKILL)
 	out := c.wait(t)
 	if !strings.Contains(out, "ended without cleaning up") {
 		t.Errorf("output:\n%s", out)
@@ -337,13 +324,10 @@ func TestMirrorLockHeldByStuckProcess(t *testing.T) {
 	}
 	defer func() { _ = syscall.Kill(-stuck.Process.Pid, syscall.SIGKILL); _ = stuck.Wait() }()
 	// Wait until the stuck process holds the lock.
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if exec.Command("flock", "-n", filepath.Join(dir, "lock"), "true").Run() != nil {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testkit.WaitFor(t, 10*time.Second, "flock to hold "+filepath.Join(dir, "lock"), func() (string, bool) {
+		err := exec.Command("flock", "-n", filepath.Join(dir, "lock"), "true").Run()
+		return fmt.Sprintf("flock -n: %v", err), err != nil
+	})
 	c := startEnv(t, "mirror", []string{"FAULT_MIRROR=" + dir, "MATRIXBOX_MIRROR_LOCK_TIMEOUT=2s"})
 	out := c.wait(t)
 	if !strings.Contains(out, "--- FAIL: TestMirrored") || !strings.Contains(out, filepath.Join(dir, "lock")) {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/matrixbox/matrixbox/internal/bridge"
+	"github.com/matrixbox/matrixbox/internal/testkit"
 )
 
 // realWorkers are the workers of testdata/realsuite, each of which puts
@@ -32,8 +33,8 @@ func buildReal(t *testing.T) string {
 	}
 	if realBin == "" {
 		out := filepath.Join(filepath.Dir(suiteBin), "realsuite.test")
-		if msg, err := exec.Command("go", "test", "-c", "-o", out, "./testdata/realsuite").CombinedOutput(); err != nil {
-			t.Fatalf("build the fixture: %v\n%s", err, msg)
+		if err := testkit.CompileTest("./testdata/realsuite", out); err != nil {
+			t.Fatalf("build the fixture: %v", err)
 		}
 		realBin = out
 	}
@@ -49,7 +50,15 @@ type realChild struct {
 	rules []string
 }
 
+// startReal runs the real fixture's TestInFlight on worker with
+// FAULT=fault; its output can be read while it runs.
 func startReal(t *testing.T, worker, fault string, args ...string) *realChild {
+	t.Helper()
+	return startRealEnv(t, worker, fault, nil, args...)
+}
+
+// startRealEnv is startReal with env added to the child's environment.
+func startRealEnv(t *testing.T, worker, fault string, env []string, args ...string) *realChild {
 	t.Helper()
 	bin := buildReal(t)
 	dir := t.TempDir()
@@ -58,13 +67,9 @@ func startReal(t *testing.T, worker, fault string, args ...string) *realChild {
 	cmd := exec.Command(bin, append([]string{"-test.v", "-test.count=1", "-test.run=^TestInFlight$"}, args...)...)
 	cmd.Env = append(os.Environ(), "FAULT="+fault, "FAULT_DIR="+dir, "FAULT_TOKEN="+tok,
 		"MATRIXBOX_SELECT=worker="+worker, "MATRIXBOX_CONFIG=none")
-	out := &bytes.Buffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	rc := &realChild{child: &child{cmd: cmd, out: out, dir: dir}, token: tok, rules: iptablesRules()}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd.Env = append(cmd.Env, env...)
+	rc := &realChild{token: tok, rules: iptablesRules()}
+	rc.child = &child{Child: testkit.Start(t, cmd), dir: dir}
 	return rc
 }
 
@@ -78,7 +83,7 @@ func (c *realChild) checkNothingLeft(t *testing.T) {
 	t.Helper()
 	owners := c.lines("owner")
 	if len(owners) == 0 {
-		t.Fatalf("child recorded no owner pid; output:\n%s", c.out)
+		t.Fatalf("child recorded no owner pid; output:\n%s", c.Output())
 	}
 	owner := owners[0]
 	for _, when := range []string{"at once", "5 s later"} {
@@ -135,7 +140,7 @@ func TestRealDaemonsSignalsMidRun(t *testing.T) {
 			t.Run(w+"/"+sig.String(), func(t *testing.T) {
 				c := startReal(t, w, "hang")
 				c.waitFor(t, "ready", 1)
-				_ = syscall.Kill(c.cmd.Process.Pid, sig)
+				_ = syscall.Kill(c.Pid(), sig)
 				out := c.wait(t)
 				if !strings.Contains(out, "ended without cleaning up") {
 					t.Errorf("the guard did not say what it removed:\n%s", out)
@@ -207,12 +212,12 @@ func TestRealDaemonsReapedByTheNextRun(t *testing.T) {
 func testReapedByTheNextRun(t *testing.T, worker string) {
 	c := startReal(t, worker, "hang")
 	c.waitFor(t, "ready", 1)
-	guard := guardOf(c.cmd.Process.Pid)
+	guard := guardOf(c.Pid())
 	if guard == 0 {
 		t.Fatal("no guard found for the child")
 	}
 	_ = syscall.Kill(guard, syscall.SIGKILL)
-	_ = syscall.Kill(c.cmd.Process.Pid, syscall.SIGKILL)
+	_ = syscall.Kill(c.Pid(), syscall.SIGKILL)
 	c.wait(t)
 	// buildkitd's RUN step outlives its test process; dockerd's container
 	// dies with the dockerd, which leaves its sandbox and bridge behind.

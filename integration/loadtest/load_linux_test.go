@@ -2,7 +2,6 @@ package loadtest
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -11,12 +10,12 @@ import (
 	"regexp"
 	"runtime"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/matrixbox/matrixbox/internal/testkit"
 	"github.com/matrixbox/matrixbox/mirror"
 	"github.com/matrixbox/matrixbox/sandbox"
 	"github.com/matrixbox/matrixbox/workers"
@@ -39,7 +38,7 @@ var passLine = regexp.MustCompile(`(?m)^\s*--- PASS: TestLoad/TestEcho\d+/worker
 
 type loadChild struct {
 	cmd   *exec.Cmd
-	out   bytes.Buffer
+	kid   *testkit.Child
 	tmp   string // TMPDIR: the child's sandbox dirs go here
 	stats string
 	stop  func() Usage
@@ -57,20 +56,11 @@ func TestLoad(t *testing.T) {
 			t.Skipf("containerd worker unavailable: %v", err)
 		}
 	}
-	bin := filepath.Join(t.TempDir(), "suite.test")
-	if out, err := exec.Command("go", "test", "-c", "-o", bin, "./testdata/suite").CombinedOutput(); err != nil {
-		t.Fatalf("build the fixture: %v\n%s", err, out)
-	}
+	bin := testkit.BuildTest(t, "./testdata/suite")
 
 	mirrorDir := t.TempDir()
 	parallel := 2 * runtime.NumCPU()
-	var env []string
-	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "MATRIXBOX_") && k != "MATRIXBOX_BIN" {
-			continue
-		}
-		env = append(env, kv)
-	}
+	env := testkit.Environ(func(k string) bool { return testkit.MatrixboxVar(k) && k != "MATRIXBOX_BIN" })
 	env = append(env,
 		"MATRIXBOX_PARALLEL="+strconv.Itoa(parallel),
 		mirror.EnvDir+"="+mirrorDir,
@@ -88,15 +78,11 @@ func TestLoad(t *testing.T) {
 		c := &loadChild{tmp: tmp, stats: filepath.Join(t.TempDir(), "stats.json")}
 		c.cmd = exec.Command(bin, "-test.run", "^TestLoad$", "-test.v", "-test.count=1", "-test.timeout=30m")
 		c.cmd.Env = append(append([]string(nil), env...), "TMPDIR="+tmp, "LOAD_STATS="+c.stats)
-		c.cmd.Stdout, c.cmd.Stderr = &c.out, &c.out
-		c.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 		children[i] = c
 	}
 	start := time.Now()
 	for _, c := range children {
-		if err := c.cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		c.kid = testkit.Start(t, c.cmd)
 		c.stop = Watch(c.cmd.Process.Pid, 50*time.Millisecond)
 	}
 	var wg sync.WaitGroup
@@ -104,7 +90,7 @@ func TestLoad(t *testing.T) {
 		wg.Go(func() {
 			// Samples of the exited child fail and are ignored; VmHWM only
 			// grows, so the last one taken while it ran holds its peak.
-			c.err = c.cmd.Wait()
+			_, c.err = c.kid.Wait()
 			c.wall = time.Since(start)
 			c.peak = c.stop()
 		})
@@ -115,16 +101,16 @@ func TestLoad(t *testing.T) {
 	var copies, hits int
 	for i, c := range children {
 		pid := c.cmd.Process.Pid
-		out := c.out.String()
+		out := c.kid.Output()
 		if c.err != nil {
-			t.Errorf("process %d (pid %d): %v\n%s", i, pid, c.err, tail(out, 6000))
+			t.Errorf("process %d (pid %d): %v\n%s", i, pid, c.err, testkit.Tail(out, 6000))
 		}
 		perWorker := map[string]int{}
 		for _, m := range passLine.FindAllStringSubmatch(out, -1) {
 			perWorker[m[1]]++
 		}
 		if perWorker["host"] != cases || perWorker["containerd"] != cases {
-			t.Errorf("process %d: passing cases %v, want %d on each of host and containerd\n%s", i, perWorker, cases, tail(out, 6000))
+			t.Errorf("process %d: passing cases %v, want %d on each of host and containerd\n%s", i, perWorker, cases, testkit.Tail(out, 6000))
 		}
 		if c.peak.FDs == 0 || c.peak.HWM == 0 {
 			t.Errorf("process %d: no usage sampled (%+v)", i, c.peak)
@@ -187,15 +173,11 @@ func busyboxCopies(t *testing.T, dir string) int {
 // TMPDIR holds no sandbox dir and no mount.
 func checkNothingLeft(t *testing.T, i, pid int, tmp string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
 	var left []sandbox.Proc
-	for {
+	testkit.Poll(10*time.Second, func() (string, bool) {
 		left = sandbox.ProcessesWithEnv(sandbox.EnvOwner, strconv.Itoa(pid))
-		if len(left) == 0 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return "", len(left) == 0
+	})
 	for _, p := range left {
 		t.Errorf("process %d left running: %d %s", i, p.Pid, p.Cmdline)
 		_ = syscall.Kill(p.Pid, syscall.SIGKILL)
@@ -207,11 +189,4 @@ func checkNothingLeft(t *testing.T, i, pid int, tmp string) {
 	for _, e := range entries {
 		t.Errorf("process %d left %s in its TMPDIR", i, filepath.Join(tmp, e.Name()))
 	}
-}
-
-func tail(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return "…" + s[len(s)-n:]
 }

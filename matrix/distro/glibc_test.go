@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/matrixbox/matrixbox/internal/testkit"
 )
 
 const helloC = "#include <stdio.h>\nint main(void){puts(\"hello\");return 0;}\n"
@@ -132,7 +134,7 @@ func TestGlibcFloorStatic(t *testing.T) {
 		t.Fatal(err)
 	}
 	gobin := filepath.Join(dir, "hello-go")
-	cmd := exec.Command(goBinary(t), "build", "-o", gobin, src)
+	cmd := exec.Command(testkit.GoCommand(t), "build", "-o", gobin, src)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	cmd.Dir = dir
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -181,14 +183,4 @@ func TestParseGlibcVersion(t *testing.T) {
 			t.Errorf("ParseGlibcVersion(%q) accepted", in)
 		}
 	}
-}
-
-// goBinary is the go command that runs these tests.
-func goBinary(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("needs the go command on PATH")
-	}
-	return p
 }
