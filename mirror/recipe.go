@@ -45,8 +45,14 @@ var debianSuites = map[string]string{"11": "bullseye", "12": "bookworm", "13": "
 // recipeVersions, by recipe kind, are part of every cache key: bump a
 // kind's when its output changes for the same inputs, and only that kind's
 // caches are built again. busybox 2: compiled from source into the official
-// image's tree (1 was Debian's busybox-static).
-var recipeVersions = map[string]int{"busybox": 2, "debian": 1}
+// image's tree (1 was Debian's busybox-static). busybox 3, debian 2: the
+// image history names ociimage.Build (the toolkit's package was image).
+var recipeVersions = map[string]int{"busybox": 3, "debian": 2}
+
+// busyboxBuildVersion is part of the key of recipe:busybox's compiled
+// binaries in the build cache: bump it when the compile's output changes
+// for the same inputs (2: the binaries of busybox recipe 2 and 3).
+const busyboxBuildVersion = 2
 
 // recipeBuildLimit bounds one recipe build: busybox compiled for two
 // architectures needs about 5 minutes of CPU but took 44 minutes, and more

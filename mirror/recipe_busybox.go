@@ -64,13 +64,15 @@ func (m *Mirror) busyboxBinary(ctx context.Context, dsc, arch, work string) (bus
 	if err != nil {
 		return busyboxBuild{}, err
 	}
+	// The compiled binaries are keyed by their own version: a change to
+	// how the image is laid out (recipeVersions) reuses them.
 	keyJSON, err := json.Marshal(struct {
 		V      int
 		DSC    string
 		Target []string
 		Tools  busyboxTools
 		Config map[string]string
-	}{recipeVersions["busybox"], dscSum, []string{t.triplet, t.kbuildArch, t.debArch}, tools, busyboxConfig})
+	}{busyboxBuildVersion, dscSum, []string{t.triplet, t.kbuildArch, t.debArch}, tools, busyboxConfig})
 	if err != nil {
 		return busyboxBuild{}, err
 	}
