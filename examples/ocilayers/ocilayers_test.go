@@ -18,8 +18,6 @@ import (
 	"github.com/matrixbox/matrixbox/sandbox"
 	"github.com/matrixbox/matrixbox/workers"
 	"github.com/opencontainers/go-digest"
-
-	"github.com/matrixbox/matrixbox/internal/testkit"
 )
 
 func TestOCILayers(t *testing.T) {
@@ -162,18 +160,29 @@ func layerCountByHand(t *testing.T, dir, ref string) int {
 			Annotations map[string]string
 		}
 	}
-	testkit.ReadJSON(t, filepath.Join(dir, "index.json"), &index)
+	readJSON(t, filepath.Join(dir, "index.json"), &index)
 	for _, m := range index.Manifests {
 		if m.Annotations["org.opencontainers.image.ref.name"] != ref {
 			continue
 		}
 		var manifest struct{ Layers []json.RawMessage }
 		algo, hex, _ := strings.Cut(m.Digest, ":")
-		testkit.ReadJSON(t, filepath.Join(dir, "blobs", algo, hex), &manifest)
+		readJSON(t, filepath.Join(dir, "blobs", algo, hex), &manifest)
 		return len(manifest.Layers)
 	}
 	t.Fatalf("%s: no entry named %s", dir, ref)
 	return 0
+}
+
+func readJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
 }
 
 // commonFiles are true of every variant of the image.

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/matrixbox/matrixbox/integration"
-	"github.com/matrixbox/matrixbox/internal/testkit"
 	"github.com/matrixbox/matrixbox/matrix/platform"
 	"github.com/matrixbox/matrixbox/sandbox"
 	"github.com/matrixbox/matrixbox/workers"
@@ -41,7 +40,9 @@ func testNeverRuns(t *testing.T, sb sandbox.Sandbox) {
 // (through the registered platform.DecodeValue).
 func TestBadPlatform(t *testing.T) {
 	conf := filepath.Join(t.TempDir(), "matrixbox.yaml")
-	testkit.WriteFile(t, conf, "workers: [host]\naxes:\n  platform:\n    - linux/amd64\n    - linux/amd64/v9\n")
+	if err := os.WriteFile(conf, []byte("workers: [host]\naxes:\n  platform:\n    - linux/amd64\n    - linux/amd64/v9\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		scenario, config string
 		want             []string
@@ -50,7 +51,7 @@ func TestBadPlatform(t *testing.T) {
 		{"config", conf, []string{conf + `:5: axes.platform: value "linux/amd64/v9" does not decode`, `unknown variant "v9" of amd64`}},
 	} {
 		t.Run(tc.scenario, func(t *testing.T) {
-			cmd := exec.Command(testkit.Self(), "-test.run=^TestChild$", "-test.v")
+			cmd := exec.Command(os.Args[0], "-test.run=^TestChild$", "-test.v")
 			cmd.Env = append(os.Environ(), childEnv+"="+tc.scenario, integration.EnvConfig+"="+tc.config)
 			out, err := cmd.CombinedOutput()
 			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
