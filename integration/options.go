@@ -22,7 +22,21 @@ type config struct {
 	images      map[string]string
 	parallelism int
 	mirror      Mirror
+	decoders    []axisDecoder
 	errs        []error
+}
+
+type axisDecoder struct {
+	axis   string
+	decode func(string) (matrix.Value, error)
+}
+
+// WithAxisDecoder is [RegisterAxisDecoder] as an option of [Main]: the
+// config files of every Run of the process decode the values of axis with
+// decode. Given to Run it is an error, since config files are decoded for
+// the whole process.
+func WithAxisDecoder(axis string, decode func(string) (matrix.Value, error)) Option {
+	return func(c *config) { c.decoders = append(c.decoders, axisDecoder{axis, decode}) }
 }
 
 // WithWorkers runs on ws instead of the registered workers.
@@ -159,15 +173,17 @@ var (
 
 // UseMirror sets the process-wide mirror, used by every Run that has no
 // WithMirror. It is started on the first Run that runs a case.
+// Main(m, WithMirror(x)) does the same before the tests run.
 func UseMirror(m Mirror) {
 	mirrorMu.Lock()
 	defer mirrorMu.Unlock()
 	defaultMirror = m
 }
 
-// WithMirror serves this Run's images and registries from m. Close m with
-// t.Cleanup, not defer: Run's cases run in parallel after the calling test
-// function has returned.
+// WithMirror serves this Run's images and registries from m; given to
+// [Main], every Run's that has no WithMirror of its own. Close a Run's m
+// with t.Cleanup, not defer: Run's cases run in parallel after the calling
+// test function has returned.
 func WithMirror(m Mirror) Option {
 	return func(c *config) { c.mirror = m }
 }

@@ -17,8 +17,7 @@ import (
 // TestMain gives every Run the shared mirror, then stops the warm backends
 // after the tests.
 func TestMain(m *testing.M) {
-	integration.UseMirror(mirror.Shared())
-	os.Exit(integration.Main(m))
+	os.Exit(integration.Main(m, integration.WithMirror(mirror.Shared())))
 }
 
 func TestBuildkit(t *testing.T) {

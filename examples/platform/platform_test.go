@@ -21,9 +21,8 @@ import (
 // platforms (integration does not import matrix/platform, so the suite
 // registers its decoder), then stops the warm backends after the tests.
 func TestMain(m *testing.M) {
-	integration.UseMirror(mirror.Shared())
-	integration.RegisterAxisDecoder(platform.AxisName, platform.DecodeValue)
-	os.Exit(integration.Main(m))
+	os.Exit(integration.Main(m, integration.WithMirror(mirror.Shared()),
+		integration.WithAxisDecoder(platform.AxisName, platform.DecodeValue)))
 }
 
 // markerPlatforms are the platforms of the marker tests: the two the

@@ -17,9 +17,8 @@ var distros = []string{"debian-11", "debian-12", "debian-13", "ubuntu-24.04", "f
 // TestMain gives every Run the shared mirror and lets matrixbox.yaml name
 // distros by id, then stops the warm backends after the tests.
 func TestMain(m *testing.M) {
-	integration.UseMirror(mirror.Shared())
-	integration.RegisterAxisDecoder(distro.AxisName, distro.DecodeValue)
-	os.Exit(integration.Main(m))
+	os.Exit(integration.Main(m, integration.WithMirror(mirror.Shared()),
+		integration.WithAxisDecoder(distro.AxisName, distro.DecodeValue)))
 }
 
 // cellDistro returns the cell's distro once its image is in the mirror.
