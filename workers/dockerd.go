@@ -154,7 +154,7 @@ func (w *dockerdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox
 }
 
 // dockerdBackend is a running dockerd: BuildKit's API at Address (see
-// buildkitProxy), Docker's at DockerAddress.
+// serveBuildkit), Docker's at DockerAddress.
 type dockerdBackend struct {
 	backend
 	docker string

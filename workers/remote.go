@@ -303,7 +303,7 @@ func (w *remoteWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox.
 	if w.ep.network == "tcp" {
 		// The sandbox's clients, and the wipe of ResetBackend, speak
 		// plain gRPC or HTTP to a socket of the sandbox, as on a local
-		// worker; the forwarder carries it to the daemon, doing the TLS.
+		// worker; the forwarding socket (forward) carries it to the daemon, doing the TLS.
 		sock := filepath.Join(cfg.Dir, w.kind+".sock")
 		f, err := forward(sock, d.dial, cfg.Logs.Writer(w.logName()))
 		if err != nil {
