@@ -1,4 +1,4 @@
-// Package image builds, reads, inspects and asserts on OCI images natively
+// Package ociimage builds, reads, inspects and asserts on OCI images natively
 // in Go, on containerd's content types and the image-spec types: no skopeo,
 // umoci or jq at run time.
 //
@@ -12,8 +12,7 @@
 //
 // Reading: [OpenLayout] opens a layout directory, an OCI layout tar or a
 // docker-archive tar; [Layout.Find] resolves a manifest by ref name and
-// platform; every
-// blob read is checked against its digest. [Image.ReadFile] and
+// platform; every blob read is checked against its digest. [Image.ReadFile] and
 // [Image.Files] show the image's merged filesystem with whiteouts applied.
 // [Layout.Store] is a read-only containerd content store over a layout, for
 // BuildKit's SolveOpt.OCIStores.
