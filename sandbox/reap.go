@@ -33,8 +33,30 @@ func ownerEnv() string { return ownerKey + "=" + strconv.Itoa(os.Getpid()) }
 // directories under ShortTempRoot whose pid is gone (mounts under them are
 // detached first), and the network bridges made for their daemons. It
 // returns a line per thing removed.
+//
+// A dead test process whose guard still runs is left to its guard: the
+// guard is removing it and will say what it removed.
 func Reap() ([]string, error) {
-	return removeOwned(defaultScope(), func(owner int) bool { return owner != os.Getpid() && !pidAlive(owner) }, false)
+	return removeOwned(defaultScope(), unguardedDead(), false)
+}
+
+// unguardedDead is the reaper's test of an owner: another process than this
+// one, no longer running, and with no guard at work on what it left (a
+// process whose environment has envGuardFor=<owner>). Guards are looked up
+// once per owner.
+func unguardedDead() func(owner int) bool {
+	guarded := map[int]bool{}
+	return func(owner int) bool {
+		if owner == os.Getpid() || pidAlive(owner) {
+			return false
+		}
+		g, ok := guarded[owner]
+		if !ok {
+			g = len(ProcessesWithEnv(envGuardFor, strconv.Itoa(owner))) > 0
+			guarded[owner] = g
+		}
+		return !g
+	}
 }
 
 // WarmMark is the file, in a backend's directory, that marks a warm

@@ -164,3 +164,34 @@ func TestReapRemovesLeftoversOfADeadRun(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// What a dead test process left is its guard's while the guard runs: the
+// reaper of another process leaves it, so that the guard removes it and
+// says so; once the guard is gone, the reaper takes it.
+func TestReapLeavesWhatAGuardIsRemoving(t *testing.T) {
+	// A pid no process has: above the kernel's pid_max.
+	owner := 1 << 23
+	if pidAlive(owner) {
+		t.Fatalf("precondition: pid %d runs", owner)
+	}
+	guard := exec.Command("sleep", "60")
+	guard.Env = append(os.Environ(), envGuardFor+"="+strconv.Itoa(owner))
+	if err := guard.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer guard.Process.Kill()
+	testkit.WaitFor(t, 10*time.Second, "the stand-in guard's environment to be readable", func() (string, bool) {
+		return "", len(ProcessesWithEnv(envGuardFor, strconv.Itoa(owner))) == 1
+	})
+	if unguardedDead()(owner) {
+		t.Error("a dead owner whose guard runs is taken by the reaper")
+	}
+	if unguardedDead()(os.Getpid()) {
+		t.Error("this process counts as dead")
+	}
+	_ = guard.Process.Kill()
+	_ = guard.Wait()
+	if !unguardedDead()(owner) {
+		t.Error("a dead owner with no guard is left by the reaper")
+	}
+}
