@@ -302,15 +302,19 @@ func killCgroup(name string) []Proc {
 }
 
 // remove kills what is left in the group and removes its cgroups in every
-// hierarchy, deepest first, and the root of all groups once it is empty.
+// hierarchy, deepest first.
 func (g *Group) remove() error {
 	g.kill("")
-	return removeCgroup(g.name, cgroupRoot)
+	return removeCgroup(g.name)
 }
 
-// removeCgroup removes the cgroup name (below root, the root of all
-// groups) in every hierarchy, and root too once it is empty.
-func removeCgroup(name, root string) error {
+// removeCgroup removes the cgroup name (below the root of all groups,
+// cgroupRoot) in every hierarchy. The root itself stays, empty, as docker's and
+// buildkit's do: removing it when it looked empty raced with another test
+// process making its group, or runc making a container's, under it (runc:
+// "mkdir /sys/fs/cgroup/cpuset/matrixbox/mbx-…: no such file or
+// directory").
+func removeCgroup(name string) error {
 	var errs []error
 	for _, h := range hierarchies() {
 		top := filepath.Join(h.mount, name)
@@ -326,8 +330,6 @@ func removeCgroup(name, root string) error {
 				errs = append(errs, fmt.Errorf("remove cgroup %s: %w", dirs[i], err))
 			}
 		}
-		// Shared by every group: removed by whoever empties it.
-		_ = syscall.Rmdir(filepath.Join(h.mount, root))
 	}
 	return errors.Join(errs...)
 }

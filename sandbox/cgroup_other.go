@@ -25,7 +25,7 @@ func (g *Group) remove() error                            { return nil }
 
 func ownedGroups(string, func(int) bool) []string { return nil }
 func killCgroup(string) []Proc                    { return nil }
-func removeCgroup(string, string) error           { return nil }
+func removeCgroup(string) error                   { return nil }
 
 func (g *Group) openLeaf(string) (int, error) { return -1, errors.New("cgroups are Linux only") }
 func cloneInto(*exec.Cmd, int)                {}

@@ -137,7 +137,7 @@ func removeOwned(sc scope, dead func(owner int) bool, quietWarm bool) ([]string,
 		say(name, fmt.Sprintf("dir %s of test process %d", dir, owner))
 	}
 	for _, g := range groups {
-		if err := removeCgroup(g, sc.cgroupRoot); err != nil {
+		if err := removeCgroup(g); err != nil {
 			errs = append(errs, err)
 			continue
 		}

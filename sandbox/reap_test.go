@@ -160,7 +160,7 @@ func TestReapRemovesLeftoversOfADeadRun(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(hs[0].mount, myGroup.Name())); err != nil {
 		t.Errorf("Reap removed a live process's cgroup: %v", err)
 	}
-	if err := removeCgroup(myGroup.Name(), testCgroupRoot); err != nil {
+	if err := removeCgroup(myGroup.Name()); err != nil {
 		t.Error(err)
 	}
 }
