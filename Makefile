@@ -2,8 +2,8 @@
 #   go test ./examples/...   the examples on the host worker, nothing to install
 #   make test                installs what the full suite needs, then runs it
 GO ?= go
-# Debian packages the full suite uses: daemons (runc, containerd 1.6,
-# docker.io come via install-tools.sh), qemu-img and emulation, debootstrap
+# Debian packages the full suite's tests use besides the workers' (which
+# `matrixbox install` installs): qemu-img and emulation, debootstrap
 # for the offline distro images, busybox-static for a static busybox on the
 # host, dpkg-dev for building .debs, chromium for rendering the report; and
 # for recipe:busybox (compiled from Debian's busybox source for amd64 and
@@ -16,13 +16,21 @@ DEB_PACKAGES ?= ca-certificates git qemu-utils qemu-user-static binfmt-support \
 	debootstrap busybox-static dpkg-dev xz-utils zstd chromium gcc libc6-dev \
 	make patch bzip2 strace $(BUSYBOX_CROSS_PACKAGES)
 
-.PHONY: test install check unit load buildkit-slice buildkit-suite
+.PHONY: test install install-all check unit load buildkit-slice buildkit-suite
 
 test: install check unit load buildkit-slice
 
+# The workers' daemons in the default versions of the version table
+# (`go run ./cmd/matrixbox install -list`), built from the Go module proxy
+# into $$MATRIXBOX_BIN, and the packages they run with; then the packages
+# the tests use.
 install:
+	$(GO) run ./cmd/matrixbox install
 	./scripts/install.sh $(DEB_PACKAGES)
-	./scripts/install-tools.sh
+
+# Every version of the table, for suites that run them all.
+install-all:
+	$(GO) run ./cmd/matrixbox install all
 
 # gofmt, go vet, and doc comments and Markdown that name only what exists
 # (see internal/doccheck).

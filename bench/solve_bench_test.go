@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/matrixbox/matrixbox/internal/daemons"
 	"github.com/matrixbox/matrixbox/internal/testkit"
 )
 
@@ -71,7 +72,7 @@ type solveEnvs struct {
 // solveEnv checks what the suites need and returns the children's
 // environments: the caller's, without MATRIXBOX_* settings that would make
 // the two harnesses run differently (parallelism, selection, shards, a
-// report); the ancestor's gets a PATH with the registry binary on it.
+// report); the ancestor's gets a PATH with buildkitd and registry on it.
 func solveEnv(b *testing.B) solveEnvs {
 	b.Helper()
 	if testing.Short() {
@@ -80,26 +81,22 @@ func solveEnv(b *testing.B) solveEnvs {
 	if os.Getuid() != 0 {
 		b.Skip("the solve suite runs buildkitd as root")
 	}
-	bin := os.Getenv("MATRIXBOX_BIN")
-	if bin == "" {
-		bin = "/usr/local/lib/matrixbox/bin"
-	}
-	// The ancestor finds buildkitd, runc and registry on PATH.
-	for _, name := range []string{"buildkitd", "runc"} {
-		if _, err := exec.LookPath(name); err != nil {
-			b.Skipf("%s not on PATH (scripts/install-tools.sh installs it): the ancestor's OCI worker needs it", name)
-		}
-	}
-	registry, err := exec.LookPath("registry")
-	if err != nil {
-		registry = filepath.Join(bin, "registry")
-		if _, err := os.Stat(registry); err != nil {
-			b.Skipf("no distribution `registry` on PATH or in %s, which the ancestor's mirror runs: go build -o %s github.com/distribution/distribution/v3/cmd/registry", bin, registry)
-		}
-	}
+	// The ancestor finds buildkitd, runc and registry on PATH: the
+	// default releases of matrixbox's version table, as matrixbox's own
+	// workers run them.
 	pathDir := b.TempDir()
-	if err := os.Symlink(registry, filepath.Join(pathDir, "registry")); err != nil {
-		b.Fatal(err)
+	for _, r := range []daemons.Release{daemons.Default(daemons.BuildKit), daemons.Default(daemons.Registry)} {
+		if err := r.Installed(); err != nil {
+			b.Skipf("the ancestor's OCI worker and mirror need it: %v", err)
+		}
+		for _, bin := range r.Binaries {
+			if err := os.Symlink(r.Path(bin.Name), filepath.Join(pathDir, bin.Name)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	if _, err := exec.LookPath("runc"); err != nil {
+		b.Skip("runc not on PATH (apt-get install runc): the ancestor's OCI worker needs it")
 	}
 
 	var base []string

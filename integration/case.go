@@ -91,7 +91,7 @@ func (cr *caseRun) setAttrs() {
 // that does not exist) always, an unavailable one in strict mode.
 func (cr *caseRun) admit() (reason string, fail bool) {
 	w := cr.spec.worker
-	if err := cr.r.check(w); err != nil {
+	if err := cr.r.check(w, cr.spec.workerKey); err != nil {
 		switch {
 		case errors.Is(err, sandbox.ErrMisconfigured):
 			return fmt.Sprintf("worker %s: %v", w.Name(), err), true

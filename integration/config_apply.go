@@ -98,6 +98,19 @@ func applyConfig(fc *FileConfig, st *settings, cfg *config, workers []sandbox.Wo
 	}
 	for _, fa := range fc.Axes {
 		i := axisIndex(cfg.axes, fa.Name)
+		if i < 0 && ownsAxis(workers, fa.Name) {
+			// A worker's own axis: its daemon's versions, by name; the
+			// worker says which it knows when its cells are checked.
+			values, err := fa.decode(nil)
+			if err != nil {
+				return nil, nil, err
+			}
+			if cfg.workerAxes == nil {
+				cfg.workerAxes = map[string][]matrix.Value{}
+			}
+			cfg.workerAxes[fa.Name] = values
+			continue
+		}
 		if i < 0 {
 			notes = append(notes, fmt.Sprintf("%s:%d: axes.%s: not an axis of this Run; ignored", fc.Path, fa.lineOf(0), fa.Name))
 			continue
@@ -125,6 +138,17 @@ func applyConfig(fc *FileConfig, st *settings, cfg *config, workers []sandbox.Wo
 		st.strict = true
 	}
 	return workers, notes, nil
+}
+
+// ownsAxis says whether one of workers has axis as an axis of its own
+// ([sandbox.Versioned]).
+func ownsAxis(workers []sandbox.Worker, axis string) bool {
+	for _, w := range workers {
+		if v, ok := w.(sandbox.Versioned); ok && axisIndex(v.Axes(), axis) >= 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func axisIndex(axes []matrix.Axis, name string) int {

@@ -23,7 +23,10 @@ type config struct {
 	parallelism int
 	mirror      Mirror
 	decoders    []axisDecoder
-	errs        []error
+	// workerAxes are values matrixbox.yaml gives axes of the workers'
+	// own (their daemons' versions), by axis.
+	workerAxes map[string][]matrix.Value
+	errs       []error
 }
 
 type axisDecoder struct {

@@ -3,6 +3,7 @@ package integration
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/matrixbox/matrixbox/matrix"
@@ -19,6 +20,9 @@ type caseSpec struct {
 	props  props
 	cell   matrix.Cell
 	worker sandbox.Worker
+	// workerKey names the worker at the cell's versions: its checks are
+	// made once per Run for each.
+	workerKey string
 }
 
 // plan is what a Run will do, computed without starting anything.
@@ -27,7 +31,7 @@ type plan struct {
 	total    int // cases before selection and sharding
 	selected int // cases after selection, before sharding
 	dropped  []string
-	axes     []matrix.Axis // the worker axis, then the Run's
+	axes     []matrix.Axis // the worker axis, the workers' own axes, then the Run's
 }
 
 // makePlan expands tests × workers × axes, in declaration order, and keeps
@@ -40,25 +44,7 @@ func makePlan(parent string, tests []Test, workers []sandbox.Worker, cfg *config
 	if len(workers) == 0 {
 		workers = []sandbox.Worker{sandbox.HostWorker()}
 	}
-	byName := map[string]sandbox.Worker{}
-	workerAxis := matrix.Axis{Name: WorkerAxis}
-	for _, w := range workers {
-		if w == nil {
-			return nil, errors.New("a nil worker was given")
-		}
-		if _, dup := byName[w.Name()]; dup {
-			return nil, fmt.Errorf("two workers are named %q", w.Name())
-		}
-		byName[w.Name()] = w
-		workerAxis.Values = append(workerAxis.Values, matrix.Value{Name: w.Name(), V: w.Name()})
-	}
-	for _, a := range cfg.axes {
-		if a.Name == WorkerAxis {
-			return nil, fmt.Errorf("axis %q is reserved for the workers; use WithWorkers", WorkerAxis)
-		}
-	}
-	axes := append([]matrix.Axis{workerAxis}, cfg.axes...)
-	cells, err := matrix.Expand(axes...)
+	cells, axes, err := expandWorkers(workers, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -73,8 +59,8 @@ func makePlan(parent string, tests []Test, workers []sandbox.Worker, cfg *config
 		}
 		excludes = append(excludes, sel)
 	}
-	declared := map[string]bool{WorkerAxis: true}
-	for _, a := range cfg.axes {
+	declared := map[string]bool{}
+	for _, a := range axes {
 		declared[a.Name] = true
 	}
 	p := &plan{axes: axes}
@@ -98,7 +84,8 @@ func makePlan(parent string, tests []Test, workers []sandbox.Worker, cfg *config
 		}
 		seen[name] = true
 	cells:
-		for _, c := range cells {
+		for _, wc := range cells {
+			c := wc.cell
 			p.total++
 			for _, ex := range excludes {
 				if ex.Match(c) {
@@ -109,7 +96,7 @@ func makePlan(parent string, tests []Test, workers []sandbox.Worker, cfg *config
 				continue
 			}
 			selected = append(selected, caseSpec{name: name + "/" + c.Name(), test: tc, props: propsOf(tc), cell: c,
-				worker: byName[c.Value(WorkerAxis).(string)]})
+				worker: wc.worker, workerKey: wc.key})
 		}
 	}
 	p.selected = len(selected)
@@ -119,4 +106,96 @@ func makePlan(parent string, tests []Test, workers []sandbox.Worker, cfg *config
 		}
 	}
 	return p, nil
+}
+
+// workerCell is a cell and the worker that runs it: for a
+// [sandbox.Versioned] worker, the one of the cell's versions.
+type workerCell struct {
+	cell   matrix.Cell
+	worker sandbox.Worker
+	key    string // the worker and its versions: "worker=w/buildkit=v0.34.2"
+}
+
+// expandWorkers returns the cells of every worker, in the order of the
+// workers: each worker's own axes (its daemon versions) right after it,
+// then the Run's axes. axes are the worker axis, the workers' own axes
+// (their values merged in order) and the Run's, for messages about the
+// selection. The values of a worker's own axis are the code's, unless
+// matrixbox.yaml names them (cfg.workerAxes).
+func expandWorkers(workers []sandbox.Worker, cfg *config) ([]workerCell, []matrix.Axis, error) {
+	runAxes := map[string]bool{WorkerAxis: true}
+	for _, a := range cfg.axes {
+		if a.Name == WorkerAxis {
+			return nil, nil, fmt.Errorf("axis %q is reserved for the workers; use WithWorkers", WorkerAxis)
+		}
+		runAxes[a.Name] = true
+	}
+	workerAxis := matrix.Axis{Name: WorkerAxis}
+	var owned []matrix.Axis // the workers' own axes, values merged
+	var out []workerCell
+	seen := map[string]bool{}
+	for _, w := range workers {
+		if w == nil {
+			return nil, nil, errors.New("a nil worker was given")
+		}
+		if seen[w.Name()] {
+			return nil, nil, fmt.Errorf("two workers are named %q", w.Name())
+		}
+		seen[w.Name()] = true
+		workerAxis.Values = append(workerAxis.Values, matrix.Value{Name: w.Name(), V: w.Name()})
+		own := []matrix.Axis{matrix.Strings(WorkerAxis, w.Name())}
+		v, versioned := w.(sandbox.Versioned)
+		if versioned {
+			for _, a := range v.Axes() {
+				if runAxes[a.Name] {
+					return nil, nil, fmt.Errorf("axis %q is an axis of worker %s (its daemon's versions) and of this Run: rename the Run's", a.Name, w.Name())
+				}
+				if values, ok := cfg.workerAxes[a.Name]; ok {
+					a = matrix.NewAxis(a.Name, values...)
+				}
+				own = append(own, a)
+				owned = mergeAxis(owned, a)
+			}
+		}
+		cells, err := matrix.Expand(append(own, cfg.axes...)...)
+		if err != nil {
+			return nil, nil, fmt.Errorf("worker %s: %w", w.Name(), err)
+		}
+		// One worker per combination of versions, shared by its cells.
+		at := map[string]sandbox.Worker{}
+		for _, c := range cells {
+			wc := workerCell{cell: c, worker: w, key: c.Only(axisNames(own)...).Name()}
+			if versioned {
+				versions := c.Only(axisNames(own[1:])...)
+				if at[versions.Name()] == nil {
+					at[versions.Name()] = v.At(versions)
+				}
+				wc.worker = at[versions.Name()]
+			}
+			out = append(out, wc)
+		}
+	}
+	return out, append(append([]matrix.Axis{workerAxis}, owned...), cfg.axes...), nil
+}
+
+// mergeAxis adds a's values to the axis of its name in axes, or a itself.
+func mergeAxis(axes []matrix.Axis, a matrix.Axis) []matrix.Axis {
+	i := axisIndex(axes, a.Name)
+	if i < 0 {
+		return append(axes, matrix.NewAxis(a.Name, a.Values...))
+	}
+	for _, v := range a.Values {
+		if !slices.ContainsFunc(axes[i].Values, func(x matrix.Value) bool { return x.Name == v.Name }) {
+			axes[i].Values = append(axes[i].Values, v)
+		}
+	}
+	return axes
+}
+
+func axisNames(axes []matrix.Axis) []string {
+	names := make([]string, len(axes))
+	for i, a := range axes {
+		names[i] = a.Name
+	}
+	return names
 }

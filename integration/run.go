@@ -161,17 +161,18 @@ func (r *runner) prepareMirror(t *testing.T) error {
 	return nil
 }
 
-// check runs a worker's Check once per Run.
-func (r *runner) check(w sandbox.Worker) error {
+// check runs a worker's Check once per Run for each of its versions
+// (key names the worker and its versions).
+func (r *runner) check(w sandbox.Worker, key string) error {
 	c, ok := w.(sandbox.Checker)
 	if !ok {
 		return nil
 	}
 	r.mu.Lock()
-	o := r.checks[w.Name()]
+	o := r.checks[key]
 	if o == nil {
 		o = &onceValue[struct{}]{}
-		r.checks[w.Name()] = o
+		r.checks[key] = o
 	}
 	r.mu.Unlock()
 	_, err := o.get(func() (struct{}, error) { return struct{}{}, c.Check() })

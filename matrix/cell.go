@@ -2,6 +2,7 @@ package matrix
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -85,4 +86,16 @@ func Expand(axes ...Axis) ([]Cell, error) {
 		cells = next
 	}
 	return cells, nil
+}
+
+// Only returns the cell with only the axes named, in the cell's order.
+func (c Cell) Only(axes ...string) Cell {
+	var out Cell
+	for i, a := range c.axes {
+		if slices.Contains(axes, a) {
+			out.axes = append(out.axes, a)
+			out.values = append(out.values, c.values[i])
+		}
+	}
+	return out
 }

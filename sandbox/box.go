@@ -213,6 +213,11 @@ func (b *Box) Cmd(args ...string) *exec.Cmd {
 		cmd = exec.CommandContext(b.ctx, args[0], args[1:]...)
 		cmd.Dir = b.tmp
 		cmd.Env = env
+		// A backend's PATH (its daemon's own buildctl first) finds the
+		// program, not only the test process's.
+		if p, ok := lookPathIn(args[0], env); ok {
+			cmd.Path, cmd.Err = p, nil
+		}
 	}
 	setProcessGroup(cmd)
 	if b.cmdFD >= 0 {
@@ -226,6 +231,26 @@ func (b *Box) Cmd(args ...string) *exec.Cmd {
 	}
 	cmd.WaitDelay = 5 * time.Second
 	return cmd
+}
+
+// lookPathIn finds a bare program name in the last PATH of env.
+func lookPathIn(name string, env []string) (string, bool) {
+	if strings.ContainsRune(name, '/') {
+		return "", false
+	}
+	var path string
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			path = v
+		}
+	}
+	for _, dir := range filepath.SplitList(path) {
+		p := filepath.Join(dir, name)
+		if st, err := os.Stat(p); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
+			return p, true
+		}
+	}
+	return "", false
 }
 
 // CellEnv returns MATRIXBOX_CELL and one MATRIXBOX_AXIS_<NAME> per axis of c,

@@ -109,6 +109,20 @@ func (c *Config) CgroupParent() string {
 	return c.Group.Parent()
 }
 
+// Versioned is implemented by workers whose cells have axes of their own:
+// the versions of their daemons ("buildkit", "containerd", "moby"). Each
+// cell of such a worker carries them right after the worker, e.g.
+// "worker=buildkitd-oci/buildkit=v0.34.2/platform=linux-amd64".
+type Versioned interface {
+	// Axes are the worker's own axes, in order.
+	Axes() []matrix.Axis
+	// At returns the worker that runs the cells with c's values of Axes:
+	// the one whose Check, features and New are those of that version. A
+	// value it does not know makes that worker's Check fail with an error
+	// wrapping ErrMisconfigured that lists the values it knows.
+	At(c matrix.Cell) Worker
+}
+
 // Checker is implemented by workers that depend on something outside the
 // process (a binary, a kernel feature). Check returns an error that says what
 // to install; the cells of such a worker are skipped with that message. An

@@ -5,44 +5,29 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 
+	"github.com/matrixbox/matrixbox/internal/daemons"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
 
-// EnvBin names the directory searched for daemon binaries before PATH.
-// scripts/install-tools.sh installs there; its default is DefaultBinDir.
-const EnvBin = "MATRIXBOX_BIN"
+// EnvBin names the directory of the daemons `matrixbox install` builds,
+// one directory per version: $MATRIXBOX_BIN/<component>/<version>.
+const EnvBin = daemons.EnvBin
 
-// DefaultBinDir is where scripts/install-tools.sh puts buildkitd, buildctl,
-// containerd 2 and its shim when MATRIXBOX_BIN is unset: a directory of
-// their own, so that containerd 2 does not shadow Debian's containerd 1.6 on
-// PATH (dockerd starts whichever containerd PATH finds first).
-const DefaultBinDir = "/usr/local/lib/matrixbox/bin"
+// DefaultBinDir is the directory of the built daemons when MATRIXBOX_BIN is
+// unset.
+const DefaultBinDir = daemons.DefaultBinDir
 
-// installHint says how to get each binary a worker needs.
+// installHint says how to get each program a worker runs from the
+// distribution.
 var installHint = map[string]string{
-	"buildkitd":               "run scripts/install-tools.sh (builds github.com/moby/buildkit v0.28.0 into $MATRIXBOX_BIN)",
-	"buildctl":                "run scripts/install-tools.sh (builds github.com/moby/buildkit v0.28.0 into $MATRIXBOX_BIN)",
-	"containerd":              "run scripts/install-tools.sh (builds github.com/containerd/containerd/v2 v2.2.1 into $MATRIXBOX_BIN) or apt-get install containerd",
-	"containerd-shim-runc-v2": "run scripts/install-tools.sh (builds github.com/containerd/containerd/v2 v2.2.1 into $MATRIXBOX_BIN) or apt-get install containerd",
-	"runc":                    "apt-get install runc",
-	"dockerd":                 "apt-get install docker.io",
-	"nsenter":                 "apt-get install util-linux",
+	"nsenter": "apt-get install util-linux",
 }
 
-// binDir is the directory searched before PATH.
-func binDir() string {
-	if d := os.Getenv(EnvBin); d != "" {
-		return d
-	}
-	return DefaultBinDir
-}
-
-// lookBinary finds name: an absolute or relative path is taken as given,
-// a bare name is searched in $MATRIXBOX_BIN (default DefaultBinDir), then
-// PATH. The error says what to install; for a path, which was configured
+// lookBinary finds name: an absolute or relative path is taken as given;
+// a bare name is the program of that name of a default release, when
+// installed (buildctl, containerd), else searched in PATH. The error says what to install; for a path, which was configured
 // explicitly (WithBinary), it wraps sandbox.ErrMisconfigured, so that the
 // worker's cells fail instead of skipping.
 func lookBinary(name string) (string, error) {
@@ -52,9 +37,11 @@ func lookBinary(name string) (string, error) {
 		}
 		return name, nil
 	}
-	p := filepath.Join(binDir(), name)
-	if executable(p) == nil {
-		return p, nil
+	for _, c := range daemons.Components() {
+		r := daemons.Default(c)
+		if p := r.Path(name); p != "" && r.Installed() == nil {
+			return p, nil
+		}
 	}
 	if p, err := exec.LookPath(name); err == nil {
 		return p, nil
@@ -63,7 +50,7 @@ func lookBinary(name string) (string, error) {
 	if hint == "" {
 		hint = "install it"
 	}
-	return "", fmt.Errorf("%s not found in %s=%s or PATH: %s", name, EnvBin, binDir(), hint)
+	return "", fmt.Errorf("%s not found in PATH: %s", name, hint)
 }
 
 func executable(p string) error {

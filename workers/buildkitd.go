@@ -8,9 +8,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 
 	"github.com/pelletier/go-toml/v2"
 
+	"github.com/matrixbox/matrixbox/internal/daemons"
+	"github.com/matrixbox/matrixbox/matrix"
 	"github.com/matrixbox/matrixbox/mirror"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
@@ -20,7 +23,8 @@ import (
 // unix socket, garbage collection off, and registries pulled through the
 // mirror. Its backends export BUILDKIT_HOST.
 func BuildkitdOCI(opts ...Option) sandbox.Worker {
-	return &buildkitdWorker{opts: newOptions(ctorBuildkitdOCI, "buildkitd-oci", opts)}
+	o := newOptions(ctorBuildkitdOCI, "buildkitd-oci", opts)
+	return &buildkitdWorker{opts: o, versions: newVersions(ctorBuildkitdOCI, o)}
 }
 
 // BuildkitdContainerd returns the worker named "buildkitd-containerd": a
@@ -28,35 +32,72 @@ func BuildkitdOCI(opts ...Option) sandbox.Worker {
 // Its backends export BUILDKIT_HOST, CONTAINERD_ADDRESS and
 // CONTAINERD_NAMESPACE (the namespace buildkitd works in).
 func BuildkitdContainerd(opts ...Option) sandbox.Worker {
-	return &buildkitdWorker{opts: newOptions(ctorBuildkitdContainerd, "buildkitd-containerd", opts), containerd: true}
+	o := newOptions(ctorBuildkitdContainerd, "buildkitd-containerd", opts)
+	return &buildkitdWorker{opts: o, versions: newVersions(ctorBuildkitdContainerd, o), containerd: true}
 }
 
 type buildkitdWorker struct {
 	opts       options
+	versions   versions
 	containerd bool
 }
 
 func (w *buildkitdWorker) Name() string { return w.opts.name }
 
-// Supports reports whether the worker was declared to have feature
-// (WithFeatures), before any backend starts.
-func (w *buildkitdWorker) Supports(feature string) bool { return w.opts.supports(feature) }
+// Axes are the worker's own axes: buildkit, and containerd for
+// BuildkitdContainerd ([sandbox.Versioned]).
+func (w *buildkitdWorker) Axes() []matrix.Axis { return w.versions.axes() }
 
-func (w *buildkitdWorker) binary() string { return w.opts.binaryOr("buildkitd") }
+// At is the worker at the versions of c ([sandbox.Versioned]).
+func (w *buildkitdWorker) At(c matrix.Cell) sandbox.Worker {
+	at := *w
+	at.versions = w.versions.pin(c)
+	return &at
+}
 
-// Check reports an option the worker does not read, then says what to
-// install when a binary is missing.
+// Supports reports whether the worker has feature, before any backend
+// starts: one of the Feature* its buildkitd has, one given to
+// WithFeatures, or a MinVersion its versions meet.
+func (w *buildkitdWorker) Supports(feature string) bool {
+	if has, ok := w.versions.supportsVersion(feature); ok {
+		return has
+	}
+	return w.opts.supports(feature)
+}
+
+// buildkitd is the buildkitd to run: WithBinary's, else the release's.
+func (w *buildkitdWorker) buildkitd() (string, error) {
+	if w.opts.binary != "" {
+		return lookBinary(w.opts.binary)
+	}
+	return w.versions.binary(daemons.BuildKit, "buildkitd")
+}
+
+// pathEnv is the PATH sb.Cmd runs with: the directories of the cell's
+// buildkitd (its buildctl) and containerd (its ctr, when it has one)
+// before the test process's.
+func (w *buildkitdWorker) pathEnv(buildkitd string) string {
+	dirs := []string{filepath.Dir(buildkitd)}
+	if w.containerd {
+		dirs = append(dirs, filepath.Dir(w.versions.release(daemons.Containerd).Path("containerd")))
+	}
+	return "PATH=" + strings.Join(append(dirs, os.Getenv("PATH")), string(os.PathListSeparator))
+}
+
+// Check reports an option the worker does not read or a version it does
+// not know, then says what to install when a binary is missing.
 func (w *buildkitdWorker) Check() error {
 	if w.opts.err != nil {
 		return w.opts.err
 	}
-	bins := []string{w.binary(), "buildctl"}
-	if w.containerd {
-		bins = append(bins, "containerd", "containerd-shim-runc-v2")
-	} else {
-		bins = append(bins, "runc")
+	var errs []error
+	if w.opts.binary != "" {
+		_, err := lookBinary(w.opts.binary)
+		errs = append(errs, err)
 	}
-	if err := lookBinaries(bins...); err != nil {
+	errs = append(errs, w.versions.check())
+	errs = append(errs, checkRunc())
+	if err := errors.Join(errs...); err != nil {
 		return err
 	}
 	return requireRoot()
@@ -102,7 +143,10 @@ func (w *buildkitdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandb
 	if w.opts.err != nil {
 		return nil, nil, w.opts.err
 	}
-	bin, err := lookBinary(w.binary())
+	if err := w.versions.err; err != nil {
+		return nil, nil, err
+	}
+	bin, err := w.buildkitd()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -130,7 +174,11 @@ func (w *buildkitdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandb
 	}
 	c.CDI.SpecDirs = []string{b.cdiSpecDir}
 	if w.containerd {
-		ctd, err := startContainerd(ctx, cfg, containerdSetup{binary: "containerd", name: "containerd"}, cl)
+		ctdBin, err := w.versions.binary(daemons.Containerd, "containerd")
+		if err != nil {
+			return nil, nil, err
+		}
+		ctd, err := startContainerd(ctx, cfg, containerdSetup{binary: ctdBin, name: "containerd", version: w.versions.release(daemons.Containerd).Version}, cl)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -193,6 +241,12 @@ func (w *buildkitdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandb
 	cl.Add("stop buildkitd", stopper(cfg, p))
 	b.procs = append([]*sandbox.Process{p}, b.procs...)
 	wiper := &buildkitWiper{address: "unix://" + sock}
+	if w.opts.binary == "" {
+		// The cell's name says which buildkitd it is: make sure.
+		if err := wiper.checkVersion(ctx, w.versions.release(daemons.BuildKit).Version); err != nil {
+			return nil, nil, err
+		}
+	}
 	if w.containerd {
 		// What buildkitd's containerd worker holds once it is up is its
 		// own; a wipe leaves the containerd as it was then.
@@ -203,6 +257,6 @@ func (w *buildkitdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandb
 	cl.Add("close buildkitd control connection", wiper.close)
 	b.reset = wiper.reset
 	b.address = "unix://" + sock
-	b.env = append(b.env, "BUILDKIT_HOST="+b.address)
+	b.env = append(b.env, "BUILDKIT_HOST="+b.address, w.pathEnv(bin))
 	return b, cl.Run, nil
 }

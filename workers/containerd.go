@@ -7,12 +7,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
 	ctd "github.com/containerd/containerd/v2/client"
 	"github.com/pelletier/go-toml/v2"
 
+	"github.com/matrixbox/matrixbox/internal/daemons"
 	"github.com/matrixbox/matrixbox/matrix"
 	"github.com/matrixbox/matrixbox/mirror"
 	"github.com/matrixbox/matrixbox/sandbox"
@@ -39,28 +41,58 @@ const ContainerdNamespace = "matrixbox"
 //
 //	workers.Containerd(workers.WithBinary("/usr/bin/containerd"), workers.WithName("containerd-1.6"))
 func Containerd(opts ...Option) sandbox.Worker {
-	return &containerdWorker{opts: newOptions(ctorContainerd, "containerd", opts)}
+	o := newOptions(ctorContainerd, "containerd", opts)
+	return &containerdWorker{opts: o, versions: newVersions(ctorContainerd, o)}
 }
 
 type containerdWorker struct {
-	opts options
+	opts     options
+	versions versions
 }
 
 func (w *containerdWorker) Name() string { return w.opts.name }
 
+// Axes are the worker's own axis, containerd ([sandbox.Versioned]); none
+// when WithBinary gave the containerd.
+func (w *containerdWorker) Axes() []matrix.Axis { return w.versions.axes() }
+
+// At is the worker at the containerd version of c ([sandbox.Versioned]).
+func (w *containerdWorker) At(c matrix.Cell) sandbox.Worker {
+	at := *w
+	at.versions = w.versions.pin(c)
+	return &at
+}
+
 // Supports reports whether the worker was declared to have feature
-// (WithFeatures), before any backend starts.
-func (w *containerdWorker) Supports(feature string) bool { return w.opts.supports(feature) }
+// (WithFeatures), or meets a MinVersion, before any backend starts.
+func (w *containerdWorker) Supports(feature string) bool {
+	if has, ok := w.versions.supportsVersion(feature); ok {
+		return has
+	}
+	return w.opts.supports(feature)
+}
 
-func (w *containerdWorker) binary() string { return w.opts.binaryOr("containerd") }
+// containerd is the containerd to run: WithBinary's, else the release's.
+func (w *containerdWorker) containerd() (string, error) {
+	if w.opts.binary != "" {
+		return lookBinary(w.opts.binary)
+	}
+	return w.versions.binary(daemons.Containerd, "containerd")
+}
 
-// Check reports an option the worker does not read, then says what to
-// install when a binary is missing.
+// Check reports an option the worker does not read or a version it does
+// not know, then says what to install when a binary is missing.
 func (w *containerdWorker) Check() error {
 	if w.opts.err != nil {
 		return w.opts.err
 	}
-	if err := lookBinaries(w.binary(), "runc", "nsenter"); err != nil {
+	var errs []error
+	if w.opts.binary != "" {
+		_, err := lookBinary(w.opts.binary)
+		errs = append(errs, err)
+	}
+	errs = append(errs, w.versions.check(), checkRunc(), lookBinaries("nsenter"))
+	if err := errors.Join(errs...); err != nil {
 		return err
 	}
 	if w.opts.image == "" {
@@ -82,7 +114,18 @@ func (w *containerdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sand
 			err = errors.Join(err, cl.Run())
 		}
 	}()
-	d, err := startContainerd(ctx, cfg, containerdSetup{binary: w.binary(), name: "containerd"}, cl)
+	if err := w.versions.err; err != nil {
+		return nil, nil, err
+	}
+	bin, err := w.containerd()
+	if err != nil {
+		return nil, nil, err
+	}
+	setup := containerdSetup{binary: bin, name: "containerd"}
+	if w.opts.binary == "" {
+		setup.version = w.versions.release(daemons.Containerd).Version
+	}
+	d, err := startContainerd(ctx, cfg, setup, cl)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -170,6 +213,10 @@ func (o *onceErr[T]) get(f func() (T, error)) (T, error) {
 type containerdSetup struct {
 	binary string
 	name   string
+	// version is what containerd must report, "" when not known (a
+	// binary given by WithBinary); a release of the distribution's
+	// ("v1.6") must report a version of that line.
+	version string
 }
 
 type containerdDaemon struct {
@@ -197,10 +244,7 @@ type containerdConfig struct {
 // startContainerd starts a private containerd under cfg.Dir/containerd and
 // registers its stop with cl.
 func startContainerd(ctx context.Context, cfg *sandbox.Config, s containerdSetup, cl *sandbox.Cleanups) (*containerdDaemon, error) {
-	bin, err := lookBinary(s.binary)
-	if err != nil {
-		return nil, err
-	}
+	bin := s.binary
 	dir := filepath.Join(cfg.Dir, s.name)
 	if err := os.Mkdir(dir, 0o711); err != nil {
 		return nil, err
@@ -245,7 +289,31 @@ func startContainerd(ctx context.Context, cfg *sandbox.Config, s containerdSetup
 	}
 	d.proc = p
 	cl.Add("stop "+s.name, stopper(cfg, p))
+	if s.version != "" {
+		if err := checkContainerdVersion(ctx, d.sock, s.version); err != nil {
+			return nil, err
+		}
+	}
 	return d, nil
+}
+
+// checkContainerdVersion fails unless the containerd at sock reports
+// version, or a version of the line version names ("v1.6": 1.6.20~ds1).
+func checkContainerdVersion(ctx context.Context, sock, version string) error {
+	c, err := ctd.New(sock)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	v, err := c.Version(ctx)
+	if err != nil {
+		return err
+	}
+	got := "v" + strings.TrimPrefix(v.Version, "v")
+	if got != version && !strings.HasPrefix(got, version+".") {
+		return fmt.Errorf("containerd reports version %q, not %s, the version of its cell", v.Version, version)
+	}
+	return nil
 }
 
 // containerdReady passes once containerd answers a Version call, not merely

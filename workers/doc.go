@@ -15,13 +15,23 @@
 //
 //	integration.Run(t, tests, integration.WithWorkers(
 //		workers.BuildkitdOCI(), workers.BuildkitdContainerd(), workers.Dockerd(),
-//		workers.Containerd(workers.WithBinary("/usr/bin/containerd"), workers.WithName("containerd-1.6")),
+//		workers.Containerd(workers.WithVersions(workers.ContainerdAxis, "v2.4.2", "v1.6")),
 //	))
 //
-// Binaries are looked up in $MATRIXBOX_BIN (default [DefaultBinDir], where
-// scripts/install-tools.sh builds buildkitd v0.28.0 and containerd v2.2.1),
-// then PATH. A worker whose binaries are missing skips its cells with one
-// line saying what to install.
+// Each daemon comes in the versions of matrixbox's version table (`go run
+// github.com/matrixbox/matrixbox/cmd/matrixbox install -list`): buildkitd
+// and containerd built from the Go module proxy into $MATRIXBOX_BIN
+// (default [DefaultBinDir]), one directory per version, and the Debian
+// packages' containerd 1.6 and dockerd 20.10. A worker's cells carry the
+// versions of its daemons as axes of their own ([BuildkitAxis],
+// [ContainerdAxis], [MobyAxis]), right after the worker:
+// "worker=buildkitd-oci/buildkit=v0.34.2". By default a worker runs the
+// default version of each; [WithVersions] and the axes of matrixbox.yaml
+// name others, and integration.Requires([MinVersion](...)) skips the
+// cells of older ones before their daemon starts. Each daemon is checked,
+// once up, to report its cell's version. A worker whose binaries are
+// missing skips its cells with one line giving the command that installs
+// them.
 //
 // Every daemon runs in its own process group with a parent-death signal and
 // writes into the sandbox logs, which record how long it took to become

@@ -13,10 +13,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
+	"github.com/matrixbox/matrixbox/internal/daemons"
+	"github.com/matrixbox/matrixbox/matrix"
 	"github.com/matrixbox/matrixbox/mirror"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
@@ -29,32 +30,65 @@ import (
 // Address is a BuildKit socket forwarding to dockerd's BuildKit; they
 // export BUILDKIT_HOST and DOCKER_HOST, and implement [DockerHost].
 func Dockerd(opts ...Option) sandbox.Worker {
-	return &dockerdWorker{opts: newOptions(ctorDockerd, "dockerd", opts)}
+	o := newOptions(ctorDockerd, "dockerd", opts)
+	w := &dockerdWorker{opts: o, versions: newVersions(ctorDockerd, o)}
+	w.featureList = w.features()
+	return w
 }
 
 type dockerdWorker struct {
-	opts options
-
-	featuresOnce sync.Once
-	featureList  []string
+	opts     options
+	versions versions
+	// featureList is what the worker's dockerd has, told by its version
+	// when the worker is made, so that two workers made alike are equal.
+	featureList []string
 }
 
 func (w *dockerdWorker) Name() string { return w.opts.name }
 
+// Axes are the worker's own axis, moby ([sandbox.Versioned]); none when
+// WithBinary gave the dockerd.
+func (w *dockerdWorker) Axes() []matrix.Axis { return w.versions.axes() }
+
+// At is the worker at the moby version of c ([sandbox.Versioned]).
+func (w *dockerdWorker) At(c matrix.Cell) sandbox.Worker {
+	at := *w
+	at.versions = w.versions.pin(c)
+	at.featureList = at.features()
+	return &at
+}
+
 // Supports reports whether the worker's dockerd has feature (one of the
-// Feature* constants, by its version, or one given to WithFeatures),
-// before any backend starts.
-func (w *dockerdWorker) Supports(feature string) bool { return slices.Contains(w.features(), feature) }
+// Feature* constants, by its version, or one given to WithFeatures), or
+// meets a MinVersion, before any backend starts.
+func (w *dockerdWorker) Supports(feature string) bool {
+	if has, ok := w.versions.supportsVersion(feature); ok {
+		return has
+	}
+	return slices.Contains(w.featureList, feature)
+}
 
-func (w *dockerdWorker) binary() string { return w.opts.binaryOr("dockerd") }
+// dockerd is the dockerd to run: WithBinary's, else the release's.
+func (w *dockerdWorker) dockerd() (string, error) {
+	if w.opts.binary != "" {
+		return lookBinary(w.opts.binary)
+	}
+	return w.versions.binary(daemons.Moby, "dockerd")
+}
 
-// Check reports an option the worker does not read, then says what to
-// install when a binary is missing.
+// Check reports an option the worker does not read or a version it does
+// not know, then says what to install when a binary is missing.
 func (w *dockerdWorker) Check() error {
 	if w.opts.err != nil {
 		return w.opts.err
 	}
-	if err := lookBinaries(w.binary(), "containerd", "runc"); err != nil {
+	var errs []error
+	if w.opts.binary != "" {
+		_, err := lookBinary(w.opts.binary)
+		errs = append(errs, err)
+	}
+	errs = append(errs, w.versions.check(), checkRunc(), lookBinaries("containerd"))
+	if err := errors.Join(errs...); err != nil {
 		return err
 	}
 	return requireRoot()
@@ -70,7 +104,10 @@ func (w *dockerdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox
 	if w.opts.err != nil {
 		return nil, nil, w.opts.err
 	}
-	bin, err := lookBinary(w.binary())
+	if err := w.versions.err; err != nil {
+		return nil, nil, err
+	}
+	bin, err := w.dockerd()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -143,7 +180,7 @@ func (w *dockerdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox
 	b := &dockerdBackend{
 		backend: backend{
 			address:  "unix://" + bkSock,
-			features: w.features(),
+			features: w.featureList,
 			procs:    []*sandbox.Process{p},
 		},
 		docker: "unix://" + sock,

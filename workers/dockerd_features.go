@@ -4,6 +4,9 @@ import (
 	"os/exec"
 	"regexp"
 	"strconv"
+	"strings"
+
+	"github.com/matrixbox/matrixbox/internal/daemons"
 )
 
 // dockerd20Features are what dockerd 20.10 (Debian 12's docker.io, with
@@ -17,29 +20,30 @@ var dockerd20Features = []string{FeatureNetworkHost}
 
 // dockerdFeatures are what a dockerd of BuildKit's era (23 and later, not
 // using the containerd image store) adds, as BuildKit's own harness
-// declares it for its dockerd worker (not checked here: Debian 12 ships
-// 20.10).
+// declares it for its dockerd worker.
 var dockerdFeatures = append([]string{FeatureSourcePolicy, FeaturePlatformVariants, FeatureMergeDiff, FeatureInfo,
 	FeatureSourceDateEpoch}, dockerd20Features...)
 
+// features are the features of the worker's dockerd: by its release's
+// major version, or, for a dockerd given by WithBinary, by what its
+// --version says (taken for 20.10, the oldest this worker runs, when it
+// cannot be read).
+func (w *dockerdWorker) features() []string {
+	major := 0
+	if w.opts.binary == "" {
+		ver := strings.TrimPrefix(w.versions.release(daemons.Moby).Version, "v")
+		major, _ = strconv.Atoi(strings.SplitN(ver, ".", 2)[0])
+	} else if bin, err := lookBinary(w.opts.binary); err == nil {
+		out, _ := exec.Command(bin, "--version").Output()
+		if m := dockerdVersion.FindSubmatch(out); m != nil {
+			major, _ = strconv.Atoi(string(m[1]))
+		}
+	}
+	if major >= 23 {
+		return w.opts.declared(dockerdFeatures)
+	}
+	return w.opts.declared(dockerd20Features)
+}
+
 // dockerdVersion matches `dockerd --version`: "Docker version 20.10.24+dfsg1, build 5d6db84".
 var dockerdVersion = regexp.MustCompile(`version v?(\d+)\.`)
-
-// features are the features of the worker's dockerd, told by its major
-// version without starting it; a dockerd whose version cannot be read is
-// taken for 20.10, the oldest this worker runs.
-func (w *dockerdWorker) features() []string {
-	w.featuresOnce.Do(func() {
-		builtin := dockerd20Features
-		if bin, err := lookBinary(w.binary()); err == nil {
-			out, _ := exec.Command(bin, "--version").Output()
-			if m := dockerdVersion.FindSubmatch(out); m != nil {
-				if major, _ := strconv.Atoi(string(m[1])); major >= 23 {
-					builtin = dockerdFeatures
-				}
-			}
-		}
-		w.featureList = w.opts.declared(builtin)
-	})
-	return w.featureList
-}

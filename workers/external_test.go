@@ -65,6 +65,11 @@ func startExternal(t *testing.T, name string, ready *regexp.Regexp, argv ...stri
 	// The environment without matrixbox's variables, as a daemon started
 	// by its owner would have it.
 	d.cmd.Env = testkit.Environ(testkit.MatrixboxVar)
+	if strings.Contains(argv[0], "/") {
+		// Installed as its owner would: its helpers (containerd's shim)
+		// beside it on PATH.
+		d.cmd.Env = append(d.cmd.Env, "PATH="+filepath.Dir(argv[0])+string(os.PathListSeparator)+os.Getenv("PATH"))
+	}
 	d.cmd.Stdout, d.cmd.Stderr = d.out, d.out
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := d.cmd.Start(); err != nil {

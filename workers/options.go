@@ -42,6 +42,7 @@ var (
 var optionReaders = map[string][]string{
 	"WithName":            localWorkers, // a remote worker's name is its first argument
 	"WithBinary":          localWorkers,
+	"WithVersions":        localWorkers,
 	"WithArgs":            {ctorBuildkitdOCI, ctorBuildkitdContainerd, ctorDockerd},
 	"WithEnv":             {ctorBuildkitdOCI, ctorBuildkitdContainerd, ctorDockerd},
 	"WithBuildkitdConfig": buildkitdWorkers,
@@ -72,6 +73,8 @@ type options struct {
 	env      []string
 	// buildkitdConfig are the WithBuildkitdConfig functions, in order.
 	buildkitdConfig []BuildkitdConfigFunc
+	// versions are WithVersions', by axis.
+	versions map[string][]string
 	// without are the features WithoutFeatures takes away.
 	without []string
 	// given are the names of the options given, in order.

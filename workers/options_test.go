@@ -14,6 +14,7 @@ import (
 var everyOption = map[string]Option{
 	"WithName":            WithName("w"),
 	"WithBinary":          WithBinary("/usr/bin/true"),
+	"WithVersions":        WithVersions(BuildkitAxis, "v0.34.2"),
 	"WithArgs":            WithArgs("--debug"),
 	"WithEnv":             WithEnv("A=1"),
 	"WithBuildkitdConfig": WithBuildkitdConfig(func(*sandbox.Config) (string, func() error, error) { return "", nil, nil }),

@@ -23,18 +23,18 @@ import (
 	"github.com/moby/buildkit/client/llb"
 
 	"github.com/matrixbox/matrixbox/integration"
+	"github.com/matrixbox/matrixbox/internal/daemons"
 	"github.com/matrixbox/matrixbox/sandbox"
 	"github.com/matrixbox/matrixbox/workers"
 )
 
-// binary is name in $MATRIXBOX_BIN (the built daemons), else on PATH.
+// binary is name of a default release (the built daemons), else on PATH.
 func binary(name string) string {
-	dir := os.Getenv(workers.EnvBin)
-	if dir == "" {
-		dir = workers.DefaultBinDir
-	}
-	if p := filepath.Join(dir, name); fileExists(p) {
-		return p
+	for _, c := range daemons.Components() {
+		r := daemons.Default(c)
+		if p := r.Path(name); p != "" && r.Installed() == nil {
+			return p
+		}
 	}
 	return name
 }

@@ -35,6 +35,22 @@ func (w *buildkitWiper) control() (*buildkitControl, error) {
 	return w.ctrl, nil
 }
 
+// checkVersion fails unless buildkitd's Info reports version.
+func (w *buildkitWiper) checkVersion(ctx context.Context, version string) error {
+	c, err := w.control()
+	if err != nil {
+		return err
+	}
+	got, err := c.version(ctx)
+	if err != nil {
+		return err
+	}
+	if got != version {
+		return fmt.Errorf("buildkitd reports version %q, not %s, the version of its cell", got, version)
+	}
+	return nil
+}
+
 func (w *buildkitWiper) reset(ctx context.Context) error {
 	c, err := w.control()
 	if err != nil {

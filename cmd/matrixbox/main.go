@@ -26,6 +26,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = ciMatrixCmd(args[1:], stdout, stderr)
 	case "report":
 		err = reportCmd(args[1:], stdout, stderr)
+	case "install":
+		err = installCmd(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		usage(stdout)
 		return 0
@@ -53,6 +55,7 @@ func usage(w io.Writer) {
   matrixbox plan [-run regexp] [packages]          the cells and cases of each package; runs nothing
   matrixbox ci-matrix [-shards N] [-format F] [-timings f]...  shards for GitHub Actions or GitLab
   matrixbox report [-html f] [-junit f] results/*.jsonl        merge shard reports into a grid
+  matrixbox install [-list] [default | all | component@version ...]  build and install the daemons
 `)
 }
 

@@ -6,7 +6,7 @@
 // directory and checks it with CheckDir. RUN steps use the default
 // network, which each private dockerd has as a bridge of its own.
 //
-//	sudo scripts/install-tools.sh   # buildkitd, containerd 2, dockerd, runc
+//	go run github.com/matrixbox/matrixbox/cmd/matrixbox install   # as root: buildkitd, containerd 2, dockerd, runc
 //	go test ./examples/buildkit -v
 //
 // A worker whose binaries are missing skips its cells with the install

@@ -11,7 +11,8 @@
 // and says it cannot run on Debian 11 (glibc 2.31); the cell must agree:
 // it fails there with the loader's GLIBC message, and runs on 12 and 13.
 //
-//	sudo scripts/install-tools.sh   # containerd 2, runc; debootstrap, dpkg-dev, gcc
+//	go run github.com/matrixbox/matrixbox/cmd/matrixbox install   # as root: containerd, runc
+//	apt-get install debootstrap dpkg-dev gcc                        # the images and the .debs
 //	go test ./examples/packages -v
 //
 // The Debian images come from the mirror's offline debootstrap recipe (the

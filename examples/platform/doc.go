@@ -36,6 +36,6 @@
 // TestBadPlatform checks that a platform string that does not parse, in
 // the code or in matrixbox.yaml, fails Run naming it.
 //
-//	sudo scripts/install-tools.sh   # buildkitd, containerd, runc
+//	go run github.com/matrixbox/matrixbox/cmd/matrixbox install   # as root: buildkitd, containerd, runc
 //	go test ./examples/platform -v
 package platform

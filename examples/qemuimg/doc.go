@@ -10,7 +10,8 @@
 // skipped with a message naming both versions). It also asserts the
 // capability gates against what each version really prints.
 //
-//	sudo scripts/install-tools.sh   # containerd 2, runc; debootstrap for the images
+//	go run github.com/matrixbox/matrixbox/cmd/matrixbox install   # as root: containerd, runc
+//	apt-get install debootstrap                                      # the images
 //	go test ./examples/qemuimg -v
 //	go test ./examples/qemuimg -update   # re-record testdata/<version>/
 //

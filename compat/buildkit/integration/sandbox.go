@@ -5,13 +5,13 @@ import (
 	"context"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/shlex"
 
+	"github.com/matrixbox/matrixbox/internal/daemons"
 	"github.com/matrixbox/matrixbox/sandbox"
 	"github.com/matrixbox/matrixbox/workers"
 )
@@ -143,16 +143,12 @@ func (b box) env(key string) string {
 	return v
 }
 
-// buildctl is the buildctl next to matrixbox's buildkitd ($MATRIXBOX_BIN,
-// default workers.DefaultBinDir), else the one on PATH.
+// buildctl is the buildctl of matrixbox's default BuildKit, when
+// installed, else the one on PATH.
 func buildctl() string {
-	dir := os.Getenv(workers.EnvBin)
-	if dir == "" {
-		dir = workers.DefaultBinDir
-	}
-	p := filepath.Join(dir, "buildctl")
-	if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
-		return p
+	r := daemons.Default(daemons.BuildKit)
+	if r.Installed() == nil {
+		return r.Path("buildctl")
 	}
 	return "buildctl"
 }
