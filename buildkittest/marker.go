@@ -68,6 +68,7 @@ func newMarkerStore(sb sandbox.Sandbox, base any) (*MarkerStore, error) {
 			plats = append(plats, platform.Format(n))
 		}
 	}
+	var art ociimage.Artifact
 	switch b := base.(type) {
 	case *ociimage.IndexImage:
 		if b != nil {
@@ -75,18 +76,27 @@ func newMarkerStore(sb sandbox.Sandbox, base any) (*MarkerStore, error) {
 				add(img.Config.Platform)
 			}
 		}
+		art = b
 	case []*ociimage.Image:
 		for _, img := range b {
 			if img != nil {
 				add(img.Config.Platform)
 			}
 		}
+		idx, err := ociimage.Index(b...)
+		if err != nil {
+			return nil, err
+		}
+		art = idx
 	case *ociimage.Image:
 		if b != nil {
 			add(b.Config.Platform)
 		}
+		art = b
+	default:
+		return nil, fmt.Errorf("base is a %T, want a layout path, *ociimage.Image, *ociimage.IndexImage or []*ociimage.Image", base)
 	}
-	idx, err := ociimage.MarkerIndex(base, plats...)
+	idx, err := ociimage.MarkerIndex(art, plats...)
 	if err != nil {
 		return nil, err
 	}

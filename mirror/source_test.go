@@ -28,7 +28,11 @@ func markerLayout(t *testing.T) (string, string) {
 		}
 		imgs = append(imgs, img)
 	}
-	idx, err := ociimage.MarkerIndex(imgs, "linux/amd64", "linux/arm64")
+	both, err := ociimage.Index(imgs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := ociimage.MarkerIndex(both, "linux/amd64", "linux/arm64")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,6 +27,23 @@ type Config struct {
 	Annotations map[string]string
 }
 
+// Artifact is what [Check], [Verify], [WriteLayout] and [MarkerIndex]
+// take: an *[Image] or an *[IndexImage]. Only those two have it, so the
+// compiler refuses anything else.
+type Artifact interface {
+	// artifact returns the descriptor and, for writing, every blob.
+	artifact() (ocispec.Descriptor, []blob)
+	// isNil says the pointer is nil.
+	isNil() bool
+}
+
+func (img *Image) artifact() (ocispec.Descriptor, []blob) { return img.Descriptor, img.blobs() }
+func (img *Image) isNil() bool                            { return img == nil }
+func (x *IndexImage) artifact() (ocispec.Descriptor, []blob) {
+	return x.Descriptor, x.blobs()
+}
+func (x *IndexImage) isNil() bool { return x == nil }
+
 // Image is one image manifest with its config and layers, built by [Build]
 // or read from a [Layout].
 type Image struct {

@@ -19,19 +19,21 @@ const MarkerPath = "/platform-marker"
 // MarkerIndex builds the index of the platform-selection scenario: for each
 // platform, the base image for that platform plus one layer holding
 // [MarkerPath]. base is an *Image (used for every platform: its content
-// is never run, only inspected), an *IndexImage or a []*Image (the image
-// of each platform is taken from it, attestation manifests left out: that
+// is never run, only inspected) or an *IndexImage (the image of each
+// platform is taken from it, attestation manifests left out: that
 // platform's own, else the nearest older variant of its architecture, as
 // BuildKit falls back, so linux/amd64 serves linux/amd64/v3; a platform
-// nothing serves is an error). Each manifest is labelled with the
+// nothing serves is an error; [Index] makes one of images). Each manifest is labelled with the
 // platform asked for, so that a build for linux/amd64/v3 finds its own. Store the result with [WriteLayout]: the
 // index becomes a blob of the layout addressable by its digest.
-func MarkerIndex(base any, platforms ...string) (*IndexImage, error) {
+func MarkerIndex(base Artifact, platforms ...string) (*IndexImage, error) {
 	if len(platforms) == 0 {
 		return nil, errors.New("marker index: no platform given")
 	}
 	var pick func(ocispec.Platform) (*Image, error)
 	switch b := base.(type) {
+	case nil:
+		return nil, errors.New("marker index: no base given")
 	case *Image:
 		if b == nil {
 			return nil, errors.New("marker index: nil base image")
@@ -42,10 +44,6 @@ func MarkerIndex(base any, platforms ...string) (*IndexImage, error) {
 			return nil, errors.New("marker index: nil base index")
 		}
 		pick = func(p ocispec.Platform) (*Image, error) { return pickPlatform(b.Images, p) }
-	case []*Image:
-		pick = func(p ocispec.Platform) (*Image, error) { return pickPlatform(b, p) }
-	default:
-		return nil, fmt.Errorf("marker index: base is a %T, want *ociimage.Image, *ociimage.IndexImage or []*ociimage.Image", base)
 	}
 	var imgs []*Image
 	for _, s := range platforms {

@@ -47,32 +47,18 @@ func (x *IndexImage) blobs() []blob {
 	return append(out, bytesBlob(x.Descriptor.MediaType, x.raw))
 }
 
-// WriteLayout stores img (an *Image or an *IndexImage) in the OCI image
+// WriteLayout stores img in the OCI image
 // layout directory dir, creating it if needed and keeping what is there.
 // The entry added to index.json carries org.opencontainers.image.ref.name
 // = refName (unless refName is empty) and replaces an entry of the same
 // name. Blobs already present are not rewritten; new ones appear under
 // their final name only once complete. WriteLayout does not lock: callers
 // writing one layout from several processes serialise themselves.
-func WriteLayout(dir string, refName string, img any) (ocispec.Descriptor, error) {
-	var (
-		desc  ocispec.Descriptor
-		blobs []blob
-	)
-	switch v := img.(type) {
-	case *Image:
-		if v == nil {
-			return desc, errors.New("write layout: nil image")
-		}
-		desc, blobs = v.Descriptor, v.blobs()
-	case *IndexImage:
-		if v == nil {
-			return desc, errors.New("write layout: nil index")
-		}
-		desc, blobs = v.Descriptor, v.blobs()
-	default:
-		return desc, fmt.Errorf("write layout: %T is neither *ociimage.Image nor *ociimage.IndexImage", img)
+func WriteLayout(dir string, refName string, img Artifact) (ocispec.Descriptor, error) {
+	if img == nil || img.isNil() {
+		return ocispec.Descriptor{}, errors.New("write layout: no image given")
 	}
+	desc, blobs := img.artifact()
 	if err := initLayout(dir); err != nil {
 		return desc, err
 	}
