@@ -80,9 +80,12 @@ func Run(t *testing.T, tests []Test, opts ...Option) {
 			guardStarted = true
 		}
 		// On stderr, not t.Log: a leftover is news even when the run passes.
-		removed, err := sandbox.Reap()
+		removed, leftAlone, err := sandbox.Reap()
 		if len(removed) > 0 {
 			fmt.Fprintf(os.Stderr, "matrixbox: removed what earlier test processes that died left behind:\n  %s\n", strings.Join(removed, "\n  "))
+		}
+		if len(leftAlone) > 0 {
+			fmt.Fprintf(os.Stderr, "matrixbox: left alone, named as the sandbox dirs of test processes that died but not made by this user (uid %d), so nothing in them was read or removed:\n  %s\n", os.Geteuid(), strings.Join(leftAlone, "\n  "))
 		}
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "matrixbox: cleaning what earlier test processes left: %v\n", err)
