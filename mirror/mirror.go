@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -34,6 +35,10 @@ type Mirror struct {
 	stats  Stats
 	closed bool
 	blobs  *blobStore // nil until the directory is known
+	// access is what the server serves: what this process declared.
+	access *access
+	// writer writes images into the storage, in this process.
+	writer *storeWriter
 	cfgErr error
 	// buildCache overrides where recipes keep compiled programs (tests
 	// that must compile from nothing set it).
@@ -186,7 +191,22 @@ func (m *Mirror) Start(ctx context.Context) (string, error) {
 			return "", fmt.Errorf("mirror: %w", err)
 		}
 	}
-	srv, err := serve(ctx, m.listen, m.storageDir(), m.log, logrus.WarnLevel, m.blobs.refuseDamaged)
+	if _, port, _ := net.SplitHostPort(m.listen); port != "0" && m.access.shared == nil {
+		// A fixed port is shared with the other test processes that
+		// listen on it: each serves what any of them declared.
+		shared, err := newDeclaredFiles(m.declaredDir())
+		if err != nil {
+			return "", fmt.Errorf("mirror %s: %w", m.dir, err)
+		}
+		m.access.mu.Lock()
+		m.access.shared = shared
+		m.access.mu.Unlock()
+	}
+	srv, err := serve(ctx, m.listen, m.storageDir(), m.log, logrus.WarnLevel, func(w http.ResponseWriter, r *http.Request, registry http.Handler) {
+		m.access.handle(w, r, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			m.blobs.refuseDamaged(w, r, registry)
+		}))
+	})
 	if err != nil {
 		return "", fmt.Errorf("mirror %s: %w", m.dir, err)
 	}
@@ -206,8 +226,36 @@ func (m *Mirror) pickDirLocked() error {
 	}
 	if m.blobs == nil {
 		m.blobs = newBlobStore(m.storageDir(), m.verifiedDir(), m.logf)
+		m.access = newAccess(m.storageDir(), m.logf)
+		w, err := newStoreWriter(m.storageDir(), m.log)
+		if err != nil {
+			return err
+		}
+		m.writer = w
 	}
 	return nil
+}
+
+// declare adds rec's image to what the server serves.
+func (m *Mirror) declare(rec record) {
+	m.mu.Lock()
+	a := m.access
+	m.mu.Unlock()
+	a.declare(rec)
+}
+
+// RefusedSince describes, once each, the images the server refused at or
+// after t because no Ensure of this process (no Run's
+// WithMirroredImages) declared them; what integration.Run names when it
+// fails the Run on them.
+func (m *Mirror) RefusedSince(t time.Time) []string {
+	m.mu.Lock()
+	a := m.access
+	m.mu.Unlock()
+	if a == nil {
+		return nil
+	}
+	return a.refusedSince(t)
 }
 
 // store is the blob checker, over the directory it settles first.
@@ -267,10 +315,15 @@ func (m *Mirror) Close() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.closed = true
-	if m.srv == nil {
-		return nil
+	var err error
+	if m.access != nil && m.access.shared != nil {
+		err = m.access.shared.close()
+		m.access.shared = nil
 	}
-	err := m.srv.close()
+	if m.srv == nil {
+		return err
+	}
+	err = errors.Join(err, m.srv.close())
 	m.srv = nil
 	return err
 }
@@ -300,4 +353,5 @@ func (m *Mirror) imagesDir() string   { return filepath.Join(m.dir, "images") }
 func (m *Mirror) recipesDir() string  { return filepath.Join(m.dir, "recipes") }
 func (m *Mirror) verifiedDir() string { return filepath.Join(m.dir, "verified") }
 func (m *Mirror) lockPath() string    { return filepath.Join(m.dir, "lock") }
+func (m *Mirror) declaredDir() string { return filepath.Join(m.dir, "declared") }
 func (m *Mirror) copyLog() string     { return filepath.Join(m.dir, "copies.log") }

@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 )
 
 func setGuardAttrs(cmd *exec.Cmd) {
@@ -47,11 +48,20 @@ func openGuardPipe(fd int, proof []byte) (*os.File, error) {
 	return os.NewFile(uintptr(fd), "matrixbox-guard-pipe"), nil
 }
 
+// exitWait bounds the wait, after the guard's pipe closed, for its test
+// process to be gone: one that still runs then closed the pipe some other
+// way, and the guard does nothing.
+const exitWait = 2 * time.Second
+
 func runGuard(parent owner, pipe *os.File) {
 	signal.Ignore(syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
 	// Nothing more is written: the read returns when the test process,
 	// the only writer, has ended.
 	_, _ = io.Copy(io.Discard, pipe)
+	// An exiting process closes its files a moment before it ends.
+	for deadline := time.Now().Add(exitWait); parent.running() && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if parent.running() {
 		fmt.Fprintf(os.Stderr, "matrixbox: the guard of test process %d: its pipe closed while the process still runs; nothing removed\n", parent.pid)
 		return
