@@ -222,7 +222,7 @@ func (cr *caseRun) printRest() {
 			cr.t.Logf("matrixbox: logs of the warm backend of %s%s:\n%s", cr.cell, afterClose(cr.warmShown), s)
 		}
 	}
-	nameDamagedBlobs(cr.t, cr.r.mirror, cr.begun)
+	nameMirrorRefusals(cr.t, cr.r.mirror, cr.begun)
 }
 
 func afterClose(shown sandbox.LogMark) string {

@@ -147,6 +147,19 @@ type DamageReporter interface {
 	DamagedSince(t time.Time) []string
 }
 
+// RefusalReporter is an optional interface of a Mirror that serves only
+// the images the test process declared (package mirror's does): an image
+// no Run asked for with WithMirroredImages, present in a mirror directory
+// only because another suite copied it there, is refused. A daemon then
+// falls back to the image's own registry, which succeeds only where that
+// registry can be reached, so Run fails on every refusal during it, on
+// every machine alike, and names the refused images in a failing case's
+// log.
+type RefusalReporter interface {
+	// RefusedSince describes, once each, the images refused at or after t.
+	RefusedSince(t time.Time) []string
+}
+
 // HostLister is an optional interface of a Mirror that says which
 // registries it serves images of (package mirror's does), once its images
 // are ensured. Run configures each daemon to pull from every one of them
@@ -157,15 +170,21 @@ type HostLister interface {
 	Hosts() []string
 }
 
-// nameDamagedBlobs logs, for a failed case, the blobs the mirror refused as
-// damaged since the case began.
-func nameDamagedBlobs(t *testing.T, m Mirror, since time.Time) {
-	d, ok := m.(DamageReporter)
-	if !ok || !t.Failed() {
+// nameMirrorRefusals logs, for a failed case, what the mirror refused
+// since the case began: damaged blobs, images no Run declared.
+func nameMirrorRefusals(t *testing.T, m Mirror, since time.Time) {
+	if !t.Failed() {
 		return
 	}
-	for _, s := range d.DamagedSince(since) {
-		t.Logf("matrixbox: %s", s)
+	if d, ok := m.(DamageReporter); ok {
+		for _, s := range d.DamagedSince(since) {
+			t.Logf("matrixbox: %s", s)
+		}
+	}
+	if r, ok := m.(RefusalReporter); ok {
+		for _, s := range r.RefusedSince(since) {
+			t.Logf("matrixbox: the mirror refused %s", s)
+		}
 	}
 }
 

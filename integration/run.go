@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/sync/semaphore"
 
@@ -80,9 +81,12 @@ func Run(t *testing.T, tests []Test, opts ...Option) {
 			guardStarted = true
 		}
 		// On stderr, not t.Log: a leftover is news even when the run passes.
-		removed, err := sandbox.Reap()
+		removed, leftAlone, err := sandbox.Reap()
 		if len(removed) > 0 {
 			fmt.Fprintf(os.Stderr, "matrixbox: removed what earlier test processes that died left behind:\n  %s\n", strings.Join(removed, "\n  "))
+		}
+		if len(leftAlone) > 0 {
+			fmt.Fprintf(os.Stderr, "matrixbox: left alone, named as the sandbox dirs of test processes that died but not made by this user (uid %d), so nothing in them was read or removed:\n  %s\n", os.Geteuid(), strings.Join(leftAlone, "\n  "))
 		}
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "matrixbox: cleaning what earlier test processes left: %v\n", err)
@@ -93,16 +97,32 @@ func Run(t *testing.T, tests []Test, opts ...Option) {
 	if cfg.parallelism > 0 {
 		r.local = semaphore.NewWeighted(int64(cfg.parallelism))
 	}
+	begun := time.Now()
 	t.Cleanup(func() {
 		if err := warm.endRun(p.cases, guardStarted); err != nil {
 			t.Errorf("matrixbox: %v", err)
 		}
+		r.judgeRefusals(t, begun)
 	})
 	ran := 0 // cases whose function t.Run called: those -run and -skip let through
 	for _, c := range p.cases {
 		t.Run(c.name, func(t *testing.T) { ran++; r.runCase(t, c) })
 	}
 	st.judgeRan(t, p, ran)
+}
+
+// judgeRefusals fails the Run when, during it, the mirror refused images
+// that no Run of the process declared: a case that pulled one passed only
+// if the image's own registry answered in the mirror's place, which it
+// does not on an offline machine.
+func (r *runner) judgeRefusals(t *testing.T, since time.Time) {
+	rr, ok := r.mirror.(RefusalReporter)
+	if !ok {
+		return
+	}
+	for _, s := range rr.RefusedSince(since) {
+		t.Errorf("matrixbox: during this Run the mirror refused %s", s)
+	}
 }
 
 // reapOnce makes the first Run of a process start its guard and remove what

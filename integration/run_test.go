@@ -98,7 +98,7 @@ func TestSelectKeepsExactlyMatchingCells(t *testing.T) {
 }
 
 func TestBadEnvironmentIsAnErrorNamingIt(t *testing.T) {
-	for _, env := range []string{"MATRIXBOX_SELECT=worker", "MATRIXBOX_SHARD=4/3", "MATRIXBOX_PARALLEL=lots", "MATRIXBOX_LOGS=sometimes", "MATRIXBOX_SKIP_INTEGRATION=maybe"} {
+	for _, env := range []string{"MATRIXBOX_SELECT=worker", "MATRIXBOX_SELECT=worker=[", "MATRIXBOX_SHARD=4/3", "MATRIXBOX_PARALLEL=lots", "MATRIXBOX_LOGS=sometimes", "MATRIXBOX_SKIP_INTEGRATION=maybe"} {
 		out, ok := runChild(t, "names", []string{env})
 		name, _, _ := strings.Cut(env, "=")
 		if ok || !strings.Contains(out, name) || len(caseLines(out, "PASS")) > 0 {

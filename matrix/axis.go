@@ -79,9 +79,17 @@ func checkName(what, s string) error {
 		return fmt.Errorf("%s is empty", what)
 	}
 	if i := strings.IndexFunc(s, func(r rune) bool {
-		return r == '/' || r == '=' || r == ',' || r == '|' || r == '*' || r <= ' ' || r == 0x7f
+		return r == '/' || r == '=' || r == ',' || r == '|' || r == '*' || isGlobSyntax(r) || r <= ' ' || r == 0x7f
 	}); i >= 0 {
-		return fmt.Errorf("%s %q: character %q is not allowed (no '/', '=', ',', '|', '*', spaces or control characters)", what, s, s[i])
+		return fmt.Errorf("%s %q: character %q is not allowed (no '/', '=', ',', '|', wildcard characters ('*', '?', '[', ']', '{', '}', '\\'), spaces or control characters)", what, s, s[i])
 	}
 	return nil
+}
+
+// isGlobSyntax reports whether r is wildcard syntax of some glob dialect
+// other than MATRIXBOX_SELECT's, whose one wildcard is '*'. No name holds
+// one, so a selection that does is a mistake, not a value that matches
+// nothing.
+func isGlobSyntax(r rune) bool {
+	return r == '?' || r == '[' || r == ']' || r == '{' || r == '}' || r == '\\'
 }

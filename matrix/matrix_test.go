@@ -118,16 +118,19 @@ func TestSelector(t *testing.T) {
 
 func TestSelectorErrors(t *testing.T) {
 	for expr, want := range map[string]string{
-		"worker":            `term "worker" has no '='`,
-		"worker=":           "empty value",
-		"=host":             "empty axis",
-		"worker=a,,x=b":     "empty term",
-		"worker=a,":         "empty term",
-		"worker=a||b":       "empty value",
-		"worker=a,worker=b": `axis "worker" appears twice`,
-		"wor*ker=a":         `axis "wor*ker"`,
-		"worker=a/b":        `value "a/b"`,
-		"worker=a=b":        `value "a=b"`,
+		"worker":             `term "worker" has no '='`,
+		"worker=":            "empty value",
+		"=host":              "empty axis",
+		"worker=a,,x=b":      "empty term",
+		"worker=a,":          "empty term",
+		"worker=a||b":        "empty value",
+		"worker=a,worker=b":  `axis "worker" appears twice`,
+		"wor*ker=a":          `axis "wor*ker"`,
+		"worker=a/b":         `value "a/b"`,
+		"worker=a=b":         `value "a=b"`,
+		"worker=[":           `'[' is no wildcard here (only '*' is`,
+		"worker=buildkitd-?": `'?' is no wildcard here`,
+		"worker={a,b}":       `'{' is no wildcard here`,
 	} {
 		_, err := ParseSelector(expr)
 		if err == nil {

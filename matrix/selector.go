@@ -65,6 +65,8 @@ func checkSelectorWord(what, w string, glob bool) error {
 	for _, r := range w {
 		switch {
 		case r == '*' && glob:
+		case isGlobSyntax(r):
+			return fmt.Errorf("%s %q: %q is no wildcard here (only '*' is, for any run of characters), and no %s holds it", what, w, r, what)
 		case r == '/' || r == '=' || r == ',' || r == '|' || r == '*' || r <= ' ' || r == 0x7f:
 			return fmt.Errorf("%s %q: character %q is not allowed", what, w, r)
 		}

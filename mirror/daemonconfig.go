@@ -116,10 +116,11 @@ func (c DaemonConfig) ContainerdHosts() (map[string][]byte, error) {
 		files[filepath.Join(host, "hosts.toml")] = b
 		return nil
 	}
+	// The mirror takes no pushes: pull and resolve only, for it too.
 	pull := []string{"pull", "resolve"}
 	if err := add(c.Addr, containerdHosts{
 		Server: "http://" + c.Addr,
-		Host:   map[string]containerdHost{"http://" + c.Addr: {Capabilities: append(pull, "push")}},
+		Host:   map[string]containerdHost{"http://" + c.Addr: {Capabilities: pull}},
 	}); err != nil {
 		return nil, err
 	}

@@ -36,6 +36,24 @@
 // they compile (busybox) once per machine, in the user's cache directory
 // (matrixbox/builds), so a fresh mirror directory only lays out the image.
 //
+// # What the server serves
+//
+// The server is read-only: a client gets GET and HEAD, and any write (a
+// blob upload, a manifest put, a delete) is refused with 405; Ensure
+// writes the directory through the registry library's storage API in its
+// own process, where no client reaches. It serves only the images this
+// Mirror's Ensure made present in this process, the images the process
+// declared: each declared tag answers the manifest Ensure recorded for it
+// for as long as the process runs, whatever the tag's link in the
+// directory says by then, and a blob or manifest is served by digest only
+// in a repository of a declared image that holds it. Anything else, an
+// image another process copied into the shared directory above all, is
+// refused with an error that names the image and
+// integration.WithMirroredImages; [Mirror.RefusedSince] lists the
+// refusals, and integration.Run fails on them. Test processes that share a
+// fixed port (MATRIXBOX_MIRROR_LISTEN=host:port) serve what any of them
+// declared (DIR/declared).
+//
 // Remote references are offline-first: once copied, the marker answers
 // without asking the registry again. Credentials come from the docker client
 // config (auths entries and credential helpers).

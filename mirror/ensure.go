@@ -88,8 +88,7 @@ func (m *Mirror) Ensure(ctx context.Context, imgs map[string]string) error {
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("mirror: %w", err)
 	}
-	addr, err := m.Start(ctx)
-	if err != nil {
+	if _, err := m.Start(ctx); err != nil {
 		return err
 	}
 	ctx = m.quietContext(ctx)
@@ -99,20 +98,21 @@ func (m *Mirror) Ensure(ctx context.Context, imgs map[string]string) error {
 	}
 	m.mu.Unlock()
 	for _, j := range jobs {
-		if err := m.ensureOne(ctx, addr, j.t, j.src); err != nil {
+		if err := m.ensureOne(ctx, j.t, j.src); err != nil {
 			return fmt.Errorf("mirror %s from %s: %w", j.t.name, j.src, err)
 		}
 	}
 	return nil
 }
 
-func (m *Mirror) ensureOne(ctx context.Context, addr string, t target, src source) error {
+func (m *Mirror) ensureOne(ctx context.Context, t target, src source) error {
 	fp, err := src.fingerprint(ctx)
 	if err != nil {
 		return err
 	}
-	if _, ok := m.present(t, src.String(), fp); ok {
+	if rec, ok := m.present(t, src.String(), fp); ok {
 		m.count(func(s *Stats) { s.Hits++ })
+		m.declare(rec)
 		return nil
 	}
 	// Resolve before taking the lock: a recipe may build for minutes under
@@ -130,8 +130,9 @@ func (m *Mirror) ensureOne(ctx context.Context, addr string, t target, src sourc
 	}
 	defer lock.unlock()
 	// Another process may have copied it while we waited.
-	if _, ok := m.present(t, src.String(), fp); ok {
+	if rec, ok := m.present(t, src.String(), fp); ok {
 		m.count(func(s *Stats) { s.Hits++ })
+		m.declare(rec)
 		return nil
 	}
 	if err := m.cleanStale(); err != nil {
@@ -159,7 +160,7 @@ func (m *Mirror) ensureOne(ctx context.Context, addr string, t target, src sourc
 			return err
 		}
 	}
-	if err := push(ctx, t.ref(addr), r.desc, prov); err != nil {
+	if err := m.writer.put(ctx, t.repo, t.tag, r.desc, prov); err != nil {
 		return err
 	}
 	rec := record{
@@ -183,6 +184,7 @@ func (m *Mirror) ensureOne(ctx context.Context, addr string, t target, src sourc
 	if err := writeFileAtomic(m.recordPath(t), b); err != nil {
 		return err
 	}
+	m.declare(rec)
 	var total int64
 	for _, b := range blobs {
 		total += b.Size

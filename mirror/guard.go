@@ -64,9 +64,17 @@ func (m *Mirror) DamagedSince(t time.Time) []string {
 
 // refuseDamaged answers a GET or HEAD of a blob or manifest whose file is
 // damaged with an error, in place of the registry, which would serve the
-// damaged bytes. It reports whether it answered; any other request, and a
-// blob it cannot find, is left to the registry.
-func (s *blobStore) refuseDamaged(w http.ResponseWriter, r *http.Request) bool {
+// damaged bytes. Any other request, and a blob it cannot find, goes on to
+// the registry.
+func (s *blobStore) refuseDamaged(w http.ResponseWriter, r *http.Request, registry http.Handler) {
+	if !s.answerDamaged(w, r) {
+		registry.ServeHTTP(w, r)
+	}
+}
+
+// answerDamaged answers a request for a damaged blob, and reports whether
+// it did.
+func (s *blobStore) answerDamaged(w http.ResponseWriter, r *http.Request) bool {
 	repo, d, ok := s.requested(r)
 	if !ok {
 		return false

@@ -404,6 +404,8 @@ func TestConcurrentPullsHashABlobOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Declared without Ensure, which would hash the blob itself.
+	m.declare(rec)
 	var wg sync.WaitGroup
 	codes := make([]int, 8)
 	for i := range codes {

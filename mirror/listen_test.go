@@ -4,6 +4,8 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -78,5 +80,36 @@ func ping(t *testing.T, addr string) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET /v2/ on %s: %s", addr, resp.Status)
+	}
+}
+
+// A bad MATRIXBOX_MIRROR_DIR or MATRIXBOX_MIRROR_LISTEN fails Start with
+// an error that names the variable and its value: a directory that cannot
+// be made or written, an address of no interface here, a port out of
+// range, a negative one.
+func TestBadEnvironmentNamesTheVariable(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, value string }{
+		{EnvDir, file},
+		{EnvDir, filepath.Join(file, "sub")},
+		{EnvDir, "/proc/matrixbox-mirror"},
+		{EnvListen, "192.0.2.1"},
+		{EnvListen, "192.0.2.1:5000"},
+		{EnvListen, "127.0.0.1:99999"},
+		{EnvListen, "-1"},
+		{EnvListen, "127.0.0.1:-1"},
+		{EnvListen, "127.0.0.1:http"},
+	} {
+		t.Setenv(EnvDir, t.TempDir())
+		t.Setenv(tc.name, tc.value)
+		m := New("")
+		_, err := m.Start(context.Background())
+		m.Close()
+		if err == nil || !strings.Contains(err.Error(), tc.name) || !strings.Contains(err.Error(), tc.value) {
+			t.Errorf("%s=%s: Start error %v, want one naming the variable and its value", tc.name, tc.value, err)
+		}
 	}
 }

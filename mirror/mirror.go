@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -23,10 +25,13 @@ const EnvDir = "MATRIXBOX_MIRROR_DIR"
 // Mirror is a registry mirror over a directory that any number of processes
 // share. Its zero value is not usable; get one from New or Shared.
 type Mirror struct {
-	dir         string // "" for Shared until Start picks it
-	listen      string // host:port the server listens on
-	lockTimeout time.Duration
-	log         io.Writer
+	dir    string // "" for Shared until Start picks it
+	listen string // host:port the server listens on
+	// listenFrom and dirFrom name what set listen and dir, for errors:
+	// the environment variable, the option; "" for the default.
+	listenFrom, dirFrom string
+	lockTimeout         time.Duration
+	log                 io.Writer
 
 	mu     sync.Mutex
 	srv    *server
@@ -34,6 +39,10 @@ type Mirror struct {
 	stats  Stats
 	closed bool
 	blobs  *blobStore // nil until the directory is known
+	// access is what the server serves: what this process declared.
+	access *access
+	// writer writes images into the storage, in this process.
+	writer *storeWriter
 	cfgErr error
 	// buildCache overrides where recipes keep compiled programs (tests
 	// that must compile from nothing set it).
@@ -92,17 +101,21 @@ func WithListen(addr string) Option {
 			m.cfgErr = fmt.Errorf("WithListen: %w", err)
 			return
 		}
-		m.listen = l
+		m.listen, m.listenFrom = l, fmt.Sprintf("WithListen(%q)", addr)
 	}
 }
 
 // parseListen turns a host or host:port into host:port.
 func parseListen(addr string) (string, error) {
-	if _, _, err := net.SplitHostPort(addr); err != nil {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
 		if ip := net.ParseIP(strings.Trim(addr, "[]")); ip != nil || addr == "localhost" {
 			return net.JoinHostPort(strings.Trim(addr, "[]"), "0"), nil
 		}
 		return "", fmt.Errorf("%q: want a host or host:port, e.g. 0.0.0.0 or 172.17.0.1:5000", addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return "", fmt.Errorf("%q: port %q is not a number from 0 to 65535 (0 for a free one)", addr, port)
 	}
 	return addr, nil
 }
@@ -118,7 +131,7 @@ func New(dir string, opts ...Option) *Mirror {
 		if err != nil {
 			m.cfgErr = fmt.Errorf("%s: %w", EnvListen, err)
 		}
-		m.listen = l
+		m.listen, m.listenFrom = l, fmt.Sprintf("%s=%q", EnvListen, v)
 	}
 	if v := os.Getenv(EnvLockTimeout); v != "" {
 		d, err := time.ParseDuration(v)
@@ -179,19 +192,62 @@ func (m *Mirror) Start(ctx context.Context) (string, error) {
 		return m.srv.addr, nil
 	}
 	if err := m.pickDirLocked(); err != nil {
-		return "", err
+		return "", m.dirError(err)
 	}
-	for _, d := range []string{m.dir, m.imagesDir(), m.recipesDir()} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return "", fmt.Errorf("mirror: %w", err)
+	if err := m.makeDirs(); err != nil {
+		return "", m.dirError(err)
+	}
+	if _, port, _ := net.SplitHostPort(m.listen); port != "0" && m.access.shared == nil {
+		// A fixed port is shared with the other test processes that
+		// listen on it: each serves what any of them declared.
+		shared, err := newDeclaredFiles(m.declaredDir())
+		if err != nil {
+			return "", m.dirError(err)
 		}
+		m.access.mu.Lock()
+		m.access.shared = shared
+		m.access.mu.Unlock()
 	}
-	srv, err := serve(ctx, m.listen, m.storageDir(), m.log, logrus.WarnLevel, m.blobs.refuseDamaged)
+	srv, err := serve(ctx, m.listen, m.storageDir(), m.log, logrus.WarnLevel, func(w http.ResponseWriter, r *http.Request, registry http.Handler) {
+		m.access.handle(w, r, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			m.blobs.refuseDamaged(w, r, registry)
+		}))
+	})
 	if err != nil {
+		if m.listenFrom != "" {
+			err = fmt.Errorf("%s: %w", m.listenFrom, err)
+		}
 		return "", fmt.Errorf("mirror %s: %w", m.dir, err)
 	}
 	m.srv = srv
 	return srv.addr, nil
+}
+
+// makeDirs makes the mirror's directories and proves that this user can
+// write them.
+func (m *Mirror) makeDirs() error {
+	for _, d := range []string{m.dir, m.imagesDir(), m.recipesDir()} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	f, err := os.CreateTemp(m.dir, ".tmp-probe-*")
+	if err != nil {
+		return err
+	}
+	return errors.Join(f.Close(), os.Remove(f.Name()))
+}
+
+// dirError says which directory failed, and, when MATRIXBOX_MIRROR_DIR
+// chose it, names the variable.
+func (m *Mirror) dirError(err error) error {
+	if m.dir == "" {
+		return err
+	}
+	if m.dirFrom != "" {
+		return fmt.Errorf("%s: %w; set it to a directory this user can write, or unset it for the default under the user cache directory", m.dirFrom, err)
+	}
+	return fmt.Errorf("mirror %s: %w", m.dir, err)
 }
 
 // pickDirLocked settles the directory (DefaultDir for Shared) and the
@@ -203,11 +259,42 @@ func (m *Mirror) pickDirLocked() error {
 			return err
 		}
 		m.dir = d
+		if v := os.Getenv(EnvDir); v != "" {
+			m.dirFrom = fmt.Sprintf("%s=%q", EnvDir, v)
+		}
 	}
 	if m.blobs == nil {
 		m.blobs = newBlobStore(m.storageDir(), m.verifiedDir(), m.logf)
+		m.access = newAccess(m.storageDir(), m.logf)
+		w, err := newStoreWriter(m.storageDir(), m.log)
+		if err != nil {
+			return err
+		}
+		m.writer = w
 	}
 	return nil
+}
+
+// declare adds rec's image to what the server serves.
+func (m *Mirror) declare(rec record) {
+	m.mu.Lock()
+	a := m.access
+	m.mu.Unlock()
+	a.declare(rec)
+}
+
+// RefusedSince describes, once each, the images the server refused at or
+// after t because no Ensure of this process (no Run's
+// WithMirroredImages) declared them; what integration.Run names when it
+// fails the Run on them.
+func (m *Mirror) RefusedSince(t time.Time) []string {
+	m.mu.Lock()
+	a := m.access
+	m.mu.Unlock()
+	if a == nil {
+		return nil
+	}
+	return a.refusedSince(t)
 }
 
 // store is the blob checker, over the directory it settles first.
@@ -267,10 +354,15 @@ func (m *Mirror) Close() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.closed = true
-	if m.srv == nil {
-		return nil
+	var err error
+	if m.access != nil && m.access.shared != nil {
+		err = m.access.shared.close()
+		m.access.shared = nil
 	}
-	err := m.srv.close()
+	if m.srv == nil {
+		return err
+	}
+	err = errors.Join(err, m.srv.close())
 	m.srv = nil
 	return err
 }
@@ -300,4 +392,5 @@ func (m *Mirror) imagesDir() string   { return filepath.Join(m.dir, "images") }
 func (m *Mirror) recipesDir() string  { return filepath.Join(m.dir, "recipes") }
 func (m *Mirror) verifiedDir() string { return filepath.Join(m.dir, "verified") }
 func (m *Mirror) lockPath() string    { return filepath.Join(m.dir, "lock") }
+func (m *Mirror) declaredDir() string { return filepath.Join(m.dir, "declared") }
 func (m *Mirror) copyLog() string     { return filepath.Join(m.dir, "copies.log") }

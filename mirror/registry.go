@@ -35,9 +35,9 @@ type server struct {
 
 // serve starts a registry storing its data under dir (created if needed) and
 // logging to log at level, listening on listen (host:port; port 0 for a
-// free one). before, when not nil, sees each request first and may answer
-// it itself (it returns true when it did).
-func serve(ctx context.Context, listen, dir string, log io.Writer, level logrus.Level, before func(http.ResponseWriter, *http.Request) bool) (s *server, err error) {
+// free one). front, when not nil, sees each request first and answers it
+// itself or passes it on to the registry.
+func serve(ctx context.Context, listen, dir string, log io.Writer, level logrus.Level, front func(w http.ResponseWriter, r *http.Request, registry http.Handler)) (s *server, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("registry storage %s: %w", dir, err)
 	}
@@ -73,6 +73,9 @@ func serve(ctx context.Context, listen, dir string, log io.Writer, level logrus.
 		return nil, fmt.Errorf("registry listen on %s: %w", listen, err)
 	}
 	errLog := entry.WriterLevel(logrus.WarnLevel)
+	registry := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		app.ServeHTTP(w, r.WithContext(withRegistryLogger(r.Context(), entry)))
+	})
 	s = &server{
 		ln:     ln,
 		errLog: errLog,
@@ -83,10 +86,11 @@ func serve(ctx context.Context, listen, dir string, log io.Writer, level logrus.
 			Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				s.inflight.Add(1)
 				defer s.inflight.Done()
-				if before != nil && before(w, r) {
+				if front != nil {
+					front(w, r, registry)
 					return
 				}
-				app.ServeHTTP(w, r.WithContext(withRegistryLogger(r.Context(), entry)))
+				registry.ServeHTTP(w, r)
 			}),
 			ReadHeaderTimeout: 30 * time.Second,
 			ErrorLog:          stdlog.New(errLog, "", 0),

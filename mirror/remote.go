@@ -17,7 +17,6 @@ import (
 	"github.com/containerd/containerd/v2/core/remotes"
 	"github.com/containerd/containerd/v2/core/remotes/docker"
 	"github.com/distribution/reference"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // remoteSource pulls an image through from a registry, pinned by the digest
@@ -169,18 +168,4 @@ func credHelper(name, server string) (string, string, error) {
 		return "", c.Secret, nil
 	}
 	return c.Username, c.Secret, nil
-}
-
-// push copies the image rooted at desc from provider to ref on a loopback
-// registry: blobs first, then manifests, the root last, so that a reader of
-// ref never sees a manifest whose blobs are missing.
-func push(ctx context.Context, ref string, desc ocispec.Descriptor, provider verifyingProvider) error {
-	pusher, err := newResolver(nil).Pusher(ctx, ref+"@"+desc.Digest.String())
-	if err != nil {
-		return fmt.Errorf("push to %s: %w", ref, err)
-	}
-	if err := remotes.PushContent(ctx, pusher, desc, provider, nil, nil, nil); err != nil {
-		return fmt.Errorf("push to %s: %w", ref, err)
-	}
-	return nil
 }

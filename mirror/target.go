@@ -58,8 +58,3 @@ func RepoPrefix(host string) string {
 	// "localhost_5000".
 	return strings.ToLower(strings.ReplaceAll(host, ":", "_")) + "/"
 }
-
-// ref is the target's reference on the registry at addr.
-func (t target) ref(addr string) string {
-	return addr + "/" + t.repo + ":" + t.tag
-}

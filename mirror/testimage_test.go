@@ -5,11 +5,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/containerd/containerd/v2/core/content"
+	"github.com/containerd/containerd/v2/core/remotes"
 	"github.com/containerd/errdefs"
 	"github.com/opencontainers/go-digest"
 	"github.com/opencontainers/image-spec/specs-go"
@@ -96,4 +98,18 @@ func serveMemImage(t testing.TB, img *memImage, name string) (ref, dir string) {
 		t.Fatal(err)
 	}
 	return ref, dir
+}
+
+// push copies the image rooted at desc from provider to ref on a loopback
+// registry (a private one: the mirror's own takes no pushes): blobs first, then manifests, the root last, so that a reader of
+// ref never sees a manifest whose blobs are missing.
+func push(ctx context.Context, ref string, desc ocispec.Descriptor, provider verifyingProvider) error {
+	pusher, err := newResolver(nil).Pusher(ctx, ref+"@"+desc.Digest.String())
+	if err != nil {
+		return fmt.Errorf("push to %s: %w", ref, err)
+	}
+	if err := remotes.PushContent(ctx, pusher, desc, provider, nil, nil, nil); err != nil {
+		return fmt.Errorf("push to %s: %w", ref, err)
+	}
+	return nil
 }

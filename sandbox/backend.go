@@ -128,11 +128,7 @@ func sweep(dir string, group *Group, sub string) []error {
 	if leaked := detachMountsUnder(dir); len(leaked) > 0 {
 		errs = append(errs, fmt.Errorf("leaked mounts under %s (detached): %s", dir, strings.Join(leaked, ", ")))
 	}
-	groupName := ""
-	if group != nil {
-		groupName = group.Name()
-	}
-	if outside := removeOutside(dir, groupName); len(outside) > 0 {
+	if outside := removeOutside(defaultRunRoot, dir); len(outside) > 0 {
 		errs = append(errs, fmt.Errorf("left outside the sandbox dir (removed): %s", strings.Join(outside, ", ")))
 	}
 	if err := removeDir(dir); err != nil {

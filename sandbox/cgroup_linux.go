@@ -75,9 +75,9 @@ func hierarchies() []hierarchy {
 // under [Group.Parent]. Killing the group kills all of it, wherever each
 // process was re-parented to, and works the same from the normal close, the
 // guard and the reaper, which find groups by name: the name of the
-// sandbox's directory, DirPrefix<pid>-….
+// sandbox's directory, DirPrefix<pid>.<start>-….
 type Group struct {
-	name string // e.g. "matrixbox/mbx-123-456"
+	name string // e.g. "matrixbox/mbx-123.456-789"
 }
 
 // groupLeaves are the leaves every group has: daemons and commands. They
@@ -128,11 +128,11 @@ func mkdirCgroup(p string) error {
 }
 
 // Name is the group's path relative to each hierarchy's root, e.g.
-// "matrixbox/mbx-123-456".
+// "matrixbox/mbx-123.456-789".
 func (g *Group) Name() string { return g.name }
 
 // Parent is the cgroup parent to give daemons for their containers, e.g.
-// "/matrixbox/mbx-123-456" (buildkitd's defaultCgroupParent, dockerd's
+// "/matrixbox/mbx-123.456-789" (buildkitd's defaultCgroupParent, dockerd's
 // --cgroup-parent, a containerd container's cgroups path).
 func (g *Group) Parent() string { return "/" + g.name }
 
@@ -350,16 +350,21 @@ func rmdirCgroup(p string) error {
 	}
 }
 
-// ownedGroups lists the names of the groups under root whose owner (the pid
-// in their name) satisfies keep.
-func ownedGroups(root string, keep func(owner int) bool) []string {
+// ownedGroups lists the names of the groups under root whose owner (in
+// their name) satisfies keep; a group this user did not make is left out.
+func ownedGroups(root string, keep func(o owner) bool) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, h := range hierarchies() {
 		ents, _ := os.ReadDir(filepath.Join(h.mount, root))
 		for _, e := range ents {
-			owner, ok := dirOwner(e.Name())
-			if !e.IsDir() || !ok || seen[e.Name()] || !keep(owner) {
+			o, ok := dirOwner(e.Name())
+			if !e.IsDir() || !ok || seen[e.Name()] || !keep(o) {
+				continue
+			}
+			if fi, err := os.Lstat(filepath.Join(h.mount, root, e.Name())); err != nil {
+				continue
+			} else if uid, ok := fileUID(fi); ok && uid != os.Geteuid() {
 				continue
 			}
 			seen[e.Name()] = true

@@ -23,9 +23,9 @@ func (g *Group) procs(string) []Proc                      { return nil }
 func (g *Group) kill(string) []Proc                       { return nil }
 func (g *Group) remove() error                            { return nil }
 
-func ownedGroups(string, func(int) bool) []string { return nil }
-func killCgroup(string) []Proc                    { return nil }
-func removeCgroup(string) error                   { return nil }
+func ownedGroups(string, func(owner) bool) []string { return nil }
+func killCgroup(string) []Proc                      { return nil }
+func removeCgroup(string) error                     { return nil }
 
 func (g *Group) openLeaf(string) (int, error) { return -1, errors.New("cgroups are Linux only") }
 func cloneInto(*exec.Cmd, int)                {}

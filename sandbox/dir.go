@@ -6,20 +6,27 @@ import (
 	"path/filepath"
 )
 
-// DirPrefix starts the name of every directory matrixbox makes; the owner's
-// pid follows, so a later run can tell the leftovers of a dead one.
+// DirPrefix starts the name of every directory matrixbox makes; the owner
+// follows, its pid and start time (<pid>.<start>), so that a later run
+// tells the leftovers of a dead test process, and never takes a process
+// that got the same pid since for it.
 const DirPrefix = "mbx-"
 
 // maxSocketDir leaves room under the sandbox directory for a socket path such
-// as "b/containerd/containerd.sock.ttrpc" within the 108 bytes of sun_path.
-const maxSocketDir = 48
+// as "b/exec/containerd/containerd.sock.ttrpc" within the 108 bytes of
+// sun_path.
+const maxSocketDir = 60
+
+// maxNameLen is the longest name MkdirShort makes: DirPrefix, a pid, a dot,
+// a start time and a random number of up to 10 digits each.
+const maxNameLen = len(DirPrefix) + 7 + 1 + 10 + 1 + 10
 
 // MkdirShort makes a private directory whose path is short enough for unix
-// sockets, named DirPrefix<pid>-<random>. TMPDIR is used when it is short
-// enough, else /tmp.
+// sockets, named DirPrefix<pid>.<start>-<random>. TMPDIR is used when it is
+// short enough, else /tmp.
 func MkdirShort() (string, error) {
 	root := ShortTempRoot()
-	dir, err := os.MkdirTemp(root, fmt.Sprintf("%s%d-", DirPrefix, os.Getpid()))
+	dir, err := os.MkdirTemp(root, DirPrefix+selfOwner().String()+"-")
 	if err != nil {
 		return "", fmt.Errorf("make sandbox dir under %s: %w", root, err)
 	}
@@ -29,7 +36,7 @@ func MkdirShort() (string, error) {
 // ShortTempRoot is where MkdirShort makes directories.
 func ShortTempRoot() string {
 	root := os.TempDir()
-	if len(root)+len(DirPrefix)+20 > maxSocketDir {
+	if len(root)+1+maxNameLen > maxSocketDir {
 		root = "/tmp"
 	}
 	if abs, err := filepath.Abs(root); err == nil {

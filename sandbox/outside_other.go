@@ -2,4 +2,4 @@
 
 package sandbox
 
-func removeOutside(string, string) []string { return nil }
+func removeOutside(runRoot, dir string) []string { return nil }

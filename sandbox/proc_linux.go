@@ -31,6 +31,8 @@ func ProcessesWithEnv(key, value string) []Proc {
 type envProc struct {
 	Proc
 	value string
+	// mine says the process runs as this process's effective user.
+	mine bool
 }
 
 // processesWithEnvKey returns the running processes other than this one
@@ -63,6 +65,7 @@ func processesWithEnvKey(key string) []envProc {
 		out = append(out, envProc{
 			Proc:  Proc{Pid: pid, Cmdline: strings.TrimSpace(string(bytes.ReplaceAll(cmdline, []byte{0}, []byte{' '})))},
 			value: value,
+			mine:  processUID(pid) == os.Geteuid(),
 		})
 	}
 	return out
@@ -87,4 +90,22 @@ func killMarked(dir string) []Proc {
 		_ = syscall.Kill(p.Pid, syscall.SIGKILL)
 	}
 	return ps
+}
+
+// processUID is the real user id of pid, -1 when it cannot be read.
+func processUID(pid int) int {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "Uid:"); ok {
+			if f := strings.Fields(rest); len(f) > 0 {
+				if uid, err := strconv.Atoi(f[0]); err == nil {
+					return uid
+				}
+			}
+		}
+	}
+	return -1
 }

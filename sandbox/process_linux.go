@@ -3,6 +3,7 @@ package sandbox
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"strconv"
@@ -74,6 +75,9 @@ func groupMembers(pgid int) []int {
 type procStat struct {
 	state      byte
 	ppid, pgrp int
+	// start is when the process started, in clock ticks since boot: with
+	// the pid, it names one process for as long as the machine is up.
+	start uint64
 }
 
 // readStat parses /proc/<pid>/stat; the command name may hold spaces and
@@ -88,10 +92,30 @@ func readStat(pid int) (procStat, error) {
 		return procStat{}, errors.New("malformed stat")
 	}
 	f := strings.Fields(string(b[i+2:]))
-	if len(f) < 3 {
+	// Field 22 of the file, starttime, is the 20th after the command name.
+	if len(f) < 20 {
 		return procStat{}, errors.New("malformed stat")
 	}
 	ppid, _ := strconv.Atoi(f[1])
 	pgrp, _ := strconv.Atoi(f[2])
-	return procStat{state: f[0][0], ppid: ppid, pgrp: pgrp}, nil
+	start, err := strconv.ParseUint(f[19], 10, 64)
+	if err != nil {
+		return procStat{}, fmt.Errorf("malformed stat: starttime %q", f[19])
+	}
+	return procStat{state: f[0][0], ppid: ppid, pgrp: pgrp, start: start}, nil
+}
+
+// processStart is when pid started, in clock ticks since boot.
+func processStart(pid int) (uint64, bool) {
+	st, err := readStat(pid)
+	return st.start, err == nil
+}
+
+// fileUID is the owner of the file fi describes.
+func fileUID(fi os.FileInfo) (int, bool) {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return 0, false
+	}
+	return int(st.Uid), true
 }

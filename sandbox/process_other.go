@@ -2,7 +2,10 @@
 
 package sandbox
 
-import "os/exec"
+import (
+	"os"
+	"os/exec"
+)
 
 func setProcessGroup(*exec.Cmd) {}
 func signalGroup(int, bool)     {}
@@ -24,8 +27,13 @@ func ProcessesWithEnv(key, value string) []Proc { return nil }
 type envProc struct {
 	Proc
 	value string
+	mine  bool
 }
 
 func processesWithEnvKey(string) []envProc { return nil }
 
 func killMarked(string) []Proc { return nil }
+
+func processStart(int) (uint64, bool) { return 0, false }
+
+func fileUID(os.FileInfo) (int, bool) { return 0, false }

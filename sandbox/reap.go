@@ -5,15 +5,16 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 )
 
-// EnvOwner is set to the test process's pid in the environment of every
-// process matrixbox starts (daemons and sandbox commands); children inherit
-// it. It finds what a test process left where its sandboxes had no cgroup
-// (not root); cgroups find everything else, containers included.
+// EnvOwner is set, in the environment of every process matrixbox starts
+// (daemons and sandbox commands), to the test process that started it:
+// its pid and start time, <pid>.<start>; children inherit it. It finds what
+// a test process left where its sandboxes had no cgroup (not root);
+// cgroups find everything else, containers included.
 const EnvOwner = "MATRIXBOX_OWNER"
 
 // ownerKey is EnvOwner; tests of the reaper use another key (and another
@@ -25,38 +26,73 @@ var ownerKey = EnvOwner
 // every hierarchy.
 var cgroupRoot = "matrixbox"
 
-func ownerEnv() string { return ownerKey + "=" + strconv.Itoa(os.Getpid()) }
+func ownerEnv() string { return ownerKey + "=" + selfOwner().String() }
+
+// ProcessesOf returns the running processes that carry EnvOwner naming the
+// test process pid, whatever its start time.
+func ProcessesOf(pid int) []Proc {
+	var out []Proc
+	for _, p := range processesWithEnvKey(EnvOwner) {
+		if o, ok := parseOwner(p.value); ok && o.pid == pid {
+			out = append(out, p.Proc)
+		}
+	}
+	return out
+}
 
 // Reap removes what earlier test processes that died left behind: the
 // cgroups of their sandboxes with every process in them, processes whose
-// MATRIXBOX_OWNER is a pid no longer running, and DirPrefix<pid>-*
-// directories under ShortTempRoot whose pid is gone (mounts under them are
-// detached first), and the network bridges made for their daemons. It
-// returns a line per thing removed.
+// MATRIXBOX_OWNER is a test process no longer running, and
+// DirPrefix<owner>-* directories under ShortTempRoot whose owner is gone
+// (mounts under them are detached first), and the network bridges made for
+// their daemons. It returns a line per thing removed, and a line per thing
+// it left alone because it cannot prove it is its own to remove: a
+// directory of that name made by another user, a symlink, one writable by
+// others.
 //
-// A dead test process whose guard still runs is left to its guard: the
-// guard is removing it and will say what it removed.
-func Reap() ([]string, error) {
+// A test process is known by its pid and its start time, so that a pid
+// given to another process since is not taken for it. A dead test process
+// whose guard still runs is left to its guard: the guard is removing it
+// and will say what it removed.
+func Reap() (removed, leftAlone []string, err error) {
 	return removeOwned(defaultScope(), unguardedDead(), false)
 }
 
 // unguardedDead is the reaper's test of an owner: another process than this
 // one, no longer running, and with no guard at work on what it left (a
-// process whose environment has envGuardFor=<owner>). Guards are looked up
-// once per owner.
-func unguardedDead() func(owner int) bool {
-	guarded := map[int]bool{}
-	return func(owner int) bool {
-		if owner == os.Getpid() || pidAlive(owner) {
+// process of this user whose environment has envGuardFor naming the
+// owner). Guards are looked up once.
+func unguardedDead() func(o owner) bool {
+	var guards []owner
+	var once sync.Once
+	return func(o owner) bool {
+		if o.is(selfOwner()) && pidAlive(o.pid) || o.running() {
 			return false
 		}
-		g, ok := guarded[owner]
-		if !ok {
-			g = len(ProcessesWithEnv(envGuardFor, strconv.Itoa(owner))) > 0
-			guarded[owner] = g
+		once.Do(func() { guards = runningGuards() })
+		for _, g := range guards {
+			if g.is(o) {
+				return false
+			}
 		}
-		return !g
+		return true
 	}
+}
+
+// runningGuards lists the test processes whose guards run: processes of
+// this user with envGuardFor in their environment.
+func runningGuards() []owner {
+	var out []owner
+	for _, p := range processesWithEnvKey(envGuardFor) {
+		if !p.mine {
+			continue
+		}
+		id, _, _ := strings.Cut(p.value, ":")
+		if o, ok := parseOwner(id); ok {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // WarmMark is the file, in a backend's directory, that marks a warm
@@ -65,41 +101,56 @@ func unguardedDead() func(owner int) bool {
 const WarmMark = "matrixbox-warm"
 
 // scope is where the things of test processes are found: the directory
-// their sandbox dirs are made in, the environment key of their processes
-// and the cgroup their groups are made under. Tests of the reaper and the
-// guard use a scope of their own.
+// their sandbox dirs are made in, the environment key of their processes,
+// the cgroup their groups are made under, and the directory under which
+// daemons keep runtime state (/run). Tests of the reaper and the guard use
+// a scope of their own.
 type scope struct {
-	tmpRoot, ownerKey, cgroupRoot string
+	tmpRoot, ownerKey, cgroupRoot, runRoot string
 }
+
+// defaultRunRoot is where daemons keep runtime state by default.
+const defaultRunRoot = "/run"
 
 func defaultScope() scope {
-	return scope{tmpRoot: ShortTempRoot(), ownerKey: ownerKey, cgroupRoot: cgroupRoot}
+	return scope{tmpRoot: ShortTempRoot(), ownerKey: ownerKey, cgroupRoot: cgroupRoot, runRoot: defaultRunRoot}
 }
 
-// removeOwned removes what belongs to the test processes whose pid
-// satisfies dead: first every process (by cgroup, then by environment),
-// then mounts and directories, then the emptied cgroups and the network
-// bridges. It returns a line
-// per thing removed.
+// removeOwned removes what belongs to the test processes that satisfy
+// dead: first every process (by cgroup, then by environment), then mounts
+// and directories, then the emptied cgroups and the network bridges. It
+// returns a line per thing removed, and a line per directory of a dead
+// owner's name that it left alone because it is not this user's (see
+// notOurs): nothing under such a directory is read or removed.
 //
-// With quietWarm, what belongs to warm backends (WarmMark) is removed
-// without a line: the guard of a process that kept them until its end.
-func removeOwned(sc scope, dead func(owner int) bool, quietWarm bool) ([]string, error) {
-	var removed []string
+// With quietWarm, what belongs to warm backends (WarmMark) is named apart,
+// as what the process kept on purpose, and only beside other leftovers:
+// the guard of a process that kept them until its end.
+func removeOwned(sc scope, dead func(o owner) bool, quietWarm bool) (removed, leftAlone []string, err error) {
 	var errs []error
 	var dirs []string
-	quiet := map[string]bool{} // by directory and group base name
+	warmDirs := map[string]bool{} // by directory and group base name
 	ents, _ := os.ReadDir(sc.tmpRoot)
 	for _, e := range ents {
-		if owner, ok := dirOwner(e.Name()); ok && dead(owner) {
-			dirs = append(dirs, e.Name())
-			if _, err := os.Stat(filepath.Join(sc.tmpRoot, e.Name(), WarmMark)); err == nil && quietWarm {
-				quiet[e.Name()] = true
-			}
+		o, ok := dirOwner(e.Name())
+		if !ok || !dead(o) {
+			continue
+		}
+		p := filepath.Join(sc.tmpRoot, e.Name())
+		if why := notOurs(p); why != nil {
+			leftAlone = append(leftAlone, fmt.Sprintf("%s: %v", p, why))
+			continue
+		}
+		dirs = append(dirs, e.Name())
+		if fi, err := os.Lstat(filepath.Join(p, WarmMark)); err == nil && fi.Mode().IsRegular() && quietWarm {
+			warmDirs[e.Name()] = true
 		}
 	}
+	var warmLines []string
 	say := func(name, line string) {
-		if !quiet[name] {
+		if warmDirs[name] {
+			warmLines = append(warmLines, line)
+		} else {
 			removed = append(removed, line)
 		}
 	}
@@ -118,7 +169,7 @@ func removeOwned(sc scope, dead func(owner int) bool, quietWarm bool) ([]string,
 		}
 		for _, p := range procs {
 			_ = syscall.Kill(p.Pid, syscall.SIGKILL)
-			removed = appendOnce(removed, fmt.Sprintf("process %d (%s) of test process %d", p.Pid, p.Cmdline, p.owner))
+			removed = appendOnce(removed, fmt.Sprintf("process %d (%s) of test process %d", p.Pid, p.Cmdline, p.owner.pid))
 		}
 	}
 	for _, name := range dirs {
@@ -126,15 +177,15 @@ func removeOwned(sc scope, dead func(owner int) bool, quietWarm bool) ([]string,
 		for _, m := range detachMountsUnder(dir) {
 			say(name, "mount "+m)
 		}
-		for _, o := range removeOutside(dir, sc.cgroupRoot+"/"+name) {
+		for _, o := range removeOutside(sc.runRoot, dir) {
 			say(name, o)
 		}
 		if err := os.RemoveAll(dir); err != nil {
 			errs = append(errs, fmt.Errorf("remove %s: %w", dir, err))
 			continue
 		}
-		owner, _ := dirOwner(name)
-		say(name, fmt.Sprintf("dir %s of test process %d", dir, owner))
+		o, _ := dirOwner(name)
+		say(name, fmt.Sprintf("dir %s of test process %d", dir, o.pid))
 	}
 	for _, g := range groups {
 		if err := removeCgroup(g); err != nil {
@@ -146,21 +197,16 @@ func removeOwned(sc scope, dead func(owner int) bool, quietWarm bool) ([]string,
 	if err := removeBridges(dead, say); err != nil {
 		errs = append(errs, err)
 	}
-	return removed, errors.Join(errs...)
-}
-
-// dirOwner parses the pid out of "mbx-<pid>-<random>".
-func dirOwner(name string) (int, bool) {
-	rest, ok := strings.CutPrefix(name, DirPrefix)
-	if !ok {
-		return 0, false
+	// Alone, the warm backends are what a process that ended normally
+	// (without integration.Main to stop them) kept on purpose: no news.
+	// Beside leftovers, they are named too: work may have been in flight.
+	if len(warmLines) > 0 && len(removed) > 0 {
+		removed = append(removed, "and the warm backends it kept for later cases:")
+		for _, l := range warmLines {
+			removed = append(removed, "  "+l)
+		}
 	}
-	ps, _, ok := strings.Cut(rest, "-")
-	if !ok {
-		return 0, false
-	}
-	pid, err := strconv.Atoi(ps)
-	return pid, err == nil && pid > 0
+	return removed, leftAlone, errors.Join(errs...)
 }
 
 func pidAlive(pid int) bool {
@@ -170,14 +216,16 @@ func pidAlive(pid int) bool {
 
 type ownedProc struct {
 	Proc
-	owner int
+	owner owner
 }
 
-func ownedProcesses(key string, dead func(owner int) bool) []ownedProc {
+// ownedProcesses lists the processes of this user whose key names an owner
+// that dead accepts.
+func ownedProcesses(key string, dead func(o owner) bool) []ownedProc {
 	var out []ownedProc
 	for _, p := range processesWithEnvKey(key) {
-		if owner, err := strconv.Atoi(p.value); err == nil && dead(owner) {
-			out = append(out, ownedProc{Proc: p.Proc, owner: owner})
+		if o, ok := parseOwner(p.value); ok && p.mine && dead(o) {
+			out = append(out, ownedProc{Proc: p.Proc, owner: o})
 		}
 	}
 	return out

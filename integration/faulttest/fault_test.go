@@ -89,10 +89,10 @@ func (c *child) checkNothingLeft(t *testing.T) {
 	if len(owners) == 0 {
 		t.Fatal("child recorded no owner pid")
 	}
-	owner := owners[0]
+	ownerPid, _ := strconv.Atoi(owners[0])
 	var left []sandbox.Proc
 	testkit.Poll(10*time.Second, func() (string, bool) {
-		left = sandbox.ProcessesWithEnv(sandbox.EnvOwner, owner)
+		left = sandbox.ProcessesOf(ownerPid)
 		return "", len(left) == 0
 	})
 	for _, p := range left {
@@ -362,4 +362,60 @@ func TestWarmBackendsRemovedQuietlyAtExit(t *testing.T) {
 			c.checkNothingLeft(t)
 		})
 	}
+}
+
+// MATRIXBOX_GUARD_FOR set by hand to a live test process's pid, as the
+// issue's tester did, wipes nothing: the binary refuses to be a guard (its
+// descriptor 3 is no guard's pipe) and says so, and the live process's
+// daemons, command and dirs are untouched. Both the pid alone and the
+// pid.start form with a made-up proof are tried.
+func TestGuardForALiveProcessDoesNothing(t *testing.T) {
+	c := start(t, "hang")
+	c.waitFor(t, "ready", 2)
+	owner := c.lines("owner")[0]
+	id := owner
+	if st, err := os.ReadFile("/proc/" + owner + "/stat"); err == nil {
+		f := strings.Fields(string(st[bytes.LastIndexByte(st, ')')+2:]))
+		id = owner + "." + f[19]
+	}
+	ownerPid, _ := strconv.Atoi(owner)
+	// The hanging cases' daemons and commands, and their dirs (the quiet
+	// cases have ended and cleaned up).
+	procs := sandbox.ProcessesOf(ownerPid)
+	var dirs []string
+	for _, d := range c.lines("dirs") {
+		if _, err := os.Stat(d); err == nil {
+			dirs = append(dirs, d)
+		}
+	}
+	if len(procs) < 4 || len(dirs) < 2 {
+		t.Fatalf("precondition: the hanging cases have %d processes and %d dirs, want 4 and 2", len(procs), len(dirs))
+	}
+	for _, v := range []string{owner, id + ":" + strings.Repeat("00", 32)} {
+		cmd := exec.Command(suiteBin, "-test.run=^$")
+		cmd.Env = append(os.Environ(), "MATRIXBOX_GUARD_FOR="+v)
+		out, err := cmd.CombinedOutput()
+		if !strings.Contains(string(out), "was not started as a guard by its test process") {
+			t.Errorf("MATRIXBOX_GUARD_FOR=%s: the binary did not refuse (%v):\n%s", v, err, out)
+		}
+		if strings.Contains(string(out), "ended without cleaning up") {
+			t.Errorf("MATRIXBOX_GUARD_FOR=%s: the binary acted as a guard:\n%s", v, out)
+		}
+	}
+	for _, p := range procs {
+		if syscall.Kill(p.Pid, 0) != nil {
+			t.Errorf("process %d (%s) of the live test process was killed", p.Pid, p.Cmdline)
+		}
+	}
+	for _, d := range dirs {
+		if _, err := os.Stat(d); err != nil {
+			t.Errorf("dir of the live test process removed: %v", err)
+		}
+	}
+	_ = syscall.Kill(c.Pid(), syscall.SIGKILL)
+	out := c.wait(t)
+	if !strings.Contains(out, "ended without cleaning up") {
+		t.Errorf("the real guard did not clean up:\n%s", out)
+	}
+	c.checkNothingLeft(t)
 }

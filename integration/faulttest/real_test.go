@@ -231,7 +231,7 @@ func testReapedByTheNextRun(t *testing.T, worker string) {
 	if !strings.Contains(out, "--- PASS: TestSuite") {
 		t.Errorf("the next run failed:\n%s", out)
 	}
-	wants := []string{"removed what earlier test processes that died left behind", "cgroup matrixbox/mbx-" + c.lines("owner")[0]}
+	wants := []string{"removed what earlier test processes that died left behind", "cgroup matrixbox/mbx-" + c.lines("owner")[0] + "."}
 	if outlived {
 		wants = append(wants, "sleep "+c.token)
 	}
@@ -305,9 +305,9 @@ func running(pid int) bool {
 // sandboxes of test process owner.
 func ownedCgroups(owner string) []string {
 	var out []string
-	hs, _ := filepath.Glob("/sys/fs/cgroup/*/matrixbox/mbx-" + owner + "-*")
+	hs, _ := filepath.Glob("/sys/fs/cgroup/*/matrixbox/mbx-" + owner + "[.-]*")
 	out = append(out, hs...)
-	v2, _ := filepath.Glob("/sys/fs/cgroup/matrixbox/mbx-" + owner + "-*")
+	v2, _ := filepath.Glob("/sys/fs/cgroup/matrixbox/mbx-" + owner + "[.-]*")
 	return append(out, v2...)
 }
 
@@ -317,7 +317,7 @@ func ownedRuncState(owner string) []string {
 	var out []string
 	states, _ := filepath.Glob("/run/containerd/runc/*/*/state.json")
 	for _, st := range states {
-		if b, err := os.ReadFile(st); err == nil && strings.Contains(string(b), "/matrixbox/mbx-"+owner+"-") {
+		if b, err := os.ReadFile(st); err == nil && (strings.Contains(string(b), "/matrixbox/mbx-"+owner+"-") || strings.Contains(string(b), "/matrixbox/mbx-"+owner+".")) {
 			out = append(out, filepath.Dir(st))
 		}
 	}
@@ -333,7 +333,7 @@ func ownedMounts(owner string) []string {
 	var out []string
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if strings.Contains(sc.Text(), "/mbx-"+owner+"-") {
+		if strings.Contains(sc.Text(), "/mbx-"+owner+"-") || strings.Contains(sc.Text(), "/mbx-"+owner+".") {
 			out = append(out, sc.Text())
 		}
 	}

@@ -175,7 +175,7 @@ func checkNothingLeft(t *testing.T, i, pid int, tmp string) {
 	t.Helper()
 	var left []sandbox.Proc
 	testkit.Poll(10*time.Second, func() (string, bool) {
-		left = sandbox.ProcessesWithEnv(sandbox.EnvOwner, strconv.Itoa(pid))
+		left = sandbox.ProcessesOf(pid)
 		return "", len(left) == 0
 	})
 	for _, p := range left {
