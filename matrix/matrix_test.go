@@ -127,7 +127,9 @@ func TestSelectorErrors(t *testing.T) {
 		"worker=a,worker=b": `axis "worker" appears twice`,
 		"wor*ker=a":         `axis "wor*ker"`,
 		"worker=a/b":        `value "a/b"`,
-		"worker=a=b":        `value "a=b"`,
+		// A platform as written elsewhere: say what its value is named.
+		"platform=linux/arm64": `value "linux/arm64": character '/' is not allowed: value names use '-' where the value has '/' (did you mean linux-arm64?)`,
+		"worker=a=b":           `value "a=b"`,
 	} {
 		_, err := ParseSelector(expr)
 		if err == nil {
