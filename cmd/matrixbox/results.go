@@ -188,6 +188,23 @@ func sortedKeys(m map[string]bool) []string {
 	return out
 }
 
+// summary is the one line that heads every form of the report: the cases
+// by status and, when there are any, the problems of the merge (a missing
+// or incomplete shard fails the suite as a failed case does).
+func (r *results) summary() string {
+	c := r.counts
+	s := fmt.Sprintf("matrixbox: %d passed, %d failed, %d quarantined, %d skipped",
+		c[report.StatusPass], c[report.StatusFail], c[report.StatusQuarantined], c[report.StatusSkip])
+	switch n := len(r.problems); n {
+	case 0:
+	case 1:
+		s += ", 1 problem with the reports"
+	default:
+		s += fmt.Sprintf(", %d problems with the reports", n)
+	}
+	return s
+}
+
 // failed reports whether the suite failed: a case failed that is not
 // quarantined, or a shard is missing.
 func (r *results) failed() bool {
