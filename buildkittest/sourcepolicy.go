@@ -19,6 +19,16 @@ import (
 // [WithSourcePolicy] or SolveOpt.SourcePolicy. Pair it with the store
 // under the same name ([WithOCIStore], ociimage.Layout's OCIStores).
 // sessionID may be empty (BuildKit then asks any session of the build).
+//
+// The policy has one more rule, for the frontends: a Dockerfile frontend
+// resolves "FROM busybox" through the policy, but gets the converted
+// image back as a plain name, "localhost/<store>@<digest>" (BuildKit's
+// gateway strips the oci-layout:// scheme and drops the store
+// attributes), and builds FROM that as a registry image at localhost. So
+// docker-image://localhost/<store>@<any digest> converts to the same
+// digest of the OCI store. Without it the Dockerfile route works only
+// when an earlier build left the store's blobs in the daemon's content
+// store, and fails on a fresh daemon with "dial tcp 127.0.0.1:80".
 func SourcePolicy(base, store string, d digest.Digest, sessionID string) (*spb.Policy, error) {
 	if err := d.Validate(); err != nil {
 		return nil, fmt.Errorf("source policy: digest %q: %w", d, err)
@@ -47,7 +57,19 @@ func SourcePolicy(base, store string, d digest.Digest, sessionID string) (*spb.P
 	for _, s := range selectors {
 		p.Rules = append(p.Rules, &spb.Rule{Action: spb.PolicyAction_CONVERT, Selector: s, Updates: update})
 	}
+	p.Rules = append(p.Rules, &spb.Rule{
+		Action:   spb.PolicyAction_CONVERT,
+		Selector: &spb.Selector{Identifier: "docker-image://" + roundTrip(store) + "*", MatchType: spb.MatchType_WILDCARD},
+		Updates:  &spb.Update{Identifier: "oci-layout://" + roundTrip(store) + "${1}", Attrs: attrs},
+	})
 	return p, nil
+}
+
+// roundTrip is the name, up to the digest, under which a frontend gets
+// back an image that the policy converted to the OCI store store:
+// ociimage.OCILayoutRef without its scheme.
+func roundTrip(store string) string {
+	return "localhost/" + ociimage.StoreID(store) + "@"
 }
 
 // escapeWildcard keeps a name's characters literal in a wildcard selector

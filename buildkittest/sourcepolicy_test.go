@@ -29,6 +29,11 @@ func TestSourcePolicy(t *testing.T) {
 		"docker-image://docker.io/library/busybox@" + d:    true,
 		"docker-image://docker.io/library/busybox-extra:1": false,
 		"docker-image://docker.io/other/busybox:latest":    false,
+		// What a Dockerfile frontend builds FROM after resolving busybox
+		// through the policy: the converted ref without its scheme.
+		"docker-image://localhost/marker@" + d:   true,
+		"docker-image://localhost/markers@" + d:  false,
+		"docker-image://example.com/marker@" + d: false,
 	} {
 		op := &pb.SourceOp{Identifier: src}
 		mutated, err := e.Evaluate(context.Background(), op)
@@ -62,7 +67,7 @@ func TestSourcePolicy(t *testing.T) {
 		t.Error("SourcePolicy with an invalid digest passed")
 	}
 	pinned, err := buildkittest.SourcePolicy("busybox:1.36", "s", digest.Digest(d), "sess")
-	if err != nil || len(pinned.Rules) != 1 || pinned.Rules[0].Selector.MatchType != spb.MatchType_EXACT ||
+	if err != nil || len(pinned.Rules) != 2 || pinned.Rules[0].Selector.MatchType != spb.MatchType_EXACT ||
 		pinned.Rules[0].Updates.Attrs[pb.AttrOCILayoutSessionID] != "sess" {
 		t.Errorf("buildkittest.SourcePolicy(busybox:1.36) = %v, %v", pinned, err)
 	}

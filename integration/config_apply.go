@@ -1,12 +1,14 @@
 package integration
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/matrixbox/matrixbox/internal/suggest"
 	"github.com/matrixbox/matrixbox/matrix"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
@@ -162,7 +164,8 @@ func axisIndex(axes []matrix.Axis, name string) int {
 
 // selectWorkers keeps, in the file's order, the workers the file names
 // among those of the Run. Naming one the Run lacks is fine (another suite
-// of the module has it); leaving the Run none is an error.
+// of the module has it), unless it is a typo of one the Run has (see
+// misspeltWorkers); leaving the Run none is an error.
 func (fc *FileConfig) selectWorkers(workers []sandbox.Worker) ([]sandbox.Worker, string, error) {
 	if len(workers) == 0 {
 		workers = defaultWorkers()
@@ -185,6 +188,9 @@ func (fc *FileConfig) selectWorkers(workers []sandbox.Worker) ([]sandbox.Worker,
 			absent = append(absent, n)
 		}
 	}
+	if err := fc.misspeltWorkers(absent, names); err != nil {
+		return nil, "", err
+	}
 	where := fmt.Sprintf("%s:%d: workers", fc.Path, fc.line("workers"))
 	if len(kept) == 0 {
 		return nil, "", fmt.Errorf("%s: none of %s is a worker of this Run, which has %s", where, strings.Join(fc.Workers, ", "), strings.Join(names, ", "))
@@ -194,6 +200,64 @@ func (fc *FileConfig) selectWorkers(workers []sandbox.Worker) ([]sandbox.Worker,
 		note = fmt.Sprintf("%s: %s not a worker of this Run (it has %s); ignored", where, strings.Join(absent, ", "), strings.Join(names, ", "))
 	}
 	return kept, note, nil
+}
+
+// misspeltWorkers fails the names of absent (named by the file, lacked by
+// the Run) that are typos of a worker the Run has (see typo), and not the
+// name of a worker this process knows otherwise (a
+// registered or remote one). That keeps both promises of the file: a
+// worker of another suite of the module is left aside, as its name is no
+// typo of this Run's; and a misspelt name is caught, in every mode, by
+// each suite that has the worker it was meant for, which is the suite it
+// would otherwise have narrowed in silence.
+func (fc *FileConfig) misspeltWorkers(absent, have []string) error {
+	if len(absent) == 0 {
+		return nil
+	}
+	known := map[string]bool{}
+	for _, w := range registeredWorkers() {
+		known[w.Name()] = true
+	}
+	for _, r := range fc.Remote {
+		known[r.Name] = true
+	}
+	if specs, err := remoteSpecsFromEnv(); err == nil {
+		for _, r := range specs {
+			known[r.Name] = true
+		}
+	}
+	var errs []string
+	for _, n := range absent {
+		if known[n] {
+			continue
+		}
+		if near, ok := suggest.Nearest(n, have); ok && typo(n, near) {
+			errs = append(errs, fmt.Sprintf("%s:%d: workers: %q is not a worker of this Run, which has %s: did you mean %s?",
+				fc.Path, fc.workerLine(n), n, strings.Join(have, ", "), near))
+		}
+	}
+	if len(errs) > 0 {
+		return errors.New(strings.Join(errs, "\n"))
+	}
+	return nil
+}
+
+// typo says whether name is near enough to near, a worker of the Run, to
+// be a typo of it: at most two edits, and fewer than half the letters of
+// either ("b" is no typo of "a").
+func typo(name, near string) bool {
+	d := suggest.Distance(name, near)
+	return d <= 2 && 2*d < min(len(name), len(near))
+}
+
+// workerLine is the line of the file's worker name n.
+func (fc *FileConfig) workerLine(n string) int {
+	for i, w := range fc.Workers {
+		if w == n && i < len(fc.workerLines) {
+			return fc.workerLines[i]
+		}
+	}
+	return fc.line("workers")
 }
 
 func defaultWorkers() []sandbox.Worker {

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/matrixbox/matrixbox/matrix"
@@ -36,6 +37,7 @@ type extSettings struct {
 	quarantine []Quarantine
 	pkg        string // the Go package of the test that called Run
 	parent     string // the name of the test that called Run
+	runIndex   int    // which of parent's calls of Run this is, from 1
 }
 
 func readExtSettings(shard matrix.Shard, shardFrom string) (extSettings, error) {
@@ -55,31 +57,64 @@ func readExtSettings(shard matrix.Shard, shardFrom string) (extSettings, error) 
 	return x, nil
 }
 
-// begin records who called Run; it walks the stack to the first frame
-// outside this package.
+// begin records who called Run, and which of its calls of Run this is.
 func (x *extSettings) begin(t *testing.T) {
 	x.parent = t.Name()
+	x.runIndex = nextRunIndex(t)
 	x.pkg = callerPackage()
 }
 
+// runCalls counts the calls of Run each running test has made, so that the
+// records of a test that calls Run several times (BuildKit's
+// TestIntegration calls it five times) name each Run apart. It is keyed by
+// the *testing.T, not the name, so that -count=2 numbers each execution
+// from 1 again.
+var runCalls = struct {
+	sync.Mutex
+	n map[*testing.T]int
+}{n: map[*testing.T]int{}}
+
+func nextRunIndex(t *testing.T) int {
+	runCalls.Lock()
+	defer runCalls.Unlock()
+	n := runCalls.n[t] + 1
+	runCalls.n[t] = n
+	if n == 1 {
+		t.Cleanup(func() {
+			runCalls.Lock()
+			defer runCalls.Unlock()
+			delete(runCalls.n, t)
+		})
+	}
+	return n
+}
+
+// callerPackage is the import path of the package under test: the one the
+// test binary was built for (its build path is "<package>.test"), which
+// is the package of the test function even when Run is called through
+// another package (the compat layer, a helper shared by suites). Where
+// the build path says nothing (a binary not built by go test), it is the
+// package of the test function, the frame the testing package called.
 func callerPackage() string {
-	pcs := make([]uintptr, 32)
-	n := runtime.Callers(2, pcs)
-	frames := runtime.CallersFrames(pcs[:n])
-	const self = "github.com/matrixbox/matrixbox/integration."
+	if bi, ok := debug.ReadBuildInfo(); ok && strings.HasSuffix(bi.Path, ".test") {
+		return strings.TrimSuffix(bi.Path, ".test")
+	}
+	pcs := make([]uintptr, 64)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(2, pcs)])
+	last := ""
 	for {
 		f, more := frames.Next()
-		if f.Function != "" && !strings.HasPrefix(f.Function, self) && !strings.HasPrefix(f.Function, "testing.") && !strings.HasPrefix(f.Function, "runtime.") {
-			return strings.TrimSuffix(funcPackage(f.Function), "_test")
+		if f.Function == "testing.tRunner" {
+			break
+		}
+		if f.Function != "" && !strings.HasPrefix(f.Function, "runtime.") {
+			last = f.Function
 		}
 		if !more {
 			break
 		}
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		return strings.TrimSuffix(bi.Path, ".test")
-	}
-	return ""
+	return strings.TrimSuffix(funcPackage(last), "_test")
 }
 
 // funcPackage returns the import path of a function named like

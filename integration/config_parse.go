@@ -40,7 +40,8 @@ type FileConfig struct {
 	// key), in file order.
 	Remote []sandbox.RemoteSpec
 
-	lines map[string]int // the line of each top-level key's value
+	lines       map[string]int // the line of each top-level key's value
+	workerLines []int          // the line of each of Workers
 }
 
 // line returns the line of key's value, for errors found after parsing.
@@ -142,6 +143,7 @@ func (p parser) workers(fc *FileConfig, v *yaml.Node) error {
 			return p.errf(nodes[i], "workers", "worker %q is listed twice", w)
 		}
 		seen[w] = true
+		fc.workerLines = append(fc.workerLines, nodes[i].Line)
 	}
 	fc.Workers = ws
 	return nil

@@ -327,3 +327,37 @@ func FuzzParseConfig(f *testing.F) {
 		}
 	})
 }
+
+// TestApplyConfigMisspeltWorker: a name in the file's workers that is a
+// typo of a worker the Run has fails the Run, in every mode, naming the
+// file, the line, the name and the worker it meant (issue 22: it was left
+// aside, and the Run narrowed to the other workers in silence). A worker
+// of another suite, or one this process knows as remote, is no typo.
+func TestApplyConfigMisspeltWorker(t *testing.T) {
+	run := []sandbox.Worker{namedWorker{"buildkitd-oci"}, namedWorker{"dockerd"}}
+	for _, tc := range []struct{ name, file, want string }{
+		{"flow", "workers: [buildkitd-oci, buildkitd-oic]\n",
+			`m.yaml:1: workers: "buildkitd-oic" is not a worker of this Run, which has buildkitd-oci, dockerd: did you mean buildkitd-oci?`},
+		{"block", "strict: false\nworkers:\n  - dockerd\n  - buildkitd-oci\n  - dockrd\n",
+			`m.yaml:5: workers: "dockrd" is not a worker of this Run, which has buildkitd-oci, dockerd: did you mean dockerd?`},
+		{"another suite's worker", "workers: [buildkitd-oci, buildkitd-containerd, containerd, host]\n", ""},
+		{"a remote worker", "workers: [buildkitd-oci, buildkitd-oc1]\nremote:\n  buildkitd-oc1:\n    buildkit: tcp://127.0.0.1:1\n", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fc, err := ParseConfig("m.yaml", []byte(tc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ws, notes, err := applyConfig(fc, &settings{}, &config{}, run)
+			if tc.want == "" {
+				if err != nil || len(ws) != 1 || len(notes) != 1 {
+					t.Errorf("workers %v, notes %q, err %v; want buildkitd-oci and a note", ws, notes, err)
+				}
+				return
+			}
+			if err == nil || err.Error() != tc.want {
+				t.Errorf("err = %v\nwant %s", err, tc.want)
+			}
+		})
+	}
+}

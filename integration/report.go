@@ -19,7 +19,7 @@ func shardString(s matrix.Shard) string {
 }
 
 func (s settings) baseRecord(kind string) report.Record {
-	return report.Record{Kind: kind, Package: s.ext.pkg, Run: s.ext.parent, Shard: shardString(s.shard),
+	return report.Record{Kind: kind, Package: s.ext.pkg, Run: s.ext.parent, RunIndex: s.ext.runIndex, Shard: shardString(s.shard),
 		ShardFrom: s.shardFrom, Time: time.Now().UTC()}
 }
 
@@ -38,7 +38,9 @@ func (s settings) caseRecord(kind string, c caseSpec) report.Record {
 }
 
 // announce writes the Run's record to the report, or, in plan mode, the
-// plan to the plan file. It reports whether Run must stop here.
+// plan to the plan file. It reports whether Run must stop here: in plan
+// mode it returns without skipping the test that called Run, so that
+// test goes on to its later Runs, which write their plans too.
 func (s settings) announce(t *testing.T, p *plan) (stop bool) {
 	t.Helper()
 	run := s.baseRecord(report.KindRun)
@@ -51,7 +53,7 @@ func (s settings) announce(t *testing.T, p *plan) (stop bool) {
 		if err := report.Append(s.ext.planOut, recs...); err != nil {
 			t.Fatalf("matrixbox: %s: %v", EnvPlan, err)
 		}
-		t.Skipf("matrixbox: %s is set: wrote the plan of %d cases, ran none", EnvPlan, len(p.cases))
+		t.Logf("matrixbox: %s is set: wrote the plan of %d cases, ran none", EnvPlan, len(p.cases))
 		return true
 	}
 	if s.report != "" && s.ext.attempt == "" {

@@ -25,7 +25,9 @@ func (w startCountingWorker) New(ctx context.Context, cfg *sandbox.Config) (sand
 func (w startCountingWorker) Check() error { w.checks.Add(1); return nil }
 
 // TestPlanModeStartsNothing checks that with MATRIXBOX_PLAN a Run writes its
-// plan and neither checks nor starts a worker nor runs a test.
+// plan and neither checks nor starts a worker nor runs a test, and that the
+// test that called it goes on to its next Run, which writes its plan too,
+// numbered apart.
 func TestPlanModeStartsNothing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("Run skips before planning in -short mode; matrixbox plan never passes -short")
@@ -40,6 +42,7 @@ func TestPlanModeStartsNothing(t *testing.T) {
 	t.Run("suite", func(t *testing.T) {
 		Run(t, []Test{NewTest("TestA", func(t *testing.T, sb sandbox.Sandbox) { ran.Add(1) })},
 			WithWorkers(w), WithMatrix("n", map[string]any{"1": 1, "2": 2, "3": 3}))
+		Run(t, []Test{NewTest("TestB", func(t *testing.T, sb sandbox.Sandbox) { ran.Add(1) })}, WithWorkers(w))
 	})
 	if w.starts.Load()+w.checks.Load()+ran.Load() != 0 {
 		t.Errorf("plan mode started %d backends, checked %d workers, ran %d tests; want none", w.starts.Load(), w.checks.Load(), ran.Load())
@@ -51,10 +54,16 @@ func TestPlanModeStartsNothing(t *testing.T) {
 	var cases []string
 	for _, r := range recs {
 		if r.Kind == report.KindPlan {
-			cases = append(cases, r.Case)
+			cases = append(cases, r.RunID()+" "+r.Case)
+			if r.Package != thisPackage {
+				t.Errorf("%s: package %q", r.Case, r.Package)
+			}
 		}
 	}
-	want := "TestPlanModeStartsNothing/suite/TestA/worker=w/n=1 TestPlanModeStartsNothing/suite/TestA/worker=w/n=2 TestPlanModeStartsNothing/suite/TestA/worker=w/n=3"
+	want := "TestPlanModeStartsNothing/suite TestPlanModeStartsNothing/suite/TestA/worker=w/n=1 " +
+		"TestPlanModeStartsNothing/suite TestPlanModeStartsNothing/suite/TestA/worker=w/n=2 " +
+		"TestPlanModeStartsNothing/suite TestPlanModeStartsNothing/suite/TestA/worker=w/n=3 " +
+		"TestPlanModeStartsNothing/suite#2 TestPlanModeStartsNothing/suite/TestB/worker=w"
 	if strings.Join(cases, " ") != want {
 		t.Errorf("plan = %q, want %q", cases, want)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/matrixbox/matrixbox/matrix"
+	"github.com/matrixbox/matrixbox/report"
 )
 
 // Bazel's test sharding protocol, which Run speaks at the level of cases.
@@ -105,8 +106,8 @@ func (s settings) announceShard(t *testing.T) {
 }
 
 // assignShards marks which of the selected cases are this shard's: those a
-// shard plan names go where it says, the others are dealt round the shards
-// with matrix.Assign, per Run.
+// shard plan names (by report.CaseKey) go where it says, the others are
+// dealt round the shards with matrix.Assign, per Run (report.RunID).
 func (s settings) assignShards(parent string, cases []caseSpec) []bool {
 	mine := make([]bool, len(cases))
 	if s.shard.Count <= 1 {
@@ -118,7 +119,7 @@ func (s settings) assignShards(parent string, cases []caseSpec) []bool {
 	var keys []string
 	var at []int
 	for i, c := range cases {
-		key := parent + "/" + c.name
+		key := report.CaseKey(s.ext.pkg, parent+"/"+c.name)
 		if s.ext.shardPlan != nil {
 			if sh, ok := s.ext.shardPlan.Shard(key); ok {
 				mine[i] = sh == s.shard.Index
@@ -128,7 +129,7 @@ func (s settings) assignShards(parent string, cases []caseSpec) []bool {
 		keys = append(keys, key)
 		at = append(at, i)
 	}
-	for j, sh := range matrix.Assign(parent, keys, s.shard.Count) {
+	for j, sh := range matrix.Assign(report.RunID(parent, s.ext.runIndex), keys, s.shard.Count) {
 		mine[at[j]] = sh == s.shard.Index
 	}
 	return mine

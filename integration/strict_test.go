@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/matrixbox/matrixbox/matrix"
+	"github.com/matrixbox/matrixbox/report"
 )
 
 // quiet drops -test.v, which runChild passes: the default output of go
@@ -69,12 +70,16 @@ func TestStrictModeFailsWhatTestsNothing(t *testing.T) {
 	}
 }
 
+// thisPackage is what the records of this package's tests name as their
+// package.
+const thisPackage = "github.com/matrixbox/matrixbox/integration"
+
 // TestStrictModeAndShards: a shard that holds none of a Run's cases fails
 // in strict mode, unless the Run has fewer cases than there are shards.
 func TestStrictModeAndShards(t *testing.T) {
 	// The one case of scenario "one" goes to one of three shards; another
 	// holds none.
-	empty := matrix.Assign("TestChild", []string{"TestChild/TestNothing/worker=host"}, 3)[0]%3 + 1
+	empty := matrix.Assign("TestChild", []string{report.CaseKey(thisPackage, "TestChild/TestNothing/worker=host")}, 3)[0]%3 + 1
 	shard := fmt.Sprintf("%d/3", empty)
 	out, ok := runChild(t, "one", []string{"MATRIXBOX_STRICT=1", "MATRIXBOX_SHARD=" + shard})
 	if !ok || !strings.Contains(out, "shard "+shard+" holds none of the 1 cases of this Run: it has fewer cases than there are shards") {
@@ -86,7 +91,7 @@ func TestStrictModeAndShards(t *testing.T) {
 		Cases  map[string]int `json:"cases"`
 	}{2, map[string]int{}}
 	for _, n := range wantNames {
-		plan.Cases["TestChild/"+n] = 1
+		plan.Cases[report.CaseKey(thisPackage, "TestChild/"+n)] = 1
 	}
 	data, err := json.Marshal(plan)
 	if err != nil {

@@ -3,6 +3,8 @@ package matrix
 import (
 	"fmt"
 	"strings"
+
+	"github.com/matrixbox/matrixbox/internal/suggest"
 )
 
 // Explain says why s matches no cell of axes, one line per term that
@@ -21,7 +23,7 @@ func (s Selector) Explain(axes []Axis) []string {
 		a, ok := findAxis(axes, t.axis)
 		if !ok {
 			hint := ""
-			if n, ok := nearest(t.axis, names); ok {
+			if n, ok := suggest.Nearest(t.axis, names); ok {
 				hint = fmt.Sprintf("; did you mean %s?", n)
 			}
 			lines = append(lines, fmt.Sprintf("%s: there is no axis %q%s", term, t.axis, hint))
@@ -41,7 +43,7 @@ func (s Selector) Explain(axes []Axis) []string {
 		var hints []string
 		for _, p := range t.patterns {
 			if !strings.Contains(p, "*") {
-				if n, ok := nearest(p, values); ok {
+				if n, ok := suggest.Nearest(p, values); ok {
 					hints = append(hints, t.axis+"="+n)
 				}
 			}
@@ -65,49 +67,4 @@ func findAxis(axes []Axis, name string) (Axis, bool) {
 		}
 	}
 	return Axis{}, false
-}
-
-// nearest returns the candidate nearest to word, when it is near enough
-// to be a typo of it.
-func nearest(word string, candidates []string) (string, bool) {
-	best, bestD := "", -1
-	for _, c := range candidates {
-		d := editDistance(word, c)
-		if bestD < 0 || d < bestD {
-			best, bestD = c, d
-		}
-	}
-	limit := max(2, len(word)/4)
-	if bestD < 1 || bestD > limit {
-		return "", false
-	}
-	return best, true
-}
-
-// editDistance is the optimal-string-alignment distance: insertions,
-// deletions, substitutions and swaps of neighbours each count one, so
-// "contaienrd" is two edits from "containerd".
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	d := make([][]int, len(ra)+1)
-	for i := range d {
-		d[i] = make([]int, len(rb)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(ra)][len(rb)]
 }

@@ -131,6 +131,8 @@ func TestSelectorErrors(t *testing.T) {
 		"worker=[":           `'[' is no wildcard here (only '*' is`,
 		"worker=buildkitd-?": `'?' is no wildcard here`,
 		"worker={a,b}":       `'{' is no wildcard here`,
+		// A platform as written elsewhere: say what its value is named.
+		"platform=linux/arm64": `value "linux/arm64": character '/' is not allowed: value names use '-' where the value has '/' (did you mean linux-arm64?)`,
 	} {
 		_, err := ParseSelector(expr)
 		if err == nil {

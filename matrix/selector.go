@@ -67,6 +67,11 @@ func checkSelectorWord(what, w string, glob bool) error {
 		case r == '*' && glob:
 		case isGlobSyntax(r):
 			return fmt.Errorf("%s %q: %q is no wildcard here (only '*' is, for any run of characters), and no %s holds it", what, w, r, what)
+		case r == '/' && glob:
+			// A value named as it is written elsewhere (linux/arm64):
+			// value names, as in the subtest names, have '-' for '/'.
+			return fmt.Errorf("%s %q: character '/' is not allowed: value names use '-' where the value has '/' (did you mean %s?)",
+				what, w, strings.ReplaceAll(w, "/", "-"))
 		case r == '/' || r == '=' || r == ',' || r == '|' || r == '*' || r <= ' ' || r == 0x7f:
 			return fmt.Errorf("%s %q: character %q is not allowed", what, w, r)
 		}

@@ -1,6 +1,9 @@
 package report
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Record kinds.
 const (
@@ -27,6 +30,11 @@ type Record struct {
 	Package string `json:"package,omitempty"`
 	// Run is the name of the test that called integration.Run.
 	Run string `json:"run"`
+	// RunIndex numbers the calls of integration.Run that the test Run
+	// made, from 1 (BuildKit's TestIntegration makes five): with Package
+	// and Run it names one Run (see [Record.RunID]). Reports written
+	// before it was recorded have 0, read as 1.
+	RunIndex int `json:"run_index,omitempty"`
 	// Shard is "i/n" of the process that wrote the record; "1/1" unsharded.
 	Shard string `json:"shard"`
 	// ShardFrom says where the shard came from: "MATRIXBOX_SHARD=2/4",
@@ -59,6 +67,31 @@ type Record struct {
 	GoVersion string `json:"go_version,omitempty"`
 
 	Time time.Time `json:"time"`
+}
+
+// RunID names the Run that wrote r within its package: see [RunID].
+func (r Record) RunID() string { return RunID(r.Run, r.RunIndex) }
+
+// RunID names the index-th call of integration.Run by the test named run:
+// run itself for the first, "run#2", "run#3", … for the later ones. It is
+// the same in every process and shard of a suite, as long as the test
+// calls Run in the same order each time.
+func RunID(run string, index int) string {
+	if index <= 1 {
+		return run
+	}
+	return fmt.Sprintf("%s#%d", run, index)
+}
+
+// CaseKey is what names a case across the packages of a suite: its
+// package and its full subtest name ("example.com/pkg TestIntegration/TestCopy/worker=oci").
+// Shard plans key their cases by it, so that two packages' cases of the
+// same name do not collide.
+func CaseKey(pkg, caseName string) string {
+	if pkg == "" {
+		return caseName
+	}
+	return pkg + " " + caseName
 }
 
 // Attempt is one run of a quarantined case.

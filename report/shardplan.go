@@ -16,12 +16,13 @@ const MaxShards = 256
 // since the plan was made.
 type ShardPlan struct {
 	Shards int `json:"shards"`
-	// Cases maps a case's full subtest name to its shard, 1-based.
+	// Cases maps a case, by its [CaseKey] (package and full subtest
+	// name), to its shard, 1-based.
 	Cases map[string]int `json:"cases"`
 }
 
-// Shard returns the shard of the case named key, and false when the plan
-// does not name it.
+// Shard returns the shard of the case whose [CaseKey] is key, and false
+// when the plan does not name it.
 func (p *ShardPlan) Shard(key string) (int, bool) {
 	i, ok := p.Cases[key]
 	return i, ok

@@ -72,7 +72,8 @@ func ciMatrixCmd(args []string, stdout, stderr io.Writer) error {
 			}
 			for _, r := range recs {
 				if r.Kind == report.KindCase && r.Case != "" {
-					durations[r.Case] = max(durations[r.Case], r.DurationMS)
+					k := report.CaseKey(r.Package, r.Case)
+					durations[k] = max(durations[k], r.DurationMS)
 				}
 			}
 		}

@@ -103,7 +103,7 @@ func layout(res *results) heatLayout {
 		y = y0 + float64(len(g.Tests))*cellH + 32
 	}
 	// The title is the widest text of a small report.
-	l.W = math.Max(l.W, 2*margin+float64(len("matrixbox: 0000 passed, 0000 failed, 0000 quarantined, 0000 skipped"))*titleCharW)
+	l.W = math.Max(l.W, 2*margin+float64(len(res.summary()))*titleCharW)
 	l.H = y + 40
 	return l
 }
@@ -113,15 +113,15 @@ func esc(s string) string { return html.EscapeString(s) }
 // writeHTML writes a page with no external assets: inline CSS and one SVG.
 func writeHTML(w io.Writer, res *results) error {
 	l := layout(res)
-	c := res.counts
 	var b strings.Builder
 	b.WriteString(`<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>matrixbox report</title>
+<html lang="en"><head><meta charset="utf-8"><title>` + esc(res.summary()) + `</title>
 <style>
 body{margin:0;font-family:system-ui,sans-serif;background:#fff;color:#1f2328}
 svg text{font-family:ui-monospace,monospace;font-size:12px;fill:#1f2328}
 svg text.group{font-family:system-ui,sans-serif;font-size:14px;font-weight:600}
 svg text.title{font-family:system-ui,sans-serif;font-size:20px;font-weight:600}
+svg text.title.failed{fill:#cf222e}
 svg text.dur{font-size:9px;fill:#fff;pointer-events:none}
 svg text.dur.light{fill:#1f2328}
 svg text.cell{font-size:10px}
@@ -130,8 +130,11 @@ svg rect.case:hover{stroke:#0969da;stroke-width:2}
 </style></head><body>
 `)
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" role="img" aria-label="matrixbox heat map">`+"\n", l.W, l.H, l.W, l.H)
-	fmt.Fprintf(&b, `<text class="title" x="%d" y="%d">matrixbox: %d passed, %d failed, %d quarantined, %d skipped</text>`+"\n",
-		margin, margin+titleH-8, c[report.StatusPass], c[report.StatusFail], c[report.StatusQuarantined], c[report.StatusSkip])
+	title := "title"
+	if res.failed() {
+		title += " failed"
+	}
+	fmt.Fprintf(&b, `<text class="%s" x="%d" y="%d">%s</text>`+"\n", title, margin, margin+titleH-8, esc(res.summary()))
 	// Legend.
 	lx := float64(margin)
 	for _, it := range []struct{ fill, text string }{{passFill(0, 0, 1), "pass (fast)"}, {passFill(1, 0, 1), "pass (slow)"}, {statusFill["fail"], "fail"}, {statusFill["quarantined"], "quarantined"}, {statusFill["skip"], "skip"}, {"#ffffff", "not run"}} {

@@ -157,3 +157,33 @@ func abs(x int) int {
 	}
 	return x
 }
+
+// TestTitleCountsProblems: a run with no failed case whose reports have a
+// problem (a shard that reported fewer cases than it announced) fails the
+// suite, and the title of the heat map and of the Markdown says so instead
+// of "0 failed" above a list of problems out of sight (issue 22).
+func TestTitleCountsProblems(t *testing.T) {
+	res := merge([]report.Record{
+		{Kind: report.KindRun, Package: "example.com/suite", Run: "TestS", Shard: "1/1", Selected: 2, Cases: 2},
+		{Kind: report.KindCase, Package: "example.com/suite", Run: "TestS", Shard: "1/1", Test: "TestA", Case: "TestS/TestA/worker=host", Cell: "worker=host", Status: report.StatusPass},
+	}, 0)
+	if !res.failed() || res.counts[report.StatusFail] != 0 {
+		t.Fatalf("failed=%v with %d failed cases: the sample must fail by its problem alone", res.failed(), res.counts[report.StatusFail])
+	}
+	const want = "matrixbox: 1 passed, 0 failed, 0 quarantined, 0 skipped, 1 problem with the reports"
+	var b bytes.Buffer
+	if err := writeHTML(&b, res); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	for _, s := range []string{"<title>" + want + "</title>", `<text class="title failed" x="16" y="36">` + want + "</text>"} {
+		if !strings.Contains(page, s) {
+			t.Errorf("the page lacks %s", s)
+		}
+	}
+	b.Reset()
+	writeMarkdown(&b, res, false)
+	if !strings.HasPrefix(b.String(), "## "+want+"\n") {
+		t.Errorf("Markdown starts\n%s\nwant ## %s", b.String(), want)
+	}
+}

@@ -18,9 +18,7 @@ var statusMark = map[string]string{
 // writeMarkdown writes the grid of every Run, then the failures, the
 // quarantined cases and the problems of the merge.
 func writeMarkdown(w io.Writer, res *results, durations bool) {
-	c := res.counts
-	fmt.Fprintf(w, "## matrixbox: %d passed, %d failed, %d quarantined, %d skipped\n\n",
-		c[report.StatusPass], c[report.StatusFail], c[report.StatusQuarantined], c[report.StatusSkip])
+	fmt.Fprintf(w, "## %s\n\n", res.summary())
 	for _, p := range res.problems {
 		fmt.Fprintf(w, "> **⚠️ %s**\n>\n", p)
 	}

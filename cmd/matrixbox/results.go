@@ -16,9 +16,12 @@ type results struct {
 	counts   map[string]int
 }
 
-// group is the grid of one integration.Run: its tests × its cells.
+// group is the grid of one integration.Run: its tests × its cells. A test
+// that calls Run several times has a group per call (Index, from 1).
 type group struct {
 	Package, Run string
+	Index        int
+	several      bool // Run calls integration.Run more than once
 	Shards       int
 	GoVersion    string // of the test binaries, from the Run records
 	Tests, Cells []string
@@ -26,10 +29,26 @@ type group struct {
 }
 
 func (g *group) title() string {
+	run := runTitle(g.Run, g.Index, g.several)
 	if g.Package == "" {
-		return g.Run
+		return run
 	}
-	return g.Package + " · " + g.Run
+	return g.Package + " · " + run
+}
+
+// runTitle names a Run for people: the test that called it, and which of
+// its calls it is when it made several.
+func runTitle(run string, index int, several bool) string {
+	if !several {
+		return run
+	}
+	return fmt.Sprintf("%s (Run %d)", run, max(index, 1))
+}
+
+// groupKey keys the records of one Run: its package, its test and which of
+// that test's Runs it is.
+func groupKey(r report.Record) string {
+	return r.Package + "\x00" + r.RunID()
 }
 
 // merge checks and merges records. want is the expected shard count, 0 to
@@ -44,10 +63,10 @@ func merge(recs []report.Record, want int) *results {
 	shardsOf := map[string]map[int]*shardInfo{}
 	problem := func(format string, args ...any) { res.problems = append(res.problems, fmt.Sprintf(format, args...)) }
 	get := func(r report.Record) *group {
-		k := r.Package + "\x00" + r.Run
+		k := groupKey(r)
 		g := byKey[k]
 		if g == nil {
-			g = &group{Package: r.Package, Run: r.Run, cases: map[[2]string]report.Record{}}
+			g = &group{Package: r.Package, Run: r.Run, Index: max(r.RunIndex, 1), cases: map[[2]string]report.Record{}}
 			byKey[k] = g
 			shardsOf[k] = map[int]*shardInfo{}
 			res.groups = append(res.groups, g)
@@ -78,7 +97,7 @@ func merge(recs []report.Record, want int) *results {
 		if !ok {
 			continue
 		}
-		k := r.Package + "\x00" + r.Run
+		k := groupKey(r)
 		si := shardsOf[k][i]
 		if si == nil {
 			si = &shardInfo{cases: -1}
@@ -104,13 +123,22 @@ func merge(recs []report.Record, want int) *results {
 		res.counts[r.Status]++
 	}
 	sort.Slice(res.groups, func(i, j int) bool {
-		if res.groups[i].Package != res.groups[j].Package {
-			return res.groups[i].Package < res.groups[j].Package
+		a, b := res.groups[i], res.groups[j]
+		if a.Package != b.Package {
+			return a.Package < b.Package
 		}
-		return res.groups[i].Run < res.groups[j].Run
+		if a.Run != b.Run {
+			return a.Run < b.Run
+		}
+		return a.Index < b.Index
 	})
+	for i, g := range res.groups {
+		if i > 0 && res.groups[i-1].Package == g.Package && res.groups[i-1].Run == g.Run {
+			res.groups[i-1].several, g.several = true, true
+		}
+	}
 	for _, g := range res.groups {
-		k := g.Package + "\x00" + g.Run
+		k := g.Package + "\x00" + report.RunID(g.Run, g.Index)
 		n := g.Shards
 		if want > 0 && n != want {
 			problem("%s: reports are of %d shards, want %d", g.title(), n, want)
@@ -158,6 +186,23 @@ func sortedKeys(m map[string]bool) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// summary is the one line that heads every form of the report: the cases
+// by status and, when there are any, the problems of the merge (a missing
+// or incomplete shard fails the suite as a failed case does).
+func (r *results) summary() string {
+	c := r.counts
+	s := fmt.Sprintf("matrixbox: %d passed, %d failed, %d quarantined, %d skipped",
+		c[report.StatusPass], c[report.StatusFail], c[report.StatusQuarantined], c[report.StatusSkip])
+	switch n := len(r.problems); n {
+	case 0:
+	case 1:
+		s += ", 1 problem with the reports"
+	default:
+		s += fmt.Sprintf(", %d problems with the reports", n)
+	}
+	return s
 }
 
 // failed reports whether the suite failed: a case failed that is not

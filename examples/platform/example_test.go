@@ -2,6 +2,7 @@ package platform_test
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/opencontainers/go-digest"
 
@@ -23,10 +24,11 @@ func Example() {
 		return
 	}
 	for _, r := range pol.Rules {
-		fmt.Println(r.Action, r.Selector.Identifier, "->", r.Updates.Identifier[:len("oci-layout://localhost/marker@sha256:")]+"…")
+		fmt.Println(r.Action, r.Selector.Identifier, "->", strings.Replace(r.Updates.Identifier, d.String(), "sha256:…", 1))
 	}
 	// Output:
 	// context:base = oci-layout://marker@sha256:…
 	// CONVERT docker-image://docker.io/library/busybox:* -> oci-layout://localhost/marker@sha256:…
 	// CONVERT docker-image://docker.io/library/busybox@* -> oci-layout://localhost/marker@sha256:…
+	// CONVERT docker-image://localhost/marker@* -> oci-layout://localhost/marker@${1}
 }

@@ -54,7 +54,7 @@ func TestMarker(t *testing.T) {
 
 // testMarkerRoutes hands the marker index of busybox to BuildKit by both
 // routes and checks, each time, that the result is the cell's platform's
-// image: a named context, a source policy for a Dockerfile, and a source
+// image: a source policy for a Dockerfile, a named context, and a source
 // policy for LLB.
 func testMarkerRoutes(t *testing.T, sb sandbox.Sandbox) {
 	base, err := mirror.Shared().Recipe(sb.Context(), "recipe:busybox")
@@ -62,11 +62,13 @@ func testMarkerRoutes(t *testing.T, sb sandbox.Sandbox) {
 		t.Fatal(err)
 	}
 	m := buildkittest.NewMarkerStore(t, sb, base)
-	t.Run("named-context", func(t *testing.T) {
-		m.Check(t, buildkittest.Dockerfile(t, sb, "FROM base\n", nil, m.NamedContext("base")))
-	})
+	// The source policy first: on a daemon no build has given the marker
+	// store's blobs to, a Dockerfile must still take them from the store.
 	t.Run("source-policy", func(t *testing.T) {
 		m.Check(t, buildkittest.Dockerfile(t, sb, "FROM busybox\n", nil, m.SourcePolicy("busybox")))
+	})
+	t.Run("named-context", func(t *testing.T) {
+		m.Check(t, buildkittest.Dockerfile(t, sb, "FROM base\n", nil, m.NamedContext("base")))
 	})
 	t.Run("source-policy-llb", func(t *testing.T) {
 		m.Check(t, buildkittest.Solve(t, sb, llb.Image(busybox), m.SourcePolicy("busybox")))
