@@ -219,6 +219,10 @@ func testReapedByTheNextRun(t *testing.T, worker string) {
 	_ = syscall.Kill(guard, syscall.SIGKILL)
 	_ = syscall.Kill(c.Pid(), syscall.SIGKILL)
 	c.wait(t)
+	// What checkNothingLeft looks for must be there now.
+	if len(ownedCgroups(c.lines("owner")[0])) == 0 {
+		t.Fatal("precondition: with no guard, the killed test process should leave its sandbox's cgroup")
+	}
 	// buildkitd's RUN step outlives its test process; dockerd's container
 	// dies with the dockerd, which leaves its sandbox and bridge behind.
 	outlived := len(tokenProcesses(c.token)) > 0
@@ -285,12 +289,17 @@ func tokenProcesses(tok string) []procInfo {
 	return out
 }
 
+// guardOf finds the guard of test process pid, whose environment names
+// it: MATRIXBOX_GUARD_FOR=<pid>.<start>:<proof>, or <pid>:<proof> where
+// the start is not known.
 func guardOf(pid int) int {
-	want := []byte(fmt.Sprintf("MATRIXBOX_GUARD_FOR=%d\x00", pid))
 	for _, p := range allProcesses() {
 		env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", p.pid))
-		if bytes.Contains(env, want) {
-			return p.pid
+		for _, kv := range bytes.Split(env, []byte{0}) {
+			v, ok := bytes.CutPrefix(kv, []byte("MATRIXBOX_GUARD_FOR="))
+			if rest, own := bytes.CutPrefix(v, []byte(strconv.Itoa(pid))); ok && own && len(rest) > 0 && (rest[0] == '.' || rest[0] == ':') {
+				return p.pid
+			}
 		}
 	}
 	return 0
@@ -305,10 +314,16 @@ func running(pid int) bool {
 // sandboxes of test process owner.
 func ownedCgroups(owner string) []string {
 	var out []string
-	hs, _ := filepath.Glob("/sys/fs/cgroup/*/matrixbox/mbx-" + owner + "[.-]*")
-	out = append(out, hs...)
-	v2, _ := filepath.Glob("/sys/fs/cgroup/matrixbox/mbx-" + owner + "[.-]*")
-	return append(out, v2...)
+	// A group is named mbx-<pid>.<start>-<n> (mbx-<pid>-<n> before the
+	// start was known). Not "[.-]": Glob takes "-]" for an unfinished
+	// range and matches nothing.
+	for _, root := range []string{"/sys/fs/cgroup/*/matrixbox/", "/sys/fs/cgroup/matrixbox/"} {
+		for _, sep := range []string{".", "-"} {
+			gs, _ := filepath.Glob(root + "mbx-" + owner + sep + "*")
+			out = append(out, gs...)
+		}
+	}
+	return out
 }
 
 // ownedRuncState lists the runc state directories under runc's default
