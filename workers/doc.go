@@ -10,6 +10,18 @@
 //     a container of the cell's image (by default an offline busybox);
 //   - [Dockerd] ("dockerd"): a private dockerd.
 //
+// [WithRootless] runs the two buildkitd workers rootless, as BuildKit's own
+// harness runs its oci-rootless and containerd-rootless workers
+// ("buildkitd-oci-rootless", "buildkitd-containerd-rootless"): the daemons
+// run under RootlessKit as the unprivileged user matrixbox, in a user
+// namespace where that user is root. The test process is root all the
+// same: it starts them in the sandbox's cgroup, which they cannot leave, so
+// they, their containers and everything in their user namespace are owned
+// and killed as a rootful worker's are; their state is in a directory of
+// the sandbox their user owns. `matrixbox install` makes the user and its
+// subordinate ids; their Check says what else the machine lacks (RootlessKit,
+// newuidmap, unprivileged user namespaces), with the command that sets it up.
+//
 // Register them with integration.Register or pass them to
 // integration.WithWorkers:
 //
@@ -71,8 +83,9 @@
 // network, exporters, cache backends, LLB operations): a test requiring
 // one with integration.Requires is skipped, naming the feature and the
 // worker, on a worker that lacks it, before any daemon starts. dockerd
-// declares by its version (20.10, Debian 12's, lacks most); [WithFeatures]
-// and [WithoutFeatures] adjust a worker's set.
+// declares by its version (20.10, Debian 12's, lacks most); the rootless
+// workers lack [FeatureRootful]; [WithFeatures] and [WithoutFeatures]
+// adjust a worker's set.
 //
 // Each [Option] says which workers read it; given to another, it fails the
 // worker's cells with an error naming the option and the worker.

@@ -15,8 +15,8 @@ import (
 // entitlement by default). It lacks oci-layout contexts, source policies,
 // architecture variants, every exporter but local and tar (and its own
 // "moby"), so multi-platform exports too, cache export and import, merge
-// and diff, Info and SOURCE_DATE_EPOCH.
-var dockerd20Features = []string{FeatureNetworkHost}
+// and diff, Info and SOURCE_DATE_EPOCH. It runs as root.
+var dockerd20Features = []string{FeatureNetworkHost, FeatureRootful}
 
 // dockerdFeatures are what a dockerd of BuildKit's era (23 and later, not
 // using the containerd image store) adds, as BuildKit's own harness

@@ -41,7 +41,8 @@ var firstAddress sync.Map
 func TestResetLeavesNothing(t *testing.T) {
 	tests := integration.With(integration.TestFuncs(testLeaveThingsBehind, testFindNothing), integration.ResetBackend(), integration.Serial())
 	integration.Run(t, tests,
-		integration.WithWorkers(BuildkitdOCI(), BuildkitdContainerd(), Containerd(), Dockerd()),
+		integration.WithWorkers(BuildkitdOCI(), BuildkitdContainerd(), Containerd(), Dockerd(),
+			BuildkitdOCI(WithRootless()), BuildkitdContainerd(WithRootless())),
 		integration.WithMirror(mirror.Shared()),
 		integration.WithMirroredImages(map[string]string{"library/busybox:latest": "recipe:busybox"}))
 }
@@ -54,7 +55,7 @@ func workerOf(sb sandbox.Sandbox) string {
 func testLeaveThingsBehind(t *testing.T, sb sandbox.Sandbox) {
 	firstAddress.Store(sb.Name(), sb.Address())
 	switch workerOf(sb) {
-	case "buildkitd-oci", "buildkitd-containerd":
+	case "buildkitd-oci", "buildkitd-containerd", "buildkitd-oci-rootless", "buildkitd-containerd-rootless":
 		// Build cache, a history record and an image (the OCI worker's
 		// image store, or containerd's).
 		dir := filepath.Join(sb.TempDir(), "ctx")
@@ -109,7 +110,7 @@ func testFindNothing(t *testing.T, sb sandbox.Sandbox) {
 		t.Fatalf("precondition: the second case ran on %s, not on the first case's warm backend %v", sb.Address(), first)
 	}
 	switch workerOf(sb) {
-	case "buildkitd-oci", "buildkitd-containerd":
+	case "buildkitd-oci", "buildkitd-containerd", "buildkitd-oci-rootless", "buildkitd-containerd-rootless":
 		var recs []json.RawMessage
 		du := run(t, sb, "buildctl", "--addr", sb.Address(), "du", "--format", "{{json .}}")
 		for _, l := range strings.Split(strings.TrimSpace(du), "\n") {
@@ -123,7 +124,7 @@ func testFindNothing(t *testing.T, sb sandbox.Sandbox) {
 		if h := strings.TrimSpace(run(t, sb, "buildctl", "--addr", sb.Address(), "debug", "histories", "--format", "{{json .}}")); h != "" && h != "null" && h != "[]" {
 			t.Errorf("build history left: %s", h)
 		}
-		if workerOf(sb) == "buildkitd-containerd" {
+		if strings.HasPrefix(workerOf(sb), "buildkitd-containerd") {
 			c := containerdClient(t, sb)
 			ctx := namespaces.WithNamespace(sb.Context(), buildkitdNamespace)
 			if _, err := c.ImageService().Get(ctx, leftover); err == nil {
