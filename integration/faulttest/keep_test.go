@@ -39,11 +39,18 @@ var attachLine = regexp.MustCompile(`(?m)^  attach +(\S*buildctl --addr \S+ debu
 // buildctl line answers during the wait; a Ctrl-C (SIGINT to the process
 // group, as a terminal sends it) ends the wait, the sandbox is cleaned up
 // by the test process itself (its guard finds nothing), the process ends
-// as interrupted, and nothing of the run is left.
+// as interrupted, and nothing of the run is left; a rootless buildkitd
+// too.
 func TestKeepFailedUntilCtrlC(t *testing.T) {
-	c := startKept(t, []string{"MATRIXBOX_KEEP=failed", "MATRIXBOX_KEEP_FOR=10m"})
+	for _, w := range []string{"buildkitd-oci", "buildkitd-oci-rootless"} {
+		t.Run(w, func(t *testing.T) { testKeepFailedUntilCtrlC(t, w) })
+	}
+}
+
+func testKeepFailedUntilCtrlC(t *testing.T, worker string) {
+	c := startRealEnv(t, worker, "fail", []string{"MATRIXBOX_KEEP=failed", "MATRIXBOX_KEEP_FOR=10m"})
 	m := waitOutput(t, c, attachLine)
-	for _, want := range []string{"keeping the sandbox of TestInFlight/TestInFlight/worker=buildkitd-oci, which failed", "BUILDKIT_HOST=unix://", "case logs"} {
+	for _, want := range []string{"keeping the sandbox of TestInFlight/TestInFlight/worker=" + worker + "/", "BUILDKIT_HOST=unix://", "case logs"} {
 		if !strings.Contains(c.Output(), want) {
 			t.Errorf("the keep message lacks %q:\n%s", want, c.Output())
 		}

@@ -21,7 +21,7 @@ import (
 
 // realWorkers are the workers of testdata/realsuite, each of which puts
 // work in flight (a RUN step, a container) before the fault.
-var realWorkers = []string{"buildkitd-oci", "buildkitd-containerd", "containerd", "dockerd"}
+var realWorkers = []string{"buildkitd-oci", "buildkitd-containerd", "containerd", "dockerd", "buildkitd-oci-rootless", "buildkitd-containerd-rootless"}
 
 var realBin string
 
@@ -165,7 +165,7 @@ func TestRealDaemonsOsExit(t *testing.T) {
 }
 
 func TestRealDaemonsTimeout(t *testing.T) {
-	for _, w := range []string{"buildkitd-oci", "containerd"} {
+	for _, w := range []string{"buildkitd-oci", "containerd", "buildkitd-oci-rootless", "buildkitd-containerd-rootless"} {
 		t.Run(w, func(t *testing.T) {
 			c := startReal(t, w, "hang", "-test.timeout=25s")
 			out := c.wait(t)
@@ -204,7 +204,7 @@ func TestRealDaemonKilledDuringWork(t *testing.T) {
 // behind; the next run's reaper removes it all (dockerd's network bridge
 // included) and says so.
 func TestRealDaemonsReapedByTheNextRun(t *testing.T) {
-	for _, w := range []string{"buildkitd-oci", "dockerd"} {
+	for _, w := range []string{"buildkitd-oci", "dockerd", "buildkitd-oci-rootless", "buildkitd-containerd-rootless"} {
 		t.Run(w, func(t *testing.T) { testReapedByTheNextRun(t, w) })
 	}
 }
@@ -226,7 +226,7 @@ func testReapedByTheNextRun(t *testing.T, worker string) {
 	// buildkitd's RUN step outlives its test process; dockerd's container
 	// dies with the dockerd, which leaves its sandbox and bridge behind.
 	outlived := len(tokenProcesses(c.token)) > 0
-	if worker == "buildkitd-oci" && !outlived {
+	if strings.HasPrefix(worker, "buildkitd-oci") && !outlived {
 		t.Fatal("precondition: with no guard, the work in flight should outlive its test process")
 	}
 	// Any next run of any suite reaps: here the quick one of fault_test.go.

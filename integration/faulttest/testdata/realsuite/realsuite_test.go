@@ -1,6 +1,7 @@
 // Package realsuite is the fixture of the fault tests on real daemons: one
 // case per worker (buildkitd-oci, buildkitd-containerd, containerd,
-// dockerd) that puts work in flight — a RUN step that sleeps, a container
+// dockerd, and the rootless buildkitd-oci-rootless and
+// buildkitd-containerd-rootless) that puts work in flight — a RUN step that sleeps, a container
 // that sleeps — and then does what FAULT says, while the parent injects
 // its fault. It writes what the parent checks to $FAULT_DIR. It lives under
 // testdata so go test ./... does not run it on its own.
@@ -30,7 +31,8 @@ import (
 
 func TestInFlight(t *testing.T) {
 	integration.Run(t, integration.TestFuncs(testInFlight),
-		integration.WithWorkers(workers.BuildkitdOCI(), workers.BuildkitdContainerd(), workers.Containerd(), workers.Dockerd()),
+		integration.WithWorkers(workers.BuildkitdOCI(), workers.BuildkitdContainerd(), workers.Containerd(), workers.Dockerd(),
+			workers.BuildkitdOCI(workers.WithRootless()), workers.BuildkitdContainerd(workers.WithRootless())),
 		integration.WithMirror(mirror.Shared()),
 		integration.WithMirroredImages(map[string]string{"library/busybox:latest": "recipe:busybox"}))
 }
@@ -48,7 +50,7 @@ func testInFlight(t *testing.T, sb sandbox.Sandbox) {
 	}
 	worker, _ := sb.Value(integration.WorkerAxis).(string)
 	switch worker {
-	case "buildkitd-oci", "buildkitd-containerd":
+	case "buildkitd-oci", "buildkitd-containerd", "buildkitd-oci-rootless", "buildkitd-containerd-rootless":
 		runStep(t, sb)
 	case "containerd":
 		if err := sb.Cmd("sleep", token()).Start(); err != nil {
@@ -180,7 +182,8 @@ func waitForToken(t *testing.T) {
 // dockerd) while the work runs: the case must then fail naming the crash,
 // and the container must not survive it.
 func killDaemon(t *testing.T, box *sandbox.Box, worker string) {
-	name := map[string]string{"buildkitd-oci": "buildkitd", "buildkitd-containerd": "buildkitd", "containerd": "containerd", "dockerd": "dockerd"}[worker]
+	name := map[string]string{"buildkitd-oci": "buildkitd", "buildkitd-containerd": "buildkitd", "containerd": "containerd", "dockerd": "dockerd",
+		"buildkitd-oci-rootless": "buildkitd", "buildkitd-containerd-rootless": "buildkitd"}[worker]
 	for _, p := range box.Group().Procs() {
 		if strings.HasSuffix(strings.Fields(p.Cmdline)[0], "/"+name) {
 			if err := syscall.Kill(p.Pid, syscall.SIGKILL); err != nil {
