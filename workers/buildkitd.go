@@ -100,13 +100,10 @@ func (w *buildkitdWorker) Check() error {
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	if err := requireRoot(); err != nil {
-		return err
-	}
 	if w.opts.rootless {
 		return checkRootless()
 	}
-	return nil
+	return requireRoot()
 }
 
 // buildkitdNamespace is the containerd namespace of buildkitd's containerd

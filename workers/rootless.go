@@ -90,12 +90,15 @@ func lookupRootlessUser() (rootlessUser, error) {
 var subIDFiles = []string{"/etc/subuid", "/etc/subgid"}
 
 // checkRootless says everything this machine lacks for the rootless
-// workers, each with the command that sets it up: the user and its
+// workers, each with the command that sets it up: root, the user and its
 // subordinate ids, RootlessKit, newuidmap and newgidmap, the kernel's
 // unprivileged user namespaces, a temporary directory the user can
 // reach; then, once per process, whether RootlessKit really starts as the
 // user.
 func checkRootless() error {
+	if os.Geteuid() != 0 {
+		return fmt.Errorf("needs root (the test process starts the rootless daemons as the user %s, in the sandbox's cgroup): run the tests as root", rootlessUserName)
+	}
 	var errs []error
 	errs = append(errs, lookBinaries("rootlesskit", "newuidmap", "newgidmap", "nsenter"))
 	u, err := lookupRootlessUser()
