@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
+	"time"
 
 	"github.com/matrixbox/matrixbox/internal/daemons"
 	"github.com/matrixbox/matrixbox/sandbox"
@@ -217,8 +219,9 @@ func newRootless(ctx context.Context, cfg *sandbox.Config, cl *sandbox.Cleanups,
 	args := []string{"--state-dir=" + r.kit, "--net=host", "--port-driver=none"}
 	// Run by the holder as root of the user namespace; $0 is the
 	// directory to bind at /run/containerd, in place of the copy-up's
-	// symlink to the host's. SIGTERM ends it with status 0.
-	script := `set -e; trap 'exit 0' TERM; `
+	// symlink to the host's. SIGTERM ends it, and its sleep, with status
+	// 0.
+	script := `set -e; trap 'kill $! 2>/dev/null; exit 0' TERM; `
 	var runDir string
 	if containerd {
 		runDir = filepath.Join(r.runtimeDir(), "containerd")
@@ -243,8 +246,37 @@ func newRootless(ctx context.Context, cfg *sandbox.Config, cl *sandbox.Cleanups,
 	if err != nil {
 		return nil, err
 	}
-	cl.Add("stop rootlesskit", stopper(cfg, p))
+	cl.Add("stop rootlesskit", stopKit(cfg, p))
 	return r, nil
+}
+
+// stopKit stops the namespace holder p with one SIGTERM to RootlessKit's
+// first process, which relays it to its child, which relays it to the
+// shell. Whatever the holder then exits with is the stop's doing: its
+// child dies of a SIGTERM that comes before it relays signals (a stop
+// right after the start) or after it has stopped relaying them (once the
+// shell has ended), and RootlessKit then exits with status 255 ("child
+// exited: signal: terminated"). The stop of [sandbox.Process], which
+// signals the process group, RootlessKit's child too, made that happen
+// on one stop in eight. A holder that died before the stop, or does not
+// stop, fails as any daemon does; what it leaves in its group is killed.
+func stopKit(cfg *sandbox.Config, p *sandbox.Process) func() error {
+	return func() error {
+		if exited, _ := p.Exited(); !exited {
+			if proc, err := os.FindProcess(p.Pid()); err == nil {
+				_ = proc.Signal(syscall.SIGTERM)
+			}
+			select {
+			case <-p.Done():
+				// Stop kills the rest of the group; that the holder had
+				// exited is no news: it was told to.
+				_ = p.Stop(stopGrace)
+				return nil
+			case <-time.After(stopGrace):
+			}
+		}
+		return stopper(cfg, p)()
+	}
 }
 
 func (r *rootless) runtimeDir() string { return filepath.Join(r.dir, "run") }

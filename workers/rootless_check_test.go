@@ -1,6 +1,7 @@
 package workers
 
 import (
+	"context"
 	"errors"
 	"os"
 	"os/user"
@@ -123,4 +124,38 @@ func TestRootlessCheckSaysWhatIsMissing(t *testing.T) {
 
 func supports(w sandbox.Worker, feature string) bool {
 	return w.(sandbox.Supporter).Supports(feature)
+}
+
+// kitWorker is a backend of nothing but a rootless backend's RootlessKit.
+type kitWorker struct{ containerd bool }
+
+func (kitWorker) Name() string { return "rootlesskit" }
+
+func (w kitWorker) New(ctx context.Context, cfg *sandbox.Config) (sandbox.Backend, func() error, error) {
+	cl := &sandbox.Cleanups{}
+	if _, err := newRootless(ctx, cfg, cl, w.containerd); err != nil {
+		return nil, nil, errors.Join(err, cl.Run())
+	}
+	return &backend{}, cl.Run, nil
+}
+
+// A rootless backend's RootlessKit stops cleanly, every time, even right
+// after it started: RootlessKit's child, killed by a SIGTERM it did not
+// relay, made RootlessKit fail with status 255 on one stop in eight of a
+// long-lived holder, and on most stops right after the start. Sixteen
+// stops of each kind (with and without containerd's /run).
+func TestRootlessKitStopsCleanly(t *testing.T) {
+	if err := checkRootless(); err != nil {
+		t.Skip(err)
+	}
+	for i := range 32 {
+		logs := sandbox.NewLogs()
+		r, err := sandbox.StartBackend(t.Context(), kitWorker{containerd: i%2 == 1}, sandbox.Config{Logs: logs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Stop(); err != nil {
+			t.Fatalf("stop %d: %v\n%s", i+1, err, logs.String())
+		}
+	}
 }
