@@ -40,8 +40,9 @@ func (u rootlessUser) maySearch(fi os.FileInfo) bool {
 	return perm&0o001 != 0
 }
 
-// The kernel's switches for unprivileged user namespaces.
-const (
+// The kernel's switches for unprivileged user namespaces; tests of Check
+// point them elsewhere.
+var (
 	maxUserNamespaces   = "/proc/sys/user/max_user_namespaces"
 	unprivilegedClone   = "/proc/sys/kernel/unprivileged_userns_clone"             // Debian's kernels
 	apparmorRestriction = "/proc/sys/kernel/apparmor_restrict_unprivileged_userns" // Ubuntu 23.10 and later
