@@ -7,8 +7,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/matrixbox/matrixbox/sandbox"
@@ -118,9 +118,8 @@ func newRootless(ctx context.Context, cfg *sandbox.Config, cl *sandbox.Cleanups,
 	args := []string{"--state-dir=" + r.kit, "--net=host", "--port-driver=none"}
 	// Run by the holder as root of the user namespace; $0 is the
 	// directory to bind at /run/containerd, in place of the copy-up's
-	// symlink to the host's. SIGTERM ends it, and its sleep, with status
-	// 0.
-	script := `set -e; trap 'kill $! 2>/dev/null; exit 0' TERM; `
+	// symlink to the host's.
+	script := `set -e; `
 	var runDir string
 	if containerd {
 		runDir = filepath.Join(r.runtimeDir(), "containerd")
@@ -130,50 +129,62 @@ func newRootless(ctx context.Context, cfg *sandbox.Config, cl *sandbox.Cleanups,
 		args = append(args, "--copy-up=/run", "--propagation=rslave")
 		script += `rm -f /run/containerd; mkdir /run/containerd; mount --bind "$0" /run/containerd; `
 	}
-	script += `echo '` + kitReady + `'; while :; do sleep 3600 & wait $!; done`
+	// It lives until its standard input ends: stopKit closes it, and so
+	// does the death of the test process.
+	script += `echo '` + kitReady + `'; while read -r _; do :; done`
 	args = append(args, "--", "/bin/sh", "-c", script, runDir)
 	cmd := exec.Command(rootlesskitPath(), args...)
 	cmd.Env = r.env(nil)
 	r.user.credential(cmd)
+	stdin, stdinW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stdin = stdin
+	// Ready once the shell has set up the namespaces and RootlessKit
+	// serves its API, which it starts after it has written child_pid.
 	p, err := startDaemon(ctx, cfg, "rootlesskit", cmd, func(ctx context.Context) error {
 		if err := sandbox.LogLine(cfg.Logs, "rootlesskit", kitReady)(ctx); err != nil {
 			return err
 		}
-		_, err := r.childPid()
-		return err
+		return sandbox.UnixSocket(filepath.Join(r.kit, "api.sock"))(ctx)
 	})
+	_ = stdin.Close()
 	if err != nil {
+		_ = stdinW.Close()
 		return nil, err
 	}
-	cl.Add("stop rootlesskit", stopKit(cfg, p))
+	cl.Add("stop rootlesskit", stopKit(cfg, p, stdinW))
 	return r, nil
 }
 
-// stopKit stops the namespace holder p with one SIGTERM to RootlessKit's
-// first process, which relays it to its child, which relays it to the
-// shell. Whatever the holder then exits with is the stop's doing: its
-// child dies of a SIGTERM that comes before it relays signals (a stop
-// right after the start) or after it has stopped relaying them (once the
-// shell has ended), and RootlessKit then exits with status 255 ("child
-// exited: signal: terminated"). The stop of [sandbox.Process], which
-// signals the process group, RootlessKit's child too, made that happen
-// on one stop in eight. A holder that died before the stop, or does not
-// stop, fails as any daemon does; what it leaves in its group is killed.
-func stopKit(cfg *sandbox.Config, p *sandbox.Process) func() error {
+// stopKit stops the namespace holder p, after the daemons that entered
+// its namespaces (cleanups run in reverse), by closing stdin, the write end
+// of its shell's standard input: the shell ends, then RootlessKit's child,
+// then RootlessKit, each with status 0. Not with a signal: the stop of
+// [sandbox.Process] signals the whole process group, RootlessKit's child
+// too, which relays signals only between starting the shell and reaping
+// it; a SIGTERM outside that window (right after the start, or after the
+// shell ended on the first) killed the child, and RootlessKit exited with
+// status 255, "child exited: signal: terminated" (one stop in eight), the
+// shell living on when the child had not relayed to it. A holder that died
+// before its stop, or does not end, fails the stop as any daemon does.
+func stopKit(cfg *sandbox.Config, p *sandbox.Process, stdin *os.File) func() error {
 	return func() error {
 		if exited, _ := p.Exited(); !exited {
-			if proc, err := os.FindProcess(p.Pid()); err == nil {
-				_ = proc.Signal(syscall.SIGTERM)
-			}
+			_ = stdin.Close()
 			select {
 			case <-p.Done():
-				// Stop kills the rest of the group; that the holder had
-				// exited is no news: it was told to.
-				_ = p.Stop(stopGrace)
-				return nil
+				if _, err := p.Exited(); err == nil {
+					// Stop kills what the group may hold still; that the
+					// holder had exited, as told, is no news.
+					_ = p.Stop(stopGrace)
+					return nil
+				}
 			case <-time.After(stopGrace):
 			}
 		}
+		_ = stdin.Close()
 		return stopper(cfg, p)()
 	}
 }
@@ -182,12 +193,19 @@ func (r *rootless) runtimeDir() string { return filepath.Join(r.dir, "run") }
 func (r *rootless) home() string       { return filepath.Join(r.dir, "home") }
 
 // childPid is the pid of the process whose namespaces the daemons enter.
+// RootlessKit creates its child_pid file before it writes the pid in it:
+// an empty or partial file is no pid yet.
 func (r *rootless) childPid() (string, error) {
-	b, err := os.ReadFile(filepath.Join(r.kit, "child_pid"))
+	p := filepath.Join(r.kit, "child_pid")
+	b, err := os.ReadFile(p)
 	if err != nil {
 		return "", fmt.Errorf("the RootlessKit of this backend: %w", err)
 	}
-	return strings.TrimSpace(string(b)), nil
+	pid := strings.TrimSpace(string(b))
+	if n, err := strconv.Atoi(pid); err != nil || n <= 1 {
+		return "", fmt.Errorf("the RootlessKit of this backend: %s holds no pid yet (%q)", p, pid)
+	}
+	return pid, nil
 }
 
 // mkdir makes a directory for a daemon to write in: the rootless user's
