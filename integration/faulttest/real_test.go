@@ -285,11 +285,13 @@ func tokenProcesses(tok string) []procInfo {
 	return out
 }
 
+// guardOf is the pid of the guard of test process pid: the process whose
+// MATRIXBOX_GUARD_FOR names it (<pid>.<start>:<proof>).
 func guardOf(pid int) int {
-	want := []byte(fmt.Sprintf("MATRIXBOX_GUARD_FOR=%d\x00", pid))
+	want := []byte(fmt.Sprintf("\x00MATRIXBOX_GUARD_FOR=%d.", pid))
 	for _, p := range allProcesses() {
 		env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", p.pid))
-		if bytes.Contains(env, want) {
+		if bytes.Contains(append([]byte{0}, env...), want) {
 			return p.pid
 		}
 	}
