@@ -41,7 +41,7 @@ func Start(name string, cmd *exec.Cmd, logs *Logs) (*Process, error) {
 
 // start starts cmd, inside group's daemon leaf when group is not nil, and
 // from the thread of the mount namespace ns when ns is not nil.
-func start(name string, cmd *exec.Cmd, logs *Logs, group *Group, ns *runNS) (*Process, error) {
+func start(name string, cmd *exec.Cmd, logs *Logs, group *Group, ns *runNS) (_ *Process, err error) {
 	if logs == nil {
 		logs = NewLogs()
 	}
@@ -58,6 +58,11 @@ func start(name string, cmd *exec.Cmd, logs *Logs, group *Group, ns *runNS) (*Pr
 		}
 		defer pw.Close()
 		out = r
+		defer func() {
+			if err != nil {
+				out.Close()
+			}
+		}()
 		if cmd.Stdout == nil {
 			cmd.Stdout = pw
 		}
@@ -74,13 +79,11 @@ func start(name string, cmd *exec.Cmd, logs *Logs, group *Group, ns *runNS) (*Pr
 	logs.Printf(name, "matrixbox: starting %s", strings.Join(cmd.Args, " "))
 	after := func() {}
 	if group != nil {
-		var err error
 		if after, err = group.attach(cmd, "d"); err != nil {
 			return nil, fmt.Errorf("start %s: %w", name, err)
 		}
 	}
 	p.started = time.Now()
-	var err error
 	if ns != nil {
 		if nerr := ns.do(func() { err = cmd.Start() }); nerr != nil {
 			err = nerr
@@ -90,9 +93,6 @@ func start(name string, cmd *exec.Cmd, logs *Logs, group *Group, ns *runNS) (*Pr
 	}
 	after()
 	if err != nil {
-		if out != nil {
-			out.Close()
-		}
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
 	if out != nil {
