@@ -187,7 +187,10 @@ func (m *Mirror) Recipe(ctx context.Context, src string) (string, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, recipeBuildLimit)
 	defer cancel()
-	work, err := os.MkdirTemp(root, ".build-"+r.key()+"-")
+	// Only the holder of the lock builds this recipe: any build directory
+	// of it is a killed build's.
+	removeStale(root, ".build-"+r.key()+"-", true, m.logf)
+	work, err := os.MkdirTemp(root, tempPattern(".build-"+r.key()+"-"))
 	if err != nil {
 		return "", err
 	}

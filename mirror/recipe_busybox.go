@@ -93,7 +93,7 @@ func (m *Mirror) busyboxBinary(ctx context.Context, dsc, arch, work string) (bus
 	if b, err := readBusyboxBuild(dir); err == nil {
 		return b, nil
 	}
-	tmp, err := os.MkdirTemp(root, ".tmp-busybox-")
+	tmp, err := os.MkdirTemp(root, tempPattern(".tmp-busybox-"))
 	if err != nil {
 		return busyboxBuild{}, fmt.Errorf("build cache: %w", err)
 	}

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,11 +16,15 @@ import (
 	"time"
 
 	ctd "github.com/containerd/containerd/v2/client"
+	"github.com/containerd/containerd/v2/core/content"
 	"github.com/containerd/containerd/v2/core/images"
 	"github.com/containerd/containerd/v2/core/leases"
+	ctdsandbox "github.com/containerd/containerd/v2/core/sandbox"
 	"github.com/containerd/containerd/v2/pkg/cio"
 	"github.com/containerd/containerd/v2/pkg/namespaces"
 	"github.com/containerd/containerd/v2/pkg/oci"
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/matrixbox/matrixbox/integration"
@@ -73,20 +79,13 @@ func testLeaveThingsBehind(t *testing.T, sb sandbox.Sandbox) {
 			t.Fatalf("precondition: the build left no history record:\n%s", out)
 		}
 	case "containerd":
-		// An image, a container with a running task, a lease, content and
-		// snapshots, in a namespace of the test's own and in the worker's.
+		// One object of every kind containerd's API makes: a namespace of
+		// the test's own and, in it and in the worker's, an image, a
+		// container with a running task, a sandbox record, a lease, a blob
+		// of content of its own, snapshots in two snapshotters.
 		c := containerdClient(t, sb)
 		for _, ns := range []string{"left-behind", ContainerdNamespace} {
-			ctx := namespaces.WithNamespace(sb.Context(), ns)
-			img := importBusybox(t, ctx, c)
-			if _, err := c.ImageService().Create(ctx, imageRecord(img, leftover)); err != nil {
-				t.Fatal(err)
-			}
-			// Unique on the machine: runc keeps state by id under one root.
-			startSleeper(t, ctx, c, img, fmt.Sprintf("left-%s-%d", ns, os.Getpid()), sandboxEnv(sb, sandbox.EnvCgroupParent))
-			if _, err := c.LeasesService().Create(ctx, leasesWithID("left-lease")); err != nil {
-				t.Fatal(err)
-			}
+			leaveOneOfEachKind(t, namespaces.WithNamespace(sb.Context(), ns), c, sandboxEnv(sb, sandbox.EnvCgroupParent))
 		}
 	case "dockerd":
 		d := dockerOf(t, sb)
@@ -101,7 +100,23 @@ func testLeaveThingsBehind(t *testing.T, sb sandbox.Sandbox) {
 			"HostConfig": map[string]any{"NetworkMode": "none", "Binds": []string{"left-volume:/data"}},
 		}, &created))
 		must(t, d.do(ctx, "POST", "/containers/"+created.ID+"/start", nil, nil))
+		// A swarm, with a secret and a config in it.
+		port := freePort(t)
+		must(t, d.do(ctx, "POST", "/swarm/init", map[string]any{"ListenAddr": "127.0.0.1:" + port, "AdvertiseAddr": "127.0.0.1:" + port}, nil))
+		must(t, d.do(ctx, "POST", "/secrets/create", map[string]any{"Name": "left-secret", "Data": "bGVmdA=="}, nil))
+		must(t, d.do(ctx, "POST", "/configs/create", map[string]any{"Name": "left-config", "Data": "bGVmdA=="}, nil))
 	}
+}
+
+// freePort is a TCP port of 127.0.0.1 that nothing listens on.
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 }
 
 func testFindNothing(t *testing.T, sb sandbox.Sandbox) {
@@ -136,6 +151,9 @@ func testFindNothing(t *testing.T, sb sandbox.Sandbox) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if slices.Contains(nss, "left-behind") {
+			t.Errorf("namespace left-behind, made by the first case, is left")
+		}
 		for _, ns := range nss {
 			ctx := namespaces.WithNamespace(sb.Context(), ns)
 			if _, err := c.ImageService().Get(ctx, leftover); err == nil {
@@ -152,6 +170,16 @@ func testFindNothing(t *testing.T, sb sandbox.Sandbox) {
 			for _, l := range ls {
 				t.Errorf("lease %s left in namespace %s", l.ID, ns)
 			}
+			if _, err := c.ContentStore().Info(ctx, leftBlob); err == nil {
+				t.Errorf("blob %s left in namespace %s", leftBlob, ns)
+			}
+			sbs, _ := c.SandboxStore().List(ctx)
+			for _, x := range sbs {
+				t.Errorf("sandbox %s left in namespace %s", x.ID, ns)
+			}
+			if _, err := c.SnapshotService("native").Stat(ctx, "left-native"); err == nil {
+				t.Errorf("native snapshot left-native left in namespace %s", ns)
+			}
 		}
 	case "dockerd":
 		d := dockerOf(t, sb)
@@ -164,6 +192,13 @@ func testFindNothing(t *testing.T, sb sandbox.Sandbox) {
 			if len(st[kind]) > 0 {
 				t.Errorf("%s left: %v", kind, st[kind])
 			}
+		}
+		var info struct {
+			Swarm struct{ LocalNodeState string }
+		}
+		must(t, d.do(ctx, "GET", "/info", nil, &info))
+		if s := info.Swarm.LocalNodeState; s != "inactive" {
+			t.Errorf("the first case's swarm is left: %s", s)
 		}
 		var nets []struct{ Name string }
 		must(t, d.do(ctx, "GET", "/networks", nil, &nets))
@@ -245,6 +280,35 @@ func imageRecord(img ctd.Image, name string) images.Image {
 }
 
 func leasesWithID(id string) leases.Opt { return leases.WithID(id) }
+
+// leftBlob is the blob leaveOneOfEachKind writes.
+var leftBlob = digest.FromString("left behind")
+
+// leaveOneOfEachKind makes, in the namespace of ctx, one object of every
+// kind containerd's API makes.
+func leaveOneOfEachKind(t *testing.T, ctx context.Context, c *ctd.Client, cgroupParent string) {
+	t.Helper()
+	ns, _ := namespaces.Namespace(ctx)
+	img := importBusybox(t, ctx, c)
+	if _, err := c.ImageService().Create(ctx, imageRecord(img, leftover)); err != nil {
+		t.Fatal(err)
+	}
+	// Unique on the machine: runc keeps state by id under one root.
+	startSleeper(t, ctx, c, img, fmt.Sprintf("left-%s-%d", ns, os.Getpid()), cgroupParent)
+	if _, err := c.LeasesService().Create(ctx, leasesWithID("left-lease")); err != nil {
+		t.Fatal(err)
+	}
+	if err := content.WriteBlob(ctx, c.ContentStore(), "left-blob", strings.NewReader("left behind"),
+		ocispec.Descriptor{Digest: leftBlob, Size: int64(len("left behind"))}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.SandboxStore().Create(ctx, ctdsandbox.Sandbox{ID: "left-sandbox", Runtime: ctdsandbox.RuntimeOpts{Name: "io.containerd.runc.v2"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.SnapshotService("native").Prepare(ctx, "left-native", ""); err != nil {
+		t.Fatal(err)
+	}
+}
 
 // startSleeper starts a container of img that sleeps, in the backend's
 // cgroup (MATRIXBOX_CGROUP_PARENT), as a well-behaved test does.

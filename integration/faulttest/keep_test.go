@@ -43,7 +43,7 @@ var attachLine = regexp.MustCompile(`(?m)^  attach +(\S*buildctl --addr \S+ debu
 func TestKeepFailedUntilCtrlC(t *testing.T) {
 	c := startKept(t, []string{"MATRIXBOX_KEEP=failed", "MATRIXBOX_KEEP_FOR=10m"})
 	m := waitOutput(t, c, attachLine)
-	for _, want := range []string{"keeping the sandbox of TestInFlight/TestInFlight/worker=buildkitd-oci, which failed", "BUILDKIT_HOST=unix://", "case logs"} {
+	for _, want := range []string{"keeping the sandbox of TestInFlight/TestInFlight/worker=buildkitd-oci/buildkit=", ", which failed", "BUILDKIT_HOST=unix://", "case logs"} {
 		if !strings.Contains(c.Output(), want) {
 			t.Errorf("the keep message lacks %q:\n%s", want, c.Output())
 		}

@@ -107,13 +107,8 @@ func (c *realChild) checkNothingLeft(t *testing.T) {
 		for _, m := range ownedMounts(owner) {
 			t.Errorf("%s: mount left: %s", when, m)
 		}
-		for _, sock := range c.lines("sockets") {
-			if _, err := os.Stat(sock); err == nil {
-				t.Errorf("%s: containerd shim socket left: %s", when, sock)
-			}
-		}
-		for _, st := range ownedRuncState(owner) {
-			t.Errorf("%s: runc state left: %s", when, st)
+		for _, left := range c.runStateLeft(owner) {
+			t.Errorf("%s: %s", when, left)
 		}
 		for _, d := range c.lines("dirs") {
 			if _, err := os.Stat(d); err == nil {
@@ -285,11 +280,13 @@ func tokenProcesses(tok string) []procInfo {
 	return out
 }
 
+// guardOf is the pid of the guard of test process pid: the process whose
+// MATRIXBOX_GUARD_FOR names it (<pid>.<start>:<proof>).
 func guardOf(pid int) int {
-	want := []byte(fmt.Sprintf("MATRIXBOX_GUARD_FOR=%d\x00", pid))
+	want := []byte(fmt.Sprintf("\x00MATRIXBOX_GUARD_FOR=%d.", pid))
 	for _, p := range allProcesses() {
 		env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", p.pid))
-		if bytes.Contains(env, want) {
+		if bytes.Contains(append([]byte{0}, env...), want) {
 			return p.pid
 		}
 	}
@@ -311,14 +308,37 @@ func ownedCgroups(owner string) []string {
 	return append(out, v2...)
 }
 
-// ownedRuncState lists the runc state directories under runc's default
-// root of containers in the cgroups of test process owner.
-func ownedRuncState(owner string) []string {
+// runStateLeft lists what the run's daemons have under the machine's /run
+// (issue 24 item 6): runc state, under runc's default root and containerd's,
+// of a container in a cgroup or a bundle of test process owner; a shim
+// socket the run's tasks named; the stdio fifos of the run's tasks, which
+// a containerd client shares with the shims, so that there are some
+// while a buildkitd-containerd case runs.
+func (c *realChild) runStateLeft(owner string) []string {
 	var out []string
 	states, _ := filepath.Glob("/run/containerd/runc/*/*/state.json")
-	for _, st := range states {
-		if b, err := os.ReadFile(st); err == nil && (strings.Contains(string(b), "/matrixbox/mbx-"+owner+"-") || strings.Contains(string(b), "/matrixbox/mbx-"+owner+".")) {
-			out = append(out, filepath.Dir(st))
+	more, _ := filepath.Glob("/run/runc/*/state.json")
+	for _, st := range append(states, more...) {
+		b, err := os.ReadFile(st)
+		if err != nil {
+			continue
+		}
+		for _, mark := range []string{"/mbx-" + owner + "-", "/mbx-" + owner + "."} {
+			if strings.Contains(string(b), mark) {
+				out = append(out, "runc state "+filepath.Dir(st))
+				break
+			}
+		}
+	}
+	for _, sock := range c.lines("sockets") {
+		if _, err := os.Lstat(sock); err == nil {
+			out = append(out, "containerd shim socket "+sock)
+		}
+	}
+	for _, id := range c.lines("tasks") {
+		fifos, _ := filepath.Glob("/run/containerd/fifo/*/" + id + "-std*")
+		for _, f := range fifos {
+			out = append(out, "fifo "+f)
 		}
 	}
 	return out
