@@ -31,7 +31,9 @@
 // the test with an error that carries the failing step's output.
 // [ExpectError] turns a build into one that must fail; [WithFrontendAttr],
 // [WithOCIStore], [WithSourcePolicy], [WithExport] and [WithSolveOpt] shape
-// it. [Client] is a connected client for anything else; plain
+// it. [WithSteps] returns what the build did, step by step (name, cached
+// or run, start, end, duration, error), so a test asserts "3 cached, 1
+// ran" without reading the progress. [Client] is a connected client for anything else; plain
 // client.New(ctx, sb.Address()) works too, dockerd included.
 //
 // [CheckDir] compares an exported directory with a testing/fstest.MapFS

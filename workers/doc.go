@@ -40,8 +40,11 @@
 // reason and log), a process left running that names the sandbox
 // directory (a shim, a container), a mount left under it.
 //
-// sb.Address() is the daemon's endpoint: unix:///…/buildkitd.sock,
-// unix:///…/containerd.sock, and for dockerd unix:///…/buildkit.sock, a
+// sb.Address() is the daemon's endpoint: unix:///…/buildkitd.sock; for
+// containerd the socket's plain path, /…/containerd.sock, which
+// containerd's client.New and ctr --address take as they are (the
+// containerd client reads "unix://…" as a host name); and for dockerd
+// unix:///…/buildkit.sock, a
 // socket of the sandbox that forwards to the BuildKit inside dockerd (its
 // /grpc endpoint, upgraded to h2c, as the Docker CLI reaches it), so that
 // client.New(ctx, sb.Address()) works on every BuildKit worker. sb.Cmd
