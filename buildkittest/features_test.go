@@ -48,8 +48,12 @@ var probes = map[string]probe{
 	},
 }
 
+// TestFeatures runs the probes on every BuildKit worker, dockerd on each
+// moby version and image store.
 func TestFeatures(t *testing.T) {
-	integration.Run(t, integration.TestFuncs(testFeatures), buildkitWorkers(), busyboxMirrored)
+	integration.Run(t, integration.TestFuncs(testFeatures), busyboxMirrored,
+		integration.WithWorkers(workers.BuildkitdOCI(), workers.BuildkitdContainerd(),
+			workers.Dockerd(workers.WithVersions(workers.MobyAxis, "v29.8.1", "v20.10")), workers.DockerdContainerd()))
 }
 
 func testFeatures(t *testing.T, sb sandbox.Sandbox) {

@@ -37,6 +37,8 @@ func construct(ctor string, opts ...Option) sandbox.Worker {
 		return Containerd(opts...)
 	case ctorDockerd:
 		return Dockerd(opts...)
+	case ctorDockerdContainerd:
+		return DockerdContainerd(opts...)
 	case ctorRemoteBuildkit:
 		return RemoteBuildkit("farm", "tcp://127.0.0.1:1", opts...)
 	case ctorRemoteDockerd:

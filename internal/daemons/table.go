@@ -57,6 +57,9 @@ type Release struct {
 	// BuildKit is the BuildKit version inside: the release itself for
 	// buildkit, the one moby vendors for moby.
 	BuildKit string
+	// Containerd is, for moby, the version of the containerd its dockerd
+	// runs on ("" for the default containerd).
+	Containerd string
 	// Note says in a word what the release is for, in `matrixbox install
 	// -list` and unknown-version errors.
 	Note string
@@ -125,7 +128,7 @@ var Table = []Release{
 	{
 		Component: Moby, Version: "v20.10", Set: SetDefault, Package: "docker.io",
 		Binaries: []Binary{{"dockerd", "/usr/sbin/dockerd"}},
-		BuildKit: "v0.8.2", Note: "Debian 12's",
+		BuildKit: "v0.8.2", Containerd: "v1.6", Note: "Debian 12's, on Debian's containerd",
 	},
 	{
 		// moby 29 asks runc for a time namespace, which Debian 12's runc
@@ -206,6 +209,19 @@ func Components() []string {
 		}
 	}
 	return out
+}
+
+// ContainerdRelease is the containerd release a moby release's dockerd
+// runs on: its Containerd, else the default containerd.
+func (r Release) ContainerdRelease() Release {
+	if r.Containerd == "" {
+		return Default(Containerd)
+	}
+	c, err := Lookup(Containerd, r.Containerd)
+	if err != nil {
+		panic("daemons: " + r.ID() + ": " + err.Error())
+	}
+	return c
 }
 
 // InSet returns the releases of set: SetDefault, or SetAll for all of them.
