@@ -288,12 +288,17 @@ func tokenProcesses(tok string) []procInfo {
 	return out
 }
 
+// guardOf is the guard of test process pid: the process whose
+// environment has MATRIXBOX_GUARD_FOR=<pid>.<start>:<hash> (<pid>:<hash>
+// when its start is not known).
 func guardOf(pid int) int {
-	want := []byte(fmt.Sprintf("MATRIXBOX_GUARD_FOR=%d\x00", pid))
 	for _, p := range allProcesses() {
 		env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", p.pid))
-		if bytes.Contains(env, want) {
-			return p.pid
+		env = append([]byte{0}, env...)
+		for _, sep := range []string{".", ":"} {
+			if bytes.Contains(env, []byte(fmt.Sprintf("\x00MATRIXBOX_GUARD_FOR=%d%s", pid, sep))) {
+				return p.pid
+			}
 		}
 	}
 	return 0
