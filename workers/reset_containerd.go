@@ -169,20 +169,13 @@ func wipeContainerd(ctx context.Context, c *ctd.Client, keep containerdState) er
 			}
 		}
 	}
+	if err := collectGarbage(ctx, c); err != nil {
+		errs = append(errs, err)
+	}
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	return proveContainerd(ctx, c, keep)
-}
-
-// proveContainerd runs containerd's garbage collector, which takes the
-// content and snapshots nothing references any more, and fails naming
-// what containerd then holds beyond keep. It removes nothing itself.
-func proveContainerd(ctx context.Context, c *ctd.Client, keep containerdState) error {
-	if err := collectGarbage(ctx, c); err != nil {
-		return err
-	}
-	st, err := readContainerd(ctx, c)
+	st, err = readContainerd(ctx, c)
 	if err != nil {
 		return err
 	}
@@ -244,24 +237,14 @@ func deleteContainerByID(ctx context.Context, c *ctd.Client, id string) error {
 // containerdProof returns the wipe of the containerd at sock that leaves it
 // as it is now; its client is closed by cl.
 func containerdProof(ctx context.Context, sock string, cl *sandbox.Cleanups) (func(context.Context) error, error) {
-	c, keep, err := containerdNow(ctx, sock, cl)
-	if err != nil {
-		return nil, err
-	}
-	return func(ctx context.Context) error { return wipeContainerd(ctx, c, keep) }, nil
-}
-
-// containerdNow returns a client of the containerd at sock, closed by cl,
-// and what that containerd holds now.
-func containerdNow(ctx context.Context, sock string, cl *sandbox.Cleanups) (*ctd.Client, containerdState, error) {
 	c, err := ctd.New(sock)
 	if err != nil {
-		return nil, nil, fmt.Errorf("containerd client: %w", err)
+		return nil, fmt.Errorf("containerd client: %w", err)
 	}
 	cl.Add("close containerd client", c.Close)
 	keep, err := readContainerd(ctx, c)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return c, keep, nil
+	return func(ctx context.Context) error { return wipeContainerd(ctx, c, keep) }, nil
 }
