@@ -158,10 +158,18 @@ func solveEnv(b *testing.B, row solveRow) solveEnvs {
 }
 
 // ancestorRun returns the ancestor child's environment: a TMPDIR of its
-// own, where its dockerd's directories, which it does not remove, go.
+// own, where its dockerd's directories, which it does not remove, go. Not
+// b.TempDir(), whose path holds the benchmark's name: its dockerd's
+// containerd socket, four levels down, would pass the 108 bytes a unix
+// socket's path may have.
 func (e solveEnvs) ancestorRun(b *testing.B) []string {
 	b.Helper()
-	return append(append([]string(nil), e.ancestor...), "TMPDIR="+b.TempDir())
+	dir, err := os.MkdirTemp("", "anc")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { os.RemoveAll(dir) })
+	return append(append([]string(nil), e.ancestor...), "TMPDIR="+dir)
 }
 
 // matrixbox returns the matrixbox child's environment: a mirror directory of
