@@ -135,8 +135,11 @@ func probeOCILayout(ctx context.Context, t *testing.T, sb sandbox.Sandbox, c *cl
 	if err != nil {
 		return err
 	}
-	k, v := ociimage.NamedContext("base", "probe", desc.Digest)
-	out, err := solveDockerfile(ctx, t, c, "FROM base\n", client.SolveOpt{
+	// Named after the mirrored busybox: a BuildKit that ignores named
+	// contexts (dockerd 20.10's) pulls that, which has no /probe, rather
+	// than an image the mirror was not told of.
+	k, v := ociimage.NamedContext("busybox", "probe", desc.Digest)
+	out, err := solveDockerfile(ctx, t, c, "FROM busybox\n", client.SolveOpt{
 		FrontendAttrs: map[string]string{k: v},
 		OCIStores:     l.OCIStores("probe"),
 	})
