@@ -30,8 +30,8 @@ import (
 // a unix socket, its own network bridge, no iptables or ip6tables rules,
 // masquerading or IP forwarding (so several run at once and the host's
 // network is left alone), and registry-mirrors at the mirror. The
-// containerd is the one its moby release runs on (`matrixbox install
-// -list`): the default containerd for a current moby, Debian's for 20.10.
+// containerd is the one its moby release runs on: the default containerd
+// for a current moby, Debian's 1.6 for 20.10.
 // Its backends' Address is a BuildKit socket forwarding to dockerd's
 // BuildKit; they export BUILDKIT_HOST, DOCKER_HOST, CONTAINERD_ADDRESS and
 // CONTAINERD_NAMESPACE (dockerd's, "moby"), and implement [DockerHost].
