@@ -98,6 +98,8 @@ func (cr *caseRun) admit() (reason string, fail bool) {
 		switch {
 		case errors.Is(err, sandbox.ErrMisconfigured):
 			return fmt.Sprintf("worker %s: %v", w.Name(), err), true
+		case errors.Is(err, errors.ErrUnsupported):
+			return fmt.Sprintf("worker %s: %v", w.Name(), err), false
 		case cr.r.settings.strict:
 			return fmt.Sprintf("worker %s unavailable, which strict mode (%s=1 or strict: true) does not allow: %v", w.Name(), EnvStrict, err), true
 		}

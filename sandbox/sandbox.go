@@ -144,7 +144,10 @@ type Versioned interface {
 // Checker is implemented by workers that depend on something outside the
 // process (a binary, a kernel feature). Check returns an error that says what
 // to install; the cells of such a worker are skipped with that message. An
-// error wrapping [ErrMisconfigured] fails them instead, in every mode.
+// error wrapping [ErrMisconfigured] fails them instead, in every mode; one
+// wrapping errors.ErrUnsupported (a cell the worker cannot have, such as a
+// daemon version without what the worker runs) skips them in every mode,
+// as a lacking feature does.
 type Checker interface {
 	Check() error
 }

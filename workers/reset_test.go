@@ -47,7 +47,8 @@ var firstAddress sync.Map
 func TestResetLeavesNothing(t *testing.T) {
 	tests := integration.With(integration.TestFuncs(testLeaveThingsBehind, testFindNothing), integration.ResetBackend(), integration.Serial())
 	integration.Run(t, tests,
-		integration.WithWorkers(BuildkitdOCI(), BuildkitdContainerd(), Containerd(), Dockerd()),
+		integration.WithWorkers(BuildkitdOCI(), BuildkitdContainerd(), Containerd(),
+			Dockerd(WithVersions(MobyAxis, "v29.8.1", "v20.10")), DockerdContainerd()),
 		integration.WithMirror(mirror.Shared()),
 		integration.WithMirroredImages(map[string]string{"library/busybox:latest": "recipe:busybox"}))
 }
@@ -63,21 +64,7 @@ func testLeaveThingsBehind(t *testing.T, sb sandbox.Sandbox) {
 	case "buildkitd-oci", "buildkitd-containerd":
 		// Build cache, a history record and an image (the OCI worker's
 		// image store, or containerd's).
-		dir := filepath.Join(sb.TempDir(), "ctx")
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM busybox\nRUN echo left > /left\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		run(t, sb, "buildctl", "--addr", sb.Address(), "build", "--frontend", "dockerfile.v0",
-			"--local", "context="+dir, "--local", "dockerfile="+dir, "--output", "type=image,name="+leftover)
-		if out := run(t, sb, "buildctl", "--addr", sb.Address(), "du"); !strings.Contains(out, "Total:") || strings.Count(out, "\n") < 3 {
-			t.Fatalf("precondition: the build left no cache:\n%s", out)
-		}
-		if out := run(t, sb, "buildctl", "--addr", sb.Address(), "debug", "histories"); strings.Count(strings.TrimSpace(out), "\n") < 1 {
-			t.Fatalf("precondition: the build left no history record:\n%s", out)
-		}
+		leaveABuild(t, sb, "type=image,name="+leftover, true)
 	case "containerd":
 		// One object of every kind containerd's API makes: a namespace of
 		// the test's own and, in it and in the worker's, an image, a
@@ -87,9 +74,16 @@ func testLeaveThingsBehind(t *testing.T, sb sandbox.Sandbox) {
 		for _, ns := range []string{"left-behind", ContainerdNamespace} {
 			leaveOneOfEachKind(t, namespaces.WithNamespace(sb.Context(), ns), c, sandboxEnv(sb, sandbox.EnvCgroupParent))
 		}
-	case "dockerd":
+	case "dockerd", "dockerd-containerd":
 		d := dockerOf(t, sb)
 		ctx := sb.Context()
+		// Build cache and, where dockerd's BuildKit keeps one, a history
+		// record; with the containerd store, the image in containerd.
+		output := "type=moby,name=" + leftover + "-built" // the classic store's exporter
+		if workerOf(sb) == "dockerd-containerd" {
+			output = "type=image,name=" + leftover + "-built"
+		}
+		leaveABuild(t, sb, output, sb.Value(MobyAxis) != "v20.10")
 		must(t, d.do(ctx, "POST", "/images/create?fromImage=docker.io/library/busybox&tag=latest", nil, nil))
 		must(t, d.do(ctx, "POST", "/images/busybox/tag?repo=docker.io/library/leftover&tag=1", nil, nil))
 		must(t, d.do(ctx, "POST", "/volumes/create", map[string]any{"Name": "left-volume"}, nil))
@@ -119,25 +113,60 @@ func freePort(t *testing.T) string {
 	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 }
 
+// leaveABuild builds a Dockerfile with a RUN step through sb.Address()
+// with output and checks that it left build cache and, when history, a
+// history record.
+func leaveABuild(t *testing.T, sb sandbox.Sandbox, output string, history bool) {
+	t.Helper()
+	dir := filepath.Join(sb.TempDir(), "ctx")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM busybox\nRUN echo left > /left\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run(t, sb, "buildctl", "--addr", sb.Address(), "build", "--frontend", "dockerfile.v0",
+		"--local", "context="+dir, "--local", "dockerfile="+dir, "--output", output)
+	if out := run(t, sb, "buildctl", "--addr", sb.Address(), "du"); !strings.Contains(out, "Total:") || strings.Count(out, "\n") < 3 {
+		t.Fatalf("precondition: the build left no cache:\n%s", out)
+	}
+	if !history {
+		return
+	}
+	if out := run(t, sb, "buildctl", "--addr", sb.Address(), "debug", "histories"); strings.Count(strings.TrimSpace(out), "\n") < 1 {
+		t.Fatalf("precondition: the build left no history record:\n%s", out)
+	}
+}
+
+// checkNoBuild fails t if the BuildKit at sb.Address() holds build cache
+// or, when history, a history record.
+func checkNoBuild(t *testing.T, sb sandbox.Sandbox, history bool) {
+	t.Helper()
+	var recs []json.RawMessage
+	du := run(t, sb, "buildctl", "--addr", sb.Address(), "du", "--format", "{{json .}}")
+	for _, l := range strings.Split(strings.TrimSpace(du), "\n") {
+		if l != "" && l != "null" && l != "[]" {
+			recs = append(recs, json.RawMessage(l))
+		}
+	}
+	if len(recs) > 0 {
+		t.Errorf("build cache left: %s", recs)
+	}
+	if !history {
+		return
+	}
+	if h := strings.TrimSpace(run(t, sb, "buildctl", "--addr", sb.Address(), "debug", "histories", "--format", "{{json .}}")); h != "" && h != "null" && h != "[]" {
+		t.Errorf("build history left: %s", h)
+	}
+}
+
 func testFindNothing(t *testing.T, sb sandbox.Sandbox) {
 	if first, _ := firstAddress.Load(sb.Name()); first != sb.Address() {
 		t.Fatalf("precondition: the second case ran on %s, not on the first case's warm backend %v", sb.Address(), first)
 	}
 	switch workerOf(sb) {
 	case "buildkitd-oci", "buildkitd-containerd":
-		var recs []json.RawMessage
-		du := run(t, sb, "buildctl", "--addr", sb.Address(), "du", "--format", "{{json .}}")
-		for _, l := range strings.Split(strings.TrimSpace(du), "\n") {
-			if l != "" && l != "null" && l != "[]" {
-				recs = append(recs, json.RawMessage(l))
-			}
-		}
-		if len(recs) > 0 {
-			t.Errorf("build cache left: %s", recs)
-		}
-		if h := strings.TrimSpace(run(t, sb, "buildctl", "--addr", sb.Address(), "debug", "histories", "--format", "{{json .}}")); h != "" && h != "null" && h != "[]" {
-			t.Errorf("build history left: %s", h)
-		}
+		checkNoBuild(t, sb, true)
 		if workerOf(sb) == "buildkitd-containerd" {
 			c := containerdClient(t, sb)
 			ctx := namespaces.WithNamespace(sb.Context(), buildkitdNamespace)
@@ -181,12 +210,27 @@ func testFindNothing(t *testing.T, sb sandbox.Sandbox) {
 				t.Errorf("native snapshot left-native left in namespace %s", ns)
 			}
 		}
-	case "dockerd":
+	case "dockerd", "dockerd-containerd":
+		checkNoBuild(t, sb, sb.Value(MobyAxis) != "v20.10")
 		d := dockerOf(t, sb)
 		ctx := sb.Context()
 		st, err := d.state(ctx)
 		if err != nil {
 			t.Fatal(err)
+		}
+		// dockerd's containerd: no image, content, snapshot or lease of
+		// the first case (with the classic store it never had any).
+		c := containerdClient(t, sb)
+		cst, err := readContainerd(ctx, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for ns, kinds := range cst {
+			for kind, names := range kinds {
+				if len(names) > 0 {
+					t.Errorf("containerd %s %s left: %v", ns, kind, names)
+				}
+			}
 		}
 		for _, kind := range []string{"containers", "images", "volumes", "build cache"} {
 			if len(st[kind]) > 0 {

@@ -27,7 +27,8 @@ const (
 	// ContainerdAxis holds containerd's version, on [Containerd] and
 	// [BuildkitdContainerd].
 	ContainerdAxis = daemons.Containerd
-	// MobyAxis holds dockerd's version, on [Dockerd].
+	// MobyAxis holds dockerd's version, on [Dockerd] and
+	// [DockerdContainerd].
 	MobyAxis = daemons.Moby
 )
 
@@ -38,6 +39,7 @@ var components = map[string][]string{
 	ctorBuildkitdContainerd: {daemons.BuildKit, daemons.Containerd},
 	ctorContainerd:          {daemons.Containerd},
 	ctorDockerd:             {daemons.Moby},
+	ctorDockerdContainerd:   {daemons.Moby},
 }
 
 // WithVersions runs the worker's cells on each of versions of one of its

@@ -20,8 +20,11 @@ import (
 )
 
 // realWorkers are the workers of testdata/realsuite, each of which puts
-// work in flight (a RUN step, a container) before the fault.
-var realWorkers = []string{"buildkitd-oci", "buildkitd-containerd", "containerd", "dockerd"}
+// work in flight (a RUN step, a container) before the fault; a worker
+// with several cells there is named with the axis value of one
+// ("dockerd/moby=v20.10").
+var realWorkers = []string{"buildkitd-oci", "buildkitd-containerd", "containerd",
+	"dockerd/moby=v29.8.1", "dockerd/moby=v20.10", "dockerd-containerd"}
 
 var realBin string
 
@@ -66,7 +69,7 @@ func startRealEnv(t *testing.T, worker, fault string, env []string, args ...stri
 	tok := strconv.Itoa(100000 + rand.IntN(800000))
 	cmd := exec.Command(bin, append([]string{"-test.v", "-test.count=1", "-test.run=^TestInFlight$"}, args...)...)
 	cmd.Env = append(os.Environ(), "FAULT="+fault, "FAULT_DIR="+dir, "FAULT_TOKEN="+tok,
-		"MATRIXBOX_SELECT=worker="+worker, "MATRIXBOX_CONFIG=none")
+		"MATRIXBOX_SELECT=worker="+strings.ReplaceAll(worker, "/", ","), "MATRIXBOX_CONFIG=none")
 	cmd.Env = append(cmd.Env, env...)
 	rc := &realChild{token: tok, rules: iptablesRules()}
 	rc.child = &child{Child: testkit.Start(t, cmd), dir: dir}
@@ -199,7 +202,7 @@ func TestRealDaemonKilledDuringWork(t *testing.T) {
 // behind; the next run's reaper removes it all (dockerd's network bridge
 // included) and says so.
 func TestRealDaemonsReapedByTheNextRun(t *testing.T) {
-	for _, w := range []string{"buildkitd-oci", "dockerd"} {
+	for _, w := range []string{"buildkitd-oci", "dockerd/moby=v29.8.1", "dockerd/moby=v20.10", "dockerd-containerd"} {
 		t.Run(w, func(t *testing.T) { testReapedByTheNextRun(t, w) })
 	}
 }
@@ -230,7 +233,7 @@ func testReapedByTheNextRun(t *testing.T, worker string) {
 	if outlived {
 		wants = append(wants, "sleep "+c.token)
 	}
-	if worker == "dockerd" {
+	if strings.HasPrefix(worker, "dockerd") {
 		wants = append(wants, "network bridge mbxbr")
 	}
 	for _, want := range wants {

@@ -36,8 +36,7 @@
 // cell, for suites that leave the daemon's state alone).
 //
 // What BuildKit's harness has and this layer does not: rootless and
-// alternative-snapshotter workers, the dockerd-containerd worker, the
-// slice= test filter (use MATRIXBOX_SHARD), the buildkitd debug socket
+// alternative-snapshotter workers, the slice= test filter (use MATRIXBOX_SHARD), the buildkitd debug socket
 // (matrixbox's watchdog prints every goroutine's stack instead), and the
 // Worker, Backend-constructor and mirror plumbing that only BuildKit's own
 // workers use.

@@ -1,9 +1,6 @@
 package workers
 
 import (
-	"os"
-	"slices"
-
 	"github.com/matrixbox/matrixbox/compat/buildkit/integration"
 	"github.com/matrixbox/matrixbox/sandbox"
 	mbw "github.com/matrixbox/matrixbox/workers"
@@ -35,16 +32,6 @@ func InitContainerdWorker() {
 	integration.Register(containerd())
 }
 
-// InitDockerdWorker registers the worker "dockerd": matrixbox's private
-// dockerd, without the features BuildKit's harness marks unsupported on
-// dockerd (cache export and import, image and OCI exporters, direct push,
-// multi-platform, provenance, SBOM, security mode, CNI, CDI). Its
-// sb.Address() is a BuildKit address once matrixbox's dockerd worker
-// serves one; DockerAddress is its Docker API.
-func InitDockerdWorker() {
-	integration.Register(dockerd())
-}
-
 // oci returns the worker InitOCIWorker registers.
 func oci() sandbox.Worker {
 	return mbw.BuildkitdOCI(buildkitdOptions("oci", "--oci-worker-labels")...)
@@ -65,41 +52,4 @@ func buildkitdOptions(name, labelsFlag string) []mbw.Option {
 		mbw.WithEnv(buildkitdEnv...),
 		mbw.WithArgs(labelsFlag + "=" + workerLabel),
 	}
-}
-
-// dockerdUnsupported are the features BuildKit v0.28.0's harness marks
-// unsupported on its "dockerd" worker.
-var dockerdUnsupported = []string{
-	FeatureCacheExport, FeatureCacheImport, FeatureCacheBackendAzblob,
-	FeatureCacheBackendGha, FeatureCacheBackendLocal, FeatureCacheBackendRegistry,
-	FeatureCacheBackendS3, FeatureDirectPush, FeatureImageExporter,
-	FeatureMultiCacheExport, FeatureMultiPlatform, FeatureOCIExporter,
-	FeatureOCILayout, FeatureProvenance, FeatureSBOM, FeatureSecurityMode,
-	FeatureCNINetwork, FeatureCDI,
-}
-
-// dockerd returns the worker InitDockerdWorker registers.
-func dockerd() sandbox.Worker {
-	var have []string
-	for _, f := range allFeatures {
-		if !slices.Contains(dockerdUnsupported, f) {
-			have = append(have, f)
-		}
-	}
-	return mbw.Dockerd(
-		mbw.WithName("dockerd"),
-		mbw.WithFeatures(have...),
-		mbw.WithEnv("BUILDKIT_DEBUG_EXEC_OUTPUT=1", "BUILDKIT_DEBUG_PANIC_ON_ERROR=1"),
-	)
-}
-
-// IsTestDockerd reports whether TEST_DOCKERD=1: the suite should run on
-// dockerd instead of buildkitd.
-func IsTestDockerd() bool {
-	return os.Getenv("TEST_DOCKERD") == "1"
-}
-
-// IsTestDockerdMoby reports whether sb runs on the "dockerd" worker.
-func IsTestDockerdMoby(sb integration.Sandbox) bool {
-	return sb.DockerAddress() != "" && sb.Name() == "dockerd"
 }

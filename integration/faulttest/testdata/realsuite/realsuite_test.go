@@ -1,9 +1,10 @@
 // Package realsuite is the fixture of the fault tests on real daemons: one
 // case per worker (buildkitd-oci, buildkitd-containerd, containerd,
-// dockerd) that puts work in flight — a RUN step that sleeps, a container
-// that sleeps — and then does what FAULT says, while the parent injects
-// its fault. It writes what the parent checks to $FAULT_DIR. It lives under
-// testdata so go test ./... does not run it on its own.
+// dockerd on moby 29.8.1 and 20.10, dockerd-containerd) that puts work in
+// flight — a RUN step that sleeps, a container that sleeps — and then
+// does what FAULT says, while the parent injects its fault. It writes what
+// the parent checks to $FAULT_DIR. It lives under testdata so go test
+// ./... does not run it on its own.
 package realsuite
 
 import (
@@ -45,7 +46,8 @@ func TestTwoRuns(t *testing.T) {
 
 func runOptions() []integration.Option {
 	return []integration.Option{
-		integration.WithWorkers(workers.BuildkitdOCI(), workers.BuildkitdContainerd(), workers.Containerd(), workers.Dockerd()),
+		integration.WithWorkers(workers.BuildkitdOCI(), workers.BuildkitdContainerd(), workers.Containerd(),
+			workers.Dockerd(workers.WithVersions(workers.MobyAxis, "v29.8.1", "v20.10")), workers.DockerdContainerd()),
 		integration.WithMirror(mirror.Shared()),
 		integration.WithMirroredImages(map[string]string{"library/busybox:latest": "recipe:busybox"}),
 	}
@@ -111,7 +113,7 @@ func testInFlight(t *testing.T, sb sandbox.Sandbox) {
 		if err := sb.Cmd("sleep", token()).Start(); err != nil {
 			t.Fatal(err)
 		}
-	case "dockerd":
+	case "dockerd", "dockerd-containerd":
 		dockerRun(t, sb)
 	default:
 		t.Fatalf("no work in flight for worker %q", worker)
@@ -251,7 +253,7 @@ func waitForToken(t *testing.T) {
 // dockerd) while the work runs: the case must then fail naming the crash,
 // and the container must not survive it.
 func killDaemon(t *testing.T, box *sandbox.Box, worker string) {
-	name := map[string]string{"buildkitd-oci": "buildkitd", "buildkitd-containerd": "buildkitd", "containerd": "containerd", "dockerd": "dockerd"}[worker]
+	name := map[string]string{"buildkitd-oci": "buildkitd", "buildkitd-containerd": "buildkitd", "containerd": "containerd", "dockerd": "dockerd", "dockerd-containerd": "dockerd"}[worker]
 	for _, p := range box.Group().Procs() {
 		if strings.HasSuffix(strings.Fields(p.Cmdline)[0], "/"+name) {
 			if err := syscall.Kill(p.Pid, syscall.SIGKILL); err != nil {
