@@ -9,17 +9,21 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 )
 
 // compileBusybox unpacks the source package dsc (dpkg-source applies
 // Debian's patches) and compiles it for t in a tree under work, writing
-// out/busybox and out/applets (their names, one a line):
+// out/busybox, out/applets (their names, one a line) and out/links (their
+// install paths):
 // upstream's `make defconfig`, the changes of busyboxConfig, `make
 // busybox busybox.links`. The environment is fixed (PATH, LC_ALL=C, TZ=UTC,
 // SOURCE_DATE_EPOCH from debian/changelog, no host CFLAGS or MAKEFLAGS) so
-// the same source and compiler give the same binary on every host.
+// the same source and compiler give the same binary on every host. A musl
+// target is compiled with musl-gcc, which sees only musl's headers, and
+// the host's Linux kernel headers (linux-libc-dev) beside them.
 func compileBusybox(ctx context.Context, dsc string, t busyboxTarget, work, out string) error {
 	tree := filepath.Join(work, "busybox-"+t.debArch)
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + work, "LC_ALL=C", "TZ=UTC"}
@@ -35,9 +39,16 @@ func compileBusybox(ctx context.Context, dsc string, t busyboxTarget, work, out 
 		return fmt.Errorf("%s: %w", dsc, err)
 	}
 	env = append(env, "SOURCE_DATE_EPOCH="+strconv.FormatInt(date.Unix(), 10))
+	target := []string{"ARCH=" + t.kbuildArch, "CROSS_COMPILE=" + t.triplet + "-"}
+	if t.musl {
+		inc, err := kernelHeaders(work, t)
+		if err != nil {
+			return err
+		}
+		target = []string{"ARCH=" + t.kbuildArch, "CC=musl-gcc -isystem " + inc}
+	}
 	runMake := func(args ...string) error {
-		args = append([]string{"ARCH=" + t.kbuildArch, "CROSS_COMPILE=" + t.triplet + "-"}, args...)
-		return runLoggedIn(ctx, tree, env, "make", args...)
+		return runLoggedIn(ctx, tree, env, "make", append(slices.Clone(target), args...)...)
 	}
 	config := filepath.Join(tree, ".config")
 	editFile := func(check bool) error {
@@ -81,7 +92,8 @@ func compileBusybox(ctx context.Context, dsc string, t busyboxTarget, work, out 
 	}
 	err = errors.Join(
 		os.WriteFile(filepath.Join(out, "busybox"), bin, 0o755),
-		os.WriteFile(filepath.Join(out, "applets"), []byte(strings.Join(applets, "\n")+"\n"), 0o644))
+		os.WriteFile(filepath.Join(out, "applets"), []byte(strings.Join(applets, "\n")+"\n"), 0o644),
+		os.WriteFile(filepath.Join(out, "links"), links, 0o644))
 	return errors.Join(err, os.RemoveAll(tree))
 }
 
@@ -89,19 +101,28 @@ func compileBusybox(ctx context.Context, dsc string, t busyboxTarget, work, out 
 // names the Debian packages to install when not. It returns what of the
 // toolchain goes into the binary: the compiler and the static C library.
 func busyboxToolchain(ctx context.Context, t busyboxTarget) (busyboxTools, error) {
+	cc, strip := t.triplet+"-gcc", t.triplet+"-strip"
+	if t.musl {
+		cc, strip = "musl-gcc", "strip"
+	}
 	for _, tool := range []struct{ bin, pkg string }{
 		{"make", "make"}, {"dpkg-source", "dpkg-dev"}, {"patch", "patch"},
 		{"bzip2", "bzip2"}, {"xz", "xz-utils"},
-		{t.triplet + "-gcc", t.compilerPackages()}, {t.triplet + "-strip", t.compilerPackages()},
+		{cc, t.compilerPackages()}, {strip, t.compilerPackages()},
 	} {
 		if _, err := exec.LookPath(tool.bin); err != nil {
 			return busyboxTools{}, fmt.Errorf("recipe:busybox for %s needs %s (apt-get install %s): %w", t.debArch, tool.bin, tool.pkg, ErrMissingTool)
 		}
 	}
-	cc := t.triplet + "-gcc"
-	// gcc prints the bare name of a library it cannot find.
+	// gcc prints the bare name of a library it cannot find. musl-gcc
+	// answers with glibc's: its specs add musl's directory to the link
+	// only.
 	out, err := exec.CommandContext(ctx, cc, "-print-file-name=libc.a").Output()
 	libc := string(bytes.TrimSpace(out))
+	if t.musl {
+		libc = t.muslLib("libc.a")
+		_, err = os.Stat(libc)
+	}
 	if err != nil || !filepath.IsAbs(libc) {
 		return busyboxTools{}, fmt.Errorf("recipe:busybox for %s needs the static C library of %s (apt-get install %s): %w", t.debArch, cc, t.compilerPackages(), ErrMissingTool)
 	}
@@ -115,4 +136,29 @@ func busyboxToolchain(ctx context.Context, t busyboxTarget) (busyboxTools, error
 	}
 	first, _, _ := bytes.Cut(version, []byte("\n"))
 	return busyboxTools{Compiler: string(first), LibcSHA256: sum}, nil
+}
+
+// kernelHeaders makes a directory under work holding the host's Linux
+// kernel headers for t (linux, asm, asm-generic, mtd of linux-libc-dev),
+// which musl-gcc does not look in, and returns it.
+func kernelHeaders(work string, t busyboxTarget) (string, error) {
+	dir := filepath.Join(work, "kernel-headers-"+t.debArch)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	gnu := busyboxTargets[t.debArch].triplet
+	for name, target := range map[string]string{
+		"linux":       "/usr/include/linux",
+		"asm-generic": "/usr/include/asm-generic",
+		"mtd":         "/usr/include/mtd",
+		"asm":         "/usr/include/" + gnu + "/asm",
+	} {
+		if _, err := os.Stat(target); err != nil {
+			return "", fmt.Errorf("recipe:busybox with musl needs the Linux kernel headers %s (apt-get install linux-libc-dev): %w", target, ErrMissingTool)
+		}
+		if err := os.Symlink(target, filepath.Join(dir, name)); err != nil && !os.IsExist(err) {
+			return "", err
+		}
+	}
+	return dir, nil
 }
