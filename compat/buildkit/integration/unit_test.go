@@ -157,3 +157,26 @@ func TestFeatureVariablesOverrideTheWorker(t *testing.T) {
 		t.Fatalf("enable a,b, disable b: got a=%v b=%v c=%v, want true true false", sb.Supports("a"), sb.Supports("b"), sb.Supports("c"))
 	}
 }
+
+// TestOfficialImagesOffline: the official images v0.34's suites mirror up
+// front come from matrixbox's offline recipes, with no stand-in set; the
+// others from Docker Hub's namespace of this architecture.
+func TestOfficialImagesOffline(t *testing.T) {
+	t.Setenv(EnvStandIns, "")
+	got, used, err := mirrorSources(OfficialImages("busybox:latest", "alpine:latest", "busybox:stable-musl", "debian:bookworm"))
+	if err != nil || len(used) != 0 {
+		t.Fatalf("%v, stand-ins %q", err, used)
+	}
+	for name, want := range map[string]string{
+		"library/busybox:latest":      "recipe:busybox",
+		"library/alpine:latest":       "recipe:alpine",
+		"library/busybox:stable-musl": "recipe:busybox?libc=musl",
+	} {
+		if got[name] != want {
+			t.Errorf("%s from %q, want %q", name, got[name], want)
+		}
+	}
+	if src := got["library/debian:bookworm"]; !strings.HasPrefix(src, "docker.io/") {
+		t.Errorf("library/debian:bookworm from %q, want Docker Hub", src)
+	}
+}
