@@ -59,16 +59,19 @@ func TestParseAndCompare(t *testing.T) {
 }
 
 func TestEnvGivesEachHarnessItsOwn(t *testing.T) {
-	base := []string{"PATH=/usr/bin", "MATRIXBOX_SELECT=worker=oci", "MATRIXBOX_BIN=/b", "BUILDKIT_WORKER_RANDOM=1", "HOME=/root"}
-	mb := strings.Join(Env(Matrixbox, base, "/b", "/m"), " ")
-	bk := strings.Join(Env(Buildkit, base, "/b", "/m"), " ")
+	base := []string{"PATH=/usr/bin", "MATRIXBOX_SELECT=worker=oci", "MATRIXBOX_BIN=/b", "MATRIXBOX_COMPAT_ISOLATION=shared", "BUILDKIT_WORKER_RANDOM=1", "HOME=/root"}
+	path := []string{"/b/buildkit/v0.34.2", "/b/runc/v1.5.3"}
+	mb := strings.Join(Env(Matrixbox, base, path, "/m", true), " ")
+	bare := strings.Join(Env(Matrixbox, base, path, "/m", false), " ")
+	bk := strings.Join(Env(Buildkit, base, path, "/m", true), " ")
 	for _, c := range []struct {
 		env, want string
 		has       bool
 	}{
 		{mb, "MATRIXBOX_SELECT", false}, {mb, "BUILDKIT_WORKER_RANDOM", false}, {mb, "MATRIXBOX_BIN=/b", true},
-		{mb, "MATRIXBOX_COMPAT_STANDINS=alpine:latest=recipe:busybox", true}, {mb, "PATH=/usr/bin", true},
-		{bk, "PATH=/b:/usr/bin", true}, {bk, "BUILDKIT_REGISTRY_MIRROR_DIR=/m", true}, {bk, "MATRIXBOX_SELECT", false},
+		{mb, "MATRIXBOX_COMPAT_ISOLATION", false}, {mb, "MATRIXBOX_COMPAT_STANDINS=amd64/debian:bullseye-20230109-slim=recipe:busybox", true},
+		{mb, "alpine", false}, {mb, "PATH=/usr/bin", true}, {bare, "MATRIXBOX_COMPAT_STANDINS", false},
+		{bk, "PATH=/b/buildkit/v0.34.2:/b/runc/v1.5.3:/usr/bin", true}, {bk, "BUILDKIT_REGISTRY_MIRROR_DIR=/m", true}, {bk, "MATRIXBOX_SELECT", false},
 	} {
 		if strings.Contains(c.env, c.want) != c.has {
 			t.Errorf("%q in %q: want %v", c.want, c.env, c.has)

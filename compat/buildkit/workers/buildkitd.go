@@ -66,6 +66,18 @@ func containerdWorkers() []containerdWorker {
 	return out
 }
 
+// ContainerdReleases are the containerd workers InitContainerdWorker
+// registers, by name, each with the containerd release of matrixbox's
+// version table it runs: "containerd" → "v2.4.2", "containerd-1.7" →
+// "v1.7.35".
+func ContainerdReleases() map[string]string {
+	m := map[string]string{}
+	for _, c := range containerdWorkers() {
+		m[c.name] = c.version
+	}
+	return m
+}
+
 // pinned returns w at its only versions: a worker whose cells carry no
 // version axis, so that they are named as BuildKit names them
 // (worker=oci/frontend=builtin), not worker=oci/buildkit=v0.34.2/….
