@@ -1,11 +1,13 @@
 package suite
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"maps"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -134,6 +136,33 @@ func ContainerdExtra(dir string) (string, error) {
 		entries = append(entries, name+"="+bin)
 	}
 	return strings.Join(entries, ","), nil
+}
+
+// RootlessIDPair is BUILDKIT_INTEGRATION_ROOTLESS_IDPAIR ("uid:gid") for
+// BuildKit's harness, whose rootless workers start their daemons with
+// `sudo -u #uid -i -- exec rootlesskit buildkitd …`: the ids of user, once
+// its login shell is proved to find buildkitd, the daemon the suite runs
+// (DaemonPath's), and RootlessKit. The user needs sudo, a login shell, a
+// PATH with those daemons first (its ~/.profile), subordinate ids, and
+// for containerd-rootless nerdctl's containerd-rootless.sh and
+// slirp4netns; the error says which is missing.
+func RootlessIDPair(ctx context.Context, username, buildkitd string) (string, error) {
+	u, err := user.Lookup(username)
+	if err != nil {
+		return "", fmt.Errorf("BuildKit's rootless workers: %w", err)
+	}
+	fix := fmt.Sprintf("give %s a login shell and a ~/.profile that puts %s first on PATH", username, filepath.Dir(buildkitd))
+	for _, probe := range []struct{ cmd, want string }{
+		{"command -v buildkitd", buildkitd},
+		{"command -v rootlesskit", ""},
+	} {
+		out, err := exec.CommandContext(ctx, "sudo", "-u", "#"+u.Uid, "-i", "--", "sh", "-c", probe.cmd).CombinedOutput()
+		got := strings.TrimSpace(string(out))
+		if err != nil || (probe.want != "" && got != probe.want) {
+			return "", fmt.Errorf("BuildKit's rootless workers run sudo -u #%s -i: %q found %q (%v), want %q: %s", u.Uid, probe.cmd, got, err, probe.want, fix)
+		}
+	}
+	return u.Uid + ":" + u.Gid, nil
 }
 
 // Env is the environment of a run on harness h, from base (the caller's):

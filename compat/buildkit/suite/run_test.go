@@ -2,6 +2,8 @@ package suite
 
 import (
 	"bytes"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 )
@@ -76,5 +78,21 @@ func TestEnvGivesEachHarnessItsOwn(t *testing.T) {
 		if strings.Contains(c.env, c.want) != c.has {
 			t.Errorf("%q in %q: want %v", c.want, c.env, c.has)
 		}
+	}
+}
+
+// TestRootlessIDPairNamesWhatIsMissing: a user whose login shell cannot
+// run BuildKit's rootless daemons (nobody's is nologin) is refused with
+// what to set up, before any suite runs.
+func TestRootlessIDPairNamesWhatIsMissing(t *testing.T) {
+	if _, err := exec.LookPath("sudo"); err != nil || os.Getuid() != 0 {
+		t.Skip("needs root and sudo, as BuildKit's rootless workers do")
+	}
+	_, err := RootlessIDPair(t.Context(), "nobody", "/x/buildkitd")
+	if err == nil || !strings.Contains(err.Error(), "give nobody a login shell and a ~/.profile that puts /x first on PATH") {
+		t.Fatalf("got %v, want an error saying what nobody lacks", err)
+	}
+	if _, err := RootlessIDPair(t.Context(), "no-such-user-here", "/x/buildkitd"); err == nil {
+		t.Fatal("an unknown user: no error")
 	}
 }

@@ -54,6 +54,7 @@ var sliceMinPass = map[string]int{"dockerfile": 24, "client": 7}
 //	MATRIXBOX_BUILDKIT_SUITE_ISOLATIONS=fresh,reset     (matrixbox's)
 //	MATRIXBOX_BUILDKIT_SUITE_STANDINS=1|0               (StandIns for the images matrixbox cannot have offline)
 //	MATRIXBOX_BUILDKIT_SUITE_TESTS=<regexp of test names>   (default: all)
+//	MATRIXBOX_BUILDKIT_SUITE_ROOTLESS_USER=<user>      (BuildKit's rootless workers; see RootlessIDPair)
 //
 // The slice runs a fixed selection on matrixbox only, fresh, with no
 // stand-in: what a user's module gets with no variable set.
@@ -148,6 +149,16 @@ func TestBuildkitSuite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var idPair string
+	if slices.Contains(harnesses, Buildkit) && slices.ContainsFunc(workerNames, func(w string) bool { return strings.Contains(w, "rootless") }) {
+		u := os.Getenv(EnvSuite + "_ROOTLESS_USER")
+		if u == "" {
+			t.Fatalf("BuildKit's harness runs its rootless workers as a user of its own: name it in %s_ROOTLESS_USER (see RootlessIDPair)", EnvSuite)
+		}
+		if idPair, err = RootlessIDPair(ctx, u, filepath.Join(path[0], "buildkitd")); err != nil {
+			t.Fatal(err)
+		}
+	}
 	bkMirror := filepath.Join(out, "buildkit-mirror")
 	if slices.Contains(harnesses, Buildkit) {
 		if err := SeedBuildkitMirror(m.Dir(), bkMirror); err != nil {
@@ -189,6 +200,9 @@ func TestBuildkitSuite(t *testing.T) {
 					env := Env(h, os.Environ(), path, bkMirror, standIns)
 					if h == Buildkit && extra != "" {
 						env = append(env, "BUILDKIT_INTEGRATION_CONTAINERD_EXTRA="+extra)
+					}
+					if h == Buildkit && idPair != "" {
+						env = append(env, "BUILDKIT_INTEGRATION_ROOTLESS_IDPAIR="+idPair)
 					}
 					if iso != "" {
 						name += "-" + iso
