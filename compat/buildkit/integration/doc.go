@@ -40,10 +40,16 @@
 // and proven empty between cases) or shared (one warm daemon per worker and
 // cell, for suites that leave the daemon's state alone).
 //
-// What BuildKit's harness has and this layer does not: rootless and
-// alternative-snapshotter workers, the dockerd-containerd worker, the
-// slice= test filter (use MATRIXBOX_SHARD), the buildkitd debug socket
-// (matrixbox's watchdog prints every goroutine's stack instead), and the
-// Worker, Backend-constructor and mirror plumbing that only BuildKit's own
-// workers use.
+// The helpers BuildKit's test helpers call with sb.Logs() are here with
+// BuildKit's signatures: [FormatLogs], [PrintLogs], [RunCmd], [StartCmd],
+// [WaitSocket], [LookupBinary] and [MultiCloser] (whose F returns every
+// cleanup error, not the first).
+//
+// What BuildKit's harness has and this layer does not: the
+// alternative-snapshotter workers, the slice= test filter (use
+// MATRIXBOX_SHARD), the buildkitd debug socket (matrixbox's watchdog prints
+// every goroutine's stack instead), and the Worker, BackendConfig,
+// Register-a-Worker, List, Mirror, NewRegistry, WriteConfig and
+// RootlessSupported plumbing that only BuildKit's own workers use; the
+// workers package's worker types (OCI, Containerd, Moby) likewise.
 package integration
