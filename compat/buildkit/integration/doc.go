@@ -45,8 +45,9 @@
 // [WaitSocket], [LookupBinary] and [MultiCloser] (whose F returns every
 // cleanup error, not the first).
 //
-// What BuildKit's harness has and this layer does not: the
-// alternative-snapshotter workers, the slice= test filter (use
+// What BuildKit's harness has and this layer does not: the rootless, the
+// dockerd-containerd and the alternative-snapshotter workers, the slice=
+// test filter (use
 // MATRIXBOX_SHARD), the buildkitd debug socket (matrixbox's watchdog prints
 // every goroutine's stack instead), and the Worker, BackendConfig,
 // Register-a-Worker, List, Mirror, NewRegistry, WriteConfig and
