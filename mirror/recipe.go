@@ -27,9 +27,9 @@ import (
 // busybox is compiled from the suite's busybox source package, for
 // linux/amd64 and linux/arm64 by default, into the tree of the official
 // busybox image (see buildBusybox); with libc=musl it is linked against
-// musl (Debian's musl-tools) for the host's architecture, as the official
-// busybox:stable-musl. alpine is that musl busybox in Alpine's tree
-// (see buildAlpine), for the host's architecture. debian defaults to the
+// the suite's musl instead of glibc, as the official busybox:stable-musl.
+// alpine is that musl busybox in Alpine's tree (see buildAlpine), for
+// linux/amd64 and linux/arm64 by default too. debian defaults to the
 // host's architecture (debootstrap --variant=minbase). The result is a
 // multi-platform index, cached in the mirror directory under a key over
 // (recipe, suite, architectures, packages) and reused by every later
@@ -52,7 +52,9 @@ var debianSuites = map[string]string{"11": "bullseye", "12": "bookworm", "13": "
 // caches are built again. busybox 2: compiled from source into the official
 // image's tree (1 was Debian's busybox-static). busybox 3, debian 2: the
 // image history names ociimage.Build (the toolkit's package was image).
-var recipeVersions = map[string]int{"busybox": 3, "debian": 2, "alpine": 1}
+// busybox?libc=musl 2, alpine 2: Debian's musl for both architectures, not
+// the host's musl-tools for the host's alone.
+var recipeVersions = map[string]int{"busybox": 3, "busybox?libc=musl": 2, "debian": 2, "alpine": 2}
 
 // busyboxBuildVersion is part of the key of recipe:busybox's compiled
 // binaries in the build cache: bump it when the compile's output changes
@@ -111,9 +113,6 @@ func parseRecipe(s string) (source, error) {
 		}
 		if len(r.archs) == 0 {
 			r.archs = []string{"amd64", "arm64"}
-			if r.libc == "musl" {
-				r.archs = []string{hostDebArch()}
-			}
 		}
 		if len(r.packages) > 0 {
 			return nil, fmt.Errorf("source %q: recipe:%s takes no packages", s, body)
@@ -147,6 +146,15 @@ func parseRecipe(s string) (source, error) {
 
 func (r recipeSource) String() string { return r.raw }
 
+// versionKey is the recipe's entry in recipeVersions: its kind, and its C
+// library where that is a parameter.
+func (r recipeSource) versionKey() string {
+	if r.kind == "busybox" && r.libc != "" {
+		return r.kind + "?libc=" + r.libc
+	}
+	return r.kind
+}
+
 // fingerprint is the recipe's cache key, so an image that an earlier
 // recipe version put in a mirror directory is copied again from the new
 // build.
@@ -161,7 +169,7 @@ func (r recipeSource) key() string {
 		Archs    []string
 		Packages []string
 		Libc     string `json:",omitempty"`
-	}{recipeVersions[r.kind], r.kind, r.suite, r.archs, r.packages, r.libc})
+	}{recipeVersions[r.versionKey()], r.kind, r.suite, r.archs, r.packages, r.libc})
 	sum := sha256.Sum256(b)
 	return r.kind + "-" + r.suite + "-" + hex.EncodeToString(sum[:8])
 }

@@ -15,7 +15,7 @@ import (
 // package repositories is not. The release it mimics is Alpine 3.17, whose
 // busybox (1.35.0) and musl (1.2.3) are Debian 12's: busybox compiled from
 // Debian's source against Debian's musl (static, as recipe:busybox
-// ?libc=musl), musl's dynamic loader at Alpine's path, Alpine's base
+// ?libc=musl), that musl's dynamic loader at Alpine's path, Alpine's base
 // layout (alpine-baselayout's users, groups and directories,
 // /etc/alpine-release, /etc/os-release, /etc/apk) and an /sbin/apk that
 // says it is none.
@@ -147,8 +147,8 @@ exit 1
 const alpineWorld = "alpine-baselayout\nalpine-keys\napk-tools\nbusybox\nlibc-utils\n"
 
 // buildAlpine makes the images of recipe:alpine, one per architecture of
-// r (the host's): the musl busybox of r.suite's source, in Alpine's tree
-// (alpineRootfs), as one layer.
+// r: the musl busybox of r.suite's source, in Alpine's tree (alpineRootfs)
+// with the musl of that suite, as one layer.
 func (m *Mirror) buildAlpine(ctx context.Context, r recipeSource, work string) ([]*ociimage.Image, error) {
 	return m.busyboxImages(ctx, r, work, "/bin/sh", func(arch string, b busyboxBuild) (map[string]ociimage.File, map[string]string, error) {
 		if len(b.links) == 0 {
@@ -158,7 +158,11 @@ func (m *Mirror) buildAlpine(ctx context.Context, r recipeSource, work string) (
 		if err != nil {
 			return nil, nil, err
 		}
-		loader, err := muslLoader(t)
+		musl, err := m.muslToolchain(ctx, r.suite, t, work)
+		if err != nil {
+			return nil, nil, err
+		}
+		loader, err := os.ReadFile(musl.libcSO)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -167,16 +171,6 @@ func (m *Mirror) buildAlpine(ctx context.Context, r recipeSource, work string) (
 			"org.matrixbox.busybox.libc":   r.libc,
 		}, nil
 	})
-}
-
-// muslLoader reads the host's musl shared C library for t, which is also
-// its dynamic loader (Debian's musl package).
-func muslLoader(t busyboxTarget) ([]byte, error) {
-	b, err := os.ReadFile(t.muslLib("libc.so"))
-	if err != nil {
-		return nil, fmt.Errorf("recipe:alpine needs musl's shared C library (apt-get install musl-tools): %w: %w", err, ErrMissingTool)
-	}
-	return b, nil
 }
 
 // alpineRootfs is Alpine's tree around busybox b, for musl's machine name

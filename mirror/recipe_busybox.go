@@ -49,18 +49,24 @@ func (m *Mirror) buildCacheDir() string {
 }
 
 // busyboxBinary returns the busybox of source package dsc for arch, linked
-// against libc ("" for glibc, or "musl"): from
+// against r.libc (glibc, or Debian's musl of r.suite): from
 // the build cache, or compiled (compileBusybox) and cached. The key covers
 // the .dsc (which pins the tarballs' SHA-256), the target, the compiler,
 // the static C library, the configuration changes and the recipe version; the
 // build runs under a lock of its key, so concurrent processes compile it
 // once.
-func (m *Mirror) busyboxBinary(ctx context.Context, dsc, arch, libc, work string) (busyboxBuild, error) {
-	t, err := busyboxTargetFor(arch, libc)
+func (m *Mirror) busyboxBinary(ctx context.Context, r recipeSource, dsc, arch, work string) (busyboxBuild, error) {
+	t, err := busyboxTargetFor(arch, r.libc)
 	if err != nil {
 		return busyboxBuild{}, err
 	}
-	tools, err := busyboxToolchain(ctx, t)
+	var musl *muslToolchain
+	if t.musl {
+		if musl, err = m.muslToolchain(ctx, r.suite, t, work); err != nil {
+			return busyboxBuild{}, err
+		}
+	}
+	tools, err := busyboxToolchain(ctx, t, musl)
 	if err != nil {
 		return busyboxBuild{}, err
 	}
@@ -102,7 +108,7 @@ func (m *Mirror) busyboxBinary(ctx context.Context, dsc, arch, libc, work string
 		return busyboxBuild{}, fmt.Errorf("build cache: %w", err)
 	}
 	defer os.RemoveAll(tmp)
-	if err := compileBusybox(ctx, dsc, t, work, tmp); err != nil {
+	if err := compileBusybox(ctx, dsc, t, musl, work, tmp); err != nil {
 		return busyboxBuild{}, err
 	}
 	err = errors.Join(
@@ -168,7 +174,7 @@ func (m *Mirror) busyboxImages(ctx context.Context, r recipeSource, work, cmd st
 	var imgs []*ociimage.Image
 	for _, arch := range r.archs {
 		img, err := func() (*ociimage.Image, error) {
-			b, err := m.busyboxBinary(ctx, dsc, arch, r.libc, work)
+			b, err := m.busyboxBinary(ctx, r, dsc, arch, work)
 			if err != nil {
 				return nil, err
 			}
@@ -209,37 +215,35 @@ func (m *Mirror) busyboxSource(ctx context.Context, r recipeSource) (string, deb
 }
 
 // busyboxTarget is how busybox is compiled for one architecture: the GNU
-// triplet of its compiler (CROSS_COMPILE is the triplet and a dash, for
-// glibc) and busybox's ARCH, set explicitly as the official builder does.
-// A musl target is compiled by Debian's musl-gcc, the host's only.
+// triplet of its compiler (CROSS_COMPILE is it and a dash) and busybox's
+// ARCH, set explicitly as the official builder does. A musl target is
+// compiled by the same gcc against Debian's musl for that architecture
+// (muslToolchain); its triplet is musl's (x86_64-linux-musl).
 type busyboxTarget struct {
-	triplet, kbuildArch, debArch string
-	musl                         bool
+	triplet, gcc, kbuildArch, debArch string
+	musl                              bool
 }
 
 var busyboxTargets = map[string]busyboxTarget{
-	"amd64": {"x86_64-linux-gnu", "x86_64", "amd64", false},
-	"arm64": {"aarch64-linux-gnu", "aarch64", "arm64", false},
+	"amd64": {"x86_64-linux-gnu", "x86_64-linux-gnu", "x86_64", "amd64", false},
+	"arm64": {"aarch64-linux-gnu", "aarch64-linux-gnu", "aarch64", "arm64", false},
 }
 
 var busyboxMuslTargets = map[string]busyboxTarget{
-	"amd64": {"x86_64-linux-musl", "x86_64", "amd64", true},
-	"arm64": {"aarch64-linux-musl", "aarch64", "arm64", true},
+	"amd64": {"x86_64-linux-musl", "x86_64-linux-gnu", "x86_64", "amd64", true},
+	"arm64": {"aarch64-linux-musl", "aarch64-linux-gnu", "aarch64", "arm64", true},
 }
 
 // busyboxTargetFor is the target of arch with libc ("" or "glibc", or
 // "musl"), or an error saying which architectures there are.
 func busyboxTargetFor(arch, libc string) (busyboxTarget, error) {
-	if libc != "musl" {
-		t, ok := busyboxTargets[arch]
-		if !ok {
-			return t, fmt.Errorf("recipe:busybox builds for amd64 and arm64, not %q", arch)
-		}
-		return t, nil
+	targets := busyboxTargets
+	if libc == "musl" {
+		targets = busyboxMuslTargets
 	}
-	t, ok := busyboxMuslTargets[arch]
-	if !ok || arch != hostDebArch() {
-		return t, fmt.Errorf("busybox with musl builds for the host's architecture (%s) only, not %q: Debian's musl-tools has no cross compiler", hostDebArch(), arch)
+	t, ok := targets[arch]
+	if !ok {
+		return t, fmt.Errorf("recipe:busybox builds for amd64 and arm64, not %q", arch)
 	}
 	return t, nil
 }
@@ -252,21 +256,13 @@ func (t busyboxTarget) libcSuffix() string {
 	return ""
 }
 
-// muslLib is the path of a library of Debian's musl for t.
-func (t busyboxTarget) muslLib(name string) string {
-	return "/usr/lib/" + t.triplet + "/" + name
-}
-
 // compilerPackages are the Debian packages that give the host a C compiler
 // and static C library for t.
 func (t busyboxTarget) compilerPackages() string {
-	if t.musl {
-		return "musl-tools"
-	}
 	if t.debArch == hostDebArch() {
 		return "gcc libc6-dev"
 	}
-	return "gcc-" + strings.ReplaceAll(t.triplet, "_", "-") + " libc6-dev-" + t.debArch + "-cross"
+	return "gcc-" + strings.ReplaceAll(t.gcc, "_", "-") + " libc6-dev-" + t.debArch + "-cross"
 }
 
 // busyboxConfig is what the recipe changes in upstream's defconfig: a

@@ -22,9 +22,9 @@ import (
 // busybox busybox.links`. The environment is fixed (PATH, LC_ALL=C, TZ=UTC,
 // SOURCE_DATE_EPOCH from debian/changelog, no host CFLAGS or MAKEFLAGS) so
 // the same source and compiler give the same binary on every host. A musl
-// target is compiled with musl-gcc, which sees only musl's headers, and
-// the host's Linux kernel headers (linux-libc-dev) beside them.
-func compileBusybox(ctx context.Context, dsc string, t busyboxTarget, work, out string) error {
+// target is compiled by the same gcc with musl's specs, which let it see
+// musl's headers alone, and the target's Linux kernel headers beside them.
+func compileBusybox(ctx context.Context, dsc string, t busyboxTarget, musl *muslToolchain, work, out string) error {
 	tree := filepath.Join(work, "busybox-"+t.debArch)
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + work, "LC_ALL=C", "TZ=UTC"}
 	if err := runLoggedIn(ctx, work, env, "dpkg-source", "--no-check", "-x", dsc, tree); err != nil {
@@ -39,13 +39,13 @@ func compileBusybox(ctx context.Context, dsc string, t busyboxTarget, work, out 
 		return fmt.Errorf("%s: %w", dsc, err)
 	}
 	env = append(env, "SOURCE_DATE_EPOCH="+strconv.FormatInt(date.Unix(), 10))
-	target := []string{"ARCH=" + t.kbuildArch, "CROSS_COMPILE=" + t.triplet + "-"}
-	if t.musl {
+	target := []string{"ARCH=" + t.kbuildArch, "CROSS_COMPILE=" + t.gcc + "-"}
+	if musl != nil {
 		inc, err := kernelHeaders(work, t)
 		if err != nil {
 			return err
 		}
-		target = []string{"ARCH=" + t.kbuildArch, "CC=musl-gcc -isystem " + inc}
+		target = append(target, "CC="+t.gcc+"-gcc -specs "+musl.specs+" -isystem "+inc)
 	}
 	runMake := func(args ...string) error {
 		return runLoggedIn(ctx, tree, env, "make", append(slices.Clone(target), args...)...)
@@ -99,12 +99,10 @@ func compileBusybox(ctx context.Context, dsc string, t busyboxTarget, work, out 
 
 // busyboxToolchain checks that the host has what compileBusybox runs, and
 // names the Debian packages to install when not. It returns what of the
-// toolchain goes into the binary: the compiler and the static C library.
-func busyboxToolchain(ctx context.Context, t busyboxTarget) (busyboxTools, error) {
-	cc, strip := t.triplet+"-gcc", t.triplet+"-strip"
-	if t.musl {
-		cc, strip = "musl-gcc", "strip"
-	}
+// toolchain goes into the binary: the compiler and the static C library
+// (musl's, when musl is not nil).
+func busyboxToolchain(ctx context.Context, t busyboxTarget, musl *muslToolchain) (busyboxTools, error) {
+	cc, strip := t.gcc+"-gcc", t.gcc+"-strip"
 	for _, tool := range []struct{ bin, pkg string }{
 		{"make", "make"}, {"dpkg-source", "dpkg-dev"}, {"patch", "patch"},
 		{"bzip2", "bzip2"}, {"xz", "xz-utils"},
@@ -114,14 +112,11 @@ func busyboxToolchain(ctx context.Context, t busyboxTarget) (busyboxTools, error
 			return busyboxTools{}, fmt.Errorf("recipe:busybox for %s needs %s (apt-get install %s): %w", t.debArch, tool.bin, tool.pkg, ErrMissingTool)
 		}
 	}
-	// gcc prints the bare name of a library it cannot find. musl-gcc
-	// answers with glibc's: its specs add musl's directory to the link
-	// only.
+	// gcc prints the bare name of a library it cannot find.
 	out, err := exec.CommandContext(ctx, cc, "-print-file-name=libc.a").Output()
 	libc := string(bytes.TrimSpace(out))
-	if t.musl {
-		libc = t.muslLib("libc.a")
-		_, err = os.Stat(libc)
+	if musl != nil {
+		libc = musl.libcA
 	}
 	if err != nil || !filepath.IsAbs(libc) {
 		return busyboxTools{}, fmt.Errorf("recipe:busybox for %s needs the static C library of %s (apt-get install %s): %w", t.debArch, cc, t.compilerPackages(), ErrMissingTool)
@@ -138,23 +133,29 @@ func busyboxToolchain(ctx context.Context, t busyboxTarget) (busyboxTools, error
 	return busyboxTools{Compiler: string(first), LibcSHA256: sum}, nil
 }
 
-// kernelHeaders makes a directory under work holding the host's Linux
-// kernel headers for t (linux, asm, asm-generic, mtd of linux-libc-dev),
-// which musl-gcc does not look in, and returns it.
+// kernelHeaders makes a directory under work holding the Linux kernel
+// headers of t's architecture (linux, asm, asm-generic, mtd: the host's
+// linux-libc-dev, or the cross compiler's libc6-dev-<arch>-cross), which
+// gcc with musl's specs does not look in, and returns it.
 func kernelHeaders(work string, t busyboxTarget) (string, error) {
 	dir := filepath.Join(work, "kernel-headers-"+t.debArch)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	gnu := busyboxTargets[t.debArch].triplet
-	for name, target := range map[string]string{
+	headers := map[string]string{
 		"linux":       "/usr/include/linux",
 		"asm-generic": "/usr/include/asm-generic",
 		"mtd":         "/usr/include/mtd",
-		"asm":         "/usr/include/" + gnu + "/asm",
-	} {
+		"asm":         "/usr/include/" + t.gcc + "/asm",
+	}
+	if t.debArch != hostDebArch() {
+		for name := range headers {
+			headers[name] = "/usr/" + t.gcc + "/include/" + name
+		}
+	}
+	for name, target := range headers {
 		if _, err := os.Stat(target); err != nil {
-			return "", fmt.Errorf("recipe:busybox with musl needs the Linux kernel headers %s (apt-get install linux-libc-dev): %w", target, ErrMissingTool)
+			return "", fmt.Errorf("busybox with musl for %s needs the Linux kernel headers %s (apt-get install %s): %w", t.debArch, target, t.compilerPackages(), ErrMissingTool)
 		}
 		if err := os.Symlink(target, filepath.Join(dir, name)); err != nil && !os.IsExist(err) {
 			return "", err
