@@ -7,8 +7,10 @@ GO ?= go
 # for the offline distro images, busybox-static for a static busybox on the
 # host, dpkg-dev for building .debs, chromium for rendering the report; and
 # for recipe:busybox (compiled from Debian's busybox source for amd64 and
-# arm64): make, patch, bzip2, gcc and libc6-dev, and the cross compiler and
-# static C library for the host's other architecture; strace for the remote
+# arm64, against glibc, and against Debian's musl for busybox:stable-musl
+# and recipe:alpine, whose packages the recipe fetches itself): make,
+# patch, bzip2, gcc and libc6-dev, and the cross compiler and static C
+# library (and kernel headers) for the host's other architecture; strace for the remote
 # workers' tests (it records the signals a daemon receives).
 BUSYBOX_CROSS_PACKAGES := $(if $(filter arm64,$(shell dpkg --print-architecture 2>/dev/null)),\
 	gcc-x86-64-linux-gnu libc6-dev-amd64-cross,gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
