@@ -42,7 +42,8 @@ func (m *Mirror) muslToolchain(ctx context.Context, suite string, t busyboxTarge
 	mt := &muslToolchain{
 		specs:  filepath.Join(dir, "musl-gcc.specs"),
 		libcA:  filepath.Join(lib, "libc.a"),
-		libcSO: filepath.Join(lib, "libc.so"),
+		// The musl package's, outside /usr (/lib/<triplet>/libc.so).
+		libcSO: filepath.Join(dir, "lib", t.triplet, "libc.so"),
 	}
 	if err := os.WriteFile(mt.specs, []byte(moved), 0o644); err != nil {
 		return nil, err
