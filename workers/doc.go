@@ -32,10 +32,14 @@
 // "worker=buildkitd-oci/buildkit=v0.34.2". By default a worker runs the
 // default version of each; [WithVersions] and the axes of matrixbox.yaml
 // name others, and integration.Requires([MinVersion](...)) skips the
-// cells of older ones before their daemon starts. Each daemon is checked,
-// once up, to report its cell's version (a dockerd in the Docker API's
-// /version). A worker whose binaries are missing skips its cells with one
-// line giving the command that installs them; a cell a worker cannot have
+// cells of older ones before their daemon starts. A worker's At
+// ([sandbox.Versioned]) pins the versions of a cell: the worker it returns
+// runs them in every cell and has no axis of its own for them, so its
+// cells' names do not carry them (the compat layer's "worker=containerd-1.7"
+// is a BuildkitdContainerd pinned so). Each daemon is checked, once up, to
+// report its cell's version (a dockerd in the Docker API's /version). A
+// worker whose binaries are missing skips its cells with one line giving
+// the command that installs them; a cell a worker cannot have
 // (dockerd-containerd on moby 20.10, which has no containerd image store)
 // is skipped, saying so, in strict mode too.
 //

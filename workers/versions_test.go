@@ -216,3 +216,24 @@ func versionPairs(w sandbox.Worker) []string {
 	}
 	return out
 }
+
+// TestPinnedWorkerHasNoAxis: the worker At returns runs its versions in
+// every cell without an axis for them, and a later At (the one integration
+// makes for each cell) keeps them.
+func TestPinnedWorkerHasNoAxis(t *testing.T) {
+	w := at(BuildkitdContainerd(WithName("containerd-1.7"), WithVersions(ContainerdAxis, "v1.7.35")), "buildkit=v0.28.0", "containerd=v1.7.35")
+	if got := axesOf(t, w); len(got) != 0 {
+		t.Errorf("pinned worker: axes %v, want none", got)
+	}
+	again := at(w)
+	if got := describeVersions(again); got != "buildkit=v0.28.0, containerd=v1.7.35" {
+		t.Errorf("pinned worker at an empty cell runs %s, want buildkit=v0.28.0, containerd=v1.7.35", got)
+	}
+	half := at(BuildkitdContainerd(), "containerd=v1.6")
+	if got := axesOf(t, half); !slices.Equal(got, []string{"buildkit=" + daemons.Default(daemons.BuildKit).Version}) {
+		t.Errorf("containerd pinned: axes %v, want only buildkit's", got)
+	}
+	if got := describeVersions(at(half, "buildkit=v0.28.0")); got != "buildkit=v0.28.0, containerd=v1.6" {
+		t.Errorf("containerd pinned, then buildkit: %s", got)
+	}
+}

@@ -19,37 +19,31 @@ var buildkitdEnv = []string{
 // buildkitd's label handling.
 const workerLabel = "org.mobyproject.buildkit.worker.sandbox=true"
 
-// InitOCIWorker registers the worker "oci": matrixbox's buildkitd with the
-// OCI (runc) worker, with every feature. BuildKit's rootless and
-// alternative-snapshotter variants are not registered.
+// InitOCIWorker registers the worker "oci": matrixbox's buildkitd with
+// the OCI (runc) worker, with every feature, on the buildkitd of
+// [BuildkitVersion].
 func InitOCIWorker() {
 	integration.Register(oci())
 }
 
-// InitContainerdWorker registers the worker "containerd": matrixbox's
-// private containerd with a buildkitd using it, with every feature.
+// InitContainerdWorker registers the containerd workers of BuildKit's CI,
+// each a private containerd with a buildkitd (of [BuildkitVersion]) using
+// it, with every feature: "containerd" on the default containerd of
+// matrixbox's version table, and "containerd-<major>.<minor>" on each of
+// its other containerd releases (containerd-1.7), which skip their cells,
+// naming the command that installs them, where they are not installed.
 func InitContainerdWorker() {
-	integration.Register(containerd())
+	for _, c := range containerdWorkers() {
+		integration.Register(containerd(c))
+	}
 }
 
 // oci returns the worker InitOCIWorker registers.
 func oci() sandbox.Worker {
-	return mbw.BuildkitdOCI(buildkitdOptions("oci", "--oci-worker-labels")...)
+	return buildkitd(mbw.BuildkitdOCI, "oci", "--oci-worker-labels")
 }
 
-// containerd returns the worker InitContainerdWorker registers.
-func containerd() sandbox.Worker {
-	return mbw.BuildkitdContainerd(buildkitdOptions("containerd", "--containerd-worker-labels")...)
-}
-
-// buildkitdOptions run a buildkitd worker as BuildKit's harness runs its
-// own; labelsFlag is the buildkitd flag that sets its worker's labels.
-func buildkitdOptions(name, labelsFlag string) []mbw.Option {
-	return []mbw.Option{
-		mbw.WithName(name),
-		mbw.WithFeatures(allFeatures...),
-		mbw.WithBuildkitdConfig(integration.BuildkitdConfig),
-		mbw.WithEnv(buildkitdEnv...),
-		mbw.WithArgs(labelsFlag + "=" + workerLabel),
-	}
+// containerd returns the worker c of those InitContainerdWorker registers.
+func containerd(c containerdWorker) sandbox.Worker {
+	return buildkitd(mbw.BuildkitdContainerd, c.name, "--containerd-worker-labels", mbw.WithVersions(mbw.ContainerdAxis, c.version))
 }
