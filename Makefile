@@ -7,8 +7,10 @@ GO ?= go
 # for the offline distro images, busybox-static for a static busybox on the
 # host, dpkg-dev for building .debs, chromium for rendering the report; and
 # for recipe:busybox (compiled from Debian's busybox source for amd64 and
-# arm64): make, patch, bzip2, gcc and libc6-dev, and the cross compiler and
-# static C library for the host's other architecture; strace for the remote
+# arm64, against glibc, and against Debian's musl for busybox:stable-musl
+# and recipe:alpine, whose packages the recipe fetches itself): make,
+# patch, bzip2, gcc and libc6-dev, and the cross compiler and static C
+# library (and kernel headers) for the host's other architecture; strace for the remote
 # workers' tests (it records the signals a daemon receives).
 BUSYBOX_CROSS_PACKAGES := $(if $(filter arm64,$(shell dpkg --print-architecture 2>/dev/null)),\
 	gcc-x86-64-linux-gnu libc6-dev-amd64-cross,gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
@@ -48,14 +50,18 @@ load:
 	MATRIXBOX_LOAD=1 $(GO) test -count=1 -run TestLoad -timeout 30m ./integration/loadtest/
 
 # A fixed slice of BuildKit's own frontend/dockerfile and client suites
-# (v0.28.0, copied out of the module cache at run time) on matrixbox's
-# compat layer, oci and containerd workers: cases that pass on both
-# harnesses here. About 10 minutes, most of it compiling the suites.
+# (v0.34.2, the version table's default, copied out of the module cache at
+# run time into a module that requires it) on matrixbox's compat layer,
+# oci and containerd workers, with no stand-in image: cases that pass on
+# both harnesses here, TestCopyChown among them. About 10 minutes, most of
+# it compiling the suites.
 buildkit-slice:
 	MATRIXBOX_BUILDKIT_SUITE=slice $(GO) test -count=1 -v -run TestBuildkitSuite -timeout 60m ./compat/buildkit/suite/
 
-# The whole of both suites on matrixbox and on BuildKit's own harness, side
-# by side (hours): the benchmark behind the BuildKit-suite table of
-# bench/RESULTS.md. Outputs go to $MATRIXBOX_BUILDKIT_SUITE_OUT.
+# The whole of both suites (v0.34.2; MATRIXBOX_BUILDKIT_SUITE_VERSION=v0.28.0
+# for the older) on matrixbox, fresh and reset, and on BuildKit's own
+# harness, side by side, on the version table's default daemons (hours):
+# the benchmark behind the BuildKit-suite table of bench/RESULTS.md.
+# Outputs go to $MATRIXBOX_BUILDKIT_SUITE_OUT.
 buildkit-suite:
 	MATRIXBOX_BUILDKIT_SUITE=1 $(GO) test -count=1 -v -run TestBuildkitSuite -timeout 600m ./compat/buildkit/suite/

@@ -21,34 +21,55 @@ const solveCases = 100
 // are TestSolves/TestSolveNN/worker=<w>/n=<a|b> in both harnesses.
 var passLine = regexp.MustCompile(`(?m)^\s*--- PASS: TestSolves/TestSolve\d+/worker=\S+/n=[ab] \(`)
 
+// solveRow is a worker the solve suite runs on: worker (and moby, its
+// version) on matrixbox's side, ancestor on BuildKit's harness.
+type solveRow struct {
+	name, worker, moby, ancestor string
+}
+
+// solveRows are the rows of BenchmarkSolveSuite: buildkitd with the OCI
+// worker, and dockerd on each moby version and image store.
+var solveRows = []solveRow{
+	{name: "buildkitd-oci", worker: "buildkitd-oci", ancestor: "oci"},
+	{name: "dockerd-v29.8.1", worker: "dockerd", moby: "v29.8.1", ancestor: "dockerd"},
+	{name: "dockerd-v20.10", worker: "dockerd", moby: "v20.10", ancestor: "dockerd"},
+	{name: "dockerd-containerd-v29.8.1", worker: "dockerd-containerd", moby: "v29.8.1", ancestor: "dockerd-containerd"},
+}
+
 // BenchmarkSolveSuite runs the same 100-case suite (50 trivial LLB solves ×
-// 2 matrix values on buildkitd with the OCI worker) four ways, each as a
-// child go test process timed from start to exit:
+// 2 matrix values) on each row's worker four ways, each as a child go test
+// process timed from start to exit:
 //
-//   - ancestor: BuildKit's util/testutil/integration with its OCI worker (a
-//     fresh buildkitd per case);
-//   - fresh: matrixbox, workers.BuildkitdOCI, a fresh buildkitd per case;
-//   - reset: the same suite with every test ResetBackend: warm buildkitds,
+//   - ancestor: BuildKit's util/testutil/integration with its worker of
+//     that name (a fresh daemon per case);
+//   - fresh: matrixbox, a fresh daemon per case;
+//   - reset: the same suite with every test ResetBackend: warm daemons,
 //     wiped and proven empty between cases;
-//   - shared: every test SharedBackend, one warm buildkitd per cell.
+//   - shared: every test SharedBackend, one warm daemon per cell.
 //
 // It reports each wall time and the ratios the targets are stated in:
 // fresh/ancestor, ancestor/reset and ancestor/shared. The four run in turn
 // within each iteration so that drift in the machine's load falls on all
-// of them. It skips without root, buildkitd, runc or a distribution
+// of them. A row skips without root, its daemons, runc or a distribution
 // `registry` binary (which the ancestor's mirror runs).
 func BenchmarkSolveSuite(b *testing.B) {
-	env := solveEnv(b)
+	for _, row := range solveRows {
+		b.Run(row.name, func(b *testing.B) { benchSolves(b, row) })
+	}
+}
+
+func benchSolves(b *testing.B, row solveRow) {
+	env := solveEnv(b, row)
 	dir := b.TempDir()
 	ancestor := buildFixture(b, dir, "solves/ancestor")
 	mbox := buildFixture(b, dir, "solves/matrixbox")
 
 	var tAnc, tFresh, tReset, tShared time.Duration
 	for i := 0; i < b.N; i++ {
-		tAnc += runFixture(b, ancestor, env.ancestor)
-		tFresh += runFixture(b, mbox, env.matrixbox(b, "fresh"))
-		tReset += runFixture(b, mbox, env.matrixbox(b, "reset"))
-		tShared += runFixture(b, mbox, env.matrixbox(b, "shared"))
+		tAnc += runFixture(b, ancestor, env.ancestorRun(b), "^TestSolves$/^TestSolve[0-9]+$/^worker="+row.ancestor+"$")
+		tFresh += runFixture(b, mbox, env.matrixbox(b, "fresh"), "^TestSolves$")
+		tReset += runFixture(b, mbox, env.matrixbox(b, "reset"), "^TestSolves$")
+		tShared += runFixture(b, mbox, env.matrixbox(b, "shared"), "^TestSolves$")
 	}
 	n := float64(b.N)
 	b.ReportMetric(tAnc.Seconds()/n, "ancestor-s/op")
@@ -58,8 +79,8 @@ func BenchmarkSolveSuite(b *testing.B) {
 	b.ReportMetric(tFresh.Seconds()/tAnc.Seconds(), "fresh/ancestor")
 	b.ReportMetric(tAnc.Seconds()/tReset.Seconds(), "ancestor/reset")
 	b.ReportMetric(tAnc.Seconds()/tShared.Seconds(), "ancestor/shared")
-	b.Logf("%d cases: ancestor %.1fs, matrixbox fresh %.1fs (%.2f× the ancestor's time), reset %.1fs (%.1f× faster), shared %.1fs (%.1f× faster)",
-		solveCases, tAnc.Seconds()/n, tFresh.Seconds()/n, tFresh.Seconds()/tAnc.Seconds(),
+	b.Logf("%s, %d cases: ancestor %.1fs, matrixbox fresh %.1fs (%.2f× the ancestor's time), reset %.1fs (%.1f× faster), shared %.1fs (%.1f× faster)",
+		row.name, solveCases, tAnc.Seconds()/n, tFresh.Seconds()/n, tFresh.Seconds()/tAnc.Seconds(),
 		tReset.Seconds()/n, tAnc.Seconds()/tReset.Seconds(),
 		tShared.Seconds()/n, tAnc.Seconds()/tShared.Seconds())
 }
@@ -72,22 +93,34 @@ type solveEnvs struct {
 // solveEnv checks what the suites need and returns the children's
 // environments: the caller's, without MATRIXBOX_* settings that would make
 // the two harnesses run differently (parallelism, selection, shards, a
-// report); the ancestor's gets a PATH with buildkitd and registry on it.
-func solveEnv(b *testing.B) solveEnvs {
+// report), with the row's worker; the ancestor's gets a PATH with the
+// row's daemons and registry on it.
+func solveEnv(b *testing.B, row solveRow) solveEnvs {
 	b.Helper()
 	if testing.Short() {
-		b.Skip("the solve suite starts 300 buildkitd daemons; not in -short")
+		b.Skip("the solve suite starts 300 daemons; not in -short")
 	}
 	if os.Getuid() != 0 {
-		b.Skip("the solve suite runs buildkitd as root")
+		b.Skip("the solve suite runs its daemons as root")
 	}
-	// The ancestor finds buildkitd, runc and registry on PATH: the
-	// default releases of matrixbox's version table, as matrixbox's own
-	// workers run them.
+	// The ancestor finds its daemons, runc and registry on PATH: the
+	// releases of matrixbox's version table matrixbox's own workers run.
 	pathDir := b.TempDir()
-	for _, r := range []daemons.Release{daemons.Default(daemons.BuildKit), daemons.Default(daemons.Registry)} {
+	releases := []daemons.Release{daemons.Default(daemons.BuildKit), daemons.Default(daemons.Registry)}
+	var rowEnv []string
+	if row.moby != "" {
+		moby, err := daemons.Lookup(daemons.Moby, row.moby)
+		if err != nil {
+			b.Fatal(err)
+		}
+		// dockerd's containerd and runc (moby 29 needs a runc that knows
+		// the time namespace, as matrixbox's workers run it).
+		releases = []daemons.Release{daemons.Default(daemons.Registry), moby, moby.ContainerdRelease(), daemons.Default(daemons.Runc)}
+		rowEnv = append(rowEnv, "BENCH_MOBY="+row.moby)
+	}
+	for _, r := range releases {
 		if err := r.Installed(); err != nil {
-			b.Skipf("the ancestor's OCI worker and mirror need it: %v", err)
+			b.Skipf("the ancestor's %s worker and mirror need it: %v", row.ancestor, err)
 		}
 		for _, bin := range r.Binaries {
 			if err := os.Symlink(r.Path(bin.Name), filepath.Join(pathDir, bin.Name)); err != nil {
@@ -110,13 +143,33 @@ func solveEnv(b *testing.B) solveEnvs {
 		}
 		base = append(base, kv)
 	}
+	base = append(base, "BENCH_WORKER="+row.worker)
+	base = append(base, rowEnv...)
 	anc := append([]string(nil), base...)
 	for i, kv := range anc {
 		if p, ok := strings.CutPrefix(kv, "PATH="); ok {
 			anc[i] = "PATH=" + pathDir + string(os.PathListSeparator) + p
 		}
 	}
+	// Its dockerd leaves the host's firewall and bridges alone, as
+	// matrixbox's does (the solves run no step that needs a network).
+	anc = append(anc, "BUILDKIT_INTEGRATION_DOCKERD_FLAGS=--iptables=false\n--ip6tables=false\n--bridge=none")
 	return solveEnvs{ancestor: anc, base: append(base, "MATRIXBOX_CONFIG=none")}
+}
+
+// ancestorRun returns the ancestor child's environment: a TMPDIR of its
+// own, where its dockerd's directories, which it does not remove, go. Not
+// b.TempDir(), whose path holds the benchmark's name: its dockerd's
+// containerd socket, four levels down, would pass the 108 bytes a unix
+// socket's path may have.
+func (e solveEnvs) ancestorRun(b *testing.B) []string {
+	b.Helper()
+	dir, err := os.MkdirTemp("", "anc")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { os.RemoveAll(dir) })
+	return append(append([]string(nil), e.ancestor...), "TMPDIR="+dir)
 }
 
 // matrixbox returns the matrixbox child's environment: a mirror directory of
@@ -139,12 +192,12 @@ func buildFixture(b *testing.B, dir, pkg string) string {
 	return out
 }
 
-// runFixture runs a fixture binary and returns its wall time. The suite
-// must pass with exactly solveCases passing cases: a harness that skipped
-// its cases would otherwise look fast.
-func runFixture(b *testing.B, bin string, env []string) time.Duration {
+// runFixture runs a fixture binary's cases that run selects and returns
+// its wall time. The suite must pass with exactly solveCases passing
+// cases: a harness that skipped its cases would otherwise look fast.
+func runFixture(b *testing.B, bin string, env []string, run string) time.Duration {
 	b.Helper()
-	cmd := exec.Command(bin, "-test.run", "^TestSolves$", "-test.count=1", "-test.v", "-test.timeout=20m")
+	cmd := exec.Command(bin, "-test.run", run, "-test.count=1", "-test.v", "-test.timeout=20m")
 	cmd.Env = env
 	cmd.Dir = b.TempDir()
 	var out bytes.Buffer

@@ -17,7 +17,7 @@ var memoryLine = regexp.MustCompile(`MEMORY self-hwm-kib=(\d+) self-rss-kib=(\d+
 // process itself and, separately, what its daemons hold. Target: the test
 // process stays under 1 GiB.
 func BenchmarkWarmMemory(b *testing.B) {
-	env := solveEnv(b)
+	env := solveEnv(b, solveRows[0])
 	bin := buildFixture(b, b.TempDir(), "warmcells")
 	for i := 0; i < b.N; i++ {
 		cmd := exec.Command(bin, "-test.count=1", "-test.v", "-test.timeout=20m")

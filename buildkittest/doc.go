@@ -31,7 +31,9 @@
 // the test with an error that carries the failing step's output.
 // [ExpectError] turns a build into one that must fail; [WithFrontendAttr],
 // [WithOCIStore], [WithSourcePolicy], [WithExport] and [WithSolveOpt] shape
-// it. [Client] is a connected client for anything else; plain
+// it. [WithSteps] returns what the build did, step by step (name, cached
+// or run, start, end, duration, error), so a test asserts "3 cached, 1
+// ran" without reading the progress. [Client] is a connected client for anything else; plain
 // client.New(ctx, sb.Address()) works too, dockerd included.
 //
 // [CheckDir] compares an exported directory with a testing/fstest.MapFS
@@ -57,25 +59,27 @@
 // A test declares what it needs of its worker with integration.Requires
 // and the Feature* constants of package workers; a cell whose worker lacks
 // one is skipped, naming the feature and the worker, before its daemon
-// starts. What the workers have (dockerd as Debian 12 ships it, 20.10):
+// starts. What the workers have (buildkitd-oci and buildkitd-containerd
+// alike; dockerd with the containerd image store, with the classic one on
+// moby 29, and as Debian 12 ships it, 20.10):
 //
-//	feature                 buildkitd-oci  buildkitd-containerd  dockerd 20.10
-//	oci_layout                   yes            yes                  -
-//	source_policy                yes            yes                  -
-//	platform_variants            yes            yes                  -
-//	network_host                  -              -                  yes
-//	image_exporter               yes            yes                  -
-//	oci_exporter                 yes            yes                  -
-//	cache_export                 yes            yes                  -
-//	cache_import                 yes            yes                  -
-//	cache_backend_local          yes            yes                  -
-//	cache_backend_registry       yes            yes                  -
-//	cache_backend_inline         yes            yes                  -
-//	multi_platform               yes            yes                  -
-//	merge_diff                   yes            yes                  -
-//	info                         yes            yes                  -
-//	source_date_epoch            yes            yes                  -
-//	rootful                      yes            yes                 yes
+//	feature                 buildkitd-*  dockerd-containerd  dockerd 29  dockerd 20.10
+//	oci_layout                 yes            yes               -            -
+//	source_policy              yes            yes              yes           -
+//	platform_variants          yes            yes              yes           -
+//	network_host                -             yes              yes          yes
+//	image_exporter             yes            yes               -            -
+//	oci_exporter               yes            yes               -            -
+//	cache_export               yes            yes               -            -
+//	cache_import               yes            yes               -            -
+//	cache_backend_local        yes            yes               -            -
+//	cache_backend_registry     yes            yes               -            -
+//	cache_backend_inline       yes            yes              yes           -
+//	multi_platform             yes            yes               -            -
+//	merge_diff                 yes            yes               -            -
+//	info                       yes            yes              yes           -
+//	source_date_epoch          yes            yes              yes           -
+//	rootful                    yes            yes              yes          yes
 //
 // The rootless workers (workers.WithRootless: buildkitd-oci-rootless,
 // buildkitd-containerd-rootless) have what their rootful ones have but

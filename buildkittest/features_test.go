@@ -49,8 +49,12 @@ var probes = map[string]probe{
 	},
 }
 
+// TestFeatures runs the probes on every BuildKit worker, dockerd on each
+// moby version and image store.
 func TestFeatures(t *testing.T) {
-	integration.Run(t, integration.TestFuncs(testFeatures), buildkitWorkers(), busyboxMirrored)
+	integration.Run(t, integration.TestFuncs(testFeatures), busyboxMirrored,
+		integration.WithWorkers(workers.BuildkitdOCI(), workers.BuildkitdContainerd(),
+			workers.Dockerd(workers.WithVersions(workers.MobyAxis, "v29.8.1", "v20.10")), workers.DockerdContainerd()))
 }
 
 func testFeatures(t *testing.T, sb sandbox.Sandbox) {
@@ -132,8 +136,11 @@ func probeOCILayout(ctx context.Context, t *testing.T, sb sandbox.Sandbox, c *cl
 	if err != nil {
 		return err
 	}
-	k, v := ociimage.NamedContext("base", "probe", desc.Digest)
-	out, err := solveDockerfile(ctx, t, c, "FROM base\n", client.SolveOpt{
+	// Named after the mirrored busybox: a BuildKit that ignores named
+	// contexts (dockerd 20.10's) pulls that, which has no /probe, rather
+	// than an image the mirror was not told of.
+	k, v := ociimage.NamedContext("busybox", "probe", desc.Digest)
+	out, err := solveDockerfile(ctx, t, c, "FROM busybox\n", client.SolveOpt{
 		FrontendAttrs: map[string]string{k: v},
 		OCIStores:     l.OCIStores("probe"),
 	})

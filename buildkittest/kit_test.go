@@ -40,9 +40,35 @@ func buildkitWorkers() integration.Option {
 // TestKit runs every helper of the kit on the BuildKit workers, rootless
 // ones included, with no per-worker code.
 func TestKit(t *testing.T) {
-	tests := integration.TestFuncs(testDockerfileRunCopy, testDockerfileFailingStep, testSolveLLB, testBuildGateway)
+	tests := integration.TestFuncs(testDockerfileRunCopy, testDockerfileFailingStep, testSolveLLB, testBuildGateway, testSteps)
 	tests = append(tests, integration.NewTest("TestExportOCI", testExportOCI, integration.Requires(workers.FeatureOCIExporter)))
 	integration.Run(t, tests, buildkitWorkers(), busyboxMirrored)
+}
+
+// testSteps: a second build of a Dockerfile whose last COPY changed takes
+// its other instructions from the cache, which WithSteps tells step by
+// step: 3 cached, 1 ran, without reading the progress log. (A FROM of an
+// image would be resolved again, and reported done, on every build.)
+func testSteps(t *testing.T, sb sandbox.Sandbox) {
+	const dockerfile = "FROM scratch\nCOPY a /a\nCOPY b /b\nCOPY c /c\nCOPY x /x\n"
+	files := map[string]string{"a": "a", "b": "b", "c": "c", "x": "1"}
+	var first, second buildkittest.Steps
+	buildkittest.Dockerfile(t, sb, dockerfile, files, buildkittest.WithSteps(&first))
+	files["x"] = "2"
+	out := buildkittest.Dockerfile(t, sb, dockerfile, files, buildkittest.WithSteps(&second))
+	buildkittest.CheckDir(t, out, fstest.MapFS{"a": {Data: []byte("a")}, "b": {Data: []byte("b")}, "c": {Data: []byte("c")}, "x": {Data: []byte("2")}})
+	if in := first.Instructions(); len(in) != 4 || len(in.Cached()) != 0 || len(in.Ran()) != 4 {
+		t.Errorf("first build: want 4 instructions, all run:\n%s", in)
+	}
+	in := second.Instructions()
+	if len(in) != 4 || len(in.Cached()) != 3 || len(in.Ran()) != 1 || !strings.HasPrefix(in.Ran()[0].Name, "[4/4] COPY x") {
+		t.Errorf("second build: want 3 instructions cached and COPY x run:\n%s", in)
+	}
+	for _, st := range in.Ran() {
+		if st.Started.IsZero() || st.Completed.Before(st.Started) || st.Duration != st.Completed.Sub(st.Started) || st.Digest == "" {
+			t.Errorf("step %+v: want its start, end, duration and digest", st)
+		}
+	}
 }
 
 // testExportOCI: an OCI export lands in the returned directory as

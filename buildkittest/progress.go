@@ -29,6 +29,7 @@ type step struct {
 	partial []byte // an output line not yet ended
 	err     string
 	done    bool
+	rec     Step // what WithSteps returns of it
 }
 
 func newProgress() *progress { return &progress{steps: map[digest.Digest]*step{}} }
@@ -38,6 +39,7 @@ func (p *progress) consume(ch <-chan *client.SolveStatus) {
 	for st := range ch {
 		for _, v := range st.Vertexes {
 			s := p.step(v.Digest, v.Name)
+			s.record(v)
 			switch {
 			case s.done:
 			case v.Error != "":
@@ -79,6 +81,38 @@ func (p *progress) consume(ch <-chan *client.SolveStatus) {
 	for _, s := range p.order {
 		p.flush(s)
 	}
+}
+
+// record keeps what an update of the vertex says: BuildKit sends a vertex
+// again each time it changes.
+func (s *step) record(v *client.Vertex) {
+	r := &s.rec
+	r.Digest, r.Cached = v.Digest, r.Cached || v.Cached
+	if v.Name != "" {
+		r.Name = v.Name
+	}
+	if v.Started != nil && (r.Started.IsZero() || v.Started.Before(r.Started)) {
+		r.Started = *v.Started
+	}
+	if v.Completed != nil {
+		r.Completed = *v.Completed
+	}
+	if v.Error != "" {
+		r.Error = v.Error
+	}
+}
+
+// result returns what the solve did, step by step.
+func (p *progress) result() Steps {
+	out := make(Steps, 0, len(p.order))
+	for _, s := range p.order {
+		r := s.rec
+		if !r.Started.IsZero() && !r.Completed.IsZero() {
+			r.Duration = r.Completed.Sub(r.Started)
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 // step returns the step of vertex d, numbering it and printing its name

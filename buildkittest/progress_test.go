@@ -40,3 +40,43 @@ func TestProgressFailures(t *testing.T) {
 		t.Errorf("failures name a step that passed:\n%s", f)
 	}
 }
+
+// TestProgressSteps: WithSteps's record of a solve keeps, per vertex, its
+// name, whether it was cached, its times and its error, across the updates
+// BuildKit sends of one vertex; Instructions keeps a Dockerfile's own.
+func TestProgressSteps(t *testing.T) {
+	t0 := time.Now()
+	t1, t2 := t0.Add(time.Second), t0.Add(3*time.Second)
+	ch := make(chan *client.SolveStatus, 4)
+	ch <- &client.SolveStatus{Vertexes: []*client.Vertex{
+		{Digest: "sha256:i", Name: "[internal] load build definition from Dockerfile", Started: &t0, Completed: &t1},
+		{Digest: "sha256:a", Name: "[1/3] FROM docker.io/library/busybox:latest", Started: &t0},
+		{Digest: "sha256:b", Name: "[base 2/3] RUN make", Started: &t1},
+		{Digest: "sha256:c", Name: "[3/3] COPY x /x"},
+	}}
+	ch <- &client.SolveStatus{Vertexes: []*client.Vertex{
+		{Digest: "sha256:a", Name: "[1/3] FROM docker.io/library/busybox:latest", Cached: true, Started: &t0, Completed: &t0},
+		{Digest: "sha256:b", Name: "[base 2/3] RUN make", Started: &t1, Completed: &t2},
+		{Digest: "sha256:c", Name: "[3/3] COPY x /x", Started: &t1, Completed: &t2, Error: "no such file"},
+		{Digest: "sha256:e", Name: "exporting to client directory", Started: &t2},
+	}}
+	close(ch)
+	p := newProgress()
+	p.consume(ch)
+	steps := p.result()
+	if len(steps) != 5 {
+		t.Fatalf("%d steps, want 5:\n%s", len(steps), steps)
+	}
+	b := steps[2]
+	if b.Name != "[base 2/3] RUN make" || b.Cached || !b.Started.Equal(t1) || !b.Completed.Equal(t2) || b.Duration != 2*time.Second || b.Error != "" {
+		t.Errorf("RUN step = %+v", b)
+	}
+	in := steps.Instructions()
+	if len(in) != 3 || len(in.Cached()) != 1 || len(in.Ran()) != 1 || in.Ran()[0].Name != "[base 2/3] RUN make" {
+		t.Errorf("instructions:\n%scached:\n%sran:\n%s", in, in.Cached(), in.Ran())
+	}
+	want := "[1/3] FROM docker.io/library/busybox:latest: CACHED\n[base 2/3] RUN make: ran 2s\n[3/3] COPY x /x: ERROR: no such file\n"
+	if in.String() != want {
+		t.Errorf("String:\n%swant\n%s", in, want)
+	}
+}

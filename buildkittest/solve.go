@@ -33,6 +33,7 @@ type settings struct {
 	exports []client.ExportEntry
 	edits   []func(*client.SolveOpt)
 	expect  *string
+	steps   *Steps
 	errs    []error // of options that could not be applied
 }
 
@@ -253,6 +254,9 @@ func run(t testing.TB, sb sandbox.Sandbox, what string, opts []Option, do func(*
 	}()
 	err = do(c, opt, ch) // closes ch
 	<-done
+	if s.steps != nil {
+		*s.steps = p.result()
+	}
 	logSolve(sb, what, p, err)
 	if err != nil {
 		err = fmt.Errorf("buildkittest: %s on %s: %w%s", what, sb.Name(), err, p.failures())

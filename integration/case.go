@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -48,6 +49,8 @@ type caseRun struct {
 	release func()
 	// interrupted says a signal ended the wait of a kept sandbox.
 	interrupted bool
+	// deathTold says the case failed already on its backend's death.
+	deathTold atomic.Bool
 }
 
 func (r *runner) runCase(t *testing.T, c caseSpec) {
@@ -95,6 +98,8 @@ func (cr *caseRun) admit() (reason string, fail bool) {
 		switch {
 		case errors.Is(err, sandbox.ErrMisconfigured):
 			return fmt.Sprintf("worker %s: %v", w.Name(), err), true
+		case errors.Is(err, errors.ErrUnsupported):
+			return fmt.Sprintf("worker %s: %v", w.Name(), err), false
 		case cr.r.settings.strict:
 			return fmt.Sprintf("worker %s unavailable, which strict mode (%s=1 or strict: true) does not allow: %v", w.Name(), EnvStrict, err), true
 		}
@@ -157,7 +162,12 @@ func (cr *caseRun) open() *sandbox.Box {
 		}
 		if iso == reset {
 			// After the sandbox closes: wiped for the next case.
-			t.Cleanup(func() { warm.release(t, cr.spec, l) })
+			t.Cleanup(func() {
+				cr.tellDeath(l.wb.running)
+				warm.release(t, cr.spec, l)
+			})
+		} else {
+			t.Cleanup(func() { cr.tellDeath(l.wb.running) })
 		}
 		spec.Backend = l.wb.running.Backend
 	}
@@ -237,6 +247,7 @@ func afterClose(shown sandbox.LogMark) string {
 func (cr *caseRun) run(box *sandbox.Box) {
 	wd := startWatchdog(cr.t, cr.r.settings.watchdog, cr.logs.String, box.Abort)
 	defer wd.stop()
+	defer cr.watchBackend(box)()
 	defer cr.noteSkip()
 	defer func() {
 		if v := recover(); v != nil {
@@ -244,6 +255,50 @@ func (cr *caseRun) run(box *sandbox.Box) {
 		}
 	}()
 	cr.spec.test.Run(cr.t, box)
+}
+
+// backendOf is the running backend the case's sandbox uses: its own fresh
+// one, or the warm one it leased; nil for neither (a remote worker's).
+func (cr *caseRun) backendOf(box *sandbox.Box) *sandbox.Running {
+	if r := box.Fresh(); r != nil {
+		return r
+	}
+	if cr.warm != nil {
+		return cr.warm.wb.running
+	}
+	return nil
+}
+
+// watchBackend fails the case as soon as a daemon of its backend dies,
+// saying which and how, and aborts the sandbox (its context and commands)
+// so that a test waiting on the dead daemon's work returns. The returned
+// func ends the watch.
+func (cr *caseRun) watchBackend(box *sandbox.Box) func() {
+	r := cr.backendOf(box)
+	if r == nil {
+		return func() {}
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		select {
+		case <-r.Died():
+			cr.tellDeath(r)
+			box.Abort()
+		case <-stop:
+		}
+	})
+	return func() { close(stop); wg.Wait() }
+}
+
+// tellDeath fails the case, once, when a daemon of r has died.
+func (cr *caseRun) tellDeath(r *sandbox.Running) {
+	if r == nil {
+		return
+	}
+	if d := r.Death(); d != "" && cr.deathTold.CompareAndSwap(false, true) {
+		cr.t.Errorf("matrixbox: the backend of this case is dead: %s; the case's commands and context were ended", d)
+	}
 }
 
 // noteSkip records why the test skipped itself. Deferred by run, it runs

@@ -76,6 +76,9 @@ var scenarios = map[string]func(t *testing.T){
 	"unavailable": func(t *testing.T) {
 		Run(t, TestFuncs(testNothing), WithWorkers(sandbox.HostWorker(), unavailableWorker{}))
 	},
+	"unsupported": func(t *testing.T) {
+		Run(t, TestFuncs(testNothing), WithWorkers(sandbox.HostWorker(), unsupportedWorker{}))
+	},
 	"start-fails": func(t *testing.T) {
 		Run(t, TestFuncs(testNothing, testAlsoNothing), WithWorkers(startFailsWorker{}))
 	},
@@ -247,6 +250,18 @@ func (unavailableWorker) Check() error {
 }
 func (unavailableWorker) New(context.Context, *sandbox.Config) (sandbox.Backend, func() error, error) {
 	return nil, nil, errors.New("New called on an unavailable worker")
+}
+
+// unsupportedWorker's Check says its cell cannot be: a skip in strict
+// mode too.
+type unsupportedWorker struct{}
+
+func (unsupportedWorker) Name() string { return "frobd-new-store" }
+func (unsupportedWorker) Check() error {
+	return fmt.Errorf("frobd 1.0 has no new store: %w", errors.ErrUnsupported)
+}
+func (unsupportedWorker) New(context.Context, *sandbox.Config) (sandbox.Backend, func() error, error) {
+	return nil, nil, errors.New("New called on a worker whose cell cannot be")
 }
 
 type startFailsWorker struct{}

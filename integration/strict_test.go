@@ -70,6 +70,28 @@ func TestStrictModeFailsWhatTestsNothing(t *testing.T) {
 	}
 }
 
+// TestStrictModeSkipsAnUnsupportedCell: a worker whose Check says, with
+// errors.ErrUnsupported, that its cell cannot be (dockerd-containerd on a
+// moby without the containerd image store) skips it in strict mode too,
+// as a lacking feature does: nothing is missing from the machine.
+func TestStrictModeSkipsAnUnsupportedCell(t *testing.T) {
+	for _, env := range [][]string{nil, {"MATRIXBOX_STRICT=1"}} {
+		out, ok := runChild(t, "unsupported", env)
+		if !ok {
+			t.Fatalf("%v: the child failed:\n%s", env, out)
+		}
+		if got := caseLines(out, "SKIP"); len(got) != 1 || got[0] != "TestNothing/worker=frobd-new-store" {
+			t.Errorf("%v: skipped %v", env, got)
+		}
+		if want := "worker frobd-new-store: frobd 1.0 has no new store"; !strings.Contains(out, want) {
+			t.Errorf("%v: the skip does not say %q:\n%s", env, want, out)
+		}
+		if strings.Contains(out, "New called") {
+			t.Errorf("%v: the worker was started", env)
+		}
+	}
+}
+
 // thisPackage is what the records of this package's tests name as their
 // package.
 const thisPackage = "github.com/matrixbox/matrixbox/integration"

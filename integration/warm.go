@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -64,6 +65,12 @@ type warmBackend struct {
 	once    sync.Once // starts it
 	running *sandbox.Running
 	err     error
+	// started is set once the start is over (running and err are then
+	// read without a lock).
+	started atomic.Bool
+	// stopOnce stops it; stopErr is what the stop said.
+	stopOnce sync.Once
+	stopErr  error
 }
 
 // warmKey says which cases may share a backend: the same worker name, cell
@@ -111,6 +118,9 @@ func (p *warmPool) acquire(c caseSpec, cfg sandbox.Config) (*lease, error) {
 	k := warmKey(c.worker, c.cell, cfg.Mirror, cfg.MirrorHosts)
 	p.mu.Lock()
 	var wb *warmBackend
+	// A backend one of whose daemons died is never handed on: it goes,
+	// and the case gets a fresh one, and is told why.
+	died := p.dropDead(k)
 	switch c.props.isolation {
 	case shared:
 		for _, x := range p.shared[k] {
@@ -132,6 +142,9 @@ func (p *warmPool) acquire(c caseSpec, cfg sandbox.Config) (*lease, error) {
 	discarded := p.discarded[k]
 	delete(p.discarded, k)
 	p.mu.Unlock()
+	if discarded == "" {
+		discarded = died
+	}
 	l := &lease{wb: wb, mark: wb.logs.Mark(), discarded: discarded}
 	start := time.Now()
 	started := false
@@ -142,6 +155,7 @@ func (p *warmPool) acquire(c caseSpec, cfg sandbox.Config) (*lease, error) {
 		if wb.err == nil {
 			wb.err = markWarm(wb.running.Dir())
 		}
+		wb.started.Store(true)
 	})
 	if started {
 		l.startup = time.Since(start)
@@ -150,6 +164,48 @@ func (p *warmPool) acquire(c caseSpec, cfg sandbox.Config) (*lease, error) {
 		return l, fmt.Errorf("start warm backend: %w", wb.err)
 	}
 	return l, nil
+}
+
+// dropDead removes from the pool the backends of key k that are dead (a
+// daemon of theirs died, while a case ran or between cases), stops them in
+// the background, and says why the last went; "" when none was. p.mu is
+// held.
+func (p *warmPool) dropDead(k string) string {
+	why := ""
+	for _, m := range []map[string][]*warmBackend{p.shared, p.idle} {
+		var live []*warmBackend
+		for _, wb := range m[k] {
+			if d := wb.death(); d != "" {
+				why = d
+				p.discard(wb, d)
+				continue
+			}
+			live = append(live, wb)
+		}
+		m[k] = live
+	}
+	return why
+}
+
+// death says which daemon of wb died and how; "" while none has (or wb
+// never started).
+func (wb *warmBackend) death() string {
+	if !wb.started.Load() || wb.running == nil {
+		return ""
+	}
+	return wb.running.Death()
+}
+
+// discard stops wb in the background: a daemon with work it was left may
+// take its whole grace to stop, and no case should wait for that.
+func (p *warmPool) discard(wb *warmBackend, why string) {
+	p.stopping.Add(1)
+	go func() {
+		defer p.stopping.Done()
+		if err := wb.stop(); err != nil {
+			fmt.Fprintf(os.Stderr, "matrixbox: stopping the discarded warm backend of %s (%s): %v\n", wb.cell, why, err)
+		}
+	}()
 }
 
 // release gives a reset case's backend back: wiped and proven empty, it
@@ -163,7 +219,9 @@ func (p *warmPool) release(t *testing.T, c caseSpec, l *lease) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var err error
-	if r, ok := wb.running.Backend.(sandbox.Resetter); ok {
+	if d := wb.death(); d != "" {
+		err = errors.New(d)
+	} else if r, ok := wb.running.Backend.(sandbox.Resetter); ok {
 		start := time.Now()
 		err = r.Reset(ctx)
 		if err == nil {
@@ -177,15 +235,7 @@ func (p *warmPool) release(t *testing.T, c caseSpec, l *lease) {
 		p.mu.Lock()
 		p.discarded[wb.key] = err.Error()
 		p.mu.Unlock()
-		// In the background: a daemon with work it was left may take its
-		// whole grace to stop, and no case should wait for that.
-		p.stopping.Add(1)
-		go func() {
-			defer p.stopping.Done()
-			if err := wb.stop(); err != nil {
-				fmt.Fprintf(os.Stderr, "matrixbox: stopping the discarded warm backend of %s: %v\n", c.cell.Name(), err)
-			}
-		}()
+		p.discard(wb, err.Error())
 		return
 	}
 	p.mu.Lock()
@@ -237,12 +287,12 @@ func (wb *warmBackend) stop() error {
 	if wb.running == nil {
 		return nil
 	}
-	r := wb.running
-	wb.running = nil
-	if err := r.Stop(); err != nil {
-		return fmt.Errorf("stop warm backend of %s: %w", wb.cell, err)
-	}
-	return nil
+	wb.stopOnce.Do(func() {
+		if err := wb.running.Stop(); err != nil {
+			wb.stopErr = fmt.Errorf("stop warm backend of %s: %w", wb.cell, err)
+		}
+	})
+	return wb.stopErr
 }
 
 // stopAll stops every warm backend of the process.

@@ -163,7 +163,7 @@ func download(ctx context.Context, u, dst, sum string) error {
 		return err
 	}
 	defer body.Close()
-	tmp, err := os.CreateTemp(filepath.Dir(dst), ".tmp-*")
+	tmp, err := os.CreateTemp(filepath.Dir(dst), tempPattern(".tmp-"))
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,9 @@
 //	binary:PATH                       a static binary, the image's entrypoint
 //	recipe:busybox                    linux/amd64+arm64, the official image's tree, built
 //	                                  from Debian's busybox source (defconfig, static)
+//	recipe:busybox?libc=musl          the same linked against Debian's musl (busybox:stable-musl)
+//	recipe:alpine                     that musl busybox in Alpine 3.17's tree, with
+//	                                  /etc/alpine-release and an apk that installs nothing
 //	recipe:debian:12?packages=a,b     debootstrap --variant=minbase (11, 12, 13)
 //
 // # Sharing one directory between processes

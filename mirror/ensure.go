@@ -91,6 +91,7 @@ func (m *Mirror) Ensure(ctx context.Context, imgs map[string]string) error {
 	if _, err := m.Start(ctx); err != nil {
 		return err
 	}
+	m.sweepStale()
 	ctx = m.quietContext(ctx)
 	m.mu.Lock()
 	for _, j := range jobs {

@@ -153,7 +153,7 @@ func (s builtSource) resolve(ctx context.Context, m *Mirror) (resolved, error) {
 // scratchLayout writes img to a layout of its own under the mirror's
 // directory and serves it from there; close removes it.
 func (m *Mirror) scratchLayout(img ociimage.Artifact, what string) (resolved, error) {
-	dir, err := os.MkdirTemp(m.recipesDir(), ".scratch-")
+	dir, err := os.MkdirTemp(m.recipesDir(), tempPattern(".scratch-"))
 	if err != nil {
 		return resolved{}, fmt.Errorf("source %s: %w", what, err)
 	}

@@ -47,6 +47,8 @@ type Mirror struct {
 	// buildCache overrides where recipes keep compiled programs (tests
 	// that must compile from nothing set it).
 	buildCache string
+	// staleOnce sweeps what killed builds left (see sweepStale).
+	staleOnce sync.Once
 }
 
 // Stats counts what a Mirror did in this process.

@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
 	"io/fs"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -16,6 +18,7 @@ import (
 	"time"
 
 	"github.com/matrixbox/matrixbox/internal/testkit"
+	"github.com/matrixbox/matrixbox/ociimage"
 )
 
 func copyLines(t testing.TB, dir string) []string {
@@ -274,5 +277,113 @@ func TestRegistryLogGoesToWriter(t *testing.T) {
 	}
 	if !strings.Contains(log.String(), "response completed") {
 		t.Errorf("registry log %q has no request line: its logger is not ours", log.String())
+	}
+}
+
+// What a process killed during a recipe build or a copy left in the mirror
+// directory and the build cache (issue 24 item 11) is removed by the next
+// Ensure, even one that copies nothing: build directories, downloads,
+// layouts being copied in, compiles, of a process no longer running or
+// named by an older matrixbox and old; those of a running process stay.
+func TestEnsureRemovesWhatKilledBuildsLeft(t *testing.T) {
+	dir := t.TempDir()
+	cache := t.TempDir()
+	dead := strconv.Itoa(1 << 23)
+	live := strconv.Itoa(os.Getpid())
+	old := time.Now().Add(-3 * time.Hour)
+	mk := func(p string, age time.Time) string {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Join(p, "sub"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(p, "sub", "data"), make([]byte, 4096), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, age, age); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	recipes := filepath.Join(dir, "recipes")
+	now := time.Now()
+	gone := []string{
+		mk(filepath.Join(recipes, ".build-busybox-trixie-0123abcd-"+dead+"-1"), now),
+		mk(filepath.Join(recipes, ".build-busybox-trixie-0123abcd-2"), old),
+		mk(filepath.Join(recipes, ".scratch-"+dead+"-3"), now),
+		mk(filepath.Join(recipes, "sources", ".tmp-"+dead+"-4"), now),
+		mk(filepath.Join(recipes, "sources", ".tmp-5"), old),
+		mk(filepath.Join(cache, ".tmp-busybox-"+dead+"-6"), now),
+	}
+	kept := []string{
+		mk(filepath.Join(recipes, ".build-busybox-trixie-0123abcd-"+live+"-7"), old),
+		mk(filepath.Join(recipes, ".scratch-"+live+"-8"), old),
+		mk(filepath.Join(recipes, "sources", ".tmp-9"), now),
+		mk(filepath.Join(cache, ".tmp-busybox-"+live+"-10"), old),
+	}
+	var log testkit.Buffer
+	m := newTestMirror(t, dir, WithLog(&log))
+	m.buildCache = cache
+	if err := m.Ensure(context.Background(), map[string]string{"library/x:1": "rootfs:" + t.TempDir()}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range gone {
+		if _, err := os.Lstat(p); err == nil {
+			t.Errorf("%s is left", p)
+		}
+		if !strings.Contains(log.String(), "removed "+p+", left by a killed build") {
+			t.Errorf("the log does not name %s:\n%s", p, log.String())
+		}
+	}
+	for _, p := range kept {
+		if _, err := os.Lstat(p); err != nil {
+			t.Errorf("%s, in use or young, was removed", p)
+		}
+	}
+}
+
+// A disk that fills up during a copy into the mirror is reported as no
+// space left on device, with the path (issue 24 item 10): the copy writes
+// the storage itself, where a push over HTTP said only "unexpected status
+// from PUT … 404 Not Found" or 416. The mirror stays usable: the image is
+// not recorded, and a smaller one is copied.
+func TestEnsureOnAFullDiskSaysNoSpace(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a tmpfs needs root")
+	}
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("mount a tmpfs: %v %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("umount", "-l", dir).Run() })
+	big := t.TempDir()
+	data := make([]byte, 3<<20)
+	if _, err := rand.Read(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(big, "data"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The source is a layout off the full disk: what fails is the copy
+	// into the mirror, not the source's own preparation.
+	img, err := buildRootfs(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	layout := t.TempDir()
+	if _, err := ociimage.WriteLayout(layout, "image", img); err != nil {
+		t.Fatal(err)
+	}
+	src := "oci-layout:" + layout + "@image"
+	m := newTestMirror(t, filepath.Join(dir, "mirror"))
+	err = m.Ensure(context.Background(), map[string]string{"library/big:1": src})
+	if err == nil || !strings.Contains(err.Error(), "no space left on device") || !strings.Contains(err.Error(), dir) {
+		t.Fatalf("Ensure on a full disk: %v; want no space left on device, with the path", err)
+	}
+	t.Logf("Ensure on a full disk: %v", err)
+	if _, ok := m.present(mustTarget(t, "library/big:1"), src, ""); ok {
+		t.Error("the image that did not fit is recorded present")
+	}
+	if err := m.Ensure(context.Background(), map[string]string{"library/small:1": "rootfs:" + t.TempDir()}); err != nil {
+		t.Errorf("a small image after the failed copy: %v", err)
 	}
 }

@@ -20,20 +20,25 @@ import (
 
 // recipeSource builds an image offline from Debian packages:
 //
-//	recipe:busybox[?arch=amd64,arm64&suite=bookworm]
+//	recipe:busybox[?arch=amd64,arm64&suite=bookworm&libc=glibc|musl]
+//	recipe:alpine[?suite=bookworm]
 //	recipe:debian:11|12|13[?packages=qemu-utils,...&arch=amd64]
 //
 // busybox is compiled from the suite's busybox source package, for
 // linux/amd64 and linux/arm64 by default, into the tree of the official
-// busybox image (see buildBusybox); debian defaults to the host's
-// architecture (debootstrap --variant=minbase). The result is a
+// busybox image (see buildBusybox); with libc=musl it is linked against
+// the suite's musl instead of glibc, as the official busybox:stable-musl.
+// alpine is that musl busybox in Alpine's tree (see buildAlpine), for
+// linux/amd64 and linux/arm64 by default too. debian defaults to the
+// host's architecture (debootstrap --variant=minbase). The result is a
 // multi-platform index, cached in the mirror directory under a key over
 // (recipe, suite, architectures, packages) and reused by every later
 // process; a process that finds another building it waits for that build.
 type recipeSource struct {
 	raw      string
-	kind     string // "busybox" or "debian"
+	kind     string // "busybox", "alpine" or "debian"
 	suite    string
+	libc     string // busybox's C library: "" (glibc) or "musl"; alpine's is musl
 	version  string // Debian version for debian recipes: "12"
 	archs    []string
 	packages []string
@@ -47,7 +52,9 @@ var debianSuites = map[string]string{"11": "bullseye", "12": "bookworm", "13": "
 // caches are built again. busybox 2: compiled from source into the official
 // image's tree (1 was Debian's busybox-static). busybox 3, debian 2: the
 // image history names ociimage.Build (the toolkit's package was image).
-var recipeVersions = map[string]int{"busybox": 3, "debian": 2}
+// busybox?libc=musl 2, alpine 2: Debian's musl for both architectures, not
+// the host's musl-tools for the host's alone.
+var recipeVersions = map[string]int{"busybox": 3, "busybox?libc=musl": 2, "debian": 2, "alpine": 2}
 
 // busyboxBuildVersion is part of the key of recipe:busybox's compiled
 // binaries in the build cache: bump it when the compile's output changes
@@ -83,21 +90,32 @@ func parseRecipe(s string) (source, error) {
 	}
 	r.archs, r.packages = list("arch"), list("packages")
 	for k := range q {
-		if k != "arch" && k != "packages" && k != "suite" {
-			return nil, fmt.Errorf("source %q: unknown parameter %q (want arch, packages, suite)", s, k)
+		if k != "arch" && k != "packages" && k != "suite" && k != "libc" {
+			return nil, fmt.Errorf("source %q: unknown parameter %q (want arch, packages, suite, libc)", s, k)
 		}
 	}
+	if q.Has("libc") && body != "busybox" {
+		return nil, fmt.Errorf("source %q: only recipe:busybox takes libc", s)
+	}
 	switch {
-	case body == "busybox":
-		r.kind, r.suite = "busybox", "bookworm"
+	case body == "busybox", body == "alpine":
+		r.kind, r.suite = body, "bookworm"
 		if v := q.Get("suite"); v != "" {
 			r.suite = v
+		}
+		switch libc := q.Get("libc"); {
+		case body == "alpine":
+			r.libc = "musl"
+		case libc == "musl":
+			r.libc = libc
+		case libc != "" && libc != "glibc":
+			return nil, fmt.Errorf("source %q: unknown libc %q (want glibc or musl)", s, libc)
 		}
 		if len(r.archs) == 0 {
 			r.archs = []string{"amd64", "arm64"}
 		}
 		if len(r.packages) > 0 {
-			return nil, fmt.Errorf("source %q: recipe:busybox takes no packages", s)
+			return nil, fmt.Errorf("source %q: recipe:%s takes no packages", s, body)
 		}
 	case strings.HasPrefix(body, "debian:"):
 		r.kind, r.version = "debian", strings.TrimPrefix(body, "debian:")
@@ -109,17 +127,17 @@ func parseRecipe(s string) (source, error) {
 			r.archs = []string{hostDebArch()}
 		}
 	default:
-		return nil, fmt.Errorf("source %q: unknown recipe %q (want busybox or debian:11|12|13)", s, body)
+		return nil, fmt.Errorf("source %q: unknown recipe %q (want busybox, alpine or debian:11|12|13)", s, body)
 	}
 	for _, a := range r.archs {
 		if _, err := platform.Parse("linux/" + a); err != nil || strings.Contains(a, "/") {
 			return nil, fmt.Errorf("source %q: unknown architecture %q", s, a)
 		}
 	}
-	if r.kind == "busybox" {
+	if r.kind == "busybox" || r.kind == "alpine" {
 		for _, a := range r.archs {
-			if _, ok := busyboxTargets[a]; !ok {
-				return nil, fmt.Errorf("source %q: recipe:busybox builds for amd64 and arm64, not %q", s, a)
+			if _, err := busyboxTargetFor(a, r.libc); err != nil {
+				return nil, fmt.Errorf("source %q: %w", s, err)
 			}
 		}
 	}
@@ -127,6 +145,15 @@ func parseRecipe(s string) (source, error) {
 }
 
 func (r recipeSource) String() string { return r.raw }
+
+// versionKey is the recipe's entry in recipeVersions: its kind, and its C
+// library where that is a parameter.
+func (r recipeSource) versionKey() string {
+	if r.kind == "busybox" && r.libc != "" {
+		return r.kind + "?libc=" + r.libc
+	}
+	return r.kind
+}
 
 // fingerprint is the recipe's cache key, so an image that an earlier
 // recipe version put in a mirror directory is copied again from the new
@@ -141,7 +168,8 @@ func (r recipeSource) key() string {
 		Suite    string
 		Archs    []string
 		Packages []string
-	}{recipeVersions[r.kind], r.kind, r.suite, r.archs, r.packages})
+		Libc     string `json:",omitempty"`
+	}{recipeVersions[r.versionKey()], r.kind, r.suite, r.archs, r.packages, r.libc})
 	sum := sha256.Sum256(b)
 	return r.kind + "-" + r.suite + "-" + hex.EncodeToString(sum[:8])
 }
@@ -187,7 +215,10 @@ func (m *Mirror) Recipe(ctx context.Context, src string) (string, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, recipeBuildLimit)
 	defer cancel()
-	work, err := os.MkdirTemp(root, ".build-"+r.key()+"-")
+	// Only the holder of the lock builds this recipe: any build directory
+	// of it is a killed build's.
+	removeStale(root, ".build-"+r.key()+"-", true, m.logf)
+	work, err := os.MkdirTemp(root, tempPattern(".build-"+r.key()+"-"))
 	if err != nil {
 		return "", err
 	}
@@ -197,6 +228,10 @@ func (m *Mirror) Recipe(ctx context.Context, src string) (string, error) {
 	case "busybox":
 		// One source package serves every architecture.
 		if imgs, err = m.buildBusybox(ctx, r, work); err != nil {
+			return "", fmt.Errorf("source %s: %w", src, err)
+		}
+	case "alpine":
+		if imgs, err = m.buildAlpine(ctx, r, work); err != nil {
 			return "", fmt.Errorf("source %s: %w", src, err)
 		}
 	case "debian":

@@ -23,6 +23,9 @@ type busyboxBuild struct {
 	binary   []byte   // the static, stripped busybox
 	applets  []string // the applets compiled in, by name
 	compiler string   // the first line of the C compiler's --version
+	// links are the applets' install paths (/usr/bin/awk); nil for a
+	// build cached before they were kept.
+	links []string
 }
 
 // busyboxTools is what of the host's toolchain goes into a compiled busybox.
@@ -45,18 +48,25 @@ func (m *Mirror) buildCacheDir() string {
 	return filepath.Join(m.recipesDir(), "builds")
 }
 
-// busyboxBinary returns the busybox of source package dsc for arch: from
+// busyboxBinary returns the busybox of source package dsc for arch, linked
+// against r.libc (glibc, or Debian's musl of r.suite): from
 // the build cache, or compiled (compileBusybox) and cached. The key covers
 // the .dsc (which pins the tarballs' SHA-256), the target, the compiler,
 // the static C library, the configuration changes and the recipe version; the
 // build runs under a lock of its key, so concurrent processes compile it
 // once.
-func (m *Mirror) busyboxBinary(ctx context.Context, dsc, arch, work string) (busyboxBuild, error) {
-	t, ok := busyboxTargets[arch]
-	if !ok {
-		return busyboxBuild{}, fmt.Errorf("recipe:busybox cannot build for %s (amd64 and arm64 only)", arch)
+func (m *Mirror) busyboxBinary(ctx context.Context, r recipeSource, dsc, arch, work string) (busyboxBuild, error) {
+	t, err := busyboxTargetFor(arch, r.libc)
+	if err != nil {
+		return busyboxBuild{}, err
 	}
-	tools, err := busyboxToolchain(ctx, t)
+	var musl *muslToolchain
+	if t.musl {
+		if musl, err = m.muslToolchain(ctx, r.suite, t, work); err != nil {
+			return busyboxBuild{}, err
+		}
+	}
+	tools, err := busyboxToolchain(ctx, t, musl)
 	if err != nil {
 		return busyboxBuild{}, err
 	}
@@ -81,7 +91,7 @@ func (m *Mirror) busyboxBinary(ctx context.Context, dsc, arch, work string) (bus
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return busyboxBuild{}, fmt.Errorf("build cache: %w", err)
 	}
-	dir := filepath.Join(root, "busybox-"+arch+"-"+hex.EncodeToString(sum[:12]))
+	dir := filepath.Join(root, "busybox-"+arch+t.libcSuffix()+"-"+hex.EncodeToString(sum[:12]))
 	if b, err := readBusyboxBuild(dir); err == nil {
 		return b, nil
 	}
@@ -93,12 +103,12 @@ func (m *Mirror) busyboxBinary(ctx context.Context, dsc, arch, work string) (bus
 	if b, err := readBusyboxBuild(dir); err == nil {
 		return b, nil
 	}
-	tmp, err := os.MkdirTemp(root, ".tmp-busybox-")
+	tmp, err := os.MkdirTemp(root, tempPattern(".tmp-busybox-"))
 	if err != nil {
 		return busyboxBuild{}, fmt.Errorf("build cache: %w", err)
 	}
 	defer os.RemoveAll(tmp)
-	if err := compileBusybox(ctx, dsc, t, work, tmp); err != nil {
+	if err := compileBusybox(ctx, dsc, t, musl, work, tmp); err != nil {
 		return busyboxBuild{}, err
 	}
 	err = errors.Join(
@@ -124,47 +134,68 @@ func readBusyboxBuild(dir string) (busyboxBuild, error) {
 		}
 		files[i] = b
 	}
-	return busyboxBuild{
+	b := busyboxBuild{
 		binary:   files[0],
 		applets:  strings.Fields(string(files[1])),
 		compiler: strings.TrimSpace(string(files[2])),
-	}, nil
+	}
+	if links, err := os.ReadFile(filepath.Join(dir, "links")); err == nil {
+		b.links = strings.Fields(string(links))
+	}
+	return b, nil
 }
 
 // buildBusybox makes the images of recipe:busybox, one per architecture of
 // r: Debian's busybox source package of r.suite, checked against the
 // archive's Sources index and its .dsc, compiled from upstream's defconfig
 // as a static binary (compileBusybox), in the tree of the official image
-// (busyboxRootfs), as one layer.
+// (busyboxRootfs), as one layer. The musl variant's tree has no
+// /etc/nsswitch.conf, which only glibc reads.
 func (m *Mirror) buildBusybox(ctx context.Context, r recipeSource, work string) ([]*ociimage.Image, error) {
-	sources := filepath.Join(m.recipesDir(), "sources")
-	if err := os.MkdirAll(sources, 0o755); err != nil {
-		return nil, err
-	}
-	dsc, src, err := fetchSource(ctx, sources, r.suite, "busybox")
+	return m.busyboxImages(ctx, r, work, "sh", func(_ string, b busyboxBuild) (map[string]ociimage.File, map[string]string, error) {
+		tree, labels := busyboxRootfs(b.binary, b.applets), map[string]string{}
+		if r.libc != "" {
+			delete(tree, "/etc/nsswitch.conf")
+			labels["org.matrixbox.busybox.libc"] = r.libc
+		}
+		return tree, labels, nil
+	})
+}
+
+// busyboxImages makes one image per architecture of r around busybox
+// compiled for it against r.libc: layout gives the tree of its one layer
+// and labels besides the recipe's own; cmd is its command.
+func (m *Mirror) busyboxImages(ctx context.Context, r recipeSource, work, cmd string,
+	layout func(arch string, b busyboxBuild) (map[string]ociimage.File, map[string]string, error)) ([]*ociimage.Image, error) {
+	dsc, src, err := m.busyboxSource(ctx, r)
 	if err != nil {
 		return nil, err
 	}
 	var imgs []*ociimage.Image
 	for _, arch := range r.archs {
-		b, err := m.busyboxBinary(ctx, dsc, arch, work)
-		if err != nil {
-			return nil, fmt.Errorf("linux/%s: %w", arch, err)
-		}
-		layer, err := ociimage.LayerFromFiles(busyboxRootfs(b.binary, b.applets))
-		if err != nil {
-			return nil, fmt.Errorf("linux/%s: %w", arch, err)
-		}
-		img, err := ociimage.Build(ociimage.Config{
-			Platform: ocispec.Platform{OS: "linux", Architecture: arch},
-			Cmd:      []string{"sh"},
-			Env:      []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
-			Labels: map[string]string{
-				"org.matrixbox.recipe":           r.raw,
-				"org.matrixbox.busybox.source":   fmt.Sprintf("busybox %s (Debian %s)", src.version, r.suite),
-				"org.matrixbox.busybox.compiler": b.compiler,
-			},
-		}, layer)
+		img, err := func() (*ociimage.Image, error) {
+			b, err := m.busyboxBinary(ctx, r, dsc, arch, work)
+			if err != nil {
+				return nil, err
+			}
+			tree, labels, err := layout(arch, b)
+			if err != nil {
+				return nil, err
+			}
+			labels["org.matrixbox.recipe"] = r.raw
+			labels["org.matrixbox.busybox.source"] = fmt.Sprintf("busybox %s (Debian %s)", src.version, r.suite)
+			labels["org.matrixbox.busybox.compiler"] = b.compiler
+			layer, err := ociimage.LayerFromFiles(tree)
+			if err != nil {
+				return nil, err
+			}
+			return ociimage.Build(ociimage.Config{
+				Platform: ocispec.Platform{OS: "linux", Architecture: arch},
+				Cmd:      []string{cmd},
+				Env:      []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+				Labels:   labels,
+			}, layer)
+		}()
 		if err != nil {
 			return nil, fmt.Errorf("linux/%s: %w", arch, err)
 		}
@@ -173,16 +204,56 @@ func (m *Mirror) buildBusybox(ctx context.Context, r recipeSource, work string) 
 	return imgs, nil
 }
 
+// busyboxSource is the busybox source package of r's suite, fetched into
+// the mirror's sources: its .dsc and what the archive says of it.
+func (m *Mirror) busyboxSource(ctx context.Context, r recipeSource) (string, debSource, error) {
+	sources := filepath.Join(m.recipesDir(), "sources")
+	if err := os.MkdirAll(sources, 0o755); err != nil {
+		return "", debSource{}, err
+	}
+	return fetchSource(ctx, sources, r.suite, "busybox")
+}
+
 // busyboxTarget is how busybox is compiled for one architecture: the GNU
-// triplet of its compiler (CROSS_COMPILE is the triplet and a dash) and
-// busybox's ARCH, set explicitly as the official builder does.
+// triplet of its compiler (CROSS_COMPILE is it and a dash) and busybox's
+// ARCH, set explicitly as the official builder does. A musl target is
+// compiled by the same gcc against Debian's musl for that architecture
+// (muslToolchain); its triplet is musl's (x86_64-linux-musl).
 type busyboxTarget struct {
-	triplet, kbuildArch, debArch string
+	triplet, gcc, kbuildArch, debArch string
+	musl                              bool
 }
 
 var busyboxTargets = map[string]busyboxTarget{
-	"amd64": {"x86_64-linux-gnu", "x86_64", "amd64"},
-	"arm64": {"aarch64-linux-gnu", "aarch64", "arm64"},
+	"amd64": {"x86_64-linux-gnu", "x86_64-linux-gnu", "x86_64", "amd64", false},
+	"arm64": {"aarch64-linux-gnu", "aarch64-linux-gnu", "aarch64", "arm64", false},
+}
+
+var busyboxMuslTargets = map[string]busyboxTarget{
+	"amd64": {"x86_64-linux-musl", "x86_64-linux-gnu", "x86_64", "amd64", true},
+	"arm64": {"aarch64-linux-musl", "aarch64-linux-gnu", "aarch64", "arm64", true},
+}
+
+// busyboxTargetFor is the target of arch with libc ("" or "glibc", or
+// "musl"), or an error saying which architectures there are.
+func busyboxTargetFor(arch, libc string) (busyboxTarget, error) {
+	targets := busyboxTargets
+	if libc == "musl" {
+		targets = busyboxMuslTargets
+	}
+	t, ok := targets[arch]
+	if !ok {
+		return t, fmt.Errorf("recipe:busybox builds for amd64 and arm64, not %q", arch)
+	}
+	return t, nil
+}
+
+// libcSuffix marks the build cache directory of a musl build.
+func (t busyboxTarget) libcSuffix() string {
+	if t.musl {
+		return "-musl"
+	}
+	return ""
 }
 
 // compilerPackages are the Debian packages that give the host a C compiler
@@ -191,7 +262,7 @@ func (t busyboxTarget) compilerPackages() string {
 	if t.debArch == hostDebArch() {
 		return "gcc libc6-dev"
 	}
-	return "gcc-" + strings.ReplaceAll(t.triplet, "_", "-") + " libc6-dev-" + t.debArch + "-cross"
+	return "gcc-" + strings.ReplaceAll(t.gcc, "_", "-") + " libc6-dev-" + t.debArch + "-cross"
 }
 
 // busyboxConfig is what the recipe changes in upstream's defconfig: a

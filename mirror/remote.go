@@ -23,6 +23,11 @@ import (
 // its tag resolves to when first copied.
 type remoteSource struct{ ref string }
 
+// offlineHint says how to give an image that cannot be had offline a local
+// source, in this package and in the BuildKit compat layer, whose suites
+// name their images themselves.
+const offlineHint = "a recipe:, oci-layout:, docker-archive: or rootfs: source, or, for a suite on compat/buildkit, a stand-in in MATRIXBOX_COMPAT_STANDINS=name=source"
+
 func (s remoteSource) String() string { return s.ref }
 
 // fingerprint: a remote is offline-first, so the source string alone says
@@ -38,8 +43,8 @@ func (s remoteSource) resolve(ctx context.Context, _ *Mirror) (resolved, error) 
 	resolver := newResolver(dockerConfigCreds)
 	name, desc, err := resolver.Resolve(ctx, ref)
 	if err != nil {
-		return resolved{}, fmt.Errorf("source %s: resolve on %s (unreachable, unknown or unauthorised; offline, mirror it from a local source instead): %w",
-			ref, reference.Domain(named), err)
+		return resolved{}, fmt.Errorf("source %s: resolve on %s (unreachable, unknown or unauthorised; offline, mirror it from a local source instead: %s): %w",
+			ref, reference.Domain(named), offlineHint, err)
 	}
 	fetcher, err := resolver.Fetcher(ctx, name)
 	if err != nil {

@@ -36,7 +36,7 @@ const (
 	SchemeDockerArchive = "docker-archive:" // docker-archive:TAR
 	SchemeRootfs        = "rootfs:"         // rootfs:DIR
 	SchemeBinary        = "binary:"         // binary:PATH (static binary as entrypoint)
-	SchemeRecipe        = "recipe:"         // recipe:busybox, recipe:debian:12[?packages=a,b]
+	SchemeRecipe        = "recipe:"         // recipe:busybox[?libc=musl], recipe:alpine, recipe:debian:12[?packages=a,b]
 )
 
 // parseSource reads a source string; an empty one means the target itself,

@@ -99,17 +99,22 @@ func TestEnsureLocalBadInput(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "no-such-layout")
 	m := newTestMirror(t, t.TempDir())
 	for src, want := range map[string]string{
-		"oci-layout:" + missing:           missing,
-		"oci-layout:" + garbage:           garbage,
-		"docker-archive:" + garbage:       garbage,
-		"oci-layout:" + layout:            "name one with @REF",
-		"oci-layout:" + layout + "@nope":  `no ref "nope"`,
-		"binary:" + garbage:               "not an ELF",
-		"rootfs:" + missing:               missing,
-		"recipe:debian:99":                `unknown Debian version "99"`,
-		"recipe:busybox?arch=amd64/v9/zz": "unknown architecture",
-		"recipe:busybox?arch=riscv64":     `builds for amd64 and arm64, not "riscv64"`,
-		"recipe:alpine":                   `unknown recipe "alpine"`,
+		"oci-layout:" + missing:                 missing,
+		"oci-layout:" + garbage:                 garbage,
+		"docker-archive:" + garbage:             garbage,
+		"oci-layout:" + layout:                  "name one with @REF",
+		"oci-layout:" + layout + "@nope":        `no ref "nope"`,
+		"binary:" + garbage:                     "not an ELF",
+		"rootfs:" + missing:                     missing,
+		"recipe:debian:99":                      `unknown Debian version "99"`,
+		"recipe:busybox?arch=amd64/v9/zz":       "unknown architecture",
+		"recipe:busybox?arch=riscv64":           `builds for amd64 and arm64, not "riscv64"`,
+		"recipe:fedora":                         `unknown recipe "fedora"`,
+		"recipe:busybox?libc=uclibc":            `unknown libc "uclibc"`,
+		"recipe:debian:12?libc=musl":            "only recipe:busybox takes libc",
+		"recipe:busybox?libc=musl&arch=riscv64": `builds for amd64 and arm64, not "riscv64"`,
+		// Offline, a registry's image says how to give it a local source.
+		"127.0.0.1:1/nothing/here:latest": "MATRIXBOX_COMPAT_STANDINS",
 	} {
 		err := m.Ensure(context.Background(), map[string]string{"bad:1": src})
 		if err == nil || !strings.Contains(err.Error(), want) {

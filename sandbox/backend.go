@@ -22,6 +22,7 @@ type Running struct {
 	logs    *Logs
 	startup time.Duration
 	stop    func() error
+	daemons *daemons
 }
 
 // StartBackend starts a backend of w for cfg's cell in a directory and a
@@ -56,16 +57,19 @@ func startBackend(ctx context.Context, w Worker, cfg Config, dir string, group *
 	if err := os.Mkdir(cfg.Dir, 0o711); err != nil {
 		return nil, err
 	}
-	r := &Running{dir: dir, group: group, logs: cfg.Logs}
+	cfg.daemons = newDaemons(cfg.Dir, filepath.Join(dir, daemonsRecord), cfg.Logs)
+	r := &Running{dir: dir, group: group, logs: cfg.Logs, daemons: cfg.daemons}
 	start := time.Now()
 	be, stop, err := w.New(ctx, &cfg)
 	r.startup = time.Since(start)
 	cfg.Logs.Printf("matrixbox", "matrixbox: worker %s started its backend in %s", w.Name(), r.startup.Round(time.Millisecond))
 	if err != nil {
 		err = fmt.Errorf("start worker %s: %w", w.Name(), err)
+		cfg.daemons.stop()
 		if stop != nil {
 			err = errors.Join(err, stop())
 		}
+		cfg.daemons.closeNS()
 		return nil, err
 	}
 	r.Backend, r.stop = be, stop
@@ -84,6 +88,15 @@ func (r *Running) Logs() *Logs { return r.logs }
 // Group is the backend's cgroup; nil when it has none.
 func (r *Running) Group() *Group { return r.group }
 
+// Died is closed when a daemon of the backend ended before the backend was
+// stopped: killed, crashed. The backend is dead then, whatever its other
+// daemons still do: a case on it fails, and a warm one is discarded.
+func (r *Running) Died() <-chan struct{} { return r.daemons.Died() }
+
+// Death says which daemon died and how, e.g. "containerd (pid 123) died:
+// signal: killed"; "" while none has.
+func (r *Running) Death() string { return r.daemons.Death() }
+
 // Stop stops the backend and removes everything it made; its error names
 // each thing that went wrong, the caller says which backend. Calling it
 // twice is an error-free no-op the second time.
@@ -93,12 +106,14 @@ func (r *Running) Stop() error {
 	}
 	var errs []error
 	start := time.Now()
+	r.daemons.stop()
 	if r.stop != nil {
 		if err := r.stop(); err != nil {
 			errs = append(errs, err)
 		}
 		r.stop = nil
 	}
+	r.daemons.closeNS()
 	stopped := time.Now()
 	if r.owned {
 		errs = append(errs, sweep(r.dir, r.group, "")...)

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/matrixbox/matrixbox/matrix"
@@ -46,6 +47,9 @@ type Box struct {
 
 	// cleanups are what Close undoes, the backend's stop among them.
 	cleanups Cleanups
+	// aborted says Abort ended the commands: those still exiting at Close
+	// are no leak of the test's.
+	aborted atomic.Bool
 }
 
 // EnvMarker is the variable every command of a sandbox carries, set to the
@@ -131,6 +135,10 @@ func (b *Box) Close() error {
 		left = killMarked(b.dir)
 	}
 	for _, p := range left {
+		if b.aborted.Load() {
+			b.logs.Printf("matrixbox", "matrixbox: %q (pid %d), started by sb.Cmd, was ended by the sandbox's abort", p.Cmdline, p.Pid)
+			continue
+		}
 		errs = append(errs, fmt.Errorf("leaked process: %q (pid %d) was started by sb.Cmd and still running at the end of the test; killed", p.Cmdline, p.Pid))
 	}
 	// Cancelled only now, so that the check above sees a leaked command
@@ -150,8 +158,12 @@ func (b *Box) Close() error {
 }
 
 // Abort cancels the sandbox's context, which kills the commands made by Cmd,
-// so that a test blocked on them returns. Close still runs as usual.
-func (b *Box) Abort() { b.cancel() }
+// so that a test blocked on them returns. Close still runs as usual, and
+// does not call a command the abort ended a leak.
+func (b *Box) Abort() {
+	b.aborted.Store(true)
+	b.cancel()
+}
 
 // LogSet returns the sandbox's logs ([LogSetter]); a test reads them with
 // [LogsOf].
@@ -160,6 +172,10 @@ func (b *Box) LogSet() *Logs { return b.logs }
 // Group is the sandbox's cgroup, which holds its commands and, for a fresh
 // backend, the backend's daemons and containers; nil without cgroups.
 func (b *Box) Group() *Group { return b.group }
+
+// Fresh is the backend the box started and stops itself; nil when it runs
+// on a warm one (Spec.Backend).
+func (b *Box) Fresh() *Running { return b.owned }
 
 // Dir is the sandbox's directory: TempDir, and a fresh backend's state.
 func (b *Box) Dir() string { return b.dir }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -35,20 +36,39 @@ type Process struct {
 // gets its own process group and SIGKILL when the test process dies, so a
 // crashed or interrupted test leaves no daemon behind.
 func Start(name string, cmd *exec.Cmd, logs *Logs) (*Process, error) {
-	return start(name, cmd, logs, nil)
+	return start(name, cmd, logs, nil, nil)
 }
 
-// start starts cmd, inside group's daemon leaf when group is not nil.
-func start(name string, cmd *exec.Cmd, logs *Logs, group *Group) (*Process, error) {
+// start starts cmd, inside group's daemon leaf when group is not nil, and
+// from the thread of the mount namespace ns when ns is not nil.
+func start(name string, cmd *exec.Cmd, logs *Logs, group *Group, ns *runNS) (_ *Process, err error) {
 	if logs == nil {
 		logs = NewLogs()
 	}
 	w := logs.Writer(name)
-	if cmd.Stdout == nil {
-		cmd.Stdout = w
-	}
-	if cmd.Stderr == nil {
-		cmd.Stderr = w
+	// The output goes through a pipe of the process's own, copied to the
+	// log until every holder of it has closed it: a daemon's children keep
+	// it open, and the process's exit must not wait for theirs (Wait would,
+	// for a pipe of exec's).
+	var out *os.File
+	if cmd.Stdout == nil || cmd.Stderr == nil {
+		r, pw, err := os.Pipe()
+		if err != nil {
+			return nil, fmt.Errorf("start %s: %w", name, err)
+		}
+		defer pw.Close()
+		out = r
+		defer func() {
+			if err != nil {
+				out.Close()
+			}
+		}()
+		if cmd.Stdout == nil {
+			cmd.Stdout = pw
+		}
+		if cmd.Stderr == nil {
+			cmd.Stderr = pw
+		}
 	}
 	setProcessGroup(cmd)
 	if cmd.Env == nil {
@@ -59,16 +79,27 @@ func start(name string, cmd *exec.Cmd, logs *Logs, group *Group) (*Process, erro
 	logs.Printf(name, "matrixbox: starting %s", strings.Join(cmd.Args, " "))
 	after := func() {}
 	if group != nil {
-		var err error
 		if after, err = group.attach(cmd, "d"); err != nil {
 			return nil, fmt.Errorf("start %s: %w", name, err)
 		}
 	}
 	p.started = time.Now()
-	err := cmd.Start()
+	if ns != nil {
+		if nerr := ns.do(func() { err = cmd.Start() }); nerr != nil {
+			err = nerr
+		}
+	} else {
+		err = cmd.Start()
+	}
 	after()
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	if out != nil {
+		go func() {
+			_, _ = io.Copy(w, out)
+			out.Close()
+		}()
 	}
 	go func() {
 		p.waitErr = cmd.Wait()

@@ -18,7 +18,9 @@ func setProcessGroup(cmd *exec.Cmd) {
 	cmd.SysProcAttr.Setpgid = true
 	// The parent-death signal follows the thread that forked the child; Go
 	// never retires threads of goroutines that did not lock one, so it
-	// fires when the test process dies.
+	// fires when the test process dies. A backend's daemons are forked by
+	// the locked thread of its mount namespace (runNS), which lives until
+	// they are stopped.
 	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
 }
 

@@ -155,9 +155,21 @@ func removeOwned(sc scope, dead func(o owner) bool, quietWarm bool) (removed, le
 		}
 	}
 	groups := ownedGroups(sc.cgroupRoot, dead)
+	// Every group is listed before any is killed: killing one can end
+	// processes of another (a container's init takes its pid namespace
+	// with it, a case's command entered into it among them), which would
+	// then go unnamed.
+	listed := map[string][]Proc{}
 	for _, g := range groups {
-		for _, p := range killCgroup(g) {
-			say(filepath.Base(g), fmt.Sprintf("process %d (%s) in cgroup %s", p.Pid, p.Cmdline, g))
+		listed[g] = cgroupProcs(g)
+	}
+	named := map[int]bool{} // the processes named, by pid
+	for _, g := range groups {
+		for _, p := range append(listed[g], killCgroup(g)...) {
+			if !named[p.Pid] {
+				named[p.Pid] = true
+				say(filepath.Base(g), fmt.Sprintf("process %d (%s) in cgroup %s", p.Pid, p.Cmdline, g))
+			}
 		}
 	}
 	// Killing a daemon found by its environment can make its children show
@@ -174,6 +186,17 @@ func removeOwned(sc scope, dead func(o owner) bool, quietWarm bool) (removed, le
 	}
 	for _, name := range dirs {
 		dir := filepath.Join(sc.tmpRoot, name)
+		for _, d := range recordedDaemons(dir) {
+			if named[d.pid] {
+				continue
+			}
+			if d.running() {
+				_ = syscall.Kill(d.pid, syscall.SIGKILL)
+				say(name, fmt.Sprintf("daemon %s (pid %d)", d.name, d.pid))
+			} else {
+				say(name, fmt.Sprintf("daemon %s (pid %d), ended already (with its test process, by its parent-death signal, or killed)", d.name, d.pid))
+			}
+		}
 		for _, m := range detachMountsUnder(dir) {
 			say(name, "mount "+m)
 		}

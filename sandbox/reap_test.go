@@ -51,7 +51,7 @@ func dieLeavingThingsBehind() {
 		fail(err)
 	}
 	logs := NewLogs()
-	p, err := start("d", daemonCmd("child"), logs, g)
+	p, err := start("d", daemonCmd("child"), logs, g, nil)
 	if err != nil {
 		fail(err)
 	}

@@ -75,6 +75,9 @@ type Config struct {
 	// marker is the backend's directory, carried in EnvMarker by the
 	// processes Start starts, so that they are found without a cgroup.
 	marker string
+	// daemons are the processes Start started, watched for an early end,
+	// and the mount namespace they run in.
+	daemons *daemons
 }
 
 // Start starts cmd as a process of the backend called name: in the
@@ -82,6 +85,14 @@ type Config struct {
 // name. A worker starts every daemon with it, so that all the daemon
 // causes, containers included, is killed with the backend even when the
 // daemon or the test process crashed.
+//
+// Run as root, the backend's daemons run in a mount namespace of their own
+// in which /run/runc and /run/containerd (but /run/containerd/fifo, which
+// clients outside share with the shims) are directories of the backend:
+// the runtime state daemons keep at those compiled-in paths goes with the
+// backend, however it ends. And a daemon that ends before the backend is
+// stopped has died: the backend's [Running.Died] says so, and the case on
+// it fails.
 func (c *Config) Start(name string, cmd *exec.Cmd) (*Process, error) {
 	if c.marker != "" {
 		if cmd.Env == nil {
@@ -89,7 +100,14 @@ func (c *Config) Start(name string, cmd *exec.Cmd) (*Process, error) {
 		}
 		cmd.Env = append(cmd.Env, EnvMarker+"="+c.marker)
 	}
-	return start(name, cmd, c.Logs, c.Group)
+	if c.daemons == nil {
+		return start(name, cmd, c.Logs, c.Group, nil)
+	}
+	p, err := start(name, cmd, c.Logs, c.Group, c.daemons.namespace())
+	if err == nil {
+		c.daemons.watch(p)
+	}
+	return p, err
 }
 
 // EnvCgroupParent is exported by daemon backends to the commands of
@@ -126,7 +144,10 @@ type Versioned interface {
 // Checker is implemented by workers that depend on something outside the
 // process (a binary, a kernel feature). Check returns an error that says what
 // to install; the cells of such a worker are skipped with that message. An
-// error wrapping [ErrMisconfigured] fails them instead, in every mode.
+// error wrapping [ErrMisconfigured] fails them instead, in every mode; one
+// wrapping errors.ErrUnsupported (a cell the worker cannot have, such as a
+// daemon version without what the worker runs) skips them in every mode,
+// as a lacking feature does.
 type Checker interface {
 	Check() error
 }

@@ -30,7 +30,12 @@ const ContainerdNamespace = "matrixbox"
 // command inside a container of the cell's image, one container and
 // one overlay snapshot per sandbox, with the sandbox's TempDir mounted at
 // the same path. Backends export CONTAINERD_ADDRESS and
-// CONTAINERD_NAMESPACE.
+// CONTAINERD_NAMESPACE; sb.Address() is the socket's path, as
+// CONTAINERD_ADDRESS, which containerd's client.New takes as it is. The
+// worker's image (WithImage's, or the offline busybox) is in containerd
+// (namespace [ContainerdNamespace]) when the sandbox is handed to the
+// test; a cell's image is pulled by the first sb.Cmd, as the test may put
+// it in the mirror itself (matrix/distro's Require does).
 //
 // The image is, first, the reference of the first axis value of the cell
 // that names one (a value with an ImageRef() string method, such as a
@@ -136,7 +141,9 @@ func (w *containerdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sand
 	cl.Add("close containerd client", c.Close)
 	b := &containerBackend{
 		backend: backend{
-			address:  "unix://" + d.sock,
+			// A plain path, as CONTAINERD_ADDRESS and ctr --address:
+			// containerd's client.New reads "unix://…" as a host name.
+			address:  d.sock,
 			env:      append([]string{"CONTAINERD_ADDRESS=" + d.sock, "CONTAINERD_NAMESPACE=" + ContainerdNamespace}, cgroupEnv(cfg)...),
 			features: w.opts.features,
 			procs:    []*sandbox.Process{d.proc},
@@ -144,6 +151,7 @@ func (w *containerdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sand
 		client:    c,
 		namespace: ContainerdNamespace,
 		image:     imageOf(cfg.Cell, w.opts.image),
+		cellImage: imageOf(cfg.Cell, "") != "",
 		hostsDir:  d.hostsDir,
 		cgroup:    cfg.CgroupParent(),
 		logs:      cfg.Logs,
@@ -151,6 +159,9 @@ func (w *containerdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sand
 	}
 	cl.Add("delete containers", b.deleteAll)
 	if b.keep, err = readContainerd(ctx, c); err != nil {
+		return nil, nil, err
+	}
+	if err := b.prepareAtStart(ctx); err != nil {
 		return nil, nil, err
 	}
 	b.reset = b.wipe
@@ -184,29 +195,24 @@ type containerBackend struct {
 	// namespace holds the sandboxes' containers and the image.
 	namespace string
 	image     string
+	// cellImage says the image is named by the cell, not the worker: it is
+	// made by the first command, not at start (see prepareAtStart).
+	cellImage bool
 	hostsDir  string
 	// cgroup is the parent of the containers' cgroups: the backend's own,
 	// so that a container whose containerd or shim died is killed with it.
 	cgroup string
 	logs   *sandbox.Logs
 
-	imageOnce onceErr[imageInfo]
+	// image holds the image once it is made (ensureImage); imageMu
+	// guards it.
+	imageMu sync.Mutex
+	img     *imageInfo
 	// keep is what a wipe leaves: the containerd as it was at start, and
 	// the image the sandboxes run in once it is there.
 	keep  containerdState
 	mu    sync.Mutex
 	boxes map[string]*boxContainer // by sandbox dir
-}
-
-type onceErr[T any] struct {
-	once sync.Once
-	v    T
-	err  error
-}
-
-func (o *onceErr[T]) get(f func() (T, error)) (T, error) {
-	o.once.Do(func() { o.v, o.err = f() })
-	return o.v, o.err
 }
 
 // containerdSetup says which containerd to start and under what name.

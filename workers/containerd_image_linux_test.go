@@ -4,8 +4,11 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	ctd "github.com/containerd/containerd/v2/client"
 
 	"github.com/matrixbox/matrixbox/matrix"
 	"github.com/matrixbox/matrixbox/mirror"
@@ -90,5 +93,49 @@ func TestContainerdCellImage(t *testing.T) {
 	}
 	if !strings.Contains(b.LogSet().String(), "image ready") {
 		t.Errorf("no image line in the logs:\n%s", b.LogSet().String())
+	}
+}
+
+// TestContainerdAddressAndImage: containerd's own Go client connects to
+// sb.Address() as it is, and the image the sandbox's commands run in is
+// in containerd before the first sb.Cmd (issue 22: client.New failed with
+// "invalid (non-empty) authority: unix:", and the image appeared only with
+// the first command).
+func TestContainerdAddressAndImage(t *testing.T) {
+	w := Containerd()
+	if err := w.(sandbox.Checker).Check(); err != nil {
+		t.Skipf("worker containerd unavailable: %v", err)
+	}
+	cells, err := matrix.Expand(matrix.Strings("worker", w.Name()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	b, err := sandbox.Open(ctx, sandbox.Spec{Config: sandbox.Config{Cell: cells[0]}, Worker: w})
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	defer func() {
+		if err := b.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+		if t.Failed() {
+			t.Log(b.LogSet().String())
+		}
+	}()
+	c, err := ctd.New(b.Address(), ctd.WithDefaultNamespace(ContainerdNamespace))
+	if err != nil {
+		t.Fatalf("containerd's client.New(%q): %v", b.Address(), err)
+	}
+	defer c.Close()
+	if _, err := c.Version(ctx); err != nil {
+		t.Fatalf("Version at %s: %v", b.Address(), err)
+	}
+	imgs, err := c.ListImages(ctx)
+	if err != nil || len(imgs) != 1 {
+		t.Fatalf("before any sb.Cmd: %d images in namespace %s (%v), want the sandbox's one", len(imgs), ContainerdNamespace, err)
+	}
+	if env := b.Cmd("true").Env; !slices.Contains(env, "CONTAINERD_ADDRESS="+b.Address()) {
+		t.Errorf("sb.Address() %q is not CONTAINERD_ADDRESS in %q", b.Address(), env)
 	}
 }

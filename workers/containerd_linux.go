@@ -85,15 +85,7 @@ func (b *containerBackend) boxContainer(ctx context.Context, dir string) (*boxCo
 		return bc, nil
 	}
 	ctx = b.nsctx(ctx)
-	img, err := b.imageOnce.get(func() (imageInfo, error) {
-		img, err := b.prepareImage(ctx)
-		if err != nil {
-			return img, err
-		}
-		// From now on the image is the backend's own: a wipe keeps it.
-		b.keep, err = readContainerd(ctx, b.client)
-		return img, err
-	})
+	img, err := b.ensureImage(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -183,6 +175,51 @@ func waitExec(ctx context.Context, pid uint32) error {
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
+}
+
+// ensureImage makes the image the sandboxes' commands run in, once it
+// can: a failure is not kept, so that a later call (the next sb.Cmd) tries
+// again, e.g. once the test has put the image in the mirror.
+func (b *containerBackend) ensureImage(ctx context.Context) (imageInfo, error) {
+	ctx = b.nsctx(ctx)
+	b.imageMu.Lock()
+	defer b.imageMu.Unlock()
+	if b.img != nil {
+		return *b.img, nil
+	}
+	img, err := b.prepareImage(ctx)
+	if err != nil {
+		return img, err
+	}
+	// From now on the image is the backend's own: a wipe keeps it.
+	if b.keep, err = readContainerd(ctx, b.client); err != nil {
+		return img, err
+	}
+	b.img = &img
+	return img, nil
+}
+
+// prepareAtStart makes the worker's image (WithImage's, or the offline
+// busybox) before the backend serves a sandbox, so that a test finds it in
+// containerd from its start, not only after its first sb.Cmd. A cell's
+// image (named by an axis value) is left to the first sb.Cmd: the test
+// may put it in the mirror itself (matrix/distro's Require does), and the
+// mirror refuses, and fails the Run for, an image asked for before it is
+// declared.
+func (b *containerBackend) prepareAtStart(ctx context.Context) error {
+	if b.cellImage {
+		return nil
+	}
+	_, err := b.ensureImage(ctx)
+	return err
+}
+
+// forgetImage makes the next ensureImage make the image again (after a
+// wipe that removed it).
+func (b *containerBackend) forgetImage() {
+	b.imageMu.Lock()
+	defer b.imageMu.Unlock()
+	b.img = nil
 }
 
 // prepareImage imports the offline busybox, or pulls the worker's image

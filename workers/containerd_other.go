@@ -16,3 +16,6 @@ func (b *containerBackend) Command(context.Context, string, []string, ...string)
 }
 
 func (b *containerBackend) deleteAll() error { return nil }
+
+func (b *containerBackend) prepareAtStart(context.Context) error { return nil }
+func (b *containerBackend) forgetImage()                         {}

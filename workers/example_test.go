@@ -18,6 +18,7 @@ func Example() {
 		workers.Containerd(),
 		workers.Containerd(workers.WithBinary("/usr/bin/containerd"), workers.WithName("containerd-1.6")),
 		workers.Dockerd(),
+		workers.DockerdContainerd(),
 	}
 	for _, w := range ws {
 		_, checked := w.(sandbox.Checker)
@@ -30,6 +31,22 @@ func Example() {
 	// containerd true
 	// containerd-1.6 true
 	// dockerd true
+	// dockerd-containerd true
+}
+
+// dockerd with the classic image store and with the containerd image
+// store, each on the current moby and on 20.10: what each has is told
+// before any daemon starts, so a test that requires an oci-layout context
+// is skipped on dockerd; the cells of dockerd-containerd on 20.10, which
+// has no containerd image store, are skipped whatever they require.
+func ExampleDockerdContainerd() {
+	axis := workers.WithVersions(workers.MobyAxis, "v29.8.1", "v20.10")
+	for _, w := range []sandbox.Worker{workers.Dockerd(axis), workers.DockerdContainerd(axis)} {
+		fmt.Println(w.Name(), w.(sandbox.Supporter).Supports(workers.FeatureOCILayout))
+	}
+	// Output:
+	// dockerd false
+	// dockerd-containerd true
 }
 
 func ExampleHost() {

@@ -24,6 +24,7 @@ const (
 	ctorBuildkitdContainerd = "BuildkitdContainerd"
 	ctorContainerd          = "Containerd"
 	ctorDockerd             = "Dockerd"
+	ctorDockerdContainerd   = "DockerdContainerd"
 	ctorRemoteBuildkit      = "RemoteBuildkit"
 	ctorRemoteDockerd       = "RemoteDockerd"
 	ctorRemoteContainerd    = "RemoteContainerd"
@@ -31,7 +32,7 @@ const (
 
 var (
 	// localWorkers start their daemon; remoteWorkers attach to one.
-	localWorkers  = []string{ctorBuildkitdOCI, ctorBuildkitdContainerd, ctorContainerd, ctorDockerd}
+	localWorkers  = []string{ctorBuildkitdOCI, ctorBuildkitdContainerd, ctorContainerd, ctorDockerd, ctorDockerdContainerd}
 	remoteWorkers = []string{ctorRemoteBuildkit, ctorRemoteDockerd, ctorRemoteContainerd}
 	// buildkitdWorkers are those whose daemon is a buildkitd of ours.
 	buildkitdWorkers = []string{ctorBuildkitdOCI, ctorBuildkitdContainerd}
@@ -44,8 +45,8 @@ var optionReaders = map[string][]string{
 	"WithBinary":          localWorkers,
 	"WithVersions":        localWorkers,
 	"WithRootless":        buildkitdWorkers,
-	"WithArgs":            {ctorBuildkitdOCI, ctorBuildkitdContainerd, ctorDockerd},
-	"WithEnv":             {ctorBuildkitdOCI, ctorBuildkitdContainerd, ctorDockerd},
+	"WithArgs":            {ctorBuildkitdOCI, ctorBuildkitdContainerd, ctorDockerd, ctorDockerdContainerd},
+	"WithEnv":             {ctorBuildkitdOCI, ctorBuildkitdContainerd, ctorDockerd, ctorDockerdContainerd},
 	"WithBuildkitdConfig": buildkitdWorkers,
 	"WithFeatures":        append(slices.Clone(localWorkers), remoteWorkers...),
 	"WithoutFeatures":     append(slices.Clone(localWorkers), remoteWorkers...),
@@ -141,7 +142,8 @@ func WithBinary(path string) Option {
 }
 
 // WithArgs appends arguments to the daemon's command line: buildkitd's for
-// [BuildkitdOCI] and [BuildkitdContainerd], dockerd's for [Dockerd].
+// [BuildkitdOCI] and [BuildkitdContainerd], dockerd's for [Dockerd] and
+// [DockerdContainerd].
 func WithArgs(args ...string) Option {
 	return option("WithArgs", func(o *options) { o.args = append(o.args, args...) })
 }

@@ -38,6 +38,8 @@ func construct(ctor string, opts ...Option) sandbox.Worker {
 		return Containerd(opts...)
 	case ctorDockerd:
 		return Dockerd(opts...)
+	case ctorDockerdContainerd:
+		return DockerdContainerd(opts...)
 	case ctorRemoteBuildkit:
 		return RemoteBuildkit("farm", "tcp://127.0.0.1:1", opts...)
 	case ctorRemoteDockerd:
@@ -100,7 +102,7 @@ func TestOptionNotReadFailsTheWorker(t *testing.T) {
 		want string
 	}{
 		{BuildkitdOCI(WithImage("alpine")), `workers.WithImage: worker "buildkitd-oci" (workers.BuildkitdOCI) does not read it; only workers.Containerd and workers.RemoteContainerd read it`},
-		{Containerd(WithName("c16"), WithArgs("--log-level=debug")), `workers.WithArgs: worker "c16" (workers.Containerd) does not read it; only workers.BuildkitdOCI, workers.BuildkitdContainerd and workers.Dockerd read it`},
+		{Containerd(WithName("c16"), WithArgs("--log-level=debug")), `workers.WithArgs: worker "c16" (workers.Containerd) does not read it; only workers.BuildkitdOCI, workers.BuildkitdContainerd, workers.Dockerd and workers.DockerdContainerd read it`},
 		{Dockerd(WithBuildkitdConfig(nil)), `workers.WithBuildkitdConfig: worker "dockerd" (workers.Dockerd) does not read it`},
 		{RemoteBuildkit("farm", "tcp://127.0.0.1:1", WithName("other")), `workers.WithName: worker "farm" (workers.RemoteBuildkit) does not read it`},
 		{RemoteContainerd("c", "/run/c.sock", WithTLSDir("/etc/tls")), `workers.WithTLSDir: worker "c" (workers.RemoteContainerd) does not read it; only workers.RemoteBuildkit and workers.RemoteDockerd read it`},

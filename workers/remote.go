@@ -101,7 +101,7 @@ func RemoteDockerd(name, address string, opts ...Option) sandbox.Worker {
 // "unix:///run/containerd/containerd.sock"), on this machine: sb.Cmd runs
 // in a container of the cell's image, as on the Containerd worker. Each
 // backend works in a namespace of its own (WithNamespace's prefix, then the
-// backend's directory name, e.g. "matrixbox-mbx-1234-567"), so that cases
+// backend's directory name, e.g. "matrixbox-mbx-1234.5678-901"), so that cases
 // of other cells, Runs and processes never see its containers and images;
 // its stop deletes everything in that namespace and the namespace itself,
 // a reset (integration.ResetBackend) everything in it, and neither touches

@@ -57,12 +57,15 @@ func (w *remoteWorker) attachContainerd(ctx context.Context, cfg *sandbox.Config
 			return nil, err
 		}
 	}
+	// As on a local containerd, sb.Address() is the socket's path.
+	b.address = w.ep.addr
 	b.env = []string{"CONTAINERD_ADDRESS=" + w.ep.addr, "CONTAINERD_NAMESPACE=" + ns}
 	cb := &containerBackend{
 		backend:   b,
 		client:    c,
 		namespace: ns,
 		image:     imageOf(cfg.Cell, w.opts.image),
+		cellImage: imageOf(cfg.Cell, "") != "",
 		hostsDir:  hostsDir,
 		cgroup:    cfg.CgroupParent(),
 		logs:      cfg.Logs,
@@ -70,16 +73,20 @@ func (w *remoteWorker) attachContainerd(ctx context.Context, cfg *sandbox.Config
 	}
 	cl.Add("delete containers", cb.deleteAll)
 	// ResetBackend empties the backend's own namespace, and no other: the
-	// daemon is not ours to wipe. The image is made again for the next
-	// case.
+	// daemon is not ours to wipe. The image is made again, before the next
+	// case, as before the first.
 	cb.reset = func(ctx context.Context) error {
 		if err := cb.deleteAll(); err != nil {
 			return err
 		}
-		cb.mu.Lock()
-		cb.imageOnce = onceErr[imageInfo]{}
-		cb.mu.Unlock()
-		return wipeNamespace(ctx, c, ns, false)
+		cb.forgetImage()
+		if err := wipeNamespace(ctx, c, ns, false); err != nil {
+			return err
+		}
+		return cb.prepareAtStart(ctx)
+	}
+	if err := cb.prepareAtStart(ctx); err != nil {
+		return nil, err
 	}
 	return cb, nil
 }

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	ctd "github.com/containerd/containerd/v2/client"
 	"github.com/containerd/containerd/v2/core/leases"
@@ -102,8 +103,9 @@ func resetPair() []integration.Test {
 	return integration.With(integration.TestFuncs(testRemoteLeave, testRemoteFindNothing), integration.ResetBackend(), integration.Serial())
 }
 
-// firstAddress holds the first case's backend address by cell.
-var firstAddress sync.Map
+// firstAddress holds the first case's backend address by cell, and
+// firstImage, on a containerd, when its image was made.
+var firstAddress, firstImage sync.Map
 
 func testRemoteLeave(t *testing.T, sb sandbox.Sandbox) {
 	firstAddress.Store(sb.Name(), sb.Address())
@@ -116,6 +118,11 @@ func testRemoteLeave(t *testing.T, sb sandbox.Sandbox) {
 		if out, err := sb.Cmd("true").CombinedOutput(); err != nil {
 			t.Fatalf("sb.Cmd: %v\n%s", err, out)
 		}
+		imgs, err := c.ImageService().List(namespaces.WithNamespace(sb.Context(), ns))
+		if err != nil || len(imgs) != 1 {
+			t.Fatalf("namespace %s: images %v (%v), want the sandbox's one", ns, imgs, err)
+		}
+		firstImage.Store(sb.Name(), imgs[0].CreatedAt)
 		return
 	}
 	solveScratch(t, sb)
@@ -131,8 +138,15 @@ func testRemoteFindNothing(t *testing.T, sb sandbox.Sandbox) {
 		ls, err := c.LeasesService().List(ctx)
 		imgs, ierr := c.ImageService().List(ctx)
 		cs, cerr := c.Containers(ctx)
-		if err != nil || ierr != nil || cerr != nil || len(ls)+len(imgs)+len(cs) > 0 {
-			t.Errorf("namespace %s after reset: leases %v, images %v, containers %d (%v %v %v)", ns, ls, imgs, len(cs), err, ierr, cerr)
+		if err != nil || ierr != nil || cerr != nil || len(ls)+len(cs) > 0 {
+			t.Errorf("namespace %s after reset: leases %v, containers %d (%v %v %v)", ns, ls, len(cs), err, ierr, cerr)
+		}
+		// The sandbox's image is there before its first command, as at
+		// the backend's start: made again after the wipe removed the
+		// first case's.
+		made, _ := firstImage.Load(sb.Name())
+		if first, ok := made.(time.Time); len(imgs) != 1 || !ok || !imgs[0].CreatedAt.After(first) {
+			t.Errorf("namespace %s after reset: images %v, want the sandbox's one, made after the first case's (%v)", ns, imgs, made)
 		}
 		return
 	}
@@ -149,7 +163,7 @@ func testRemoteFindNothing(t *testing.T, sb sandbox.Sandbox) {
 
 func remoteContainerd(t *testing.T, sb sandbox.Sandbox, ns string) *ctd.Client {
 	t.Helper()
-	c, err := ctd.New(strings.TrimPrefix(sb.Address(), "unix://"), ctd.WithDefaultNamespace(ns))
+	c, err := ctd.New(sb.Address(), ctd.WithDefaultNamespace(ns))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -356,7 +370,7 @@ func testRemoteContainerdCmd(t *testing.T, sb sandbox.Sandbox) {
 	if err != nil || !strings.HasPrefix(string(out), ns+"\n") || !strings.Contains(string(out), "sleep") {
 		t.Fatalf("sb.Cmd in the box container: %v\n%s", err, out)
 	}
-	c, err := ctd.New(strings.TrimPrefix(sb.Address(), "unix://"), ctd.WithDefaultNamespace(ns))
+	c, err := ctd.New(sb.Address(), ctd.WithDefaultNamespace(ns))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,31 +16,60 @@ import (
 	"github.com/containerd/containerd/v2/core/snapshots"
 	"github.com/containerd/containerd/v2/pkg/namespaces"
 	"github.com/containerd/errdefs"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/matrixbox/matrixbox/sandbox"
 )
 
-// snapshotters are the snapshotters a wipe looks in.
-var snapshotters = []string{"overlayfs", "native"}
-
 // containerdState is what a containerd holds: per namespace, each kind of
-// object by name, sorted.
+// object by name, sorted. The namespaces, and the snapshotters whose
+// snapshots are listed, are the containerd's own lists, not a fixed set:
+// a namespace a case made is part of the state, and so are the snapshots
+// of a snapshotter it chose.
 type containerdState map[string]map[string][]string
 
-// Kinds of containerd objects, in the order a wipe removes them.
+// Kinds of containerd objects, in the order a wipe removes them; kindNS is
+// the namespace itself, listed only by minus, for a namespace keep lacks.
 const (
 	kindTask      = "tasks"
 	kindContainer = "containers"
+	kindSandbox   = "sandboxes"
 	kindImage     = "images"
 	kindLease     = "leases"
 	kindContent   = "content"
 	kindSnapshot  = "snapshots"
+	kindNS        = "namespace"
 )
+
+// snapshotterPlugin is the type of containerd's snapshotter plugins.
+const snapshotterPlugin = "io.containerd.snapshotter.v1"
+
+// containerdSnapshotters lists the snapshotters the containerd loaded, by
+// its introspection service.
+func containerdSnapshotters(ctx context.Context, c *ctd.Client) ([]string, error) {
+	resp, err := c.IntrospectionService().Plugins(ctx, "type=="+snapshotterPlugin)
+	if err != nil {
+		return nil, fmt.Errorf("containerd: list snapshotters: %w", err)
+	}
+	var out []string
+	for _, p := range resp.Plugins {
+		if p.Type == snapshotterPlugin && p.InitErr == nil {
+			out = append(out, p.ID)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
 
 func readContainerd(ctx context.Context, c *ctd.Client) (containerdState, error) {
 	nss, err := c.NamespaceService().List(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("containerd: list namespaces: %w", err)
+	}
+	sns, err := containerdSnapshotters(ctx, c)
+	if err != nil {
+		return nil, err
 	}
 	st := containerdState{}
 	for _, ns := range nss {
@@ -59,6 +88,14 @@ func readContainerd(ctx context.Context, c *ctd.Client) (containerdState, error)
 		}
 		for _, x := range cs {
 			m[kindContainer] = append(m[kindContainer], x.ID)
+		}
+		// containerd 1.x has no sandbox store.
+		if sbs, err := c.SandboxStore().List(nctx); err == nil {
+			for _, x := range sbs {
+				m[kindSandbox] = append(m[kindSandbox], x.ID)
+			}
+		} else if !errdefs.IsNotImplemented(err) && !errdefs.IsNotFound(err) && !isUnimplemented(err) {
+			return nil, fmt.Errorf("containerd: list sandboxes of %s: %w", ns, err)
 		}
 		is, err := c.ImageService().List(nctx)
 		if err != nil {
@@ -80,7 +117,7 @@ func readContainerd(ctx context.Context, c *ctd.Client) (containerdState, error)
 		}); err != nil {
 			return nil, fmt.Errorf("containerd: list content of %s: %w", ns, err)
 		}
-		for _, sn := range snapshotters {
+		for _, sn := range sns {
 			err := c.SnapshotService(sn).Walk(nctx, func(_ context.Context, i snapshots.Info) error {
 				m[kindSnapshot] = append(m[kindSnapshot], sn+"/"+i.Name)
 				return nil
@@ -97,10 +134,20 @@ func readContainerd(ctx context.Context, c *ctd.Client) (containerdState, error)
 	return st, nil
 }
 
-// minus returns what st holds that keep does not.
+// isUnimplemented reports whether err is gRPC's Unimplemented: a service
+// an older containerd does not have.
+func isUnimplemented(err error) bool {
+	return status.Code(err) == codes.Unimplemented
+}
+
+// minus returns what st holds that keep does not: objects, and namespaces
+// keep lacks (kindNS).
 func (st containerdState) minus(keep containerdState) containerdState {
 	out := containerdState{}
 	for ns, m := range st {
+		if _, ok := keep[ns]; !ok {
+			out[ns] = map[string][]string{kindNS: {ns}}
+		}
 		for kind, names := range m {
 			for _, n := range names {
 				if !slices.Contains(keep[ns][kind], n) {
@@ -118,7 +165,7 @@ func (st containerdState) minus(keep containerdState) containerdState {
 func (st containerdState) String() string {
 	var parts []string
 	for _, ns := range sortedKeys(st) {
-		for _, kind := range []string{kindTask, kindContainer, kindImage, kindLease, kindContent, kindSnapshot} {
+		for _, kind := range sortedKeys(st[ns]) {
 			if names := st[ns][kind]; len(names) > 0 {
 				shown := names
 				if len(shown) > 5 {
@@ -140,10 +187,11 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// wipeContainerd removes, in every namespace, the tasks, containers, images
-// and leases that keep does not hold, lets containerd's garbage collector
-// take the content and snapshots nothing references any more, and proves
-// that what is left is what keep holds.
+// wipeContainerd removes, in every namespace, the tasks, containers,
+// sandboxes, images and leases that keep does not hold, lets containerd's
+// garbage collector take the content and snapshots nothing references any
+// more, deletes the namespaces keep does not hold, and proves that what is
+// left is what keep holds, by everything readContainerd lists.
 func wipeContainerd(ctx context.Context, c *ctd.Client, keep containerdState) error {
 	st, err := readContainerd(ctx, c)
 	if err != nil {
@@ -158,6 +206,11 @@ func wipeContainerd(ctx context.Context, c *ctd.Client, keep containerdState) er
 				errs = append(errs, fmt.Errorf("containerd: delete container %s/%s: %w", ns, id, err))
 			}
 		}
+		for _, id := range extra[ns][kindSandbox] {
+			if err := c.SandboxStore().Delete(nctx, id); err != nil && !errdefs.IsNotFound(err) {
+				errs = append(errs, fmt.Errorf("containerd: delete sandbox %s/%s: %w", ns, id, err))
+			}
+		}
 		for _, name := range extra[ns][kindImage] {
 			if err := c.ImageService().Delete(nctx, name); err != nil && !errdefs.IsNotFound(err) {
 				errs = append(errs, fmt.Errorf("containerd: delete image %s/%s: %w", ns, name, err))
@@ -169,8 +222,20 @@ func wipeContainerd(ctx context.Context, c *ctd.Client, keep containerdState) er
 			}
 		}
 	}
-	if err := collectGarbage(ctx, c); err != nil {
+	if err := collectGarbage(ctx, c, keep); err != nil {
 		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	// Emptied, and collected: the namespaces a case made go too.
+	for _, ns := range sortedKeys(extra) {
+		if _, ok := keep[ns]; ok {
+			continue
+		}
+		if err := c.NamespaceService().Delete(ctx, ns); err != nil && !errdefs.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("containerd: delete namespace %s: %w", ns, err))
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return err
@@ -187,9 +252,23 @@ func wipeContainerd(ctx context.Context, c *ctd.Client, keep containerdState) er
 
 // collectGarbage runs containerd's garbage collector now and waits for it:
 // deleting a lease with SynchronousDelete does, so a throwaway lease is
-// made for that.
-func collectGarbage(ctx context.Context, c *ctd.Client) error {
-	ctx = namespaces.WithNamespace(ctx, ContainerdNamespace)
+// made for that, in a namespace keep holds (making one would make the
+// namespace too), else in the worker's.
+func collectGarbage(ctx context.Context, c *ctd.Client, keep containerdState) (err error) {
+	ns := ContainerdNamespace
+	if names := sortedKeys(keep); len(names) > 0 {
+		ns = names[0]
+	}
+	if _, ok := keep[ns]; !ok {
+		defer func() {
+			if err == nil {
+				if err = c.NamespaceService().Delete(ctx, ns); errdefs.IsNotFound(err) {
+					err = nil
+				}
+			}
+		}()
+	}
+	ctx = namespaces.WithNamespace(ctx, ns)
 	l, err := c.LeasesService().Create(ctx, leases.WithRandomID())
 	if err != nil {
 		return fmt.Errorf("containerd: garbage collection: %w", err)

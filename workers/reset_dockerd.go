@@ -2,59 +2,85 @@ package workers
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
 	"slices"
-	"sort"
 	"strings"
 )
 
 // dockerState is what a dockerd holds: each kind of object by id or name,
-// sorted.
+// sorted. The kinds are those the daemon's own inventory (/system/df)
+// lists, whatever they are, with the containers and images of their own
+// lists (all of them, intermediate images too), and the networks, plugins
+// and swarm membership that the inventory leaves out.
 type dockerState map[string][]string
+
+// dfKinds names the kinds of /system/df that wipeDockerd removes; another
+// kind a newer dockerd lists keeps its field's name, and fails the proof
+// when it holds anything.
+var dfKinds = map[string]string{"Images": "images", "Containers": "containers", "Volumes": "volumes", "BuildCache": "build cache"}
 
 func (d *dockerAPI) state(ctx context.Context) (dockerState, error) {
 	st := dockerState{}
-	var containers []struct{ ID string }
-	if err := d.do(ctx, "GET", "/containers/json?all=1", nil, &containers); err != nil {
-		return nil, err
-	}
-	for _, c := range containers {
-		st["containers"] = append(st["containers"], c.ID)
-	}
-	var images []struct{ ID string }
-	if err := d.do(ctx, "GET", "/images/json?all=1", nil, &images); err != nil {
-		return nil, err
-	}
-	for _, i := range images {
-		st["images"] = append(st["images"], i.ID)
-	}
-	var networks []struct{ ID, Name string }
-	if err := d.do(ctx, "GET", "/networks", nil, &networks); err != nil {
-		return nil, err
-	}
-	for _, n := range networks {
-		st["networks"] = append(st["networks"], n.ID)
-	}
-	var volumes struct{ Volumes []struct{ Name string } }
-	if err := d.do(ctx, "GET", "/volumes", nil, &volumes); err != nil {
-		return nil, err
-	}
-	for _, v := range volumes.Volumes {
-		st["volumes"] = append(st["volumes"], v.Name)
-	}
-	var df struct{ BuildCache []struct{ ID string } }
+	var df map[string]json.RawMessage
 	if err := d.do(ctx, "GET", "/system/df", nil, &df); err != nil {
 		return nil, err
 	}
-	for _, b := range df.BuildCache {
-		st["build cache"] = append(st["build cache"], b.ID)
+	for field, raw := range df {
+		var items []map[string]any
+		if json.Unmarshal(raw, &items) != nil {
+			continue // a total, not a list
+		}
+		kind := field
+		if k, ok := dfKinds[field]; ok {
+			kind = k
+		}
+		for _, it := range items {
+			st[kind] = append(st[kind], objectID(it))
+		}
 	}
-	for _, v := range st {
-		sort.Strings(v)
+	for _, l := range []struct{ kind, path string }{
+		{"containers", "/containers/json?all=1"},
+		{"images", "/images/json?all=1"},
+		{"networks", "/networks"},
+		{"plugins", "/plugins"},
+	} {
+		var items []map[string]any
+		if err := d.do(ctx, "GET", l.path, nil, &items); err != nil {
+			return nil, err
+		}
+		for _, it := range items {
+			st[l.kind] = append(st[l.kind], objectID(it))
+		}
+	}
+	var info struct {
+		Swarm struct{ LocalNodeState string }
+	}
+	if err := d.do(ctx, "GET", "/info", nil, &info); err != nil {
+		return nil, err
+	}
+	if s := info.Swarm.LocalNodeState; s != "" && s != "inactive" {
+		st["swarm"] = []string{s}
+	}
+	for k, v := range st {
+		slices.Sort(v)
+		st[k] = slices.Compact(v)
 	}
 	return st, nil
+}
+
+// objectID is the id of an object of the Docker API, or its name: the
+// APIs spell the field Id, ID or Name.
+func objectID(it map[string]any) string {
+	for _, k := range []string{"Id", "ID", "Name"} {
+		if v, ok := it[k].(string); ok && v != "" {
+			return v
+		}
+	}
+	b, _ := json.Marshal(it)
+	return string(b)
 }
 
 func (st dockerState) minus(keep dockerState) dockerState {
@@ -82,15 +108,27 @@ func (st dockerState) String() string {
 }
 
 // wipeDockerd removes what moby's own integration tests remove between
-// tests of a shared daemon: the containers, images, networks and volumes
-// that were not there when the daemon came up (keep), and all build cache;
-// then it proves the daemon holds only keep.
+// tests of a shared daemon: the containers, images, networks, volumes and
+// plugins that were not there when the daemon came up (keep), all build
+// cache, and a swarm a case made; then it proves the daemon holds only
+// keep, by every kind its inventory lists.
 func wipeDockerd(ctx context.Context, d *dockerAPI, keep dockerState) error {
 	st, err := d.state(ctx)
 	if err != nil {
 		return err
 	}
 	extra := st.minus(keep)
+	if len(extra["swarm"]) > 0 {
+		// First: its services, secrets and configs go with it, and what
+		// it made outside it (docker_gwbridge) is listed afterwards.
+		if err := d.do(ctx, "POST", "/swarm/leave?force=1", nil, nil); err != nil {
+			return err
+		}
+		if st, err = d.state(ctx); err != nil {
+			return err
+		}
+		extra = st.minus(keep)
+	}
 	var errs []error
 	for _, id := range extra["containers"] {
 		errs = append(errs, d.do(ctx, "DELETE", "/containers/"+id+"?force=1&v=1", nil, nil))
@@ -109,6 +147,10 @@ func wipeDockerd(ctx context.Context, d *dockerAPI, keep dockerState) error {
 	if len(extra["build cache"]) > 0 {
 		errs = append(errs, d.do(ctx, "POST", "/build/prune?all=1", nil, nil))
 	}
+	for _, id := range extra["plugins"] {
+		errs = append(errs, d.do(ctx, "DELETE", "/plugins/"+url.PathEscape(id)+"?force=1", nil, nil))
+	}
+
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}

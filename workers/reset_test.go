@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,11 +16,15 @@ import (
 	"time"
 
 	ctd "github.com/containerd/containerd/v2/client"
+	"github.com/containerd/containerd/v2/core/content"
 	"github.com/containerd/containerd/v2/core/images"
 	"github.com/containerd/containerd/v2/core/leases"
+	ctdsandbox "github.com/containerd/containerd/v2/core/sandbox"
 	"github.com/containerd/containerd/v2/pkg/cio"
 	"github.com/containerd/containerd/v2/pkg/namespaces"
 	"github.com/containerd/containerd/v2/pkg/oci"
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/matrixbox/matrixbox/integration"
@@ -41,7 +47,8 @@ var firstAddress sync.Map
 func TestResetLeavesNothing(t *testing.T) {
 	tests := integration.With(integration.TestFuncs(testLeaveThingsBehind, testFindNothing), integration.ResetBackend(), integration.Serial())
 	integration.Run(t, tests,
-		integration.WithWorkers(BuildkitdOCI(), BuildkitdContainerd(), Containerd(), Dockerd(),
+		integration.WithWorkers(BuildkitdOCI(), BuildkitdContainerd(), Containerd(),
+			Dockerd(WithVersions(MobyAxis, "v29.8.1", "v20.10")), DockerdContainerd(),
 			BuildkitdOCI(WithRootless()), BuildkitdContainerd(WithRootless())),
 		integration.WithMirror(mirror.Shared()),
 		integration.WithMirroredImages(map[string]string{"library/busybox:latest": "recipe:busybox"}))
@@ -58,40 +65,26 @@ func testLeaveThingsBehind(t *testing.T, sb sandbox.Sandbox) {
 	case "buildkitd-oci", "buildkitd-containerd", "buildkitd-oci-rootless", "buildkitd-containerd-rootless":
 		// Build cache, a history record and an image (the OCI worker's
 		// image store, or containerd's).
-		dir := filepath.Join(sb.TempDir(), "ctx")
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM busybox\nRUN echo left > /left\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		run(t, sb, "buildctl", "--addr", sb.Address(), "build", "--frontend", "dockerfile.v0",
-			"--local", "context="+dir, "--local", "dockerfile="+dir, "--output", "type=image,name="+leftover)
-		if out := run(t, sb, "buildctl", "--addr", sb.Address(), "du"); !strings.Contains(out, "Total:") || strings.Count(out, "\n") < 3 {
-			t.Fatalf("precondition: the build left no cache:\n%s", out)
-		}
-		if out := run(t, sb, "buildctl", "--addr", sb.Address(), "debug", "histories"); strings.Count(strings.TrimSpace(out), "\n") < 1 {
-			t.Fatalf("precondition: the build left no history record:\n%s", out)
-		}
+		leaveABuild(t, sb, "type=image,name="+leftover, true)
 	case "containerd":
-		// An image, a container with a running task, a lease, content and
-		// snapshots, in a namespace of the test's own and in the worker's.
+		// One object of every kind containerd's API makes: a namespace of
+		// the test's own and, in it and in the worker's, an image, a
+		// container with a running task, a sandbox record, a lease, a blob
+		// of content of its own, snapshots in two snapshotters.
 		c := containerdClient(t, sb)
 		for _, ns := range []string{"left-behind", ContainerdNamespace} {
-			ctx := namespaces.WithNamespace(sb.Context(), ns)
-			img := importBusybox(t, ctx, c)
-			if _, err := c.ImageService().Create(ctx, imageRecord(img, leftover)); err != nil {
-				t.Fatal(err)
-			}
-			// Unique on the machine: runc keeps state by id under one root.
-			startSleeper(t, ctx, c, img, fmt.Sprintf("left-%s-%d", ns, os.Getpid()), sandboxEnv(sb, sandbox.EnvCgroupParent))
-			if _, err := c.LeasesService().Create(ctx, leasesWithID("left-lease")); err != nil {
-				t.Fatal(err)
-			}
+			leaveOneOfEachKind(t, namespaces.WithNamespace(sb.Context(), ns), c, sandboxEnv(sb, sandbox.EnvCgroupParent))
 		}
-	case "dockerd":
+	case "dockerd", "dockerd-containerd":
 		d := dockerOf(t, sb)
 		ctx := sb.Context()
+		// Build cache and, where dockerd's BuildKit keeps one, a history
+		// record; with the containerd store, the image in containerd.
+		output := "type=moby,name=" + leftover + "-built" // the classic store's exporter
+		if workerOf(sb) == "dockerd-containerd" {
+			output = "type=image,name=" + leftover + "-built"
+		}
+		leaveABuild(t, sb, output, sb.Value(MobyAxis) != "v20.10")
 		must(t, d.do(ctx, "POST", "/images/create?fromImage=docker.io/library/busybox&tag=latest", nil, nil))
 		must(t, d.do(ctx, "POST", "/images/busybox/tag?repo=docker.io/library/leftover&tag=1", nil, nil))
 		must(t, d.do(ctx, "POST", "/volumes/create", map[string]any{"Name": "left-volume"}, nil))
@@ -102,6 +95,69 @@ func testLeaveThingsBehind(t *testing.T, sb sandbox.Sandbox) {
 			"HostConfig": map[string]any{"NetworkMode": "none", "Binds": []string{"left-volume:/data"}},
 		}, &created))
 		must(t, d.do(ctx, "POST", "/containers/"+created.ID+"/start", nil, nil))
+		// A swarm, with a secret and a config in it.
+		port := freePort(t)
+		must(t, d.do(ctx, "POST", "/swarm/init", map[string]any{"ListenAddr": "127.0.0.1:" + port, "AdvertiseAddr": "127.0.0.1:" + port}, nil))
+		must(t, d.do(ctx, "POST", "/secrets/create", map[string]any{"Name": "left-secret", "Data": "bGVmdA=="}, nil))
+		must(t, d.do(ctx, "POST", "/configs/create", map[string]any{"Name": "left-config", "Data": "bGVmdA=="}, nil))
+	}
+}
+
+// freePort is a TCP port of 127.0.0.1 that nothing listens on.
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+}
+
+// leaveABuild builds a Dockerfile with a RUN step through sb.Address()
+// with output and checks that it left build cache and, when history, a
+// history record.
+func leaveABuild(t *testing.T, sb sandbox.Sandbox, output string, history bool) {
+	t.Helper()
+	dir := filepath.Join(sb.TempDir(), "ctx")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM busybox\nRUN echo left > /left\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run(t, sb, "buildctl", "--addr", sb.Address(), "build", "--frontend", "dockerfile.v0",
+		"--local", "context="+dir, "--local", "dockerfile="+dir, "--output", output)
+	if out := run(t, sb, "buildctl", "--addr", sb.Address(), "du"); !strings.Contains(out, "Total:") || strings.Count(out, "\n") < 3 {
+		t.Fatalf("precondition: the build left no cache:\n%s", out)
+	}
+	if !history {
+		return
+	}
+	if out := run(t, sb, "buildctl", "--addr", sb.Address(), "debug", "histories"); strings.Count(strings.TrimSpace(out), "\n") < 1 {
+		t.Fatalf("precondition: the build left no history record:\n%s", out)
+	}
+}
+
+// checkNoBuild fails t if the BuildKit at sb.Address() holds build cache
+// or, when history, a history record.
+func checkNoBuild(t *testing.T, sb sandbox.Sandbox, history bool) {
+	t.Helper()
+	var recs []json.RawMessage
+	du := run(t, sb, "buildctl", "--addr", sb.Address(), "du", "--format", "{{json .}}")
+	for _, l := range strings.Split(strings.TrimSpace(du), "\n") {
+		if l != "" && l != "null" && l != "[]" {
+			recs = append(recs, json.RawMessage(l))
+		}
+	}
+	if len(recs) > 0 {
+		t.Errorf("build cache left: %s", recs)
+	}
+	if !history {
+		return
+	}
+	if h := strings.TrimSpace(run(t, sb, "buildctl", "--addr", sb.Address(), "debug", "histories", "--format", "{{json .}}")); h != "" && h != "null" && h != "[]" {
+		t.Errorf("build history left: %s", h)
 	}
 }
 
@@ -111,19 +167,7 @@ func testFindNothing(t *testing.T, sb sandbox.Sandbox) {
 	}
 	switch workerOf(sb) {
 	case "buildkitd-oci", "buildkitd-containerd", "buildkitd-oci-rootless", "buildkitd-containerd-rootless":
-		var recs []json.RawMessage
-		du := run(t, sb, "buildctl", "--addr", sb.Address(), "du", "--format", "{{json .}}")
-		for _, l := range strings.Split(strings.TrimSpace(du), "\n") {
-			if l != "" && l != "null" && l != "[]" {
-				recs = append(recs, json.RawMessage(l))
-			}
-		}
-		if len(recs) > 0 {
-			t.Errorf("build cache left: %s", recs)
-		}
-		if h := strings.TrimSpace(run(t, sb, "buildctl", "--addr", sb.Address(), "debug", "histories", "--format", "{{json .}}")); h != "" && h != "null" && h != "[]" {
-			t.Errorf("build history left: %s", h)
-		}
+		checkNoBuild(t, sb, true)
 		if strings.HasPrefix(workerOf(sb), "buildkitd-containerd") {
 			c := containerdClient(t, sb)
 			ctx := namespaces.WithNamespace(sb.Context(), buildkitdNamespace)
@@ -136,6 +180,9 @@ func testFindNothing(t *testing.T, sb sandbox.Sandbox) {
 		nss, err := c.NamespaceService().List(sb.Context())
 		if err != nil {
 			t.Fatal(err)
+		}
+		if slices.Contains(nss, "left-behind") {
+			t.Errorf("namespace left-behind, made by the first case, is left")
 		}
 		for _, ns := range nss {
 			ctx := namespaces.WithNamespace(sb.Context(), ns)
@@ -153,18 +200,50 @@ func testFindNothing(t *testing.T, sb sandbox.Sandbox) {
 			for _, l := range ls {
 				t.Errorf("lease %s left in namespace %s", l.ID, ns)
 			}
+			if _, err := c.ContentStore().Info(ctx, leftBlob); err == nil {
+				t.Errorf("blob %s left in namespace %s", leftBlob, ns)
+			}
+			sbs, _ := c.SandboxStore().List(ctx)
+			for _, x := range sbs {
+				t.Errorf("sandbox %s left in namespace %s", x.ID, ns)
+			}
+			if _, err := c.SnapshotService("native").Stat(ctx, "left-native"); err == nil {
+				t.Errorf("native snapshot left-native left in namespace %s", ns)
+			}
 		}
-	case "dockerd":
+	case "dockerd", "dockerd-containerd":
+		checkNoBuild(t, sb, sb.Value(MobyAxis) != "v20.10")
 		d := dockerOf(t, sb)
 		ctx := sb.Context()
 		st, err := d.state(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
+		// dockerd's containerd: no image, content, snapshot or lease of
+		// the first case (with the classic store it never had any).
+		c := containerdClient(t, sb)
+		cst, err := readContainerd(ctx, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for ns, kinds := range cst {
+			for kind, names := range kinds {
+				if len(names) > 0 {
+					t.Errorf("containerd %s %s left: %v", ns, kind, names)
+				}
+			}
+		}
 		for _, kind := range []string{"containers", "images", "volumes", "build cache"} {
 			if len(st[kind]) > 0 {
 				t.Errorf("%s left: %v", kind, st[kind])
 			}
+		}
+		var info struct {
+			Swarm struct{ LocalNodeState string }
+		}
+		must(t, d.do(ctx, "GET", "/info", nil, &info))
+		if s := info.Swarm.LocalNodeState; s != "inactive" {
+			t.Errorf("the first case's swarm is left: %s", s)
 		}
 		var nets []struct{ Name string }
 		must(t, d.do(ctx, "GET", "/networks", nil, &nets))
@@ -246,6 +325,35 @@ func imageRecord(img ctd.Image, name string) images.Image {
 }
 
 func leasesWithID(id string) leases.Opt { return leases.WithID(id) }
+
+// leftBlob is the blob leaveOneOfEachKind writes.
+var leftBlob = digest.FromString("left behind")
+
+// leaveOneOfEachKind makes, in the namespace of ctx, one object of every
+// kind containerd's API makes.
+func leaveOneOfEachKind(t *testing.T, ctx context.Context, c *ctd.Client, cgroupParent string) {
+	t.Helper()
+	ns, _ := namespaces.Namespace(ctx)
+	img := importBusybox(t, ctx, c)
+	if _, err := c.ImageService().Create(ctx, imageRecord(img, leftover)); err != nil {
+		t.Fatal(err)
+	}
+	// Unique on the machine: runc keeps state by id under one root.
+	startSleeper(t, ctx, c, img, fmt.Sprintf("left-%s-%d", ns, os.Getpid()), cgroupParent)
+	if _, err := c.LeasesService().Create(ctx, leasesWithID("left-lease")); err != nil {
+		t.Fatal(err)
+	}
+	if err := content.WriteBlob(ctx, c.ContentStore(), "left-blob", strings.NewReader("left behind"),
+		ocispec.Descriptor{Digest: leftBlob, Size: int64(len("left behind"))}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.SandboxStore().Create(ctx, ctdsandbox.Sandbox{ID: "left-sandbox", Runtime: ctdsandbox.RuntimeOpts{Name: "io.containerd.runc.v2"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.SnapshotService("native").Prepare(ctx, "left-native", ""); err != nil {
+		t.Fatal(err)
+	}
+}
 
 // startSleeper starts a container of img that sleeps, in the backend's
 // cgroup (MATRIXBOX_CGROUP_PARENT), as a well-behaved test does.

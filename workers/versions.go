@@ -27,7 +27,8 @@ const (
 	// ContainerdAxis holds containerd's version, on [Containerd] and
 	// [BuildkitdContainerd].
 	ContainerdAxis = daemons.Containerd
-	// MobyAxis holds dockerd's version, on [Dockerd].
+	// MobyAxis holds dockerd's version, on [Dockerd] and
+	// [DockerdContainerd].
 	MobyAxis = daemons.Moby
 )
 
@@ -38,6 +39,7 @@ var components = map[string][]string{
 	ctorBuildkitdContainerd: {daemons.BuildKit, daemons.Containerd},
 	ctorContainerd:          {daemons.Containerd},
 	ctorDockerd:             {daemons.Moby},
+	ctorDockerdContainerd:   {daemons.Moby},
 }
 
 // WithVersions runs the worker's cells on each of versions of one of its
@@ -112,10 +114,14 @@ func (v versions) components() []string {
 }
 
 // axes are the worker's own axes: one per daemon whose version it
-// chooses, with the versions given, else the default.
+// chooses and that is not pinned yet, with the versions given, else the
+// default.
 func (v versions) axes() []matrix.Axis {
 	var out []matrix.Axis
 	for _, c := range v.components() {
+		if _, pinned := v.pinned[c]; pinned {
+			continue
+		}
 		vs := v.given[c]
 		if len(vs) == 0 {
 			vs = []string{daemons.Default(c).Version}
@@ -125,9 +131,12 @@ func (v versions) axes() []matrix.Axis {
 	return out
 }
 
-// pin returns v for the versions of cell c.
+// pin returns v for the versions of cell c; those pinned before stay.
 func (v versions) pin(c matrix.Cell) versions {
-	v.pinned = map[string]daemons.Release{}
+	v.pinned = maps.Clone(v.pinned)
+	if v.pinned == nil {
+		v.pinned = map[string]daemons.Release{}
+	}
 	var errs []error
 	for _, comp := range v.components() {
 		ver, _ := c.Value(comp).(string)

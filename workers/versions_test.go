@@ -40,6 +40,7 @@ func TestVersionAxes(t *testing.T) {
 		{BuildkitdContainerd(), []string{"buildkit=" + bk, "containerd=" + ctd}},
 		{Containerd(), []string{"containerd=" + ctd}},
 		{Dockerd(), []string{"moby=" + moby}},
+		{DockerdContainerd(WithVersions(MobyAxis, "v29.8.1", "v20.10")), []string{"moby=v29.8.1|v20.10"}},
 		{BuildkitdOCI(WithVersions(BuildkitAxis, "v0.28.0", "v0.34.2")), []string{"buildkit=v0.28.0|v0.34.2"}},
 		{BuildkitdContainerd(WithVersions(ContainerdAxis, "v1.7.35")), []string{"buildkit=" + bk, "containerd=v1.7.35"}},
 		// The binary given is the daemon: its version is not the worker's.
@@ -136,12 +137,50 @@ func describeVersions(w sandbox.Worker) string {
 }
 
 // TestDockerdFeaturesByVersion: what a dockerd's BuildKit has is told by
-// its version before it starts: 20.10 lacks what BuildKit's harness
-// declares for a current dockerd.
+// its version and image store before it starts, as BuildKit v0.34.2's
+// harness declares its dockerd workers: 20.10 lacks what it declares for
+// a current dockerd; the classic store lacks oci-layout contexts,
+// exporters, cache export and multi-platform images, which the
+// containerd store has.
 func TestDockerdFeaturesByVersion(t *testing.T) {
-	old, cur := at(Dockerd(), "moby=v20.10").(sandbox.Supporter), at(Dockerd(), "moby=v29.8.1").(sandbox.Supporter)
-	if old.Supports(FeatureSourcePolicy) || !cur.Supports(FeatureSourcePolicy) {
-		t.Errorf("source policy: 20.10 %v (want false), 29.8.1 %v (want true)", old.Supports(FeatureSourcePolicy), cur.Supports(FeatureSourcePolicy))
+	for _, tc := range []struct {
+		w         sandbox.Worker
+		has, lack []string
+	}{
+		{at(Dockerd(), "moby=v20.10"), []string{FeatureNetworkHost},
+			[]string{FeatureSourcePolicy, FeatureInfo, FeatureOCILayout, FeatureMultiPlatform, FeatureMergeDiff}},
+		{at(Dockerd(), "moby=v29.8.1"), []string{FeatureSourcePolicy, FeatureNetworkHost, FeatureInfo, FeatureCacheBackendInline, FeatureSourceDateEpoch},
+			[]string{FeatureOCILayout, FeatureImageExporter, FeatureOCIExporter, FeatureCacheExport, FeatureCacheImport, FeatureMultiPlatform, FeatureMergeDiff}},
+		{at(DockerdContainerd(), "moby=v29.8.1"), append(slices.Clone(buildkitdFeatures), FeatureNetworkHost), nil},
+	} {
+		s := tc.w.(sandbox.Supporter)
+		for _, f := range tc.has {
+			if !s.Supports(f) {
+				t.Errorf("%s at %s lacks %s", tc.w.Name(), describeVersions(tc.w), f)
+			}
+		}
+		for _, f := range tc.lack {
+			if s.Supports(f) {
+				t.Errorf("%s at %s has %s", tc.w.Name(), describeVersions(tc.w), f)
+			}
+		}
+	}
+}
+
+// TestDockerdContainerdOn2010: moby 20.10 has no containerd image store;
+// the cells of dockerd-containerd on it are unsupported (a skip in every
+// mode), not unavailable or misconfigured, and say why.
+func TestDockerdContainerdOn2010(t *testing.T) {
+	err := at(DockerdContainerd(), "moby=v20.10").(sandbox.Checker).Check()
+	if !errors.Is(err, errors.ErrUnsupported) || errors.Is(err, sandbox.ErrMisconfigured) ||
+		!strings.Contains(err.Error(), "moby v20.10 has no containerd image store") {
+		t.Errorf("Check() = %v, want errors.ErrUnsupported saying moby v20.10 has no containerd image store", err)
+	}
+	if _, _, err := at(DockerdContainerd(), "moby=v20.10").New(t.Context(), nil); !errors.Is(err, errors.ErrUnsupported) {
+		t.Errorf("New() = %v, want errors.ErrUnsupported", err)
+	}
+	if err := at(Dockerd(), "moby=v20.10").(sandbox.Checker).Check(); errors.Is(err, errors.ErrUnsupported) {
+		t.Errorf("dockerd on v20.10: Check() = %v", err)
 	}
 }
 
@@ -151,6 +190,7 @@ func TestDockerdFeaturesByVersion(t *testing.T) {
 func TestWorkersMadeAgainAreEqual(t *testing.T) {
 	for _, mk := range []func() sandbox.Worker{
 		func() sandbox.Worker { return Dockerd() },
+		func() sandbox.Worker { return DockerdContainerd() },
 		func() sandbox.Worker { return BuildkitdOCI() },
 		func() sandbox.Worker { return Containerd() },
 	} {
@@ -175,4 +215,25 @@ func versionPairs(w sandbox.Worker) []string {
 		out = append(out, a.Name+"="+a.Values[0].Name)
 	}
 	return out
+}
+
+// TestPinnedWorkerHasNoAxis: the worker At returns runs its versions in
+// every cell without an axis for them, and a later At (the one integration
+// makes for each cell) keeps them.
+func TestPinnedWorkerHasNoAxis(t *testing.T) {
+	w := at(BuildkitdContainerd(WithName("containerd-1.7"), WithVersions(ContainerdAxis, "v1.7.35")), "buildkit=v0.28.0", "containerd=v1.7.35")
+	if got := axesOf(t, w); len(got) != 0 {
+		t.Errorf("pinned worker: axes %v, want none", got)
+	}
+	again := at(w)
+	if got := describeVersions(again); got != "buildkit=v0.28.0, containerd=v1.7.35" {
+		t.Errorf("pinned worker at an empty cell runs %s, want buildkit=v0.28.0, containerd=v1.7.35", got)
+	}
+	half := at(BuildkitdContainerd(), "containerd=v1.6")
+	if got := axesOf(t, half); !slices.Equal(got, []string{"buildkit=" + daemons.Default(daemons.BuildKit).Version}) {
+		t.Errorf("containerd pinned: axes %v, want only buildkit's", got)
+	}
+	if got := describeVersions(at(half, "buildkit=v0.28.0")); got != "buildkit=v0.28.0, containerd=v1.6" {
+		t.Errorf("containerd pinned, then buildkit: %s", got)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -25,6 +26,8 @@ func daemonWorkers() []sandbox.Worker {
 		Containerd(),
 		Containerd(WithBinary("/usr/bin/containerd"), WithName("containerd-1.6")),
 		Dockerd(),
+		at(Dockerd(WithName("dockerd-20.10")), "moby=v20.10"),
+		DockerdContainerd(),
 	}
 }
 
@@ -89,6 +92,7 @@ func TestWorkerLifecycle(t *testing.T) {
 			}
 			checkAddress(t, b)
 			checkCmdEnv(t, b)
+			checkNoFirewall(t, b)
 			closed = true
 			br := ""
 			if d, ok := b.Backend().(*dockerdBackend); ok {
@@ -104,6 +108,22 @@ func TestWorkerLifecycle(t *testing.T) {
 				t.Errorf("bridge %s left behind after Close", br)
 			}
 		})
+	}
+}
+
+// firewallCall is how dockerd --debug logs a call of iptables or
+// ip6tables: `/usr/sbin/ip6tables, [--wait -t nat -N DOCKER]`.
+var firewallCall = regexp.MustCompile(`ip6?tables, \[[^\]]*\]`)
+
+// checkNoFirewall: a dockerd leaves the host's firewall alone; it would
+// change it in the host's network namespace, for every process.
+func checkNoFirewall(t *testing.T, b *sandbox.Box) {
+	t.Helper()
+	if _, ok := b.Backend().(*dockerdBackend); !ok {
+		return
+	}
+	if calls := firewallCall.FindAllString(b.LogSet().String(), 5); len(calls) > 0 {
+		t.Errorf("dockerd ran the host's firewall tools: %s", strings.Join(calls, "; "))
 	}
 }
 

@@ -22,7 +22,8 @@ func TestMain(m *testing.M) {
 
 func TestBuildkit(t *testing.T) {
 	integration.Run(t, integration.TestFuncs(testLLBScratch, testDockerfileScratch, testLLBBusyboxRun, testDockerfileBusyboxRun),
-		integration.WithWorkers(workers.BuildkitdOCI(), workers.BuildkitdContainerd(), workers.Dockerd()),
+		integration.WithWorkers(workers.BuildkitdOCI(), workers.BuildkitdContainerd(),
+			workers.Dockerd(workers.WithVersions(workers.MobyAxis, "v29.8.1", "v20.10")), workers.DockerdContainerd()),
 		integration.WithMirroredImages(map[string]string{busybox: "recipe:busybox"}),
 	)
 }

@@ -1,6 +1,7 @@
-// Package buildkit runs the same BuildKit solve tests on three backends:
-// buildkitd with the OCI (runc) worker, buildkitd with the containerd
-// worker, and dockerd, with no per-worker code: package buildkittest
+// Package buildkit runs the same BuildKit solve tests on buildkitd with the
+// OCI (runc) worker, buildkitd with the containerd worker, dockerd on the
+// current moby (29.8.1) and on Debian's 20.10, and dockerd with the
+// containerd image store, with no per-worker code: package buildkittest
 // connects to sb.Address() (for dockerd, a socket that forwards to its
 // BuildKit), solves LLB and Dockerfiles, exports the result into a
 // directory and checks it with CheckDir. RUN steps use the default

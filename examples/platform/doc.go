@@ -4,7 +4,8 @@
 // amd64 machine with no QEMU at all.
 //
 // For each cell of platform (linux/amd64, linux/arm64, linux/amd64/v3) ×
-// {buildkitd-oci, buildkitd-containerd, dockerd}, TestMarker makes, with
+// {buildkitd-oci, buildkitd-containerd, dockerd on moby 29.8.1 and 20.10,
+// dockerd-containerd}, TestMarker makes, with
 // buildkittest.NewMarkerStore, a marker index from the mirrored busybox
 // (recipe:busybox, linux/amd64+arm64), where each platform's manifest
 // carries /platform-marker naming that platform (linux/amd64/v3's is made
@@ -19,9 +20,11 @@
 // Each solve exports its result and MarkerStore.Check checks that the
 // marker, and the ELF machine of /bin/busybox, match the cell's platform.
 // There is no RUN step, so nothing of the foreign architecture executes.
-// dockerd 20.10 has neither oci-layout stores nor source policies: the
-// tests declare the features they need (integration.Requires), and its
-// cells are skipped before it starts. TestNoEmulation runs the same marker
+// The tests declare the features they need (integration.Requires):
+// dockerd with the classic image store has no oci-layout stores, and 20.10
+// no source policies either, so their cells are skipped, naming the
+// feature, before they start; dockerd-containerd, dockerd with the
+// containerd image store, runs them. TestNoEmulation runs the same marker
 // tests with arm64 emulation switched off (platform.WithoutEmulation, root
 // only; buildkitd starts after it) and checks both that BuildKit then does
 // not list linux/arm64 and that an arm64 RUN fails: the marker tests do

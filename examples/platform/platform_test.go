@@ -36,13 +36,17 @@ const busybox = "docker.io/library/busybox:latest"
 
 var busyboxMirrored = integration.WithMirroredImages(map[string]string{"library/busybox:latest": "recipe:busybox"})
 
+// buildkitWorkers are the BuildKit workers, dockerd on the current moby
+// and on 20.10, and with the containerd image store.
 func buildkitWorkers() integration.Option {
-	return integration.WithWorkers(workers.BuildkitdOCI(), workers.BuildkitdContainerd(), workers.Dockerd())
+	return integration.WithWorkers(workers.BuildkitdOCI(), workers.BuildkitdContainerd(),
+		workers.Dockerd(workers.WithVersions(workers.MobyAxis, "v29.8.1", "v20.10")), workers.DockerdContainerd())
 }
 
 // markerTests select and inspect images only; they need oci-layout
-// stores and source policies, which dockerd 20.10's BuildKit lacks, so its
-// cells are skipped before it starts.
+// stores and source policies: dockerd with the classic image store lacks
+// the first, dockerd 20.10 both, so their cells are skipped before they
+// start; dockerd with the containerd image store has both.
 func markerTests() []integration.Test {
 	return []integration.Test{integration.NewTest("TestMarkerRoutes", testMarkerRoutes,
 		integration.Requires(workers.FeatureOCILayout, workers.FeatureSourcePolicy))}

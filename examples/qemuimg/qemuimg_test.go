@@ -70,15 +70,21 @@ func testProfile(t *testing.T, sb sandbox.Sandbox) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Run("own-profile", func(t *testing.T) { checkOwnProfile(t, recorded, v, live) })
-	t.Run("other-profiles", func(t *testing.T) { checkOtherProfiles(t, recorded, v, live) })
+	// The reports of every comparison, so that a known divergence that
+	// none of them needed is reported as stale at the end.
+	var reports []qi.Report
+	t.Run("own-profile", func(t *testing.T) { reports = append(reports, checkOwnProfile(t, recorded, v, live)...) })
+	t.Run("other-profiles", func(t *testing.T) { reports = append(reports, checkOtherProfiles(t, recorded, v, live)...) })
+	if err := qi.DefaultPolicy().Stale(reports...); err != nil {
+		t.Error(err)
+	}
 	t.Run("gates", func(t *testing.T) { checkGates(t, d, v, live) })
 	t.Run("wrong-baseline", func(t *testing.T) { checkWrongBaseline(t, recorded, v, live) })
 }
 
 // checkOwnProfile compares live output with the baseline SelectBaseline
 // picks for v: the same version, or the nearest below it.
-func checkOwnProfile(t *testing.T, recorded []qi.Version, v qi.Version, live map[string][]byte) {
+func checkOwnProfile(t *testing.T, recorded []qi.Version, v qi.Version, live map[string][]byte) (reports []qi.Report) {
 	base, err := qi.SelectBaseline(recorded, v)
 	if err != nil {
 		t.Fatalf("%v: record it with go test ./examples/qemuimg -update", err)
@@ -91,14 +97,15 @@ func checkOwnProfile(t *testing.T, recorded []qi.Version, v qi.Version, live map
 		if err != nil {
 			t.Fatal(err)
 		}
-		qi.Check(t, qi.DefaultPolicy(), name, base, b, v, live[name])
+		reports = append(reports, qi.Check(t, qi.DefaultPolicy(), name, base, b, v, live[name]))
 	}
+	return reports
 }
 
 // checkOtherProfiles is the differential run of seed 001: the live output
 // of this qemu-img against the baselines of the other versions, under the
 // policy (gated fields skipped, known divergences accepted with a reason).
-func checkOtherProfiles(t *testing.T, recorded []qi.Version, v qi.Version, live map[string][]byte) {
+func checkOtherProfiles(t *testing.T, recorded []qi.Version, v qi.Version, live map[string][]byte) (reports []qi.Report) {
 	others := 0
 	for _, base := range recorded {
 		if base.SameMinor(v) {
@@ -110,12 +117,13 @@ func checkOtherProfiles(t *testing.T, recorded []qi.Version, v qi.Version, live 
 			if err != nil {
 				t.Fatal(err)
 			}
-			qi.Check(t, qi.DefaultPolicy(), name, base, b, v, live[name])
+			reports = append(reports, qi.Check(t, qi.DefaultPolicy(), name, base, b, v, live[name]))
 		}
 	}
 	if others == 0 {
 		t.Skipf("no baseline of another qemu-img than %s under %s", v, baselines)
 	}
+	return reports
 }
 
 // gateTruth is what the qemu-img of each Debian release was seen to print.

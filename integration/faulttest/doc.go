@@ -7,6 +7,10 @@
 // that no process of the run remains (by cgroup, by the pids recorded
 // before the fault, by the work's unique command line wherever it was
 // re-parented), no cgroup, mount, directory or network bridge of the run is left,
-// no iptables rule was added — at once and 5 s later — and
-// that the child's output names the cause.
+// nothing of its daemons under the machine's /run (runc state, shim
+// sockets, task fifos), no iptables rule was added — at once and 5 s later —
+// and that the child's output names the cause. real_table_test.go holds the
+// rows of issue 24 over workers, their daemons and the isolation level
+// (fresh, reset, shared): a daemon killed mid-case, warm backends across
+// Runs, a warm run killed, many killed runs (opt-in, FAULTTEST_KILLS).
 package faulttest

@@ -14,11 +14,11 @@ import (
 	"github.com/matrixbox/matrixbox/internal/testkit"
 )
 
-// startKept runs the real fixture's failing case on buildkitd-oci with env
+// startKept runs the real fixture's failing case on worker with env
 // (MATRIXBOX_KEEP and friends).
-func startKept(t *testing.T, env []string, args ...string) *realChild {
+func startKept(t *testing.T, worker string, env []string, args ...string) *realChild {
 	t.Helper()
-	return startRealEnv(t, "buildkitd-oci", "fail", env, args...)
+	return startRealEnv(t, worker, "fail", env, args...)
 }
 
 // waitOutput waits until the child's output matches re.
@@ -35,22 +35,22 @@ func waitOutput(t *testing.T, c *realChild, re *regexp.Regexp) []string {
 
 var attachLine = regexp.MustCompile(`(?m)^  attach +(\S*buildctl --addr \S+ debug workers)$`)
 
-// MATRIXBOX_KEEP=failed keeps a failing case's buildkitd up: the printed
-// buildctl line answers during the wait; a Ctrl-C (SIGINT to the process
-// group, as a terminal sends it) ends the wait, the sandbox is cleaned up
-// by the test process itself (its guard finds nothing), the process ends
-// as interrupted, and nothing of the run is left; a rootless buildkitd
-// too.
+// MATRIXBOX_KEEP=failed keeps a failing case's daemon up (buildkitd, and
+// dockerd with its containerd): the printed buildctl line answers during
+// the wait; a Ctrl-C (SIGINT to the process group, as a terminal sends it)
+// ends the wait, the sandbox is cleaned up by the test process itself (its
+// guard finds nothing), the process ends as interrupted, and nothing of
+// the run is left; a rootless buildkitd too.
 func TestKeepFailedUntilCtrlC(t *testing.T) {
-	for _, w := range []string{"buildkitd-oci", "buildkitd-oci-rootless"} {
+	for _, w := range []string{"buildkitd-oci", "dockerd-containerd", "buildkitd-oci-rootless"} {
 		t.Run(w, func(t *testing.T) { testKeepFailedUntilCtrlC(t, w) })
 	}
 }
 
 func testKeepFailedUntilCtrlC(t *testing.T, worker string) {
-	c := startRealEnv(t, worker, "fail", []string{"MATRIXBOX_KEEP=failed", "MATRIXBOX_KEEP_FOR=10m"})
+	c := startKept(t, worker, []string{"MATRIXBOX_KEEP=failed", "MATRIXBOX_KEEP_FOR=10m"})
 	m := waitOutput(t, c, attachLine)
-	for _, want := range []string{"keeping the sandbox of TestInFlight/TestInFlight/worker=" + worker + "/", "BUILDKIT_HOST=unix://", "case logs"} {
+	for _, want := range []string{"keeping the sandbox of TestInFlight/TestInFlight/worker=" + worker + "/", "which failed", "BUILDKIT_HOST=unix://", "case logs"} {
 		if !strings.Contains(c.Output(), want) {
 			t.Errorf("the keep message lacks %q:\n%s", want, c.Output())
 		}
@@ -88,7 +88,7 @@ func testKeepFailedUntilCtrlC(t *testing.T, worker string) {
 // binary's -timeout would kill it: the case is cleaned up by the test
 // process and fails as usual, with no timeout panic and nothing left.
 func TestKeepEndsBeforeTimeout(t *testing.T) {
-	c := startKept(t, []string{"MATRIXBOX_KEEP=failed", "MATRIXBOX_KEEP_FOR=1h"}, "-test.timeout=100s")
+	c := startKept(t, "buildkitd-oci", []string{"MATRIXBOX_KEEP=failed", "MATRIXBOX_KEEP_FOR=1h"}, "-test.timeout=100s")
 	waitOutput(t, c, attachLine)
 	if !strings.Contains(c.Output(), "the test binary's -timeout") {
 		t.Errorf("the keep message does not say the -timeout bounds the wait:\n%s", c.Output())

@@ -20,8 +20,12 @@ import (
 )
 
 // realWorkers are the workers of testdata/realsuite, each of which puts
-// work in flight (a RUN step, a container) before the fault.
-var realWorkers = []string{"buildkitd-oci", "buildkitd-containerd", "containerd", "dockerd", "buildkitd-oci-rootless", "buildkitd-containerd-rootless"}
+// work in flight (a RUN step, a container) before the fault; a worker
+// with several cells there is named with the axis value of one
+// ("dockerd/moby=v20.10").
+var realWorkers = []string{"buildkitd-oci", "buildkitd-containerd", "containerd",
+	"dockerd/moby=v29.8.1", "dockerd/moby=v20.10", "dockerd-containerd",
+	"buildkitd-oci-rootless", "buildkitd-containerd-rootless"}
 
 var realBin string
 
@@ -66,7 +70,7 @@ func startRealEnv(t *testing.T, worker, fault string, env []string, args ...stri
 	tok := strconv.Itoa(100000 + rand.IntN(800000))
 	cmd := exec.Command(bin, append([]string{"-test.v", "-test.count=1", "-test.run=^TestInFlight$"}, args...)...)
 	cmd.Env = append(os.Environ(), "FAULT="+fault, "FAULT_DIR="+dir, "FAULT_TOKEN="+tok,
-		"MATRIXBOX_SELECT=worker="+worker, "MATRIXBOX_CONFIG=none")
+		"MATRIXBOX_SELECT=worker="+strings.ReplaceAll(worker, "/", ","), "MATRIXBOX_CONFIG=none")
 	cmd.Env = append(cmd.Env, env...)
 	rc := &realChild{token: tok, rules: iptablesRules()}
 	rc.child = &child{Child: testkit.Start(t, cmd), dir: dir}
@@ -107,13 +111,8 @@ func (c *realChild) checkNothingLeft(t *testing.T) {
 		for _, m := range ownedMounts(owner) {
 			t.Errorf("%s: mount left: %s", when, m)
 		}
-		for _, sock := range c.lines("sockets") {
-			if _, err := os.Stat(sock); err == nil {
-				t.Errorf("%s: containerd shim socket left: %s", when, sock)
-			}
-		}
-		for _, st := range ownedRuncState(owner) {
-			t.Errorf("%s: runc state left: %s", when, st)
+		for _, left := range c.runStateLeft(owner) {
+			t.Errorf("%s: %s", when, left)
 		}
 		for _, d := range c.lines("dirs") {
 			if _, err := os.Stat(d); err == nil {
@@ -204,7 +203,8 @@ func TestRealDaemonKilledDuringWork(t *testing.T) {
 // behind; the next run's reaper removes it all (dockerd's network bridge
 // included) and says so.
 func TestRealDaemonsReapedByTheNextRun(t *testing.T) {
-	for _, w := range []string{"buildkitd-oci", "dockerd", "buildkitd-oci-rootless", "buildkitd-containerd-rootless"} {
+	for _, w := range []string{"buildkitd-oci", "dockerd/moby=v29.8.1", "dockerd/moby=v20.10", "dockerd-containerd",
+		"buildkitd-oci-rootless", "buildkitd-containerd-rootless"} {
 		t.Run(w, func(t *testing.T) { testReapedByTheNextRun(t, w) })
 	}
 }
@@ -239,7 +239,7 @@ func testReapedByTheNextRun(t *testing.T, worker string) {
 	if outlived {
 		wants = append(wants, "sleep "+c.token)
 	}
-	if worker == "dockerd" {
+	if strings.HasPrefix(worker, "dockerd") {
 		wants = append(wants, "network bridge mbxbr")
 	}
 	for _, want := range wants {
@@ -289,17 +289,14 @@ func tokenProcesses(tok string) []procInfo {
 	return out
 }
 
-// guardOf finds the guard of test process pid, whose environment names
-// it: MATRIXBOX_GUARD_FOR=<pid>.<start>:<proof>, or <pid>:<proof> where
-// the start is not known.
+// guardOf is the pid of the guard of test process pid: the process whose
+// MATRIXBOX_GUARD_FOR names it (<pid>.<start>:<proof>).
 func guardOf(pid int) int {
+	want := []byte(fmt.Sprintf("\x00MATRIXBOX_GUARD_FOR=%d.", pid))
 	for _, p := range allProcesses() {
 		env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", p.pid))
-		for _, kv := range bytes.Split(env, []byte{0}) {
-			v, ok := bytes.CutPrefix(kv, []byte("MATRIXBOX_GUARD_FOR="))
-			if rest, own := bytes.CutPrefix(v, []byte(strconv.Itoa(pid))); ok && own && len(rest) > 0 && (rest[0] == '.' || rest[0] == ':') {
-				return p.pid
-			}
+		if bytes.Contains(append([]byte{0}, env...), want) {
+			return p.pid
 		}
 	}
 	return 0
@@ -326,14 +323,37 @@ func ownedCgroups(owner string) []string {
 	return out
 }
 
-// ownedRuncState lists the runc state directories under runc's default
-// root of containers in the cgroups of test process owner.
-func ownedRuncState(owner string) []string {
+// runStateLeft lists what the run's daemons have under the machine's /run
+// (issue 24 item 6): runc state, under runc's default root and containerd's,
+// of a container in a cgroup or a bundle of test process owner; a shim
+// socket the run's tasks named; the stdio fifos of the run's tasks, which
+// a containerd client shares with the shims, so that there are some
+// while a buildkitd-containerd case runs.
+func (c *realChild) runStateLeft(owner string) []string {
 	var out []string
 	states, _ := filepath.Glob("/run/containerd/runc/*/*/state.json")
-	for _, st := range states {
-		if b, err := os.ReadFile(st); err == nil && (strings.Contains(string(b), "/matrixbox/mbx-"+owner+"-") || strings.Contains(string(b), "/matrixbox/mbx-"+owner+".")) {
-			out = append(out, filepath.Dir(st))
+	more, _ := filepath.Glob("/run/runc/*/state.json")
+	for _, st := range append(states, more...) {
+		b, err := os.ReadFile(st)
+		if err != nil {
+			continue
+		}
+		for _, mark := range []string{"/mbx-" + owner + "-", "/mbx-" + owner + "."} {
+			if strings.Contains(string(b), mark) {
+				out = append(out, "runc state "+filepath.Dir(st))
+				break
+			}
+		}
+	}
+	for _, sock := range c.lines("sockets") {
+		if _, err := os.Lstat(sock); err == nil {
+			out = append(out, "containerd shim socket "+sock)
+		}
+	}
+	for _, id := range c.lines("tasks") {
+		fifos, _ := filepath.Glob("/run/containerd/fifo/*/" + id + "-std*")
+		for _, f := range fifos {
+			out = append(out, "fifo "+f)
 		}
 	}
 	return out

@@ -32,6 +32,9 @@ func TestTable(t *testing.T) {
 				t.Errorf("%s: %s of a package is no absolute path", r.ID(), b.Package)
 			}
 		}
+		if r.Component == Moby {
+			checkMoby(t, r)
+		}
 	}
 	for _, c := range Components() {
 		n := 0
@@ -43,6 +46,28 @@ func TestTable(t *testing.T) {
 		if n != 1 {
 			t.Errorf("%s has %d defaults, want 1", c, n)
 		}
+	}
+}
+
+// checkMoby checks that a built moby is stamped with its version, as its
+// /version reports it, and that every moby runs on a containerd of the
+// table, one of its own set.
+func checkMoby(t *testing.T, r Release) {
+	t.Helper()
+	if r.Built() {
+		want := "-X github.com/moby/moby/v2/dockerversion.Version=" + strings.TrimPrefix(r.Version, "v")
+		if !slices.Contains(r.LDFlags, want) {
+			t.Errorf("%s: no %q in its -ldflags %q", r.ID(), want, r.LDFlags)
+		}
+	}
+	if r.Containerd != "" {
+		if _, err := Lookup(Containerd, r.Containerd); err != nil {
+			t.Errorf("%s runs on containerd %s: %v", r.ID(), r.Containerd, err)
+			return
+		}
+	}
+	if c := r.ContainerdRelease(); r.Set == SetDefault && c.Set != SetDefault {
+		t.Errorf("%s, of the default set, runs on %s, which is not", r.ID(), c.ID())
 	}
 }
 

@@ -57,6 +57,9 @@ type Release struct {
 	// BuildKit is the BuildKit version inside: the release itself for
 	// buildkit, the one moby vendors for moby.
 	BuildKit string
+	// Containerd is, for moby, the version of the containerd its dockerd
+	// runs on ("" for the default containerd).
+	Containerd string
 	// Note says in a word what the release is for, in `matrixbox install
 	// -list` and unknown-version errors.
 	Note string
@@ -112,6 +115,32 @@ var Table = []Release{
 		Note:     "Debian 12's",
 	},
 	{
+		// moby/v2 v2.0.0-beta.25 requires five modules at versions the
+		// proxy refuses (403): a BuildKit release candidate, for which its
+		// release; the policy-helpers that release requires (which the
+		// module graph selects anyway); and, for swarmkit, extensions and
+		// the AppArmor profiles, the versions beta.24 requires (beta.25's
+		// code uses them as beta.24's does).
+		Component: Moby, Version: "v29.9.0", Set: SetAll,
+		Module: "github.com/moby/moby/v2", ModVersion: "v2.0.0-beta.25",
+		Binaries: []Binary{{"dockerd", "cmd/dockerd"}, {"docker-proxy", "cmd/docker-proxy"}},
+		LDFlags: []string{
+			"-X github.com/moby/moby/v2/dockerversion.Version=29.9.0",
+			"-X github.com/moby/moby/v2/dockerversion.GitCommit=v2.0.0-beta.25",
+			"-X github.com/moby/moby/v2/dockerversion.PlatformName=matrixbox",
+			// dockerd reports a replaced BuildKit's version as unknown.
+			"-X github.com/moby/buildkit/version.Version=v0.34.0",
+		},
+		Replace: map[string]string{
+			"github.com/moby/buildkit":          "github.com/moby/buildkit@v0.34.0",
+			"github.com/moby/policy-helpers":    "github.com/moby/policy-helpers@v0.0.0-20261006174519-bd98f4747414",
+			"github.com/moby/swarmkit/v2":       "github.com/moby/swarmkit/v2@v2.1.3-0.20260828175525-ad0357aedfca",
+			"github.com/moby/extensions":        "github.com/moby/extensions@v0.0.0-20260909112015-86305e92aa39",
+			"github.com/moby/profiles/apparmor": "github.com/moby/profiles/apparmor@v0.2.2-0.20260828104831-61eaf32614c7",
+		},
+		BuildKit: "v0.34.0", Note: "newest, five requirements replaced",
+	},
+	{
 		Component: Moby, Version: "v29.8.1", Default: true, Set: SetDefault,
 		Module: "github.com/moby/moby/v2", ModVersion: "v2.0.0-beta.24",
 		Binaries: []Binary{{"dockerd", "cmd/dockerd"}, {"docker-proxy", "cmd/docker-proxy"}},
@@ -125,7 +154,7 @@ var Table = []Release{
 	{
 		Component: Moby, Version: "v20.10", Set: SetDefault, Package: "docker.io",
 		Binaries: []Binary{{"dockerd", "/usr/sbin/dockerd"}},
-		BuildKit: "v0.8.2", Note: "Debian 12's",
+		BuildKit: "v0.8.2", Containerd: "v1.6", Note: "Debian 12's, on Debian's containerd",
 	},
 	{
 		// moby 29 asks runc for a time namespace, which Debian 12's runc
@@ -206,6 +235,19 @@ func Components() []string {
 		}
 	}
 	return out
+}
+
+// ContainerdRelease is the containerd release a moby release's dockerd
+// runs on: its Containerd, else the default containerd.
+func (r Release) ContainerdRelease() Release {
+	if r.Containerd == "" {
+		return Default(Containerd)
+	}
+	c, err := Lookup(Containerd, r.Containerd)
+	if err != nil {
+		panic("daemons: " + r.ID() + ": " + err.Error())
+	}
+	return c
 }
 
 // InSet returns the releases of set: SetDefault, or SetAll for all of them.

@@ -3,11 +3,15 @@ package qemuimg
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/matrixbox/matrixbox/internal/suggest"
 )
 
 // Policy decides how the output of one qemu-img version is compared with a
@@ -123,6 +127,11 @@ type Report struct {
 	// error too; it is kept here so that a caller who looks only at OK or
 	// Err still sees a failure, never a pass.
 	Failure error
+
+	// command and fields are the command of the outputs and the fields
+	// either side has, for Policy.Stale.
+	command string
+	fields  map[string]bool
 }
 
 // Diff is one unexplained difference; "<absent>" marks a missing field.
@@ -209,6 +218,16 @@ func (p Policy) CompareDocs(name string, baseline Version, bd Doc, live Version,
 		}
 		r.Skipped = append(r.Skipped, fmt.Sprintf("%s: skipped %s because %s qemu-img %s prints it (since %s) and %s qemu-img %s predates it",
 			name, strings.Join(g.Fields, ", "), role, newer, g.Since, orole, older))
+	}
+	r.command, r.fields = bd.Command, map[string]bool{}
+	for _, d := range []Doc{bd, ld} {
+		for _, l := range d.Leaves {
+			for _, seg := range l.Path {
+				if !strings.HasPrefix(seg, "[") {
+					r.fields[plainSegment(seg)] = true
+				}
+			}
+		}
 	}
 	bm, bkeys := p.index(bd, skip)
 	lm, lkeys := p.index(ld, skip)
@@ -307,11 +326,7 @@ func (p Policy) divergence(command string, path []string, baseline, live Version
 // segment "children#2" (a repeated text key) matches as "children".
 func anySegment(path []string, globs []string) bool {
 	for _, seg := range path {
-		if i := strings.LastIndexByte(seg, '#'); i > 0 {
-			if _, err := strconv.Atoi(seg[i+1:]); err == nil {
-				seg = seg[:i]
-			}
-		}
+		seg = plainSegment(seg)
 		for _, g := range globs {
 			if segmentMatch(g, seg) {
 				return true
@@ -319,6 +334,54 @@ func anySegment(path []string, globs []string) bool {
 		}
 	}
 	return false
+}
+
+// plainSegment is seg without the "#2" of a repeated text key.
+func plainSegment(seg string) string {
+	if i := strings.LastIndexByte(seg, '#'); i > 0 {
+		if _, err := strconv.Atoi(seg[i+1:]); err == nil {
+			return seg[:i]
+		}
+	}
+	return seg
+}
+
+// Stale reports each known divergence of p whose field none of the
+// outputs compared in reports has: an entry that explains nothing any
+// more, or never did (a misspelt field, with a "did you mean" when a field
+// is near), which Validate cannot see and which would otherwise stay in
+// the registry for ever. Call it when a suite's comparisons are done, with
+// their reports. An entry of a command none of the reports compared is
+// not judged.
+func (p Policy) Stale(reports ...Report) error {
+	var errs []error
+	for i, d := range p.Divergences {
+		seen := map[string]bool{}
+		compared, matched := 0, false
+		for _, r := range reports {
+			if r.fields == nil || d.Command != "" && r.command != d.Command {
+				continue
+			}
+			compared++
+			for f := range r.fields {
+				seen[f] = true
+				matched = matched || segmentMatch(d.Field, f)
+			}
+		}
+		if compared == 0 || matched {
+			continue
+		}
+		what := "outputs"
+		if d.Command != "" {
+			what = d.Command + " outputs"
+		}
+		msg := fmt.Sprintf("divergence %d (%s): stale: none of the %s of %d comparison(s) has a field %q, so it explains nothing", i, d.Field, what, compared, d.Field)
+		if near, ok := suggest.Nearest(d.Field, slices.Sorted(maps.Keys(seen))); ok {
+			msg += fmt.Sprintf("; did you mean %s?", near)
+		}
+		errs = append(errs, errors.New(msg))
+	}
+	return errors.Join(errs...)
 }
 
 // mergeKeys keeps the baseline's order and appends keys only live has.

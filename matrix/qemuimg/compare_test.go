@@ -103,6 +103,7 @@ func TestGatesAgreeWithRealOutput(t *testing.T) {
 func TestRecordedVersionsAgree(t *testing.T) {
 	p := DefaultPolicy()
 	skips := 0
+	var reports []Report
 	for _, base := range recorded {
 		for _, live := range recorded {
 			for _, name := range outputNames(t, base) {
@@ -110,6 +111,7 @@ func TestRecordedVersionsAgree(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				reports = append(reports, r)
 				if err := r.Err(); err != nil {
 					t.Error(err)
 				}
@@ -124,6 +126,9 @@ func TestRecordedVersionsAgree(t *testing.T) {
 	}
 	if skips == 0 {
 		t.Error("no field was skipped across 5.2, 7.2 and 10.0: the gates were not applied")
+	}
+	if err := p.Stale(reports...); err != nil {
+		t.Errorf("the default policy has stale divergences: %v", err)
 	}
 	r, err := p.Compare("qcow2.info.json", recorded[1], load(t, recorded[1], "qcow2.info.json"), recorded[2], load(t, recorded[2], "qcow2.info.json"))
 	if err != nil || len(r.Skipped) != 1 {
@@ -216,6 +221,59 @@ func TestDivergenceRegistry(t *testing.T) {
 	if _, err := p.Compare("qcow2.map.json", b72, load(t, b72, "qcow2.map.json"), b72, load(t, b72, "qcow2.map.json")); err == nil ||
 		!strings.Contains(err.Error(), "divergence 1 (offset): no reason given") || !strings.Contains(err.Error(), "no versions given") {
 		t.Fatalf("divergence without reason or versions: %v", err)
+	}
+}
+
+// TestStaleDivergences: an entry whose field no compared output has is
+// reported once the comparisons are done, with a "did you mean" for a
+// misspelt field (issue 22: it passed Validate and stayed for ever); an
+// entry whose field is there is not, nor one of a command not compared.
+func TestStaleDivergences(t *testing.T) {
+	p := DefaultPolicy()
+	p.Divergences = append(p.Divergences,
+		Divergence{Field: "vm-clok", Command: "snapshot", Versions: []Range{{}}, Reason: "misspelt"},
+		Divergence{Field: "present", Command: "map", Versions: []Range{{}}, Reason: "a field map prints"},
+		Divergence{Field: "nonesuch-*", Versions: []Range{{}}, Reason: "no such field"},
+	)
+	if err := p.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	var reports []Report
+	for _, v := range recorded {
+		for _, name := range outputNames(t, v) {
+			r, err := p.Compare(name, v, load(t, v, name), v, load(t, v, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			reports = append(reports, r)
+		}
+	}
+	err := p.Stale(reports...)
+	if err == nil {
+		t.Fatal("Stale found no stale divergence")
+	}
+	got := err.Error()
+	for _, want := range []string{
+		`divergence 1 (vm-clok): stale: none of the snapshot outputs of 3 comparison(s) has a field "vm-clok", so it explains nothing; did you mean vm-clock?`,
+		`divergence 3 (nonesuch-*): stale: none of the outputs of`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("Stale:\n%s\nlacks %s", got, want)
+		}
+	}
+	if strings.Contains(got, "divergence 0 ") || strings.Contains(got, "divergence 2 ") {
+		t.Errorf("Stale reports an entry whose field the outputs have:\n%s", got)
+	}
+	// Only info outputs compared: the snapshot and map entries are not
+	// judged.
+	var info []Report
+	for _, r := range reports {
+		if r.command == "info" {
+			info = append(info, r)
+		}
+	}
+	if err := p.Stale(info...); err == nil || strings.Contains(err.Error(), "vm-clok") || strings.Contains(err.Error(), "present") {
+		t.Errorf("Stale of info outputs alone: %v", err)
 	}
 }
 

@@ -16,7 +16,9 @@
 // exactly, paths by base name, sizes within a tolerance, gated fields
 // skipped with a message naming both versions, and known divergences
 // accepted only with a reason and the versions they apply to. Anything else
-// fails with a diff that names both versions. [SelectBaseline] picks the
+// fails with a diff that names both versions. Once a suite's comparisons
+// are done, [Policy.Stale] reports each divergence whose field none of
+// them had: a stale or misspelt entry. [SelectBaseline] picks the
 // recorded version to compare with, and [Record] (or testdata/record.sh)
 // records new baselines.
 package qemuimg

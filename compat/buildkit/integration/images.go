@@ -20,18 +20,26 @@ import (
 // stand-ins it uses.
 const EnvStandIns = "MATRIXBOX_COMPAT_STANDINS"
 
-// builtinSources are images the mirror makes offline, without a stand-in:
-// BuildKit's suites mean the official busybox, which recipe:busybox builds.
+// builtinSources are the official images BuildKit's suites mirror that
+// matrixbox's mirror makes offline, without a stand-in: busybox (the
+// official image's tree around busybox compiled from Debian's source),
+// busybox:stable-musl (the same, linked against musl) and alpine:latest
+// (that musl busybox in Alpine 3.17's tree, with /etc/alpine-release and
+// an /sbin/apk that installs nothing: the tests that install packages
+// need the real image).
 var builtinSources = map[string]string{
-	"busybox:latest": "recipe:busybox",
+	"busybox:latest":      "recipe:busybox",
+	"busybox:stable-musl": "recipe:busybox?libc=musl",
+	"alpine:latest":       "recipe:alpine",
 }
 
 // OfficialImages returns the mirror entries for Docker official images
 // ("busybox:latest"): "library/<name>" from the image of this
 // architecture's namespace on Docker Hub (docker.io/amd64/busybox:latest),
-// as BuildKit's harness copies them. busybox:latest comes from matrixbox's
-// offline busybox recipe instead, and a stand-in from
-// MATRIXBOX_COMPAT_STANDINS replaces any of them when a Run mirrors it.
+// as BuildKit's harness copies them. busybox:latest, busybox:stable-musl
+// and alpine:latest come from matrixbox's offline recipes instead, and a
+// stand-in from MATRIXBOX_COMPAT_STANDINS replaces any of them when a Run
+// mirrors it.
 func OfficialImages(names ...string) map[string]string {
 	ns := runtime.GOARCH
 	switch ns {

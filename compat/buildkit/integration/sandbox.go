@@ -108,13 +108,16 @@ func (b box) Name() string {
 
 // Cmd is buildctl with args, run by the matrixbox sandbox: in its temp
 // dir, killed when the case ends, reported if it is still running then.
+// The buildctl is the one of the cell's buildkitd, first on the PATH its
+// backend exports; on a backend that exports none (dockerd), matrixbox's
+// default BuildKit's.
 func (b box) Cmd(args ...string) *exec.Cmd {
 	if len(args) == 1 {
 		if split, err := shlex.Split(strings.ReplaceAll(args[0], `\`, "/")); err == nil {
 			args = split
 		}
 	}
-	cmd := b.sb.Cmd(append([]string{buildctl()}, args...)...)
+	cmd := b.sb.Cmd(append([]string{b.buildctl()}, args...)...)
 	cmd.Env = append(cmd.Env, "BUILDKIT_HOST="+b.Address())
 	return cmd
 }
@@ -143,12 +146,14 @@ func (b box) env(key string) string {
 	return v
 }
 
-// buildctl is the buildctl of matrixbox's default BuildKit, when
-// installed, else the one on PATH.
-func buildctl() string {
-	r := daemons.Default(daemons.BuildKit)
-	if r.Installed() == nil {
-		return r.Path("buildctl")
+// buildctl is "buildctl" for the sandbox to find on its backend's PATH, or
+// matrixbox's default BuildKit's when the backend exports no PATH and that
+// is installed.
+func (b box) buildctl() string {
+	if b.env("PATH") == "" {
+		if r := daemons.Default(daemons.BuildKit); r.Installed() == nil {
+			return r.Path("buildctl")
+		}
 	}
 	return "buildctl"
 }

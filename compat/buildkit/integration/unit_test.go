@@ -1,9 +1,15 @@
 package integration
 
 import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/matrixbox/matrixbox/matrix"
 	"github.com/matrixbox/matrixbox/sandbox"
@@ -155,5 +161,106 @@ func TestFeatureVariablesOverrideTheWorker(t *testing.T) {
 	var sb box // no backend: no feature of its own
 	if !sb.Supports("a") || !sb.Supports("b") || sb.Supports("c") {
 		t.Fatalf("enable a,b, disable b: got a=%v b=%v c=%v, want true true false", sb.Supports("a"), sb.Supports("b"), sb.Supports("c"))
+	}
+}
+
+// TestOfficialImagesOffline: the official images v0.34's suites mirror up
+// front come from matrixbox's offline recipes, with no stand-in set; the
+// others from Docker Hub's namespace of this architecture.
+func TestOfficialImagesOffline(t *testing.T) {
+	t.Setenv(EnvStandIns, "")
+	got, used, err := mirrorSources(OfficialImages("busybox:latest", "alpine:latest", "busybox:stable-musl", "debian:bookworm"))
+	if err != nil || len(used) != 0 {
+		t.Fatalf("%v, stand-ins %q", err, used)
+	}
+	for name, want := range map[string]string{
+		"library/busybox:latest":      "recipe:busybox",
+		"library/alpine:latest":       "recipe:alpine",
+		"library/busybox:stable-musl": "recipe:busybox?libc=musl",
+	} {
+		if got[name] != want {
+			t.Errorf("%s from %q, want %q", name, got[name], want)
+		}
+	}
+	if src := got["library/debian:bookworm"]; !strings.HasPrefix(src, "docker.io/") {
+		t.Errorf("library/debian:bookworm from %q, want Docker Hub", src)
+	}
+}
+
+func TestFormatAndPrintLogsInNameOrder(t *testing.T) {
+	logs := map[string]*bytes.Buffer{"b": bytes.NewBufferString("two\nlines\n"), "a": bytes.NewBufferString("one"), "nil": nil}
+	if got, want := FormatLogs(logs), `"a":"one","b":"two\nlines\n"`; got != want {
+		t.Errorf("FormatLogs = %s, want %s", got, want)
+	}
+	var lines []string
+	PrintLogs(logs, func(args ...any) { lines = append(lines, fmt.Sprint(args...)) })
+	if want := []string{"a", "one", "b", "two", "lines", "nil"}; !slices.Equal(lines, want) {
+		t.Errorf("PrintLogs gave %q, want %q", lines, want)
+	}
+}
+
+func TestMultiCloserRunsAllLastFirstAndReportsEveryError(t *testing.T) {
+	var mc MultiCloser
+	var order []int
+	for i := range 3 {
+		mc.Append(func() error {
+			order = append(order, i)
+			if i != 1 {
+				return fmt.Errorf("close %d", i)
+			}
+			return nil
+		})
+	}
+	err := mc.F()()
+	if !slices.Equal(order, []int{2, 1, 0}) || err == nil || !strings.Contains(err.Error(), "close 2") || !strings.Contains(err.Error(), "close 0") {
+		t.Fatalf("order %v, error %v: want 2 1 0 and both errors", order, err)
+	}
+	if err := mc.F()(); err != nil {
+		t.Fatalf("a second F ran the closers again: %v", err)
+	}
+}
+
+func TestLookupBinaryWrapsErrRequirements(t *testing.T) {
+	if err := LookupBinary("sh"); err != nil {
+		t.Fatal(err)
+	}
+	if err := LookupBinary("no-such-binary-here"); !errors.Is(err, ErrRequirements) {
+		t.Fatalf("got %v, want ErrRequirements", err)
+	}
+}
+
+// TestStartCmdWaitSocketAndStop runs a real process that opens a unix
+// socket: WaitSocket sees it answer, its output is in the logs, and the
+// stop ends it by SIGTERM without an error; a process that exits first
+// ends WaitSocket's wait.
+func TestStartCmdWaitSocketAndStop(t *testing.T) {
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("needs python3 to open a unix socket")
+	}
+	sock := filepath.Join(t.TempDir(), "s.sock")
+	logs := map[string]*bytes.Buffer{}
+	cmd := exec.Command("python3", "-c", `import socket,sys,time
+s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1); print("listening", flush=True); time.sleep(60)`, sock)
+	stop, err := StartCmd(cmd, logs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := WaitSocket("unix://"+sock, 30*time.Second, cmd); err != nil {
+		t.Fatal(err)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	if !strings.Contains(FormatLogs(logs), "listening") {
+		t.Errorf("logs %s: want the process's output", FormatLogs(logs))
+	}
+	dead := exec.Command("true")
+	stopDead, err := StartCmd(dead, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stopDead()
+	if err := WaitSocket(filepath.Join(t.TempDir(), "never.sock"), 30*time.Second, dead); err == nil || !strings.Contains(err.Error(), "exited before") {
+		t.Fatalf("got %v, want the process's exit to end the wait", err)
 	}
 }

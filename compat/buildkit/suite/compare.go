@@ -43,27 +43,28 @@ func outcome(r *Run, name string) string {
 }
 
 // WriteMarkdown writes a table of runs (passed, failed, skipped, wall
-// time) and, for each pair of runs of one suite and worker, the cases
-// whose outcomes differ with the last lines of their output.
+// time) and, for each pair of runs of one suite and worker on two
+// harnesses or isolations, the cases whose outcomes differ with the last
+// lines of their output.
 func WriteMarkdown(w io.Writer, runs []*Run) {
 	fmt.Fprintln(w, "| suite | worker | harness | passed | failed | skipped | wall time |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
 	for _, r := range runs {
 		p, f, s := r.Counts()
-		fmt.Fprintf(w, "| %s | %s | %s | %d | %d | %d | %.1f s |\n", r.Suite, r.Worker, r.Harness, p, f, s, r.Wall.Seconds())
+		fmt.Fprintf(w, "| %s | %s | %s | %d | %d | %d | %.1f s |\n", r.Suite, r.Worker, r.Label(), p, f, s, r.Wall.Seconds())
 	}
 	for i, a := range runs {
 		for _, b := range runs[i+1:] {
-			if a.Suite != b.Suite || a.Worker != b.Worker || a.Harness == b.Harness {
+			if a.Suite != b.Suite || a.Worker != b.Worker || a.Label() == b.Label() {
 				continue
 			}
 			diffs := Compare(a, b)
-			fmt.Fprintf(w, "\n### %s on %s: %d cases differ (%s vs %s)\n", a.Suite, a.Worker, len(diffs), a.Harness, b.Harness)
+			fmt.Fprintf(w, "\n### %s on %s: %d cases differ (%s vs %s)\n", a.Suite, a.Worker, len(diffs), a.Label(), b.Label())
 			for _, d := range diffs {
-				fmt.Fprintf(w, "\n- `%s`: %s %s, %s %s\n", d.Case, a.Harness, d.A, b.Harness, d.B)
+				fmt.Fprintf(w, "\n- `%s`: %s %s, %s %s\n", d.Case, a.Label(), d.A, b.Label(), d.B)
 				for _, r := range []*Run{a, b} {
 					if o := r.Outcomes[d.Case]; o == Fail || o == Skip {
-						fmt.Fprintf(w, "  - %s output (last lines):\n\n```\n%s\n```\n", r.Harness, strings.Join(tail(r.Output[d.Case], 12), "\n"))
+						fmt.Fprintf(w, "  - %s output (last lines):\n\n```\n%s\n```\n", r.Label(), strings.Join(tail(r.Output[d.Case], 12), "\n"))
 					}
 				}
 			}

@@ -2,6 +2,7 @@ package suite
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,8 +13,11 @@ import (
 // ModulePath is the module path of the temporary module.
 const ModulePath = "matrixbox.test/buildkitsuite"
 
+// BuildkitModule is BuildKit's module path.
+const BuildkitModule = "github.com/moby/buildkit"
+
 // Module is a temporary Go module holding copies of BuildKit's suites on the
-// compat layer; it requires BuildKit at the version matrixbox requires and
+// compat layer; it requires BuildKit at the version under test and
 // matrixbox itself through a replace to a checkout.
 type Module struct {
 	Dir string
@@ -23,19 +27,22 @@ type Module struct {
 	BuildkitVersion string
 }
 
-// Prepare writes the module into dir (which must be empty or absent), with
-// a copy of each suite, and resolves its requirements. root is the
+// Prepare writes the module into dir (which must be empty or absent),
+// requiring BuildKit at version (downloaded into the module cache when it
+// is not there), with a copy of each suite of that version, and resolves
+// its requirements: the module's go.mod is what a user's module that
+// requires both matrixbox and that BuildKit resolves to. root is the
 // matrixbox checkout.
-func Prepare(ctx context.Context, dir, root string, suites ...Suite) (*Module, error) {
-	bk, err := goOutput(ctx, root, "list", "-m", "-f", "{{.Dir}}|{{.Version}}", "github.com/moby/buildkit")
+func Prepare(ctx context.Context, dir, root, version string, suites ...Suite) (*Module, error) {
+	bk, err := goOutput(ctx, root, "mod", "download", "-json", BuildkitModule+"@"+version)
 	if err != nil {
-		return nil, fmt.Errorf("find BuildKit in the module cache: %w", err)
+		return nil, fmt.Errorf("download BuildKit %s into the module cache: %w", version, err)
 	}
-	m := &Module{Dir: dir}
-	m.Buildkit, m.BuildkitVersion, _ = strings.Cut(bk, "|")
-	if m.Buildkit == "" {
-		return nil, fmt.Errorf("BuildKit %s is not in the module cache: run go mod download in %s", m.BuildkitVersion, root)
+	var dl struct{ Dir, Version string }
+	if err := json.Unmarshal([]byte(bk), &dl); err != nil || dl.Dir == "" {
+		return nil, fmt.Errorf("go mod download %s@%s: no module directory in %q (%v)", BuildkitModule, version, bk, err)
 	}
+	m := &Module{Dir: dir, Buildkit: dl.Dir, BuildkitVersion: dl.Version}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -54,11 +61,11 @@ go %s
 
 require (
 	github.com/matrixbox/matrixbox v0.0.0
-	github.com/moby/buildkit %s
+	%s %s
 )
 
 replace github.com/matrixbox/matrixbox => %s
-`, ModulePath, goVersion, m.BuildkitVersion, root)
+`, ModulePath, goVersion, BuildkitModule, m.BuildkitVersion, root)
 	// harness.go keeps BuildKit's own harness in the module graph, so that
 	// BuildKit's unmodified test packages build from this module too.
 	harness := fmt.Sprintf("//go:build harness\n\npackage harness\n\nimport (\n\t_ %q\n\t_ %q\n)\n", BuildkitIntegration, BuildkitWorkers)

@@ -33,7 +33,10 @@ const (
 type Run struct {
 	Suite   string
 	Harness Harness
-	Worker  string
+	// Isolation is matrixbox's (MATRIXBOX_COMPAT_ISOLATION), "" on
+	// BuildKit's harness.
+	Isolation string
+	Worker    string
 	// Wall is the binary's time from start to exit.
 	Wall time.Duration
 	// Outcomes are the cases' outcomes by normalized name (see CaseName).
@@ -46,10 +49,11 @@ type Run struct {
 
 // RunOptions says how to run a test binary.
 type RunOptions struct {
-	Binary  string
-	Suite   string
-	Harness Harness
-	Worker  string
+	Binary    string
+	Suite     string
+	Harness   Harness
+	Isolation string
+	Worker    string
 	// Tests is a regular expression for the test names ("TestCopyChown");
 	// empty means all.
 	Tests string
@@ -92,7 +96,7 @@ func RunBinary(ctx context.Context, o RunOptions) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Run{Suite: o.Suite, Harness: o.Harness, Worker: o.Worker}
+	r := &Run{Suite: o.Suite, Harness: o.Harness, Isolation: o.Isolation, Worker: o.Worker}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("run %s: %w", o.Binary, err)
@@ -171,6 +175,15 @@ func CaseName(test string) (name string, ok bool) {
 		}
 	}
 	return strings.Join(elems, "/") + repeat, ok
+}
+
+// Label names the run's harness and, on matrixbox, its isolation:
+// "buildkit", "matrixbox (reset)".
+func (r *Run) Label() string {
+	if r.Isolation == "" {
+		return string(r.Harness)
+	}
+	return fmt.Sprintf("%s (%s)", r.Harness, r.Isolation)
 }
 
 // Counts returns how many cases passed, failed and were skipped.

@@ -2,6 +2,8 @@ package suite
 
 import (
 	"bytes"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 )
@@ -59,19 +61,38 @@ func TestParseAndCompare(t *testing.T) {
 }
 
 func TestEnvGivesEachHarnessItsOwn(t *testing.T) {
-	base := []string{"PATH=/usr/bin", "MATRIXBOX_SELECT=worker=oci", "MATRIXBOX_BIN=/b", "BUILDKIT_WORKER_RANDOM=1", "HOME=/root"}
-	mb := strings.Join(Env(Matrixbox, base, "/b", "/m"), " ")
-	bk := strings.Join(Env(Buildkit, base, "/b", "/m"), " ")
+	base := []string{"PATH=/usr/bin", "MATRIXBOX_SELECT=worker=oci", "MATRIXBOX_BIN=/b", "MATRIXBOX_COMPAT_ISOLATION=shared", "BUILDKIT_WORKER_RANDOM=1", "HOME=/root"}
+	path := []string{"/b/buildkit/v0.34.2", "/b/runc/v1.5.3"}
+	mb := strings.Join(Env(Matrixbox, base, path, "/m", true), " ")
+	bare := strings.Join(Env(Matrixbox, base, path, "/m", false), " ")
+	bk := strings.Join(Env(Buildkit, base, path, "/m", true), " ")
 	for _, c := range []struct {
 		env, want string
 		has       bool
 	}{
 		{mb, "MATRIXBOX_SELECT", false}, {mb, "BUILDKIT_WORKER_RANDOM", false}, {mb, "MATRIXBOX_BIN=/b", true},
-		{mb, "MATRIXBOX_COMPAT_STANDINS=alpine:latest=recipe:busybox", true}, {mb, "PATH=/usr/bin", true},
-		{bk, "PATH=/b:/usr/bin", true}, {bk, "BUILDKIT_REGISTRY_MIRROR_DIR=/m", true}, {bk, "MATRIXBOX_SELECT", false},
+		{mb, "MATRIXBOX_COMPAT_ISOLATION", false}, {mb, "MATRIXBOX_COMPAT_STANDINS=amd64/debian:bullseye-20230109-slim=recipe:busybox", true},
+		{mb, "alpine", false}, {mb, "PATH=/usr/bin", true}, {bare, "MATRIXBOX_COMPAT_STANDINS", false},
+		{bk, "PATH=/b/buildkit/v0.34.2:/b/runc/v1.5.3:/usr/bin", true}, {bk, "BUILDKIT_REGISTRY_MIRROR_DIR=/m", true}, {bk, "MATRIXBOX_SELECT", false},
 	} {
 		if strings.Contains(c.env, c.want) != c.has {
 			t.Errorf("%q in %q: want %v", c.want, c.env, c.has)
 		}
+	}
+}
+
+// TestRootlessIDPairNamesWhatIsMissing: a user whose login shell cannot
+// run BuildKit's rootless daemons (nobody's is nologin) is refused with
+// what to set up, before any suite runs.
+func TestRootlessIDPairNamesWhatIsMissing(t *testing.T) {
+	if _, err := exec.LookPath("sudo"); err != nil || os.Getuid() != 0 {
+		t.Skip("needs root and sudo, as BuildKit's rootless workers do")
+	}
+	_, err := RootlessIDPair(t.Context(), "nobody", "/x/buildkitd")
+	if err == nil || !strings.Contains(err.Error(), "give nobody a login shell and a ~/.profile that puts /x first on PATH") {
+		t.Fatalf("got %v, want an error saying what nobody lacks", err)
+	}
+	if _, err := RootlessIDPair(t.Context(), "no-such-user-here", "/x/buildkitd"); err == nil {
+		t.Fatal("an unknown user: no error")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 )
@@ -53,7 +54,7 @@ func Rewrite(src []byte) []byte {
 }
 
 // copySuite copies the suite's Go files from BuildKit's module at bk into
-// dst, its test files rewritten to the compat packages. The package's own
+// dst, its test files rewritten to the compat packages, and its testdata. The package's own
 // files come along, so the copy is a package of its own under another
 // import path: the client tests are internal tests of
 // github.com/moby/buildkit/client, which matrixbox's workers import, so in
@@ -89,6 +90,17 @@ func copySuite(s Suite, bk, dst string) error {
 	}
 	if n == 0 {
 		return fmt.Errorf("suite %s: no test files in %s", s.Name, src)
+	}
+	// The tests' data (v0.34's client suite embeds its golden files).
+	if _, err := os.Stat(filepath.Join(src, "testdata")); err == nil {
+		if out, err := exec.Command("cp", "-R", filepath.Join(src, "testdata"), dst).CombinedOutput(); err != nil {
+			return fmt.Errorf("suite %s: copy its testdata: %v\n%s", s.Name, err, out)
+		}
+		// The module cache's files are read-only; the copy is removed
+		// with the run's outputs.
+		if out, err := exec.Command("chmod", "-R", "u+w", filepath.Join(dst, "testdata")).CombinedOutput(); err != nil {
+			return fmt.Errorf("suite %s: %v\n%s", s.Name, err, out)
+		}
 	}
 	return nil
 }

@@ -9,8 +9,9 @@
 // "oci" and "containerd", with every feature, and run their buildkitd as
 // BuildKit's harness does: the BUILDKIT_DEBUG_* variables it sets, its
 // worker label, and a buildkitd.toml that the ConfigUpdater values of the
-// cell change. [InitDockerdWorker] registers matrixbox's dockerd as
-// "dockerd", without the features BuildKit's harness marks unsupported
-// there; its sb.Address() is a BuildKit address once matrixbox's dockerd
-// worker serves one, and DockerAddress is the Docker API.
+// cell change. [InitDockerdWorker] registers matrixbox's dockerd on the
+// current moby as "dockerd" (the classic image store) and
+// "dockerd-containerd" (the containerd image store), each without the
+// features BuildKit v0.34.2's harness marks unsupported there; their
+// sb.Address() is a BuildKit address, and DockerAddress is the Docker API.
 package workers

@@ -1,9 +1,10 @@
 // Package ancestor is the bench suite as BuildKit's own harness
 // (github.com/moby/buildkit/util/testutil/integration, the version in
-// go.mod) runs it with its OCI worker: 50 trivial LLB solves × 2 matrix
-// values. The parent benchmark (bench/solve_bench_test.go) runs it as a
-// child go test with buildkitd, runc and a distribution `registry` on PATH.
-// It lives under testdata so that go test ./... does not run it.
+// go.mod) runs it with its OCI worker, or with its dockerd workers when
+// BENCH_WORKER says dockerd: 50 trivial LLB solves × 2 matrix values. The
+// parent benchmark (bench/solve_bench_test.go) runs it as a child go test
+// with the daemons on PATH and a distribution `registry`. It lives under
+// testdata so that go test ./... does not run it.
 package ancestor
 
 import (
@@ -11,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/moby/buildkit/client"
@@ -22,6 +24,11 @@ import (
 const solves = 50
 
 func init() {
+	if strings.HasPrefix(os.Getenv("BENCH_WORKER"), "dockerd") {
+		// "dockerd" and "dockerd-containerd": the parent selects one.
+		workers.InitDockerdWorker()
+		return
+	}
 	workers.InitOCIWorker()
 }
 

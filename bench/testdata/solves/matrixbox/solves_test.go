@@ -1,8 +1,10 @@
 // Package matrixbox is the bench suite as matrixbox runs it: 50 trivial LLB
-// solves × 2 matrix values on buildkitd-oci. The parent benchmark
-// (bench/solve_bench_test.go) runs it as a child go test; BENCH_ISOLATION
-// (fresh, shared or reset) picks how every test gets its backend. It lives under testdata so that
-// go test ./... does not run it on its own.
+// solves × 2 matrix values on one worker, buildkitd-oci unless
+// BENCH_WORKER names dockerd or dockerd-containerd (on moby BENCH_MOBY).
+// The parent benchmark (bench/solve_bench_test.go) runs it as a child go
+// test; BENCH_ISOLATION (fresh, shared or reset) picks how every test gets
+// its backend. It lives under testdata so that go test ./... does not run
+// it on its own.
 package matrixbox
 
 import (
@@ -43,8 +45,27 @@ func TestSolves(t *testing.T) {
 		}, opts...))
 	}
 	integration.Run(t, tests,
-		integration.WithWorkers(workers.BuildkitdOCI()),
+		integration.WithWorkers(benchWorker(t)),
 		integration.WithMatrix("n", map[string]any{"a": 1, "b": 2}))
+}
+
+// benchWorker is the worker BENCH_WORKER and BENCH_MOBY name.
+func benchWorker(t *testing.T) sandbox.Worker {
+	var opts []workers.Option
+	if v := os.Getenv("BENCH_MOBY"); v != "" {
+		opts = append(opts, workers.WithVersions(workers.MobyAxis, v))
+	}
+	switch w := os.Getenv("BENCH_WORKER"); w {
+	case "", "buildkitd-oci":
+		return workers.BuildkitdOCI()
+	case "dockerd":
+		return workers.Dockerd(opts...)
+	case "dockerd-containerd":
+		return workers.DockerdContainerd(opts...)
+	default:
+		t.Fatalf("BENCH_WORKER=%q: want buildkitd-oci, dockerd or dockerd-containerd", w)
+		return nil
+	}
 }
 
 // solve writes content to /f of a scratch image, exports it to a local

@@ -1,10 +1,11 @@
 // Package realsuite is the fixture of the fault tests on real daemons: one
 // case per worker (buildkitd-oci, buildkitd-containerd, containerd,
-// dockerd, and the rootless buildkitd-oci-rootless and
-// buildkitd-containerd-rootless) that puts work in flight — a RUN step that sleeps, a container
-// that sleeps — and then does what FAULT says, while the parent injects
-// its fault. It writes what the parent checks to $FAULT_DIR. It lives under
-// testdata so go test ./... does not run it on its own.
+// dockerd on moby 29.8.1 and 20.10, dockerd-containerd, and the rootless
+// buildkitd-oci-rootless and buildkitd-containerd-rootless) that puts work in
+// flight — a RUN step that sleeps, a container that sleeps — and then
+// does what FAULT says, while the parent injects its fault. It writes what
+// the parent checks to $FAULT_DIR. It lives under testdata so go test
+// ./... does not run it on its own.
 package realsuite
 
 import (
@@ -30,11 +31,69 @@ import (
 )
 
 func TestInFlight(t *testing.T) {
-	integration.Run(t, integration.TestFuncs(testInFlight),
-		integration.WithWorkers(workers.BuildkitdOCI(), workers.BuildkitdContainerd(), workers.Containerd(), workers.Dockerd(),
+	integration.Run(t, isolated(integration.TestFuncs(testInFlight)), runOptions()...)
+}
+
+// TestTwoRuns runs two Runs one after the other, each a case that notes
+// the pids of its backend's daemons: with a warm isolation level, both
+// find the same daemons.
+func TestTwoRuns(t *testing.T) {
+	for _, run := range []string{"first", "second"} {
+		t.Run(run, func(t *testing.T) {
+			integration.Run(t, isolated(integration.TestFuncs(testNoteDaemons)), runOptions()...)
+		})
+	}
+}
+
+func runOptions() []integration.Option {
+	return []integration.Option{
+		integration.WithWorkers(workers.BuildkitdOCI(), workers.BuildkitdContainerd(), workers.Containerd(),
+			workers.Dockerd(workers.WithVersions(workers.MobyAxis, "v29.8.1", "v20.10")), workers.DockerdContainerd(),
 			workers.BuildkitdOCI(workers.WithRootless()), workers.BuildkitdContainerd(workers.WithRootless())),
 		integration.WithMirror(mirror.Shared()),
-		integration.WithMirroredImages(map[string]string{"library/busybox:latest": "recipe:busybox"}))
+		integration.WithMirroredImages(map[string]string{"library/busybox:latest": "recipe:busybox"}),
+	}
+}
+
+// isolated gives tests the isolation level FAULT_ISOLATION names: fresh
+// (the default), reset or shared.
+func isolated(tests []integration.Test) []integration.Test {
+	switch os.Getenv("FAULT_ISOLATION") {
+	case "reset":
+		return integration.With(tests, integration.ResetBackend())
+	case "shared":
+		return integration.With(tests, integration.SharedBackend())
+	}
+	return tests
+}
+
+func testNoteDaemons(t *testing.T, sb sandbox.Sandbox) {
+	note("owner", fmt.Sprint(os.Getpid()))
+	noteDaemons(sb)
+}
+
+// noteDaemons writes "<name> <pid>" to $FAULT_DIR/daemons for each daemon
+// of the case's backend: the processes carrying the backend's directory,
+// the one its address is under, as their sandbox marker.
+func noteDaemons(sb sandbox.Sandbox) {
+	addr := strings.TrimPrefix(sb.Address(), "unix://")
+	dir, _, ok := strings.Cut(addr, "/b/")
+	if !ok {
+		return
+	}
+	note("backends", dir)
+	want := "\x00" + sandbox.EnvMarker + "=" + dir + "\x00"
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		env, err := os.ReadFile("/proc/" + e.Name() + "/environ")
+		if err != nil || !strings.Contains("\x00"+string(env), want) {
+			continue
+		}
+		cl, _ := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if name, _, _ := strings.Cut(string(cl), "\x00"); name != "" {
+			note("daemons", filepath.Base(name)+" "+e.Name())
+		}
+	}
 }
 
 // token is the sleep duration of the work in flight: a number no other
@@ -56,7 +115,7 @@ func testInFlight(t *testing.T, sb sandbox.Sandbox) {
 		if err := sb.Cmd("sleep", token()).Start(); err != nil {
 			t.Fatal(err)
 		}
-	case "dockerd":
+	case "dockerd", "dockerd-containerd":
 		dockerRun(t, sb)
 	default:
 		t.Fatalf("no work in flight for worker %q", worker)
@@ -67,11 +126,18 @@ func testInFlight(t *testing.T, sb sandbox.Sandbox) {
 			note("pids", fmt.Sprint(p.Pid))
 		}
 	}
-	// The containerd shims' sockets, which live outside the sandbox dir.
+	noteDaemons(sb)
+	// The containerd shims' sockets and tasks, which daemons keep under
+	// /run: the test checks that none of it is the machine's.
+	backend := box.Dir()
+	if dirs := readLines("backends"); len(dirs) > 0 {
+		backend = dirs[len(dirs)-1]
+	}
 	for _, pat := range []string{"bootstrap.json", "address"} {
-		files, _ := filepath.Glob(filepath.Join(box.Dir(), "b", "*", "*", "io.containerd.runtime.v2.task", "*", "*", pat))
-		more, _ := filepath.Glob(filepath.Join(box.Dir(), "b", "*", "*", "*", "io.containerd.runtime.v2.task", "*", "*", pat))
+		files, _ := filepath.Glob(filepath.Join(backend, "b", "*", "*", "io.containerd.runtime.v2.task", "*", "*", pat))
+		more, _ := filepath.Glob(filepath.Join(backend, "b", "*", "*", "*", "io.containerd.runtime.v2.task", "*", "*", pat))
 		for _, f := range append(files, more...) {
+			note("tasks", filepath.Base(filepath.Dir(f)))
 			b, _ := os.ReadFile(f)
 			if i := strings.Index(string(b), "/run/containerd/s/"); i >= 0 {
 				sock, _, _ := strings.Cut(strings.TrimSpace(string(b)[i:]), `"`)
@@ -83,6 +149,13 @@ func testInFlight(t *testing.T, sb sandbox.Sandbox) {
 	switch os.Getenv("FAULT") {
 	case "hang":
 		time.Sleep(time.Hour)
+	case "wait":
+		// As a test waiting on its work does: until its context ends.
+		select {
+		case <-sb.Context().Done():
+		case <-time.After(5 * time.Minute):
+			t.Error("FAULT=wait: the sandbox's context did not end")
+		}
 	case "exit":
 		os.Exit(3)
 	case "kill-daemon":
@@ -182,7 +255,7 @@ func waitForToken(t *testing.T) {
 // dockerd) while the work runs: the case must then fail naming the crash,
 // and the container must not survive it.
 func killDaemon(t *testing.T, box *sandbox.Box, worker string) {
-	name := map[string]string{"buildkitd-oci": "buildkitd", "buildkitd-containerd": "buildkitd", "containerd": "containerd", "dockerd": "dockerd",
+	name := map[string]string{"buildkitd-oci": "buildkitd", "buildkitd-containerd": "buildkitd", "containerd": "containerd", "dockerd": "dockerd", "dockerd-containerd": "dockerd",
 		"buildkitd-oci-rootless": "buildkitd", "buildkitd-containerd-rootless": "buildkitd"}[worker]
 	for _, p := range box.Group().Procs() {
 		if strings.HasSuffix(strings.Fields(p.Cmdline)[0], "/"+name) {
@@ -194,6 +267,11 @@ func killDaemon(t *testing.T, box *sandbox.Box, worker string) {
 		}
 	}
 	t.Fatalf("no %s in the sandbox's cgroup", name)
+}
+
+func readLines(file string) []string {
+	b, _ := os.ReadFile(filepath.Join(os.Getenv("FAULT_DIR"), file))
+	return strings.Fields(string(b))
 }
 
 func note(file, line string) {

@@ -1,0 +1,71 @@
+package workers
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/matrixbox/matrixbox/internal/daemons"
+	"github.com/matrixbox/matrixbox/matrix"
+	"github.com/matrixbox/matrixbox/sandbox"
+)
+
+// openBoxErr opens a sandbox on w and returns the error of its start,
+// closing it if it started.
+func openBoxErr(t *testing.T, w sandbox.Worker) error {
+	t.Helper()
+	if err := w.(sandbox.Checker).Check(); err != nil {
+		t.Skipf("worker %s unavailable: %v", w.Name(), err)
+	}
+	cells, err := matrix.Expand(matrix.Strings("worker", w.Name()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := sandbox.Open(context.Background(), sandbox.Spec{Config: sandbox.Config{Cell: cells[0]}, Worker: w})
+	if err == nil {
+		if err := b.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	}
+	return err
+}
+
+// TestDockerdChecksItsVersion: a cell whose dockerd does not report the
+// cell's version in /version fails to start, saying both. The table is
+// given a release, v21.0, whose binary is Debian's 20.10.
+func TestDockerdChecksItsVersion(t *testing.T) {
+	saved := daemons.Table
+	t.Cleanup(func() { daemons.Table = saved })
+	daemons.Table = append(slices.Clone(saved), daemons.Release{
+		Component: daemons.Moby, Version: "v21.0", Set: daemons.SetAll, Package: "docker.io",
+		Binaries: []daemons.Binary{{Name: "dockerd", Package: "/usr/sbin/dockerd"}}, Containerd: "v1.6",
+	})
+	err := openBoxErr(t, at(Dockerd(), "moby=v21.0"))
+	if err == nil || !strings.Contains(err.Error(), `dockerd reports version "20.10.`) || !strings.Contains(err.Error(), "not v21.0, the version of its cell") {
+		t.Errorf("start = %v, want the version mismatch", err)
+	}
+}
+
+// TestDockerdChecksItsImageStore: a dockerd that runs another image store
+// than its worker's fails to start, saying which. The fault: a wrapper
+// (a fake for this test alone) that says it is dockerd 20.10, so that the
+// worker does not turn off moby 29's default containerd store, and runs
+// moby 29.
+func TestDockerdChecksItsImageStore(t *testing.T) {
+	cur := daemons.Default(daemons.Moby)
+	if cur.Installed() != nil {
+		t.Skipf("moby %s is not installed", cur.Version)
+	}
+	wrapper := filepath.Join(t.TempDir(), "dockerd")
+	script := "#!/bin/sh\n[ \"$1\" = --version ] && { echo 'Docker version 20.10.0, build fake'; exit 0; }\nexec " + cur.Path("dockerd") + " \"$@\"\n"
+	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	err := openBoxErr(t, Dockerd(WithBinary(wrapper)))
+	if want := `dockerd runs the containerd image store (storage driver overlayfs), not the classic one of worker "dockerd"`; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("start = %v, want %q", err, want)
+	}
+}
