@@ -64,11 +64,20 @@ func startReal(t *testing.T, worker, fault string, args ...string) *realChild {
 // startRealEnv is startReal with env added to the child's environment.
 func startRealEnv(t *testing.T, worker, fault string, env []string, args ...string) *realChild {
 	t.Helper()
+	return startRealVia(t, nil, worker, fault, env, args...)
+}
+
+// startRealVia is startRealEnv with the fixture run by the command via,
+// which ends by executing its arguments (so the child's pid is the
+// fixture's): a shell that changes what the fixture inherits.
+func startRealVia(t *testing.T, via []string, worker, fault string, env []string, args ...string) *realChild {
+	t.Helper()
 	bin := buildReal(t)
 	dir := t.TempDir()
 	// A sleep no other process on the machine sleeps for.
 	tok := strconv.Itoa(100000 + rand.IntN(800000))
-	cmd := exec.Command(bin, append([]string{"-test.v", "-test.count=1", "-test.run=^TestInFlight$"}, args...)...)
+	argv := append(append(slices.Clone(via), bin, "-test.v", "-test.count=1", "-test.run=^TestInFlight$"), args...)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), "FAULT="+fault, "FAULT_DIR="+dir, "FAULT_TOKEN="+tok,
 		"MATRIXBOX_SELECT=worker="+strings.ReplaceAll(worker, "/", ","), "MATRIXBOX_CONFIG=none")
 	cmd.Env = append(cmd.Env, env...)
