@@ -52,9 +52,10 @@ load:
 # A fixed slice of BuildKit's own frontend/dockerfile and client suites
 # (v0.34.2, the version table's default, copied out of the module cache at
 # run time into a module that requires it) on matrixbox's compat layer,
-# oci and containerd workers, with no stand-in image: cases that pass on
-# both harnesses here, TestCopyChown among them. About 10 minutes, most of
-# it compiling the suites.
+# oci, containerd, dockerd and dockerd-containerd workers (moby v29.8.1),
+# with no stand-in image: cases that pass on both harnesses here,
+# TestCopyChown among them (not on dockerd, whose builtin frontend is its
+# own older BuildKit's). About 10 minutes, most of it compiling the suites.
 buildkit-slice:
 	MATRIXBOX_BUILDKIT_SUITE=slice $(GO) test -count=1 -v -run TestBuildkitSuite -timeout 60m ./compat/buildkit/suite/
 

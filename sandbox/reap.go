@@ -163,11 +163,25 @@ func removeOwned(sc scope, dead func(o owner) bool, quietWarm bool) (removed, le
 	for _, g := range groups {
 		listed[g] = cgroupProcs(g)
 	}
+	// A daemon the harness recorded is named as that daemon wherever it
+	// is found: in a cgroup its command line may already be gone (a
+	// daemon ending by its parent-death signal reads as "").
+	daemonAt := map[int]string{}
+	for _, name := range dirs {
+		for _, d := range recordedDaemons(filepath.Join(sc.tmpRoot, name)) {
+			daemonAt[d.pid] = d.name
+		}
+	}
 	named := map[int]bool{} // the processes named, by pid
 	for _, g := range groups {
 		for _, p := range append(listed[g], killCgroup(g)...) {
-			if !named[p.Pid] {
-				named[p.Pid] = true
+			if named[p.Pid] {
+				continue
+			}
+			named[p.Pid] = true
+			if d, ok := daemonAt[p.Pid]; ok {
+				say(filepath.Base(g), fmt.Sprintf("daemon %s (pid %d) in cgroup %s", d, p.Pid, g))
+			} else {
 				say(filepath.Base(g), fmt.Sprintf("process %d (%s) in cgroup %s", p.Pid, p.Cmdline, g))
 			}
 		}

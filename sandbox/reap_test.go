@@ -115,6 +115,14 @@ func TestReapRemovesLeftoversOfADeadRun(t *testing.T) {
 	if !alive(child) || !alive(envOnly) {
 		t.Fatalf("precondition: %d and %d should have outlived their dead owner", child, envOnly)
 	}
+	// The grandchild in the cgroup is recorded as a daemon of the dir, as
+	// a backend records its daemons: the report names it as that daemon,
+	// not by a command line a dying daemon no longer has.
+	o := owner{pid: child}
+	o.start, _ = processStart(child)
+	if err := os.WriteFile(filepath.Join(dir, daemonsRecord), []byte(o.String()+" grandchild\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	// Our own leftovers are never reaped: a dir and a group of this process.
 	mine, err := os.MkdirTemp(root, DirPrefix+selfOwner().String()+"-")
 	if err != nil {
@@ -135,7 +143,7 @@ func TestReapRemovesLeftoversOfADeadRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	report := strings.Join(removed, "\n")
-	for _, want := range []string{fmt.Sprintf("process %d ", child), fmt.Sprintf("process %d ", envOnly), "dir " + dir, "cgroup " + group} {
+	for _, want := range []string{fmt.Sprintf("daemon grandchild (pid %d) in cgroup %s", child, group), fmt.Sprintf("process %d ", envOnly), "dir " + dir, "cgroup " + group} {
 		if !strings.Contains(report, want) {
 			t.Errorf("Reap's report lacks %q:\n%s", want, report)
 		}

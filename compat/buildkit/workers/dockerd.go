@@ -10,7 +10,8 @@ import (
 )
 
 // InitDockerdWorker registers BuildKit's two dockerd workers on the
-// current moby (the default of matrixbox's version table): "dockerd",
+// current moby (the default of matrixbox's version table, pinned: the
+// cells are named worker=dockerd/…, as BuildKit names them): "dockerd",
 // matrixbox's dockerd with the classic image store, and
 // "dockerd-containerd", with the containerd image store, each without
 // the features BuildKit v0.34.2's harness marks unsupported there. Their
@@ -42,13 +43,13 @@ var dockerdEnv = []string{"BUILDKIT_DEBUG_EXEC_OUTPUT=1", "BUILDKIT_DEBUG_PANIC_
 
 // dockerd returns the worker "dockerd" InitDockerdWorker registers.
 func dockerd() sandbox.Worker {
-	return mbw.Dockerd(mbw.WithName("dockerd"), mbw.WithFeatures(featuresBut(dockerdUnsupported)...), mbw.WithEnv(dockerdEnv...))
+	return pinned(mbw.Dockerd(mbw.WithName("dockerd"), mbw.WithFeatures(featuresBut(dockerdUnsupported)...), mbw.WithEnv(dockerdEnv...)))
 }
 
 // dockerdContainerd returns the worker "dockerd-containerd"
 // InitDockerdWorker registers.
 func dockerdContainerd() sandbox.Worker {
-	return mbw.DockerdContainerd(mbw.WithName("dockerd-containerd"), mbw.WithFeatures(featuresBut(dockerdContainerdUnsupported)...), mbw.WithEnv(dockerdEnv...))
+	return pinned(mbw.DockerdContainerd(mbw.WithName("dockerd-containerd"), mbw.WithFeatures(featuresBut(dockerdContainerdUnsupported)...), mbw.WithEnv(dockerdEnv...)))
 }
 
 // featuresBut are the features BuildKit names, but unsupported.

@@ -24,6 +24,7 @@ func TestCellsAreNamedAsBuildkitNamesThem(t *testing.T) {
 	t.Setenv("MATRIXBOX_CONFIG", "none")
 	InitOCIWorker()
 	InitContainerdWorker()
+	InitDockerdWorker()
 	t.Run("suite", func(t *testing.T) {
 		integration.Run(t, integration.TestFuncs(testNothing), integration.WithMatrix("frontend", map[string]any{"builtin": 1}))
 	})
@@ -41,6 +42,7 @@ func TestCellsAreNamedAsBuildkitNamesThem(t *testing.T) {
 	for _, v := range daemons.Versions(daemons.Containerd)[1:] {
 		want = append(want, "TestNothing/worker=containerd-"+strings.Join(strings.Split(strings.TrimPrefix(v, "v"), ".")[:2], ".")+"/frontend=builtin")
 	}
+	want = append(want, "TestNothing/worker=dockerd/frontend=builtin", "TestNothing/worker=dockerd-containerd/frontend=builtin")
 	if !slices.Equal(got, want) {
 		t.Errorf("cases\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
