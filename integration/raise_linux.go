@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -14,9 +13,9 @@ import (
 // raiseDefault ends the process with sig as the signal's default action
 // does, whatever disposition the process started with. signal.Reset alone
 // is not enough: it gives SIGINT and SIGHUP back the disposition the
-// process inherited, and a shell without job control (a script, `cmd &`,
-// many CI runners) starts its background jobs with SIGINT ignored; the
-// raised SIGINT was then dropped, and a kept case's run never ended.
+// process inherited, and a shell without job control (a script's
+// `cmd &`) starts its background jobs with SIGINT ignored; the raised
+// SIGINT was then dropped, and a kept case's run never ended.
 func raiseDefault(sig os.Signal) error {
 	s, ok := sig.(syscall.Signal)
 	if !ok {
@@ -27,18 +26,14 @@ func raiseDefault(sig os.Signal) error {
 	// an empty mask whatever the architecture's layout. The size of the
 	// kernel's signal set is 8 bytes but on MIPS (16).
 	var act [64]byte
-	var err error
+	var errno syscall.Errno
 	for _, setSize := range []uintptr{8, 16} {
-		_, _, errno := unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(s), uintptr(unsafe.Pointer(&act)), 0, setSize, 0, 0)
-		if err = nil; errno != 0 {
-			err = errno
-		}
-		if !errors.Is(err, unix.EINVAL) {
+		if _, _, errno = unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(s), uintptr(unsafe.Pointer(&act)), 0, setSize, 0, 0); errno != unix.EINVAL {
 			break
 		}
 	}
-	if err != nil {
-		return fmt.Errorf("restore the default action of %v: %w", s, err)
+	if errno != 0 {
+		return fmt.Errorf("restore the default action of %v: %w", s, errno)
 	}
 	return unix.Kill(os.Getpid(), s)
 }
