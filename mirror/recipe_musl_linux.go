@@ -40,8 +40,8 @@ func (m *Mirror) muslToolchain(ctx context.Context, suite string, t busyboxTarge
 		"/usr/lib/"+t.triplet, lib,
 	).Replace(string(specs))
 	mt := &muslToolchain{
-		specs:  filepath.Join(dir, "musl-gcc.specs"),
-		libcA:  filepath.Join(lib, "libc.a"),
+		specs: filepath.Join(dir, "musl-gcc.specs"),
+		libcA: filepath.Join(lib, "libc.a"),
 		// The musl package's, outside /usr (/lib/<triplet>/libc.so).
 		libcSO: filepath.Join(dir, "lib", t.triplet, "libc.so"),
 	}
