@@ -79,6 +79,11 @@
 //	merge_diff                 yes            yes               -            -
 //	info                       yes            yes              yes           -
 //	source_date_epoch          yes            yes              yes           -
+//	rootful                    yes            yes              yes          yes
+//
+// The rootless workers (workers.WithRootless: buildkitd-oci-rootless,
+// buildkitd-containerd-rootless) have what their rootful ones have but
+// rootful: their RUN steps are root of a user namespace only.
 //
 // The local and tar exporters and the default and "none" networks are on
 // every worker: RUN steps need no network flag. Each private dockerd has a

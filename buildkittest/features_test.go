@@ -42,6 +42,7 @@ var probes = map[string]probe{
 	workers.FeatureCacheExport:      probeCacheExport,
 	workers.FeatureMultiPlatform:    probeMultiPlatform,
 	workers.FeatureMergeDiff:        probeMergeDiff,
+	workers.FeatureRootful:          probeRootful,
 	workers.FeatureInfo: func(ctx context.Context, _ *testing.T, _ sandbox.Sandbox, c *client.Client) error {
 		_, err := c.Info(ctx)
 		return err
@@ -49,11 +50,12 @@ var probes = map[string]probe{
 }
 
 // TestFeatures runs the probes on every BuildKit worker, dockerd on each
-// moby version and image store.
+// moby version and image store, the rootless workers too.
 func TestFeatures(t *testing.T) {
 	integration.Run(t, integration.TestFuncs(testFeatures), busyboxMirrored,
 		integration.WithWorkers(workers.BuildkitdOCI(), workers.BuildkitdContainerd(),
-			workers.Dockerd(workers.WithVersions(workers.MobyAxis, "v29.8.1", "v20.10")), workers.DockerdContainerd()))
+			workers.Dockerd(workers.WithVersions(workers.MobyAxis, "v29.8.1", "v20.10")), workers.DockerdContainerd(),
+			workers.BuildkitdOCI(workers.WithRootless()), workers.BuildkitdContainerd(workers.WithRootless())))
 }
 
 func testFeatures(t *testing.T, sb sandbox.Sandbox) {
@@ -186,6 +188,23 @@ func probePlatformVariants(ctx context.Context, _ *testing.T, _ sandbox.Sandbox,
 func probeNetworkHost(ctx context.Context, t *testing.T, _ sandbox.Sandbox, c *client.Client) error {
 	st := llb.Image("docker.io/library/busybox:latest").Run(llb.Shlex("true"), llb.Network(llb.NetModeHost)).Root()
 	return solve(ctx, c, st, client.SolveOpt{AllowedEntitlements: []string{"network.host"}, Exports: localExport(t)})
+}
+
+// probeRootful: a RUN step's root is the host's, its uid_map the
+// identity of every id.
+func probeRootful(ctx context.Context, t *testing.T, _ sandbox.Sandbox, c *client.Client) error {
+	out, err := solveDockerfile(ctx, t, c, "FROM busybox\nRUN cat /proc/self/uid_map > /uid_map\n", client.SolveOpt{})
+	if err != nil {
+		return err
+	}
+	b, err := os.ReadFile(filepath.Join(out, "uid_map"))
+	if err != nil {
+		return err
+	}
+	if f := strings.Fields(string(b)); !slices.Equal(f, []string{"0", "0", "4294967295"}) {
+		return fmt.Errorf("the RUN step runs in a user namespace; its uid_map: %s", strings.TrimSpace(string(b)))
+	}
+	return nil
 }
 
 // probeExport: an export of the given type.

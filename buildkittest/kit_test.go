@@ -33,11 +33,12 @@ func init() {
 var busyboxMirrored = integration.WithMirroredImages(map[string]string{"library/busybox:latest": "recipe:busybox"})
 
 func buildkitWorkers() integration.Option {
-	return integration.WithWorkers(workers.BuildkitdOCI(), workers.BuildkitdContainerd(), workers.Dockerd())
+	return integration.WithWorkers(workers.BuildkitdOCI(), workers.BuildkitdContainerd(), workers.Dockerd(),
+		workers.BuildkitdOCI(workers.WithRootless()), workers.BuildkitdContainerd(workers.WithRootless()))
 }
 
-// TestKit runs every helper of the kit on the three BuildKit workers with
-// no per-worker code.
+// TestKit runs every helper of the kit on the BuildKit workers, rootless
+// ones included, with no per-worker code.
 func TestKit(t *testing.T) {
 	tests := integration.TestFuncs(testDockerfileRunCopy, testDockerfileFailingStep, testSolveLLB, testBuildGateway, testSteps)
 	tests = append(tests, integration.NewTest("TestExportOCI", testExportOCI, integration.Requires(workers.FeatureOCIExporter)))

@@ -142,9 +142,6 @@ func (k *keeper) enter() (w *keepWait, hit <-chan struct{}) {
 func (k *keeper) watch(s *keepSession) {
 	select {
 	case sig := <-s.sigc:
-		// The default action is back at once: a second Ctrl-C ends the
-		// process without waiting for the cleanup.
-		signal.Stop(s.sigc)
 		k.mu.Lock()
 		k.signal = sig
 		for w := range k.waits {
@@ -153,6 +150,13 @@ func (k *keeper) watch(s *keepSession) {
 		k.unclosed = len(k.waits)
 		k.mu.Unlock()
 		close(s.hit)
+		// A second Ctrl-C ends the process at once, without waiting for
+		// the cleanup. Not by stopping the notification: that gives the
+		// signal back the disposition the process started with, which
+		// for a background job of a shell is to ignore SIGINT.
+		if err := raiseDefault(<-s.sigc); err != nil {
+			fmt.Fprintf(os.Stderr, "matrixbox: ending the process at a second signal: %v\n", err)
+		}
 	case <-s.done:
 	}
 }
@@ -184,12 +188,7 @@ func (k *keeper) closed() {
 		return
 	}
 	fmt.Fprintf(os.Stderr, "matrixbox: %v ended the wait; the kept sandboxes are cleaned up; ending the run as interrupted\n", sig)
-	signal.Reset(sig)
-	p, err := os.FindProcess(os.Getpid())
-	if err == nil {
-		err = p.Signal(sig)
-	}
-	if err != nil {
+	if err := raiseDefault(sig); err != nil {
 		fmt.Fprintf(os.Stderr, "matrixbox: raising %v again: %v\n", sig, err)
 		return
 	}

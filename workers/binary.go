@@ -22,7 +22,10 @@ const DefaultBinDir = daemons.DefaultBinDir
 // installHint says how to get each program a worker runs from the
 // distribution.
 var installHint = map[string]string{
-	"nsenter": "apt-get install util-linux",
+	"nsenter":     "apt-get install util-linux",
+	"rootlesskit": daemons.InstallCommand + " (apt-get install rootlesskit)",
+	"newuidmap":   daemons.InstallCommand + " (apt-get install uidmap)",
+	"newgidmap":   daemons.InstallCommand + " (apt-get install uidmap)",
 }
 
 // lookBinary finds name: an absolute or relative path is taken as given;

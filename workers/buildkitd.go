@@ -100,6 +100,9 @@ func (w *buildkitdWorker) Check() error {
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
+	if w.opts.rootless {
+		return checkRootless()
+	}
 	return requireRoot()
 }
 
@@ -126,6 +129,7 @@ type buildkitdConfig struct {
 			GC                  bool     `toml:"gc"`
 			Address             string   `toml:"address,omitempty"`
 			Namespace           string   `toml:"namespace,omitempty"`
+			Snapshotter         string   `toml:"snapshotter,omitempty"`
 			DefaultCgroupParent string   `toml:"defaultCgroupParent,omitempty"`
 			Platforms           []string `toml:"platforms,omitempty"`
 		} `toml:"containerd"`
@@ -157,18 +161,32 @@ func (w *buildkitdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandb
 			err = errors.Join(err, cl.Run())
 		}
 	}()
-	b := &backend{features: w.opts.features, env: cgroupEnv(cfg)}
+	b := &backend{features: w.opts.features}
 	var ctdSock string
+	// state is where buildkitd writes: its root, sockets and TMPDIR. A
+	// rootless buildkitd writes in the part of the backend's directory
+	// its user owns, and its containers stay in its cgroup (the
+	// sandbox's), having no cgroup parent.
+	state, cgroupParent := cfg.Dir, cfg.CgroupParent()
+	var rl *rootless
+	if w.opts.rootless {
+		if rl, err = newRootless(ctx, cfg, cl, w.containerd); err != nil {
+			return nil, nil, err
+		}
+		state, cgroupParent = rl.dir, ""
+	} else {
+		b.env = cgroupEnv(cfg)
+	}
 
 	var c buildkitdConfig
-	c.Root = filepath.Join(cfg.Dir, "buildkitd")
+	c.Root = filepath.Join(state, "buildkitd")
 	c.Debug = true
-	sock := filepath.Join(cfg.Dir, "buildkitd.sock")
+	sock := filepath.Join(state, "buildkitd.sock")
 	c.GRPC.Address = []string{"unix://" + sock}
 	// The default, /run/buildkit/otel-grpc.sock, is one path for every
 	// buildkitd of the machine: each replaces the others' socket, and a
 	// RUN step of theirs then fails to bind-mount the deleted one.
-	c.OTEL.SocketPath = filepath.Join(cfg.Dir, "otel-grpc.sock")
+	c.OTEL.SocketPath = filepath.Join(state, "otel-grpc.sock")
 	if b.cdiSpecDir, err = makeCDISpecDir(cfg.Dir); err != nil {
 		return nil, nil, err
 	}
@@ -178,7 +196,7 @@ func (w *buildkitdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandb
 		if err != nil {
 			return nil, nil, err
 		}
-		ctd, err := startContainerd(ctx, cfg, containerdSetup{binary: ctdBin, name: "containerd", version: w.versions.release(daemons.Containerd).Version}, cl)
+		ctd, err := startContainerd(ctx, cfg, containerdSetup{binary: ctdBin, name: "containerd", version: w.versions.release(daemons.Containerd).Version, rootless: rl}, cl)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -187,13 +205,17 @@ func (w *buildkitdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandb
 		c.Worker.Containerd.Enabled = true
 		c.Worker.Containerd.Address = ctd.sock
 		c.Worker.Containerd.Namespace = buildkitdNamespace
-		c.Worker.Containerd.DefaultCgroupParent = cfg.CgroupParent()
+		c.Worker.Containerd.DefaultCgroupParent = cgroupParent
+		if rl != nil {
+			// As BuildKit's harness runs its containerd-rootless.
+			c.Worker.Containerd.Snapshotter = "native"
+		}
 		b.env = append(b.env, "CONTAINERD_ADDRESS="+ctd.sock, "CONTAINERD_NAMESPACE="+buildkitdNamespace)
 	} else {
 		c.Worker.OCI.Enabled = true
 		// RUN containers go under the sandbox's cgroup, so that one whose
 		// buildkitd crashed is killed with the sandbox.
-		c.Worker.OCI.DefaultCgroupParent = cfg.CgroupParent()
+		c.Worker.OCI.DefaultCgroupParent = cgroupParent
 	}
 	if cfg.Mirror != "" {
 		dc, err := mirror.NewDaemonConfig(cfg.Mirror, cfg.MirrorHosts)
@@ -222,8 +244,8 @@ func (w *buildkitdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandb
 	if err := os.WriteFile(confPath, conf, 0o644); err != nil {
 		return nil, nil, err
 	}
-	tmp := filepath.Join(cfg.Dir, "tmp")
-	if err := os.Mkdir(tmp, 0o711); err != nil {
+	tmp := filepath.Join(state, "tmp")
+	if err := rl.mkdir(tmp); err != nil {
 		return nil, nil, err
 	}
 	cfg.Logs.Printf("buildkitd.toml", "%s", conf)
@@ -231,6 +253,11 @@ func (w *buildkitdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandb
 	args := append([]string{"--config", confPath}, w.opts.args...)
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(append(os.Environ(), "TMPDIR="+tmp), w.opts.env...)
+	if rl != nil {
+		if cmd, err = rl.command(cmd); err != nil {
+			return nil, nil, err
+		}
+	}
 	p, err := startDaemon(ctx, cfg, "buildkitd", cmd, sandbox.UnixSocket(sock))
 	if err != nil {
 		return nil, nil, err

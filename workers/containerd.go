@@ -223,6 +223,8 @@ type containerdSetup struct {
 	// binary given by WithBinary); a release of the distribution's
 	// ("v1.6") must report a version of that line.
 	version string
+	// rootless, when not nil, runs containerd rootless.
+	rootless *rootless
 }
 
 type containerdDaemon struct {
@@ -252,7 +254,10 @@ type containerdConfig struct {
 func startContainerd(ctx context.Context, cfg *sandbox.Config, s containerdSetup, cl *sandbox.Cleanups) (*containerdDaemon, error) {
 	bin := s.binary
 	dir := filepath.Join(cfg.Dir, s.name)
-	if err := os.Mkdir(dir, 0o711); err != nil {
+	if s.rootless != nil {
+		dir = filepath.Join(s.rootless.dir, s.name)
+	}
+	if err := s.rootless.mkdir(dir); err != nil {
 		return nil, err
 	}
 	d := &containerdDaemon{sock: filepath.Join(dir, "containerd.sock"), hostsDir: filepath.Join(dir, "certs.d")}
@@ -289,6 +294,11 @@ func startContainerd(ctx context.Context, cfg *sandbox.Config, s containerdSetup
 	// The shim next to the binary comes first, so each containerd gets its
 	// own version's shim.
 	cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(bin)+string(os.PathListSeparator)+os.Getenv("PATH"))
+	if s.rootless != nil {
+		if cmd, err = s.rootless.command(cmd); err != nil {
+			return nil, err
+		}
+	}
 	p, err := startDaemon(ctx, cfg, s.name, cmd, containerdReady(d.sock))
 	if err != nil {
 		return nil, err

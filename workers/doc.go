@@ -13,6 +13,18 @@
 //   - [DockerdContainerd] ("dockerd-containerd"): the same with the
 //     containerd image store, as new Docker installs have it.
 //
+// [WithRootless] runs the two buildkitd workers rootless, as BuildKit's own
+// harness runs its oci-rootless and containerd-rootless workers
+// ("buildkitd-oci-rootless", "buildkitd-containerd-rootless"): the daemons
+// run under RootlessKit as the unprivileged user matrixbox, in a user
+// namespace where that user is root. The test process is root all the
+// same: it starts them in the sandbox's cgroup, which they cannot leave, so
+// they, their containers and everything in their user namespace are owned
+// and killed as a rootful worker's are; their state is in a directory of
+// the sandbox their user owns. `matrixbox install` makes the user and its
+// subordinate ids; their Check says what else the machine lacks (RootlessKit,
+// newuidmap, unprivileged user namespaces), with the command that sets it up.
+//
 // Register them with integration.Register or pass them to
 // integration.WithWorkers:
 //
@@ -94,7 +106,8 @@
 // declares its "dockerd" and "dockerd-containerd" workers: with the classic
 // store it lacks oci-layout contexts, the image and OCI exporters, cache
 // export and import, multi-platform images, merge and diff; with the
-// containerd store it has them all; 20.10, Debian 12's, lacks most.
+// containerd store it has them all; 20.10, Debian 12's, lacks most. The
+// rootless workers lack [FeatureRootful].
 // [WithFeatures] and [WithoutFeatures] adjust a worker's set.
 //
 // Each [Option] says which workers read it; given to another, it fails the

@@ -16,8 +16,8 @@ import (
 // entitlement by default). It lacks oci-layout contexts, source policies,
 // architecture variants, every exporter but local and tar (and its own
 // "moby"), so multi-platform exports too, cache export and import, merge
-// and diff, Info and SOURCE_DATE_EPOCH.
-var dockerd20Features = []string{FeatureNetworkHost}
+// and diff, Info and SOURCE_DATE_EPOCH. It runs as root.
+var dockerd20Features = []string{FeatureNetworkHost, FeatureRootful}
 
 // dockerdFeatures are what a dockerd of BuildKit's era (moby 23 and
 // later) has with the classic image store, as BuildKit v0.34.2's harness
@@ -26,9 +26,9 @@ var dockerd20Features = []string{FeatureNetworkHost}
 // image and OCI exporters, cache export and import and their local and
 // registry backends, multi-platform images, merge and diff); and of
 // matrixbox's own, source policies, architecture variants and the host
-// network.
+// network. It runs as root.
 var dockerdFeatures = []string{FeatureSourcePolicy, FeaturePlatformVariants, FeatureNetworkHost,
-	FeatureCacheBackendInline, FeatureInfo, FeatureSourceDateEpoch}
+	FeatureCacheBackendInline, FeatureInfo, FeatureSourceDateEpoch, FeatureRootful}
 
 // dockerdContainerdFeatures are what it has with the containerd image
 // store, as BuildKit v0.34.2's harness declares its "dockerd-containerd"

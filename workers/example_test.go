@@ -53,3 +53,20 @@ func ExampleHost() {
 	fmt.Println(workers.Host().Name())
 	// Output: host
 }
+
+// The rootless workers are the buildkitd workers with WithRootless: the
+// same daemons and version axes, run under RootlessKit as an unprivileged
+// user, without FeatureRootful.
+func ExampleWithRootless() {
+	for _, w := range []sandbox.Worker{
+		workers.BuildkitdOCI(workers.WithRootless()),
+		workers.BuildkitdContainerd(workers.WithRootless()),
+		workers.BuildkitdOCI(workers.WithRootless(), workers.WithName("oci-rootless")),
+	} {
+		fmt.Println(w.Name(), w.(sandbox.Supporter).Supports(workers.FeatureRootful))
+	}
+	// Output:
+	// buildkitd-oci-rootless false
+	// buildkitd-containerd-rootless false
+	// oci-rootless false
+}

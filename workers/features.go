@@ -48,15 +48,23 @@ const (
 	FeatureInfo = "info"
 	// FeatureSourceDateEpoch: SOURCE_DATE_EPOCH is honoured.
 	FeatureSourceDateEpoch = "source_date_epoch"
+	// FeatureRootful: the daemon runs as root on the host, not in a user
+	// namespace, so RUN steps are root of the host's user namespace:
+	// what BuildKit's tests that check sb.Rootless(), or whose name says
+	// NoRootless, need (devices, CDI, cgroup parents, the host's root
+	// behind the insecure security mode). The rootless workers
+	// ([WithRootless]) lack it.
+	FeatureRootful = "rootful"
 )
 
 // buildkitdFeatures are what the buildkitd workers have: all of the
 // above but the host network, whose entitlement buildkitd does not allow
-// unless configured to.
+// unless configured to (and, rootless, FeatureRootful).
 var buildkitdFeatures = []string{
 	FeatureOCILayout, FeatureSourcePolicy, FeaturePlatformVariants, FeatureImageExporter, FeatureOCIExporter,
 	FeatureCacheExport, FeatureCacheImport, FeatureCacheBackendLocal, FeatureCacheBackendRegistry,
 	FeatureCacheBackendInline, FeatureMultiPlatform, FeatureMergeDiff, FeatureInfo, FeatureSourceDateEpoch,
+	FeatureRootful,
 }
 
 // builtinFeatures are the features the workers of a constructor declare

@@ -44,6 +44,7 @@ var optionReaders = map[string][]string{
 	"WithName":            localWorkers, // a remote worker's name is its first argument
 	"WithBinary":          localWorkers,
 	"WithVersions":        localWorkers,
+	"WithRootless":        buildkitdWorkers,
 	"WithArgs":            {ctorBuildkitdOCI, ctorBuildkitdContainerd, ctorDockerd, ctorDockerdContainerd},
 	"WithEnv":             {ctorBuildkitdOCI, ctorBuildkitdContainerd, ctorDockerd, ctorDockerdContainerd},
 	"WithBuildkitdConfig": buildkitdWorkers,
@@ -76,6 +77,8 @@ type options struct {
 	buildkitdConfig []BuildkitdConfigFunc
 	// versions are WithVersions', by axis.
 	versions map[string][]string
+	// rootless is WithRootless.
+	rootless bool
 	// without are the features WithoutFeatures takes away.
 	without []string
 	// given are the names of the options given, in order.
@@ -91,7 +94,11 @@ func newOptions(ctor, name string, opts []Option) options {
 	for _, f := range opts {
 		f(&o)
 	}
-	o.features = o.declared(builtinFeatures[ctor])
+	builtin := builtinFeatures[ctor]
+	if slices.Contains(optionReaders["WithRootless"], ctor) {
+		builtin = o.rootlessDefaults(builtin)
+	}
+	o.features = o.declared(builtin)
 	if !slices.Contains(optionReaders["WithName"], ctor) {
 		o.name = name
 	}

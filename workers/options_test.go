@@ -15,6 +15,7 @@ var everyOption = map[string]Option{
 	"WithName":            WithName("w"),
 	"WithBinary":          WithBinary("/usr/bin/true"),
 	"WithVersions":        WithVersions(BuildkitAxis, "v0.34.2"),
+	"WithRootless":        WithRootless(),
 	"WithArgs":            WithArgs("--debug"),
 	"WithEnv":             WithEnv("A=1"),
 	"WithBuildkitdConfig": WithBuildkitdConfig(func(*sandbox.Config) (string, func() error, error) { return "", nil, nil }),

@@ -48,7 +48,8 @@ func TestResetLeavesNothing(t *testing.T) {
 	tests := integration.With(integration.TestFuncs(testLeaveThingsBehind, testFindNothing), integration.ResetBackend(), integration.Serial())
 	integration.Run(t, tests,
 		integration.WithWorkers(BuildkitdOCI(), BuildkitdContainerd(), Containerd(),
-			Dockerd(WithVersions(MobyAxis, "v29.8.1", "v20.10")), DockerdContainerd()),
+			Dockerd(WithVersions(MobyAxis, "v29.8.1", "v20.10")), DockerdContainerd(),
+			BuildkitdOCI(WithRootless()), BuildkitdContainerd(WithRootless())),
 		integration.WithMirror(mirror.Shared()),
 		integration.WithMirroredImages(map[string]string{"library/busybox:latest": "recipe:busybox"}))
 }
@@ -61,7 +62,7 @@ func workerOf(sb sandbox.Sandbox) string {
 func testLeaveThingsBehind(t *testing.T, sb sandbox.Sandbox) {
 	firstAddress.Store(sb.Name(), sb.Address())
 	switch workerOf(sb) {
-	case "buildkitd-oci", "buildkitd-containerd":
+	case "buildkitd-oci", "buildkitd-containerd", "buildkitd-oci-rootless", "buildkitd-containerd-rootless":
 		// Build cache, a history record and an image (the OCI worker's
 		// image store, or containerd's).
 		leaveABuild(t, sb, "type=image,name="+leftover, true)
@@ -165,9 +166,9 @@ func testFindNothing(t *testing.T, sb sandbox.Sandbox) {
 		t.Fatalf("precondition: the second case ran on %s, not on the first case's warm backend %v", sb.Address(), first)
 	}
 	switch workerOf(sb) {
-	case "buildkitd-oci", "buildkitd-containerd":
+	case "buildkitd-oci", "buildkitd-containerd", "buildkitd-oci-rootless", "buildkitd-containerd-rootless":
 		checkNoBuild(t, sb, true)
-		if workerOf(sb) == "buildkitd-containerd" {
+		if strings.HasPrefix(workerOf(sb), "buildkitd-containerd") {
 			c := containerdClient(t, sb)
 			ctx := namespaces.WithNamespace(sb.Context(), buildkitdNamespace)
 			if _, err := c.ImageService().Get(ctx, leftover); err == nil {

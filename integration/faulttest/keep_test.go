@@ -40,15 +40,27 @@ var attachLine = regexp.MustCompile(`(?m)^  attach +(\S*buildctl --addr \S+ debu
 // the wait; a Ctrl-C (SIGINT to the process group, as a terminal sends it)
 // ends the wait, the sandbox is cleaned up by the test process itself (its
 // guard finds nothing), the process ends as interrupted, and nothing of
-// the run is left.
+// the run is left; a rootless buildkitd too. So too when the test process
+// started with SIGINT ignored, as a shell without job control starts a
+// background job (`go test -c` and then `./pkg.test &` in a script): the
+// raised SIGINT was ignored there, and the process, its sandbox cleaned
+// up, waited for it for ever.
 func TestKeepFailedUntilCtrlC(t *testing.T) {
-	for _, w := range []string{"buildkitd-oci", "dockerd-containerd"} {
-		t.Run(w, func(t *testing.T) { testKeepFailedUntilCtrlC(t, w) })
+	for _, w := range []string{"buildkitd-oci", "dockerd-containerd", "buildkitd-oci-rootless"} {
+		t.Run(w, func(t *testing.T) { testKeepFailedUntilCtrlC(t, w, nil) })
 	}
+	t.Run("buildkitd-oci/SIGINT-ignored", func(t *testing.T) {
+		testKeepFailedUntilCtrlC(t, "buildkitd-oci", []string{"/bin/sh", "-c", `trap '' INT; exec "$@"`, "sh"})
+	})
 }
 
-func testKeepFailedUntilCtrlC(t *testing.T, worker string) {
-	c := startKept(t, worker, []string{"MATRIXBOX_KEEP=failed", "MATRIXBOX_KEEP_FOR=10m"})
+// endedAfterCtrlC bounds the wait for a kept case's run to end once
+// Ctrl-C ended its wait: its cleanup takes seconds; a run that is still
+// there then will not end by itself.
+const endedAfterCtrlC = 2 * time.Minute
+
+func testKeepFailedUntilCtrlC(t *testing.T, worker string, via []string) {
+	c := startRealVia(t, via, worker, "fail", []string{"MATRIXBOX_KEEP=failed", "MATRIXBOX_KEEP_FOR=10m"})
 	m := waitOutput(t, c, attachLine)
 	for _, want := range []string{"keeping the sandbox of TestInFlight/TestInFlight/worker=" + worker + "/", "which failed", "BUILDKIT_HOST=unix://", "case logs"} {
 		if !strings.Contains(c.Output(), want) {
@@ -67,7 +79,7 @@ func testKeepFailedUntilCtrlC(t *testing.T, worker string) {
 	if err := syscall.Kill(-c.Pid(), syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
-	_, err := c.Wait()
+	_, err := c.WaitEnded(t, endedAfterCtrlC, "Ctrl-C ended its wait")
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGINT {
 		t.Errorf("the test process ended with %v, want killed by SIGINT (interrupted):\n%s", err, c.Output())

@@ -23,12 +23,15 @@ import (
 var isolations = []string{"fresh", "reset", "shared"}
 
 // daemonsOf are the daemons of each worker's backends, every one of which
-// a case depends on: buildkitd-containerd's containerd too.
+// a case depends on: buildkitd-containerd's containerd too, and the
+// RootlessKit whose namespaces a rootless worker's daemons run in.
 var daemonsOf = map[string][]string{
-	"buildkitd-oci":        {"buildkitd"},
-	"buildkitd-containerd": {"buildkitd", "containerd"},
-	"containerd":           {"containerd"},
-	"dockerd":              {"dockerd"},
+	"buildkitd-oci":                 {"buildkitd"},
+	"buildkitd-containerd":          {"buildkitd", "containerd"},
+	"containerd":                    {"containerd"},
+	"dockerd":                       {"dockerd"},
+	"buildkitd-oci-rootless":        {"buildkitd", "rootlesskit"},
+	"buildkitd-containerd-rootless": {"buildkitd", "containerd", "rootlesskit"},
 }
 
 // daemon returns the pid of the daemon called name of the case's backend,

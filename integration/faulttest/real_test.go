@@ -24,7 +24,8 @@ import (
 // with several cells there is named with the axis value of one
 // ("dockerd/moby=v20.10").
 var realWorkers = []string{"buildkitd-oci", "buildkitd-containerd", "containerd",
-	"dockerd/moby=v29.8.1", "dockerd/moby=v20.10", "dockerd-containerd"}
+	"dockerd/moby=v29.8.1", "dockerd/moby=v20.10", "dockerd-containerd",
+	"buildkitd-oci-rootless", "buildkitd-containerd-rootless"}
 
 var realBin string
 
@@ -63,11 +64,20 @@ func startReal(t *testing.T, worker, fault string, args ...string) *realChild {
 // startRealEnv is startReal with env added to the child's environment.
 func startRealEnv(t *testing.T, worker, fault string, env []string, args ...string) *realChild {
 	t.Helper()
+	return startRealVia(t, nil, worker, fault, env, args...)
+}
+
+// startRealVia is startRealEnv with the fixture run by the command via,
+// which ends by executing its arguments (so the child's pid is the
+// fixture's): a shell that changes what the fixture inherits.
+func startRealVia(t *testing.T, via []string, worker, fault string, env []string, args ...string) *realChild {
+	t.Helper()
 	bin := buildReal(t)
 	dir := t.TempDir()
 	// A sleep no other process on the machine sleeps for.
 	tok := strconv.Itoa(100000 + rand.IntN(800000))
-	cmd := exec.Command(bin, append([]string{"-test.v", "-test.count=1", "-test.run=^TestInFlight$"}, args...)...)
+	argv := append(append(slices.Clone(via), bin, "-test.v", "-test.count=1", "-test.run=^TestInFlight$"), args...)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), "FAULT="+fault, "FAULT_DIR="+dir, "FAULT_TOKEN="+tok,
 		"MATRIXBOX_SELECT=worker="+strings.ReplaceAll(worker, "/", ","), "MATRIXBOX_CONFIG=none")
 	cmd.Env = append(cmd.Env, env...)
@@ -163,7 +173,7 @@ func TestRealDaemonsOsExit(t *testing.T) {
 }
 
 func TestRealDaemonsTimeout(t *testing.T) {
-	for _, w := range []string{"buildkitd-oci", "containerd"} {
+	for _, w := range []string{"buildkitd-oci", "containerd", "buildkitd-oci-rootless", "buildkitd-containerd-rootless"} {
 		t.Run(w, func(t *testing.T) {
 			c := startReal(t, w, "hang", "-test.timeout=25s")
 			out := c.wait(t)
@@ -202,7 +212,8 @@ func TestRealDaemonKilledDuringWork(t *testing.T) {
 // behind; the next run's reaper removes it all (dockerd's network bridge
 // included) and says so.
 func TestRealDaemonsReapedByTheNextRun(t *testing.T) {
-	for _, w := range []string{"buildkitd-oci", "dockerd/moby=v29.8.1", "dockerd/moby=v20.10", "dockerd-containerd"} {
+	for _, w := range []string{"buildkitd-oci", "dockerd/moby=v29.8.1", "dockerd/moby=v20.10", "dockerd-containerd",
+		"buildkitd-oci-rootless", "buildkitd-containerd-rootless"} {
 		t.Run(w, func(t *testing.T) { testReapedByTheNextRun(t, w) })
 	}
 }
@@ -217,10 +228,14 @@ func testReapedByTheNextRun(t *testing.T, worker string) {
 	_ = syscall.Kill(guard, syscall.SIGKILL)
 	_ = syscall.Kill(c.Pid(), syscall.SIGKILL)
 	c.wait(t)
+	// What checkNothingLeft looks for must be there now.
+	if len(ownedCgroups(c.lines("owner")[0])) == 0 {
+		t.Fatal("precondition: with no guard, the killed test process should leave its sandbox's cgroup")
+	}
 	// buildkitd's RUN step outlives its test process; dockerd's container
 	// dies with the dockerd, which leaves its sandbox and bridge behind.
 	outlived := len(tokenProcesses(c.token)) > 0
-	if worker == "buildkitd-oci" && !outlived {
+	if strings.HasPrefix(worker, "buildkitd-oci") && !outlived {
 		t.Fatal("precondition: with no guard, the work in flight should outlive its test process")
 	}
 	// Any next run of any suite reaps: here the quick one of fault_test.go.
@@ -305,10 +320,16 @@ func running(pid int) bool {
 // sandboxes of test process owner.
 func ownedCgroups(owner string) []string {
 	var out []string
-	hs, _ := filepath.Glob("/sys/fs/cgroup/*/matrixbox/mbx-" + owner + "[.-]*")
-	out = append(out, hs...)
-	v2, _ := filepath.Glob("/sys/fs/cgroup/matrixbox/mbx-" + owner + "[.-]*")
-	return append(out, v2...)
+	// A group is named mbx-<pid>.<start>-<n> (mbx-<pid>-<n> before the
+	// start was known). Not "[.-]": Glob takes "-]" for an unfinished
+	// range and matches nothing.
+	for _, root := range []string{"/sys/fs/cgroup/*/matrixbox/", "/sys/fs/cgroup/matrixbox/"} {
+		for _, sep := range []string{".", "-"} {
+			gs, _ := filepath.Glob(root + "mbx-" + owner + sep + "*")
+			out = append(out, gs...)
+		}
+	}
+	return out
 }
 
 // runStateLeft lists what the run's daemons have under the machine's /run

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // Self is the running test binary, to run it again as a child process
@@ -130,6 +131,32 @@ func (c *Child) Output() string { return c.out.String() }
 func (c *Child) Wait() (string, error) {
 	err := c.Cmd.Wait()
 	return c.out.String(), err
+}
+
+// WaitEnded is Wait for a child that has been told to end, and will end
+// well within limit unless it hangs: one that is still there after limit
+// is sent SIGQUIT, so that a Go child prints its goroutines' stacks, and t
+// fails with its output, saying it did not end after what.
+func (c *Child) WaitEnded(t testing.TB, limit time.Duration, what string) (string, error) {
+	t.Helper()
+	type result struct {
+		out string
+		err error
+	}
+	waited := make(chan result, 1)
+	go func() {
+		out, err := c.Wait()
+		waited <- result{out, err}
+	}()
+	select {
+	case r := <-waited:
+		return r.out, r.err
+	case <-time.After(limit):
+		_ = syscall.Kill(c.Pid(), syscall.SIGQUIT)
+		r := <-waited
+		t.Fatalf("the child did not end %s after %s:\n%s", limit, what, r.out)
+		return r.out, r.err
+	}
 }
 
 // Buffer is a bytes.Buffer that one goroutine may write while another

@@ -1,6 +1,7 @@
 // Package realsuite is the fixture of the fault tests on real daemons: one
 // case per worker (buildkitd-oci, buildkitd-containerd, containerd,
-// dockerd on moby 29.8.1 and 20.10, dockerd-containerd) that puts work in
+// dockerd on moby 29.8.1 and 20.10, dockerd-containerd, and the rootless
+// buildkitd-oci-rootless and buildkitd-containerd-rootless) that puts work in
 // flight — a RUN step that sleeps, a container that sleeps — and then
 // does what FAULT says, while the parent injects its fault. It writes what
 // the parent checks to $FAULT_DIR. It lives under testdata so go test
@@ -47,7 +48,8 @@ func TestTwoRuns(t *testing.T) {
 func runOptions() []integration.Option {
 	return []integration.Option{
 		integration.WithWorkers(workers.BuildkitdOCI(), workers.BuildkitdContainerd(), workers.Containerd(),
-			workers.Dockerd(workers.WithVersions(workers.MobyAxis, "v29.8.1", "v20.10")), workers.DockerdContainerd()),
+			workers.Dockerd(workers.WithVersions(workers.MobyAxis, "v29.8.1", "v20.10")), workers.DockerdContainerd(),
+			workers.BuildkitdOCI(workers.WithRootless()), workers.BuildkitdContainerd(workers.WithRootless())),
 		integration.WithMirror(mirror.Shared()),
 		integration.WithMirroredImages(map[string]string{"library/busybox:latest": "recipe:busybox"}),
 	}
@@ -107,7 +109,7 @@ func testInFlight(t *testing.T, sb sandbox.Sandbox) {
 	}
 	worker, _ := sb.Value(integration.WorkerAxis).(string)
 	switch worker {
-	case "buildkitd-oci", "buildkitd-containerd":
+	case "buildkitd-oci", "buildkitd-containerd", "buildkitd-oci-rootless", "buildkitd-containerd-rootless":
 		runStep(t, sb)
 	case "containerd":
 		if err := sb.Cmd("sleep", token()).Start(); err != nil {
@@ -253,7 +255,8 @@ func waitForToken(t *testing.T) {
 // dockerd) while the work runs: the case must then fail naming the crash,
 // and the container must not survive it.
 func killDaemon(t *testing.T, box *sandbox.Box, worker string) {
-	name := map[string]string{"buildkitd-oci": "buildkitd", "buildkitd-containerd": "buildkitd", "containerd": "containerd", "dockerd": "dockerd", "dockerd-containerd": "dockerd"}[worker]
+	name := map[string]string{"buildkitd-oci": "buildkitd", "buildkitd-containerd": "buildkitd", "containerd": "containerd", "dockerd": "dockerd", "dockerd-containerd": "dockerd",
+		"buildkitd-oci-rootless": "buildkitd", "buildkitd-containerd-rootless": "buildkitd"}[worker]
 	for _, p := range box.Group().Procs() {
 		if strings.HasSuffix(strings.Fields(p.Cmdline)[0], "/"+name) {
 			if err := syscall.Kill(p.Pid, syscall.SIGKILL); err != nil {
