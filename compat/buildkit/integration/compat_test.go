@@ -1,6 +1,7 @@
 package integration_test
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -34,7 +35,7 @@ func (sandboxed) UpdateConfigFile(in string) (string, func() error) { return in,
 // daemons: the sandbox answers as BuildKit's does, and a ConfigUpdater
 // matrix value reaches buildkitd.
 func TestCompat(t *testing.T) {
-	integration.Run(t, integration.TestFuncs(testSandboxAnswers, testBuildctl, testEntitlementFromMatrix),
+	integration.Run(t, integration.TestFuncs(testSandboxAnswers, testBuildctl, testEntitlementFromMatrix, testRootfulNoRootless),
 		integration.WithMirroredImages(integration.OfficialImages("busybox:latest")),
 		integration.WithMatrix("secmode", map[string]any{"insecure": insecure{}, "sandbox": sandboxed{}}),
 	)
@@ -55,7 +56,7 @@ func testSandboxAnswers(t *testing.T, sb integration.Sandbox) {
 	}
 	var problems []string
 	onContainerd := strings.HasPrefix(sb.Name(), "containerd")
-	if n := sb.Name(); n != "oci" && !onContainerd {
+	if n := sb.Name(); n != "oci" && n != "oci-rootless" && !onContainerd {
 		problems = append(problems, "Name "+n+": want the worker's name")
 	}
 	if ca := sb.ContainerdAddress(); onContainerd != (ca != "") {
@@ -65,8 +66,11 @@ func testSandboxAnswers(t *testing.T, sb integration.Sandbox) {
 			problems = append(problems, "ContainerdAddress "+ca+": not a socket")
 		}
 	}
-	if sb.DockerAddress() != "" || sb.Rootless() || sb.Snapshotter() != "" {
-		problems = append(problems, "DockerAddress, Rootless or Snapshotter set on a buildkitd worker")
+	if sb.DockerAddress() != "" || sb.Snapshotter() != "" {
+		problems = append(problems, "DockerAddress or Snapshotter set on a buildkitd worker")
+	}
+	if rootless := strings.HasSuffix(sb.Name(), "-rootless"); sb.Rootless() != rootless {
+		problems = append(problems, fmt.Sprintf("Rootless() = %v on %s", sb.Rootless(), sb.Name()))
 	}
 	if d := sb.CDISpecDir(); d == "" {
 		problems = append(problems, "no CDISpecDir")
@@ -81,6 +85,14 @@ func testSandboxAnswers(t *testing.T, sb integration.Sandbox) {
 	}
 	if len(problems) > 0 {
 		t.Errorf("%s: %s", sb.Name(), strings.Join(problems, "; "))
+	}
+}
+
+// A test named NoRootless never runs on a rootless worker, as on
+// BuildKit's harness.
+func testRootfulNoRootless(t *testing.T, sb integration.Sandbox) {
+	if sb.Rootless() {
+		t.Fatalf("a NoRootless test ran on %s", sb.Name())
 	}
 }
 

@@ -45,8 +45,12 @@
 // [WaitSocket], [LookupBinary] and [MultiCloser] (whose F returns every
 // cleanup error, not the first).
 //
-// What BuildKit's harness has and this layer does not: the rootless and
-// the alternative-snapshotter workers, the slice= test filter (use
+// The rootless workers (oci-rootless, containerd-rootless) run as the
+// user `matrixbox install` makes, not as BUILDKIT_INTEGRATION_ROOTLESS_IDPAIR
+// names; a test named NoRootless skips there.
+//
+// What BuildKit's harness has and this layer does not: the
+// alternative-snapshotter and detached-netns workers, the slice= test filter (use
 // MATRIXBOX_SHARD), the buildkitd debug socket (matrixbox's watchdog prints
 // every goroutine's stack instead), and the Worker, BackendConfig,
 // Register-a-Worker, List, Mirror, NewRegistry, WriteConfig and

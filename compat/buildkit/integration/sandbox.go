@@ -78,10 +78,14 @@ func (b box) DockerAddress() string {
 
 func (b box) ContainerdAddress() string { return b.env("CONTAINERD_ADDRESS") }
 func (b box) DebugAddress() string      { return "" }
-func (b box) Rootless() bool            { return false }
-func (b box) NetNSDetached() bool       { return false }
-func (b box) Snapshotter() string       { return "" }
-func (b box) ExtraEnv() []string        { return nil }
+
+// Rootless reports whether the worker's daemons run rootless (BuildKit's
+// oci-rootless and containerd-rootless): they lack workers.FeatureRootful.
+func (b box) Rootless() bool { return !sandbox.Supports(b.sb, workers.FeatureRootful) }
+
+func (b box) NetNSDetached() bool { return false }
+func (b box) Snapshotter() string { return "" }
+func (b box) ExtraEnv() []string  { return nil }
 
 // Supports honours BuildKit's BUILDKIT_TEST_ENABLE_FEATURES and
 // BUILDKIT_TEST_DISABLE_FEATURES (comma-separated), then asks the worker.

@@ -19,11 +19,15 @@ var buildkitdEnv = []string{
 // buildkitd's label handling.
 const workerLabel = "org.mobyproject.buildkit.worker.sandbox=true"
 
-// InitOCIWorker registers the worker "oci": matrixbox's buildkitd with
+// InitOCIWorker registers the workers "oci": matrixbox's buildkitd with
 // the OCI (runc) worker, with every feature, on the buildkitd of
-// [BuildkitVersion].
+// [BuildkitVersion], and "oci-rootless": the same rootless, as the user
+// `matrixbox install` makes (workers.WithRootless), without
+// workers.FeatureRootful, so that tests named NoRootless skip there. A
+// machine that cannot run it skips its cells, saying why.
 func InitOCIWorker() {
 	integration.Register(oci())
+	integration.Register(buildkitd(mbw.BuildkitdOCI, "oci-rootless", "--oci-worker-labels", mbw.WithRootless()))
 }
 
 // InitContainerdWorker registers the containerd workers of BuildKit's CI,
@@ -31,11 +35,15 @@ func InitOCIWorker() {
 // it, with every feature: "containerd" on the default containerd of
 // matrixbox's version table, and "containerd-<major>.<minor>" on each of
 // its other containerd releases (containerd-1.7), which skip their cells,
-// naming the command that installs them, where they are not installed.
+// naming the command that installs them, where they are not installed;
+// and "containerd-rootless", the default one rootless, as "oci-rootless"
+// is (see [InitOCIWorker]).
 func InitContainerdWorker() {
-	for _, c := range containerdWorkers() {
+	cs := containerdWorkers()
+	for _, c := range cs {
 		integration.Register(containerd(c))
 	}
+	integration.Register(containerd(containerdWorker{name: "containerd-rootless", version: cs[0].version}, mbw.WithRootless()))
 }
 
 // oci returns the worker InitOCIWorker registers.
@@ -44,6 +52,6 @@ func oci() sandbox.Worker {
 }
 
 // containerd returns the worker c of those InitContainerdWorker registers.
-func containerd(c containerdWorker) sandbox.Worker {
-	return buildkitd(mbw.BuildkitdContainerd, c.name, "--containerd-worker-labels", mbw.WithVersions(mbw.ContainerdAxis, c.version))
+func containerd(c containerdWorker, opts ...mbw.Option) sandbox.Worker {
+	return buildkitd(mbw.BuildkitdContainerd, c.name, "--containerd-worker-labels", append([]mbw.Option{mbw.WithVersions(mbw.ContainerdAxis, c.version)}, opts...)...)
 }

@@ -38,11 +38,11 @@ func TestCellsAreNamedAsBuildkitNamesThem(t *testing.T) {
 			got = append(got, r.Case[strings.Index(r.Case, "TestNothing/"):])
 		}
 	}
-	want := []string{"TestNothing/worker=oci/frontend=builtin", "TestNothing/worker=containerd/frontend=builtin"}
+	want := []string{"TestNothing/worker=oci/frontend=builtin", "TestNothing/worker=oci-rootless/frontend=builtin", "TestNothing/worker=containerd/frontend=builtin"}
 	for _, v := range daemons.Versions(daemons.Containerd)[1:] {
 		want = append(want, "TestNothing/worker=containerd-"+strings.Join(strings.Split(strings.TrimPrefix(v, "v"), ".")[:2], ".")+"/frontend=builtin")
 	}
-	want = append(want, "TestNothing/worker=dockerd/frontend=builtin", "TestNothing/worker=dockerd-containerd/frontend=builtin")
+	want = append(want, "TestNothing/worker=containerd-rootless/frontend=builtin", "TestNothing/worker=dockerd/frontend=builtin", "TestNothing/worker=dockerd-containerd/frontend=builtin")
 	if !slices.Equal(got, want) {
 		t.Errorf("cases\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
