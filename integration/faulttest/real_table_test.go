@@ -29,7 +29,9 @@ var daemonsOf = map[string][]string{
 	"buildkitd-oci":                 {"buildkitd"},
 	"buildkitd-containerd":          {"buildkitd", "containerd"},
 	"containerd":                    {"containerd"},
-	"dockerd":                       {"dockerd"},
+	"dockerd/moby=v29.8.1":          {"dockerd", "containerd"},
+	"dockerd/moby=v20.10":           {"dockerd", "containerd"},
+	"dockerd-containerd":            {"dockerd", "containerd"},
 	"buildkitd-oci-rootless":        {"buildkitd", "rootlesskit"},
 	"buildkitd-containerd-rootless": {"buildkitd", "containerd", "rootlesskit"},
 }
@@ -135,7 +137,7 @@ func TestRealWarmRunKilled(t *testing.T) {
 				for _, d := range daemonsOf[w] {
 					wants = append(wants, "daemon "+d+" (pid ")
 				}
-				if w == "dockerd" {
+				if strings.HasPrefix(w, "dockerd") {
 					wants = append(wants, "network bridge mbxbr")
 				}
 				for _, want := range wants {
