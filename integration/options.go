@@ -22,24 +22,10 @@ type config struct {
 	images      map[string]string
 	parallelism int
 	mirror      Mirror
-	decoders    []axisDecoder
 	// workerAxes are values matrixbox.yaml gives axes of the workers'
 	// own (their daemons' versions), by axis.
 	workerAxes map[string][]matrix.Value
 	errs       []error
-}
-
-type axisDecoder struct {
-	axis   string
-	decode func(string) (matrix.Value, error)
-}
-
-// WithAxisDecoder is [RegisterAxisDecoder] as an option of [Main]: the
-// config files of every Run of the process decode the values of axis with
-// decode. Given to Run it is an error, since config files are decoded for
-// the whole process.
-func WithAxisDecoder(axis string, decode func(string) (matrix.Value, error)) Option {
-	return func(c *config) { c.decoders = append(c.decoders, axisDecoder{axis, decode}) }
 }
 
 // WithWorkers runs on ws instead of the registered workers.

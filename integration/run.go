@@ -35,9 +35,6 @@ func Run(t *testing.T, tests []Test, opts ...Option) {
 	for _, o := range opts {
 		o(cfg)
 	}
-	if len(cfg.decoders) > 0 {
-		cfg.errs = append(cfg.errs, fmt.Errorf("WithAxisDecoder(%q) is given to integration.Main, not to Run: config files are decoded for the whole process", cfg.decoders[0].axis))
-	}
 	if len(cfg.errs) > 0 {
 		t.Fatalf("matrixbox: %v", cfg.errs[0])
 	}

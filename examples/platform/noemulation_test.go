@@ -7,6 +7,7 @@ import (
 	"github.com/matrixbox/matrixbox/buildkittest"
 	"github.com/matrixbox/matrixbox/integration"
 	"github.com/matrixbox/matrixbox/matrix/platform"
+	"github.com/matrixbox/matrixbox/mirror"
 	"github.com/matrixbox/matrixbox/sandbox"
 	"github.com/matrixbox/matrixbox/workers"
 )
@@ -28,7 +29,8 @@ func TestNoEmulation(t *testing.T) {
 	}
 	platform.WithoutEmulation(t, arm64)
 	integration.Run(t, append(markerTests(), integration.TestFuncs(testNoArm64Worker, testRunNeedsEmulation)...),
-		integration.WithWorkers(workers.BuildkitdOCI(), workers.BuildkitdContainerd()), busyboxMirrored,
+		integration.WithWorkers(workers.BuildkitdOCI(), workers.BuildkitdContainerd()),
+		integration.WithMirror(mirror.Shared()), busyboxMirrored,
 		integration.WithAxis(platform.Axis("linux/amd64", "linux/arm64")))
 }
 

@@ -17,12 +17,11 @@ import (
 	"github.com/matrixbox/matrixbox/workers"
 )
 
-// TestMain gives every Run the shared mirror and lets matrixbox.yaml name
-// platforms (integration does not import matrix/platform, so the suite
-// registers its decoder), then stops the warm backends after the tests.
+// TestMain lets matrixbox.yaml name platforms (integration does not import
+// matrix/platform, so the suite gives its decoder), then stops the warm
+// backends after the tests.
 func TestMain(m *testing.M) {
-	os.Exit(integration.Main(m, integration.WithMirror(mirror.Shared()),
-		integration.WithAxisDecoder(platform.AxisName, platform.DecodeValue)))
+	os.Exit(integration.Main(m, integration.WithAxisDecoder(platform.AxisName, platform.DecodeValue)))
 }
 
 // markerPlatforms are the platforms of the marker tests: the two the
@@ -53,7 +52,8 @@ func markerTests() []integration.Test {
 }
 
 func TestMarker(t *testing.T) {
-	integration.Run(t, markerTests(), buildkitWorkers(), integration.WithAxis(platform.Axis(markerPlatforms...)))
+	integration.Run(t, markerTests(), buildkitWorkers(), integration.WithMirror(mirror.Shared()),
+		integration.WithAxis(platform.Axis(markerPlatforms...)))
 }
 
 // testMarkerRoutes hands the marker index of busybox to BuildKit by both
@@ -88,7 +88,7 @@ func TestRunCommand(t *testing.T) {
 	// Holds off platform.WithoutEmulation in other processes while these
 	// cells rely on emulation.
 	platform.LockBinfmt(t)
-	integration.Run(t, integration.TestFuncs(testRunUname), buildkitWorkers(), busyboxMirrored,
+	integration.Run(t, integration.TestFuncs(testRunUname), buildkitWorkers(), integration.WithMirror(mirror.Shared()), busyboxMirrored,
 		integration.WithAxis(platform.Axis("linux/amd64", "linux/arm64")))
 }
 
@@ -106,7 +106,7 @@ func testRunUname(t *testing.T, sb sandbox.Sandbox) {
 func TestTargetArgs(t *testing.T) {
 	integration.Run(t, []integration.Test{integration.NewTest("TestTargetArgs", testTargetArgs,
 		integration.Requires(workers.FeaturePlatformVariants))},
-		buildkitWorkers(), busyboxMirrored, integration.WithAxis(platform.Axis("linux/amd64/v3")))
+		buildkitWorkers(), integration.WithMirror(mirror.Shared()), busyboxMirrored, integration.WithAxis(platform.Axis("linux/amd64/v3")))
 }
 
 // testTargetArgs checks the automatic platform ARGs of a Dockerfile built
