@@ -24,9 +24,8 @@ import (
 	"github.com/matrixbox/matrixbox/workers"
 )
 
-func init() {
-	integration.UseMirror(mirror.Shared())
-}
+// sharedMirror gives a Run the shared mirror.
+var sharedMirror = integration.WithMirror(mirror.Shared())
 
 // busyboxMirrored serves docker.io/library/busybox:latest from the shared
 // mirror, made offline from Debian's busybox (recipe:busybox).
@@ -42,7 +41,7 @@ func buildkitWorkers() integration.Option {
 func TestKit(t *testing.T) {
 	tests := integration.TestFuncs(testDockerfileRunCopy, testDockerfileFailingStep, testSolveLLB, testBuildGateway, testSteps)
 	tests = append(tests, integration.NewTest("TestExportOCI", testExportOCI, integration.Requires(workers.FeatureOCIExporter)))
-	integration.Run(t, tests, buildkitWorkers(), busyboxMirrored)
+	integration.Run(t, tests, buildkitWorkers(), sharedMirror, busyboxMirrored)
 }
 
 // testSteps: a second build of a Dockerfile whose last COPY changed takes
@@ -154,7 +153,7 @@ func TestMarkers(t *testing.T) {
 			m.Check(t, buildkittest.Dockerfile(t, sb, "FROM busybox\n", nil, m.SourcePolicy("busybox")))
 			m.Check(t, buildkittest.Solve(t, sb, llb.Image("docker.io/library/busybox:latest"), m.SourcePolicy("busybox")))
 		}, integration.Requires(workers.FeatureOCILayout, workers.FeatureSourcePolicy)),
-	}, buildkitWorkers(), integration.WithAxis(platform.Axis("linux/amd64", "linux/arm64", "linux/amd64/v3")))
+	}, buildkitWorkers(), sharedMirror, integration.WithAxis(platform.Axis("linux/amd64", "linux/arm64", "linux/amd64/v3")))
 }
 
 // countingWorker counts the backends w starts, answering Check and
@@ -226,5 +225,5 @@ func TestFeatureSkipStartsNothing(t *testing.T) {
 	never := func(t *testing.T, sb sandbox.Sandbox) { t.Errorf("ran on %s", sb.Name()) }
 	integration.Run(t, []integration.Test{
 		integration.NewTest("TestNeedsOCILayout", never, integration.Requires(workers.FeatureOCILayout)),
-	}, integration.WithWorkers(w), integration.WithAxis(platform.Axis("linux/amd64", "linux/arm64")))
+	}, integration.WithWorkers(w), sharedMirror, integration.WithAxis(platform.Axis("linux/amd64", "linux/arm64")))
 }

@@ -19,7 +19,7 @@ import (
 func TestMarkerSourcePolicyFirst(t *testing.T) {
 	integration.Run(t, []integration.Test{integration.NewTest("TestSourcePolicyDockerfile", testSourcePolicyFirst,
 		integration.Requires(workers.FeatureOCILayout, workers.FeatureSourcePolicy))},
-		integration.WithWorkers(workers.BuildkitdOCI(), workers.BuildkitdContainerd()),
+		integration.WithWorkers(workers.BuildkitdOCI(), workers.BuildkitdContainerd()), sharedMirror,
 		integration.WithAxis(platform.Axis("linux/amd64", "linux/arm64")))
 }
 

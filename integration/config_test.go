@@ -17,7 +17,7 @@ import (
 
 func init() {
 	// A typed axis for the tests: "even" takes even numbers only.
-	RegisterAxisDecoder("even", func(s string) (matrix.Value, error) {
+	registerAxisDecoder("even", func(s string) (matrix.Value, error) {
 		n, err := strconv.Atoi(s)
 		if err != nil || n%2 != 0 {
 			return matrix.Value{}, fmt.Errorf("%q is not an even number", s)

@@ -58,6 +58,6 @@ func applyMain(opts []MainOption) {
 		o(&c)
 	}
 	for _, d := range c.decoders {
-		RegisterAxisDecoder(d.axis, d.decode)
+		registerAxisDecoder(d.axis, d.decode)
 	}
 }

@@ -111,7 +111,7 @@ func registeredWorkers() []sandbox.Worker {
 }
 
 // Mirror is what Run needs of a registry mirror. Package mirror satisfies it
-// without importing this package: integration.UseMirror(mirror.Shared()).
+// without importing this package: integration.WithMirror(mirror.Shared()).
 type Mirror interface {
 	// Start makes the mirror serve (once; later calls return the same
 	// address) and returns its host:port.
@@ -174,35 +174,13 @@ func nameMirrorRefusals(t *testing.T, m Mirror, since time.Time) {
 	}
 }
 
-var (
-	mirrorMu      sync.Mutex
-	defaultMirror Mirror
-)
-
-// UseMirror sets the process-wide mirror, used by every Run that has no
-// WithMirror. It is started on the first Run that runs a case.
-// Main(m, WithMirror(x)) does the same before the tests run.
-func UseMirror(m Mirror) {
-	mirrorMu.Lock()
-	defer mirrorMu.Unlock()
-	defaultMirror = m
-}
-
-// WithMirror serves this Run's images and registries from m; given to
-// [Main], every Run's that has no WithMirror of its own. Close a Run's m
-// with t.Cleanup, not defer: Run's cases run in parallel after the calling
-// test function has returned.
+// WithMirror serves this Run's images and registries from m, started on
+// the Run's first case: integration.WithMirror(mirror.Shared()). A Run
+// without it has no mirror. Close a private m with t.Cleanup, not defer:
+// Run's cases run in parallel after the calling test function has
+// returned.
 func WithMirror(m Mirror) Option {
 	return func(c *config) { c.mirror = m }
-}
-
-func (c *config) mirrorOrDefault() Mirror {
-	if c.mirror != nil {
-		return c.mirror
-	}
-	mirrorMu.Lock()
-	defer mirrorMu.Unlock()
-	return defaultMirror
 }
 
 type onceValue[T any] struct {

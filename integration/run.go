@@ -152,10 +152,10 @@ type runner struct {
 }
 
 func (r *runner) prepareMirror(t *testing.T) error {
-	m := r.cfg.mirrorOrDefault()
+	m := r.cfg.mirror
 	if m == nil {
 		if len(r.cfg.images) > 0 {
-			return fmt.Errorf("WithMirroredImages needs a mirror: integration.UseMirror(mirror.Shared()) or WithMirror")
+			return fmt.Errorf("WithMirroredImages needs a mirror: give the Run integration.WithMirror(mirror.Shared())")
 		}
 		return nil
 	}

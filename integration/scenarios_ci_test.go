@@ -18,7 +18,7 @@ func init() {
 	// Two suites of one module that differ in workers and axes, under one
 	// root config (testdata/config/root.yaml).
 	scenarios["module"] = func(t *testing.T) {
-		RegisterAxisDecoder(platform.AxisName, platform.DecodeValue)
+		registerAxisDecoder(platform.AxisName, platform.DecodeValue)
 		t.Run("WithPlatforms", func(t *testing.T) {
 			Run(t, TestFuncs(testNothing),
 				WithWorkers(sandbox.HostWorker(), countingWorker{name: "second"}),

@@ -195,7 +195,7 @@ func (b *Box) TempDir() string                { return b.tmp }
 // NewRegistry starts a registry private to this case; it stops at Close.
 func (b *Box) NewRegistry() (string, error) {
 	if b.spec.NewRegistry == nil {
-		return "", errors.New("sandbox: no registry support: give the Run a mirror (integration.WithMirror(mirror.Shared()) or integration.UseMirror)")
+		return "", errors.New("sandbox: no registry support: give the Run a mirror (integration.WithMirror(mirror.Shared()))")
 	}
 	dir, err := os.MkdirTemp(b.dir, "reg")
 	if err != nil {

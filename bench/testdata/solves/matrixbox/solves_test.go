@@ -27,7 +27,6 @@ const solves = 50
 
 func TestSolves(t *testing.T) {
 	// The ancestor always runs a registry mirror; so does this side.
-	integration.UseMirror(mirror.Shared())
 	var opts []integration.TestOption
 	switch iso := os.Getenv("BENCH_ISOLATION"); iso {
 	case "", "fresh":
@@ -46,6 +45,7 @@ func TestSolves(t *testing.T) {
 	}
 	integration.Run(t, tests,
 		integration.WithWorkers(benchWorker(t)),
+		integration.WithMirror(mirror.Shared()),
 		integration.WithMatrix("n", map[string]any{"a": 1, "b": 2}))
 }
 
