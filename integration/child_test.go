@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/matrixbox/matrixbox/internal/hostworker"
 	"github.com/matrixbox/matrixbox/internal/testkit"
 	"github.com/matrixbox/matrixbox/matrix"
 	"github.com/matrixbox/matrixbox/sandbox"
@@ -48,7 +49,7 @@ var scenarios = map[string]func(t *testing.T){
 	},
 	"names": func(t *testing.T) {
 		Run(t, TestFuncs(testNothing, testAlsoNothing),
-			WithWorkers(sandbox.HostWorker(), countingWorker{name: "second"}),
+			WithWorkers(hostworker.New(), countingWorker{name: "second"}),
 			WithMatrix("color", map[string]any{"red": 1, "blue": 2, "green": 3}),
 			WithAxes(matrix.Strings("size", "s", "m", "l")),
 			WithExclude("worker=second,color=green"))
@@ -74,10 +75,10 @@ var scenarios = map[string]func(t *testing.T){
 		Run(t, TestFuncs(testNothing), WithWorkers(stopFailsWorker{}))
 	},
 	"unavailable": func(t *testing.T) {
-		Run(t, TestFuncs(testNothing), WithWorkers(sandbox.HostWorker(), unavailableWorker{}))
+		Run(t, TestFuncs(testNothing), WithWorkers(hostworker.New(), unavailableWorker{}))
 	},
 	"unsupported": func(t *testing.T) {
-		Run(t, TestFuncs(testNothing), WithWorkers(sandbox.HostWorker(), unsupportedWorker{}))
+		Run(t, TestFuncs(testNothing), WithWorkers(hostworker.New(), unsupportedWorker{}))
 	},
 	"start-fails": func(t *testing.T) {
 		Run(t, TestFuncs(testNothing, testAlsoNothing), WithWorkers(startFailsWorker{}))

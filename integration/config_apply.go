@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/matrixbox/matrixbox/internal/hostworker"
 	"github.com/matrixbox/matrixbox/internal/suggest"
 	"github.com/matrixbox/matrixbox/matrix"
 	"github.com/matrixbox/matrixbox/sandbox"
@@ -263,7 +264,7 @@ func defaultWorkers() []sandbox.Worker {
 	if ws := registeredWorkers(); len(ws) > 0 {
 		return ws
 	}
-	return []sandbox.Worker{sandbox.HostWorker()}
+	return []sandbox.Worker{hostworker.New()}
 }
 
 // applyRepoConfig loads the repo's config file, if any, and applies it.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/matrixbox/matrixbox/internal/hostworker"
 	"github.com/matrixbox/matrixbox/matrix"
 	"github.com/matrixbox/matrixbox/report"
 	"github.com/matrixbox/matrixbox/sandbox"
@@ -168,7 +169,7 @@ type namedWorker struct{ name string }
 
 func (w namedWorker) Name() string { return w.name }
 func (w namedWorker) New(ctx context.Context, cfg *sandbox.Config) (sandbox.Backend, func() error, error) {
-	return sandbox.HostWorker().New(ctx, cfg)
+	return hostworker.New().New(ctx, cfg)
 }
 
 // TestApplyConfig checks the precedence: environment over config over code.

@@ -4,9 +4,9 @@ import (
 	"os"
 	"testing"
 
+	"github.com/matrixbox/matrixbox/internal/hostworker"
 	"github.com/matrixbox/matrixbox/matrix"
 	"github.com/matrixbox/matrixbox/matrix/platform"
-	"github.com/matrixbox/matrixbox/sandbox"
 )
 
 // The child scenarios of the CI-fleet tests: shards, strict mode and a
@@ -21,7 +21,7 @@ func init() {
 		registerAxisDecoder(platform.AxisName, platform.DecodeValue)
 		t.Run("WithPlatforms", func(t *testing.T) {
 			Run(t, TestFuncs(testNothing),
-				WithWorkers(sandbox.HostWorker(), countingWorker{name: "second"}),
+				WithWorkers(hostworker.New(), countingWorker{name: "second"}),
 				WithAxis(platform.Axis("linux/amd64", "linux/arm64", "linux/riscv64")))
 		})
 		t.Run("HostOnly", func(t *testing.T) {

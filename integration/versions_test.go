@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/matrixbox/matrixbox/internal/hostworker"
 	"github.com/matrixbox/matrixbox/matrix"
 	"github.com/matrixbox/matrixbox/sandbox"
 	"github.com/matrixbox/matrixbox/workers"
@@ -29,7 +30,7 @@ func planNames(t *testing.T, ws []sandbox.Worker, cfg *config, st settings) []st
 // axes name others; a selection picks them like any axis.
 func TestVersionAxes(t *testing.T) {
 	ws := []sandbox.Worker{
-		sandbox.HostWorker(),
+		hostworker.New(),
 		workers.BuildkitdOCI(workers.WithVersions(workers.BuildkitAxis, "v0.34.2", "v0.28.0")),
 		workers.BuildkitdContainerd(workers.WithVersions(workers.ContainerdAxis, "v2.4.2", "v1.7.35")),
 	}

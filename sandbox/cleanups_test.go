@@ -35,7 +35,7 @@ type plain struct{ Sandbox }
 type forwarding struct{ *Box }
 
 func TestWrappersKeepWhatTheyForward(t *testing.T) {
-	b, err := Open(context.Background(), Spec{Config: Config{Cell: cellOf(t, matrix.Strings("worker", "host"))}, Worker: HostWorker()})
+	b, err := Open(context.Background(), Spec{Config: Config{Cell: cellOf(t, matrix.Strings("worker", "host"))}, Worker: hostWorker{}})
 	if err != nil {
 		t.Fatal(err)
 	}
