@@ -146,6 +146,10 @@ func TestMarkers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	axis, err := platform.Axis("linux/amd64", "linux/arm64", "linux/amd64/v3")
+	if err != nil {
+		t.Fatal(err)
+	}
 	integration.Run(t, []integration.Test{
 		integration.NewTest("TestMarkerRoutes", func(t *testing.T, sb sandbox.Sandbox) {
 			m := buildkittest.NewMarkerStore(t, sb, base)
@@ -153,7 +157,7 @@ func TestMarkers(t *testing.T) {
 			m.Check(t, buildkittest.Dockerfile(t, sb, "FROM busybox\n", nil, m.SourcePolicy("busybox")))
 			m.Check(t, buildkittest.Solve(t, sb, llb.Image("docker.io/library/busybox:latest"), m.SourcePolicy("busybox")))
 		}, integration.Requires(workers.FeatureOCILayout, workers.FeatureSourcePolicy)),
-	}, buildkitWorkers(), sharedMirror, integration.WithAxis(platform.Axis("linux/amd64", "linux/arm64", "linux/amd64/v3")))
+	}, buildkitWorkers(), sharedMirror, integration.WithAxes(axis))
 }
 
 // countingWorker counts the backends w starts, answering Check and
@@ -223,7 +227,11 @@ func TestFeatureSkipStartsNothing(t *testing.T) {
 		}
 	})
 	never := func(t *testing.T, sb sandbox.Sandbox) { t.Errorf("ran on %s", sb.Name()) }
+	axis, err := platform.Axis("linux/amd64", "linux/arm64")
+	if err != nil {
+		t.Fatal(err)
+	}
 	integration.Run(t, []integration.Test{
 		integration.NewTest("TestNeedsOCILayout", never, integration.Requires(workers.FeatureOCILayout)),
-	}, integration.WithWorkers(w), sharedMirror, integration.WithAxis(platform.Axis("linux/amd64", "linux/arm64")))
+	}, integration.WithWorkers(w), sharedMirror, integration.WithAxes(axis))
 }

@@ -45,12 +45,12 @@ func TestChild(t *testing.T) {
 
 var scenarios = map[string]func(t *testing.T){
 	"logs": func(t *testing.T) {
-		Run(t, TestFuncs(testPassesWithLog, testFailsWithLog), WithMatrix("n", map[string]any{"a": 1, "b": 2}))
+		Run(t, TestFuncs(testPassesWithLog, testFailsWithLog), WithAxes(matrix.FromMap("n", map[string]any{"a": 1, "b": 2})))
 	},
 	"names": func(t *testing.T) {
 		Run(t, TestFuncs(testNothing, testAlsoNothing),
 			WithWorkers(hostworker.New(), countingWorker{name: "second"}),
-			WithMatrix("color", map[string]any{"red": 1, "blue": 2, "green": 3}),
+			WithAxes(matrix.FromMap("color", map[string]any{"red": 1, "blue": 2, "green": 3})),
 			WithAxes(matrix.Strings("size", "s", "m", "l")),
 			WithExclude("worker=second,color=green"))
 	},
@@ -97,7 +97,7 @@ var scenarios = map[string]func(t *testing.T){
 			time.Sleep(50 * time.Millisecond)
 		}
 		tests := With([]Test{NewTest("TestA", body), NewTest("TestB", body), NewTest("TestC", body)}, Serial())
-		Run(t, tests, WithMatrix("n", map[string]any{"1": 1, "2": 2}))
+		Run(t, tests, WithAxes(matrix.FromMap("n", map[string]any{"1": 1, "2": 2})))
 		t.Logf("serial peak %d", peak.Load())
 	},
 	"shared": func(t *testing.T) {
@@ -108,7 +108,7 @@ var scenarios = map[string]func(t *testing.T){
 		tests = append(tests, NewTest("TestIsolatedA", testNothing), NewTest("TestIsolatedB", testNothing))
 		stopErr := os.Getenv("MATRIXBOX_CHILD_STOPERR")
 		Run(t, tests, WithWorkers(journalWorker{dir: os.Getenv("MATRIXBOX_CHILD_DIR"), stopErr: stopErr}),
-			WithMatrix("n", map[string]any{"1": 1, "2": 2}))
+			WithAxes(matrix.FromMap("n", map[string]any{"1": 1, "2": 2})))
 	},
 	"hang": func(t *testing.T) {
 		Run(t, TestFuncs(testHangsOnCommand, testNothing))
@@ -126,12 +126,12 @@ var scenarios = map[string]func(t *testing.T){
 		}
 		Run(t, tests,
 			WithWorkers(journalWorker{name: "plain", dir: dir}, featureWorker{journalWorker{name: "frobbing", dir: dir}, "frob"}),
-			WithMatrix("n", map[string]any{"1": 1, "2": 2}))
+			WithAxes(matrix.FromMap("n", map[string]any{"1": 1, "2": 2})))
 	},
 	"warm-runs": func(t *testing.T) {
 		// Four Runs one after the other: warm backends outlive their Run.
 		dir := os.Getenv("MATRIXBOX_CHILD_DIR")
-		one := WithMatrix("n", map[string]any{"1": 1})
+		one := WithAxes(matrix.FromMap("n", map[string]any{"1": 1}))
 		t.Run("SharedA", func(t *testing.T) {
 			Run(t, With(TestFuncs(testNothing, testAlsoNothing), SharedBackend()), WithWorkers(journalWorker{dir: dir}), one)
 		})

@@ -186,7 +186,7 @@ exclude: ["worker=a,lang=python"]
 		t.Fatal(err)
 	}
 	code := &config{}
-	WithMatrix("lang", map[string]any{"go": ".go", "rust": ".rs"})(code)
+	WithAxes(matrix.FromMap("lang", map[string]any{"go": ".go", "rust": ".rs"}))(code)
 	st := settings{}
 	ws, notes, err := applyConfig(fc, &st, code, []sandbox.Worker{namedWorker{"a"}, namedWorker{"b"}, namedWorker{"c"}})
 	if err != nil {
@@ -244,7 +244,7 @@ func TestApplyConfigDecodesOnlyDeclaredAxes(t *testing.T) {
 		}
 		// A Run without the axis ignores it, values unread.
 		other := &config{}
-		WithMatrix("color", map[string]any{"red": 1})(other)
+		WithAxes(matrix.FromMap("color", map[string]any{"red": 1}))(other)
 		if _, notes, err := applyConfig(fc, &settings{}, other, nil); err != nil || len(notes) != 1 || !strings.Contains(notes[0], "not an axis of this Run; ignored") {
 			t.Errorf("%s on a Run without the axis: notes %q, err %v", file, notes, err)
 		}

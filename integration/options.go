@@ -33,31 +33,11 @@ func WithWorkers(ws ...sandbox.Worker) Option {
 	return func(c *config) { c.workers = append(c.workers, ws...) }
 }
 
-// WithMatrix adds an axis whose values are the entries of values, sorted by
-// name.
-func WithMatrix(axis string, values map[string]any) Option {
-	return func(c *config) { c.axes = append(c.axes, matrix.FromMap(axis, values)) }
-}
-
-// WithAxes adds axes in the order given.
+// WithAxes adds axes in the order given: matrix.Strings("size", "s", "l"),
+// matrix.FromMap for values of any type, or a typed axis
+// (platform.Axis, distro.Axis), whose error the caller checks first.
 func WithAxes(axes ...matrix.Axis) Option {
 	return func(c *config) { c.axes = append(c.axes, axes...) }
-}
-
-// WithAxis adds one axis, taking a typed axis constructor's two results as
-// they come, so that an axis that does not build (a platform string that
-// does not parse) fails the Run with the constructor's error, which names
-// the value:
-//
-//	integration.WithAxis(platform.Axis("linux/amd64", "linux/arm64"))
-func WithAxis(a matrix.Axis, err error) Option {
-	return func(c *config) {
-		if err != nil {
-			c.errs = append(c.errs, err)
-			return
-		}
-		c.axes = append(c.axes, a)
-	}
 }
 
 // WithExclude drops the cells matching a selection expression, e.g.

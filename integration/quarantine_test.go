@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/matrixbox/matrixbox/internal/testkit"
+	"github.com/matrixbox/matrixbox/matrix"
 	"github.com/matrixbox/matrixbox/report"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
@@ -37,7 +38,7 @@ func TestQuarantineHelper(t *testing.T) {
 		}),
 		NewTest("TestPasses", func(t *testing.T, sb sandbox.Sandbox) {}),
 		NewTest("TestSkips", func(t *testing.T, sb sandbox.Sandbox) { t.Skip("not today") }),
-	}, WithMatrix("color", map[string]any{"red": 1, "blue": 2}))
+	}, WithAxes(matrix.FromMap("color", map[string]any{"red": 1, "blue": 2})))
 }
 
 func runHelper(t *testing.T, name string, env ...string) ([]report.Record, string, error) {

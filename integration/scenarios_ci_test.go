@@ -20,9 +20,13 @@ func init() {
 	scenarios["module"] = func(t *testing.T) {
 		registerAxisDecoder(platform.AxisName, platform.DecodeValue)
 		t.Run("WithPlatforms", func(t *testing.T) {
+			axis, err := platform.Axis("linux/amd64", "linux/arm64", "linux/riscv64")
+			if err != nil {
+				t.Fatal(err)
+			}
 			Run(t, TestFuncs(testNothing),
 				WithWorkers(hostworker.New(), countingWorker{name: "second"}),
-				WithAxis(platform.Axis("linux/amd64", "linux/arm64", "linux/riscv64")))
+				WithAxes(axis))
 		})
 		t.Run("HostOnly", func(t *testing.T) {
 			Run(t, TestFuncs(testNothing), WithAxes(matrix.Strings("color", "red", "blue")))
@@ -34,7 +38,7 @@ func init() {
 		t.Logf("TEST_TOTAL_SHARDS=%q", os.Getenv("TEST_TOTAL_SHARDS"))
 		for _, name := range []string{"first", "second"} {
 			t.Run(name, func(t *testing.T) {
-				Run(t, TestFuncs(testNothing, testAlsoNothing), WithMatrix("n", map[string]any{"1": 1, "2": 2, "3": 3}))
+				Run(t, TestFuncs(testNothing, testAlsoNothing), WithAxes(matrix.FromMap("n", map[string]any{"1": 1, "2": 2, "3": 3})))
 			})
 		}
 	}

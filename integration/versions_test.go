@@ -35,7 +35,7 @@ func TestVersionAxes(t *testing.T) {
 		workers.BuildkitdContainerd(workers.WithVersions(workers.ContainerdAxis, "v2.4.2", "v1.7.35")),
 	}
 	code := &config{}
-	WithMatrix("n", map[string]any{"1": 1})(code)
+	WithAxes(matrix.FromMap("n", map[string]any{"1": 1}))(code)
 	got := planNames(t, ws, code, settings{})
 	want := []string{
 		"worker=host/n=1",
@@ -90,7 +90,7 @@ func TestVersionAxes(t *testing.T) {
 
 	// A Run axis named like a worker's is refused, naming both.
 	clash := &config{}
-	WithMatrix("buildkit", map[string]any{"x": 1})(clash)
+	WithAxes(matrix.FromMap("buildkit", map[string]any{"x": 1}))(clash)
 	if _, err := makePlan("TestV", TestFuncs(func(*testing.T, sandbox.Sandbox) {}), ws, clash, settings{}); err == nil ||
 		!strings.Contains(err.Error(), `axis "buildkit" is an axis of worker buildkitd-oci`) {
 		t.Errorf("a Run axis named buildkit: %v", err)

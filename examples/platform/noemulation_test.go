@@ -31,7 +31,7 @@ func TestNoEmulation(t *testing.T) {
 	integration.Run(t, append(markerTests(), integration.TestFuncs(testNoArm64Worker, testRunNeedsEmulation)...),
 		integration.WithWorkers(workers.BuildkitdOCI(), workers.BuildkitdContainerd()),
 		integration.WithMirror(mirror.Shared()), busyboxMirrored,
-		integration.WithAxis(platform.Axis("linux/amd64", "linux/arm64")))
+		platforms(t, "linux/amd64", "linux/arm64"))
 }
 
 // testNoArm64Worker: the buildkitd of this cell lists no linux/arm64, and

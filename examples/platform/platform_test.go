@@ -35,6 +35,17 @@ const busybox = "docker.io/library/busybox:latest"
 
 var busyboxMirrored = integration.WithMirroredImages(map[string]string{"library/busybox:latest": "recipe:busybox"})
 
+// platforms is the Run's platform axis of specs; a spec that does not
+// parse fails t, naming it.
+func platforms(t *testing.T, specs ...string) integration.Option {
+	t.Helper()
+	axis, err := platform.Axis(specs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return integration.WithAxes(axis)
+}
+
 // buildkitWorkers are the BuildKit workers, dockerd on the current moby
 // and on 20.10, and with the containerd image store.
 func buildkitWorkers() integration.Option {
@@ -53,7 +64,7 @@ func markerTests() []integration.Test {
 
 func TestMarker(t *testing.T) {
 	integration.Run(t, markerTests(), buildkitWorkers(), integration.WithMirror(mirror.Shared()),
-		integration.WithAxis(platform.Axis(markerPlatforms...)))
+		platforms(t, markerPlatforms...))
 }
 
 // testMarkerRoutes hands the marker index of busybox to BuildKit by both
@@ -89,7 +100,7 @@ func TestRunCommand(t *testing.T) {
 	// cells rely on emulation.
 	platform.LockBinfmt(t)
 	integration.Run(t, integration.TestFuncs(testRunUname), buildkitWorkers(), integration.WithMirror(mirror.Shared()), busyboxMirrored,
-		integration.WithAxis(platform.Axis("linux/amd64", "linux/arm64")))
+		platforms(t, "linux/amd64", "linux/arm64"))
 }
 
 // testRunUname really executes code of the cell's platform, natively or
@@ -106,7 +117,7 @@ func testRunUname(t *testing.T, sb sandbox.Sandbox) {
 func TestTargetArgs(t *testing.T) {
 	integration.Run(t, []integration.Test{integration.NewTest("TestTargetArgs", testTargetArgs,
 		integration.Requires(workers.FeaturePlatformVariants))},
-		buildkitWorkers(), integration.WithMirror(mirror.Shared()), busyboxMirrored, integration.WithAxis(platform.Axis("linux/amd64/v3")))
+		buildkitWorkers(), integration.WithMirror(mirror.Shared()), busyboxMirrored, platforms(t, "linux/amd64/v3"))
 }
 
 // testTargetArgs checks the automatic platform ARGs of a Dockerfile built

@@ -18,6 +18,7 @@ import (
 	"github.com/moby/buildkit/client/llb"
 
 	"github.com/matrixbox/matrixbox/integration"
+	"github.com/matrixbox/matrixbox/matrix"
 	"github.com/matrixbox/matrixbox/mirror"
 	"github.com/matrixbox/matrixbox/sandbox"
 	"github.com/matrixbox/matrixbox/workers"
@@ -46,7 +47,7 @@ func TestSolves(t *testing.T) {
 	integration.Run(t, tests,
 		integration.WithWorkers(benchWorker(t)),
 		integration.WithMirror(mirror.Shared()),
-		integration.WithMatrix("n", map[string]any{"a": 1, "b": 2}))
+		integration.WithAxes(matrix.FromMap("n", map[string]any{"a": 1, "b": 2})))
 }
 
 // benchWorker is the worker BENCH_WORKER and BENCH_MOBY name.

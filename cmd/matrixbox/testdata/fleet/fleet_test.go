@@ -38,7 +38,7 @@ func TestFleet(t *testing.T) {
 		}),
 	},
 		integration.WithWorkers(ws...),
-		integration.WithMatrix("lang", map[string]any{"go": ".go", "rust": ".rs"}),
+		integration.WithAxes(matrix.FromMap("lang", map[string]any{"go": ".go", "rust": ".rs"})),
 		integration.WithAxes(matrix.Strings("size", "s", "l")))
 }
 
