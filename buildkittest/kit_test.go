@@ -107,8 +107,8 @@ COPY conf/app.conf /etc/
 func testDockerfileFailingStep(t *testing.T, sb sandbox.Sandbox) {
 	buildkittest.Dockerfile(t, sb, "FROM busybox\nRUN echo \"$((6*7)) on stderr\" >&2; exit 3\n", nil,
 		buildkittest.ExpectError("42 on stderr"))
-	if !strings.Contains(sb.Logs()["buildkit"].String(), "#2 42 on stderr") && !strings.Contains(sb.Logs()["buildkit"].String(), "42 on stderr") {
-		t.Errorf("the progress in the sandbox log lacks the step's output:\n%s", sb.Logs()["buildkit"])
+	if !strings.Contains(sb.Logs().Text("buildkit"), "#2 42 on stderr") && !strings.Contains(sb.Logs().Text("buildkit"), "42 on stderr") {
+		t.Errorf("the progress in the sandbox log lacks the step's output:\n%s", sb.Logs().Text("buildkit"))
 	}
 }
 

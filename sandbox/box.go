@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -165,10 +164,6 @@ func (b *Box) Abort() {
 	b.cancel()
 }
 
-// LogSet returns the sandbox's logs ([LogSetter]); a test reads them with
-// [LogsOf].
-func (b *Box) LogSet() *Logs { return b.logs }
-
 // Group is the sandbox's cgroup, which holds its commands and, for a fresh
 // backend, the backend's daemons and containers; nil without cgroups.
 func (b *Box) Group() *Group { return b.group }
@@ -183,14 +178,14 @@ func (b *Box) Dir() string { return b.dir }
 // Backend returns the backend the sandbox runs on.
 func (b *Box) Backend() Backend { return b.backend }
 
-func (b *Box) Context() context.Context       { return b.ctx }
-func (b *Box) Name() string                   { return b.spec.Cell.Name() }
-func (b *Box) Value(axis string) any          { return b.spec.Cell.Value(axis) }
-func (b *Box) Cell() matrix.Cell              { return b.spec.Cell }
-func (b *Box) Address() string                { return b.backend.Address() }
-func (b *Box) Logs() map[string]*bytes.Buffer { return b.logs.Map() }
-func (b *Box) Mirror() string                 { return b.spec.Mirror }
-func (b *Box) TempDir() string                { return b.tmp }
+func (b *Box) Context() context.Context { return b.ctx }
+func (b *Box) Name() string             { return b.spec.Cell.Name() }
+func (b *Box) Value(axis string) any    { return b.spec.Cell.Value(axis) }
+func (b *Box) Cell() matrix.Cell        { return b.spec.Cell }
+func (b *Box) Address() string          { return b.backend.Address() }
+func (b *Box) Logs() *Logs              { return b.logs }
+func (b *Box) Mirror() string           { return b.spec.Mirror }
+func (b *Box) TempDir() string          { return b.tmp }
 
 // NewRegistry starts a registry private to this case; it stops at Close.
 func (b *Box) NewRegistry() (string, error) {

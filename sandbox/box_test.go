@@ -209,8 +209,8 @@ func TestSupportsAndLogText(t *testing.T) {
 	if Supports(b, "anything") {
 		t.Error("host backend claims a feature")
 	}
-	b.LogSet().Printf("mine", "hello %d", 1)
-	if LogsOf(b).Text("mine") != "hello 1\n" {
-		t.Errorf("LogsOf(b).Text = %q", LogsOf(b).Text("mine"))
+	b.Logs().Printf("mine", "hello %d", 1)
+	if b.Logs().Text("mine") != "hello 1\n" {
+		t.Errorf("b.Logs().Text = %q", b.Logs().Text("mine"))
 	}
 }

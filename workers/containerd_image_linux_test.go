@@ -89,10 +89,10 @@ func TestContainerdCellImage(t *testing.T) {
 		t.Errorf("Close: %v", err)
 	}
 	if t.Failed() {
-		t.Log(b.LogSet().String())
+		t.Log(b.Logs().String())
 	}
-	if !strings.Contains(b.LogSet().String(), "image ready") {
-		t.Errorf("no image line in the logs:\n%s", b.LogSet().String())
+	if !strings.Contains(b.Logs().String(), "image ready") {
+		t.Errorf("no image line in the logs:\n%s", b.Logs().String())
 	}
 }
 
@@ -120,7 +120,7 @@ func TestContainerdAddressAndImage(t *testing.T) {
 			t.Errorf("Close: %v", err)
 		}
 		if t.Failed() {
-			t.Log(b.LogSet().String())
+			t.Log(b.Logs().String())
 		}
 	}()
 	c, err := ctd.New(b.Address(), ctd.WithDefaultNamespace(ContainerdNamespace))

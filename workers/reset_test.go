@@ -439,7 +439,7 @@ func testRunsOnAFreshBackend(t *testing.T, sb sandbox.Sandbox) {
 	if first, _ := firstAddress.Load(sb.Name() + "/fallback"); first == sb.Address() {
 		t.Errorf("the case runs on the backend whose wipe could not remove a running build (%s)", first)
 	}
-	if log := sandbox.LogsOf(sb).Text("matrixbox"); !strings.Contains(log, "the one an earlier case used was discarded: buildkitd: builds still running:") {
+	if log := sb.Logs().Text("matrixbox"); !strings.Contains(log, "the one an earlier case used was discarded: buildkitd: builds still running:") {
 		t.Errorf("the case's log does not say what was left:\n%s", log)
 	}
 }
