@@ -51,7 +51,7 @@ func TestContainerdCellImage(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	bb, err := os.ReadFile(HostBusybox)
+	bb, err := os.ReadFile(hostBusybox)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func TestContainerdAddressAndImage(t *testing.T) {
 			t.Log(b.Logs().String())
 		}
 	}()
-	c, err := ctd.New(b.Address(), ctd.WithDefaultNamespace(ContainerdNamespace))
+	c, err := ctd.New(b.Address(), ctd.WithDefaultNamespace(containerdNamespace))
 	if err != nil {
 		t.Fatalf("containerd's client.New(%q): %v", b.Address(), err)
 	}
@@ -133,7 +133,7 @@ func TestContainerdAddressAndImage(t *testing.T) {
 	}
 	imgs, err := c.ListImages(ctx)
 	if err != nil || len(imgs) != 1 {
-		t.Fatalf("before any sb.Cmd: %d images in namespace %s (%v), want the sandbox's one", len(imgs), ContainerdNamespace, err)
+		t.Fatalf("before any sb.Cmd: %d images in namespace %s (%v), want the sandbox's one", len(imgs), containerdNamespace, err)
 	}
 	if env := b.Cmd("true").Env; !slices.Contains(env, "CONTAINERD_ADDRESS="+b.Address()) {
 		t.Errorf("sb.Address() %q is not CONTAINERD_ADDRESS in %q", b.Address(), env)
