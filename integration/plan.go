@@ -67,7 +67,7 @@ func makePlan(parent string, tests []Test, workers []sandbox.Worker, cfg *config
 	p := &plan{axes: axes}
 	for _, ax := range st.selector.Axes() {
 		if !declared[ax] {
-			p.dropped = append(p.dropped, fmt.Sprintf("%s names axis %q, which this Run does not have: no cell matches", EnvSelect, ax))
+			p.dropped = append(p.dropped, fmt.Sprintf("%s names axis %q, which this Run does not have: no cell matches", envSelect, ax))
 		}
 	}
 	seen := map[string]bool{}

@@ -50,7 +50,7 @@ func runHelper(t *testing.T, name string, env ...string) ([]report.Record, strin
 		t.Fatal(err)
 	}
 	cmd := exec.Command(testkit.Self(), "-test.run=^"+name+"$", "-test.v", "-test.count=1")
-	cmd.Env = append(os.Environ(), envHelper+"=quarantine", EnvReport+"="+reportFile, "MBX_COUNTERS="+counters, EnvShard+"=", EnvSelect+"=")
+	cmd.Env = append(os.Environ(), envHelper+"=quarantine", EnvReport+"="+reportFile, "MBX_COUNTERS="+counters, EnvShard+"=", envSelect+"=")
 	cmd.Env = append(cmd.Env, env...)
 	out, runErr := cmd.CombinedOutput()
 	recs, err := report.Read(reportFile)

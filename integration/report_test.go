@@ -37,7 +37,7 @@ func TestPlanModeStartsNothing(t *testing.T) {
 	t.Setenv(EnvPlan, planFile)
 	t.Setenv(EnvConfig, "none")
 	t.Setenv(EnvShard, "")
-	t.Setenv(EnvSelect, "")
+	t.Setenv(envSelect, "")
 	w := startCountingWorker{namedWorker{"w"}, new(atomic.Int32), new(atomic.Int32)}
 	var ran atomic.Int32
 	t.Run("suite", func(t *testing.T) {

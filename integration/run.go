@@ -25,7 +25,7 @@ func Run(t *testing.T, tests []Test, opts ...Option) {
 		t.Fatalf("matrixbox: %v", err)
 	}
 	if st.skip {
-		t.Skipf("matrixbox: %s=1", EnvSkip)
+		t.Skipf("matrixbox: %s=1", envSkip)
 	}
 	keep, err := readKeep()
 	if err != nil {
