@@ -59,7 +59,7 @@ const EnvMarker = "MATRIXBOX_SANDBOX"
 // Open makes the case's directory and cgroup and starts (or attaches to)
 // its backend. On error everything it made is already undone.
 func Open(ctx context.Context, spec Spec) (_ *Box, err error) {
-	dir, err := MkdirShort()
+	dir, err := mkdirShort()
 	if err != nil {
 		return nil, err
 	}
@@ -212,7 +212,7 @@ func (b *Box) Cmd(args ...string) *exec.Cmd {
 	if len(args) == 0 {
 		return &exec.Cmd{Err: errors.New("sandbox: Cmd: no command given")}
 	}
-	env := append(os.Environ(), CellEnv(b.spec.Cell)...)
+	env := append(os.Environ(), cellEnv(b.spec.Cell)...)
 	env = append(env, EnvMarker+"="+b.dir, ownerEnv())
 	if e, ok := b.backend.(Enver); ok {
 		env = append(env, e.Env()...)
@@ -264,19 +264,19 @@ func lookPathIn(name string, env []string) (string, bool) {
 	return "", false
 }
 
-// CellEnv returns MATRIXBOX_CELL and one MATRIXBOX_AXIS_<NAME> per axis of c,
+// cellEnv returns MATRIXBOX_CELL and one MATRIXBOX_AXIS_<NAME> per axis of c,
 // NAME upper-cased with every other character than A-Z and 0-9 made '_'.
-func CellEnv(c matrix.Cell) []string {
+func cellEnv(c matrix.Cell) []string {
 	env := []string{"MATRIXBOX_CELL=" + c.Name()}
 	for _, a := range c.Axes() {
 		v, _ := c.Lookup(a)
-		env = append(env, "MATRIXBOX_AXIS_"+EnvName(a)+"="+v.Name)
+		env = append(env, "MATRIXBOX_AXIS_"+envName(a)+"="+v.Name)
 	}
 	return env
 }
 
-// EnvName turns an axis name into the suffix of its environment variable.
-func EnvName(axis string) string {
+// envName turns an axis name into the suffix of its environment variable.
+func envName(axis string) string {
 	return strings.Map(func(r rune) rune {
 		switch {
 		case r >= 'a' && r <= 'z':

@@ -18,6 +18,6 @@
 //
 // [Start] runs a daemon in its own process group with a parent-death signal,
 // sends its output to the sandbox logs, and [Process.WaitReady] waits for a
-// [Probe] (a unix socket, a TCP port, a log line, or any function) with a
+// [Probe] (a unix socket, a log line, or any function) with a
 // timeout, giving up early when the process dies.
 package sandbox
