@@ -52,7 +52,7 @@ var probes = map[string]probe{
 // TestFeatures runs the probes on every BuildKit worker, dockerd on each
 // moby version and image store, the rootless workers too.
 func TestFeatures(t *testing.T) {
-	integration.Run(t, integration.TestFuncs(testFeatures), busyboxMirrored,
+	integration.Run(t, integration.TestFuncs(testFeatures), sharedMirror, busyboxMirrored,
 		integration.WithWorkers(workers.BuildkitdOCI(), workers.BuildkitdContainerd(),
 			workers.Dockerd(workers.WithVersions(workers.MobyAxis, "v29.8.1", "v20.10")), workers.DockerdContainerd(),
 			workers.BuildkitdOCI(workers.WithRootless()), workers.BuildkitdContainerd(workers.WithRootless())))

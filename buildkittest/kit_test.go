@@ -24,9 +24,8 @@ import (
 	"github.com/matrixbox/matrixbox/workers"
 )
 
-func init() {
-	integration.UseMirror(mirror.Shared())
-}
+// sharedMirror gives a Run the shared mirror.
+var sharedMirror = integration.WithMirror(mirror.Shared())
 
 // busyboxMirrored serves docker.io/library/busybox:latest from the shared
 // mirror, made offline from Debian's busybox (recipe:busybox).
@@ -42,7 +41,7 @@ func buildkitWorkers() integration.Option {
 func TestKit(t *testing.T) {
 	tests := integration.TestFuncs(testDockerfileRunCopy, testDockerfileFailingStep, testSolveLLB, testBuildGateway, testSteps)
 	tests = append(tests, integration.NewTest("TestExportOCI", testExportOCI, integration.Requires(workers.FeatureOCIExporter)))
-	integration.Run(t, tests, buildkitWorkers(), busyboxMirrored)
+	integration.Run(t, tests, buildkitWorkers(), sharedMirror, busyboxMirrored)
 }
 
 // testSteps: a second build of a Dockerfile whose last COPY changed takes
@@ -108,8 +107,8 @@ COPY conf/app.conf /etc/
 func testDockerfileFailingStep(t *testing.T, sb sandbox.Sandbox) {
 	buildkittest.Dockerfile(t, sb, "FROM busybox\nRUN echo \"$((6*7)) on stderr\" >&2; exit 3\n", nil,
 		buildkittest.ExpectError("42 on stderr"))
-	if !strings.Contains(sb.Logs()["buildkit"].String(), "#2 42 on stderr") && !strings.Contains(sb.Logs()["buildkit"].String(), "42 on stderr") {
-		t.Errorf("the progress in the sandbox log lacks the step's output:\n%s", sb.Logs()["buildkit"])
+	if !strings.Contains(sb.Logs().Text("buildkit"), "#2 42 on stderr") && !strings.Contains(sb.Logs().Text("buildkit"), "42 on stderr") {
+		t.Errorf("the progress in the sandbox log lacks the step's output:\n%s", sb.Logs().Text("buildkit"))
 	}
 }
 
@@ -147,6 +146,10 @@ func TestMarkers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	axis, err := platform.Axis("linux/amd64", "linux/arm64", "linux/amd64/v3")
+	if err != nil {
+		t.Fatal(err)
+	}
 	integration.Run(t, []integration.Test{
 		integration.NewTest("TestMarkerRoutes", func(t *testing.T, sb sandbox.Sandbox) {
 			m := buildkittest.NewMarkerStore(t, sb, base)
@@ -154,7 +157,7 @@ func TestMarkers(t *testing.T) {
 			m.Check(t, buildkittest.Dockerfile(t, sb, "FROM busybox\n", nil, m.SourcePolicy("busybox")))
 			m.Check(t, buildkittest.Solve(t, sb, llb.Image("docker.io/library/busybox:latest"), m.SourcePolicy("busybox")))
 		}, integration.Requires(workers.FeatureOCILayout, workers.FeatureSourcePolicy)),
-	}, buildkitWorkers(), integration.WithAxis(platform.Axis("linux/amd64", "linux/arm64", "linux/amd64/v3")))
+	}, buildkitWorkers(), sharedMirror, integration.WithAxes(axis))
 }
 
 // countingWorker counts the backends w starts, answering Check and
@@ -224,7 +227,11 @@ func TestFeatureSkipStartsNothing(t *testing.T) {
 		}
 	})
 	never := func(t *testing.T, sb sandbox.Sandbox) { t.Errorf("ran on %s", sb.Name()) }
+	axis, err := platform.Axis("linux/amd64", "linux/arm64")
+	if err != nil {
+		t.Fatal(err)
+	}
 	integration.Run(t, []integration.Test{
 		integration.NewTest("TestNeedsOCILayout", never, integration.Requires(workers.FeatureOCILayout)),
-	}, integration.WithWorkers(w), integration.WithAxis(platform.Axis("linux/amd64", "linux/arm64")))
+	}, integration.WithWorkers(w), sharedMirror, integration.WithAxes(axis))
 }

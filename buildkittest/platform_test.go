@@ -77,7 +77,7 @@ func TestListsPlatform(t *testing.T) {
 // linux/amd64/v3 skips naming the missing feature, not advising a restart.
 func TestWorkerPlatforms(t *testing.T) {
 	platform.LockBinfmt(t)
-	integration.Run(t, integration.TestFuncs(testWorkerPlatforms), buildkitWorkers())
+	integration.Run(t, integration.TestFuncs(testWorkerPlatforms), buildkitWorkers(), sharedMirror)
 }
 
 func testWorkerPlatforms(t *testing.T, sb sandbox.Sandbox) {

@@ -324,5 +324,5 @@ func logSolve(sb sandbox.Sandbox, what string, p *progress, err error) {
 	if err != nil {
 		outcome = "failed: " + err.Error()
 	}
-	fmt.Fprintf(sandbox.LogsOf(sb).Writer("buildkit"), "----- %s -----\n%s----- %s %s -----\n", what, p.text.String(), what, outcome)
+	fmt.Fprintf(sb.Logs().Writer("buildkit"), "----- %s -----\n%s----- %s %s -----\n", what, p.text.String(), what, outcome)
 }

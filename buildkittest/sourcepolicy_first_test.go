@@ -17,10 +17,14 @@ import (
 // must take them from the OCI store (issue 22: it fetched them from a
 // registry at localhost:80 instead).
 func TestMarkerSourcePolicyFirst(t *testing.T) {
+	axis, err := platform.Axis("linux/amd64", "linux/arm64")
+	if err != nil {
+		t.Fatal(err)
+	}
 	integration.Run(t, []integration.Test{integration.NewTest("TestSourcePolicyDockerfile", testSourcePolicyFirst,
 		integration.Requires(workers.FeatureOCILayout, workers.FeatureSourcePolicy))},
-		integration.WithWorkers(workers.BuildkitdOCI(), workers.BuildkitdContainerd()),
-		integration.WithAxis(platform.Axis("linux/amd64", "linux/arm64")))
+		integration.WithWorkers(workers.BuildkitdOCI(), workers.BuildkitdContainerd()), sharedMirror,
+		integration.WithAxes(axis))
 }
 
 func testSourcePolicyFirst(t *testing.T, sb sandbox.Sandbox) {

@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/matrixbox/matrixbox/internal/hostworker"
 	"github.com/matrixbox/matrixbox/internal/testkit"
 	"github.com/matrixbox/matrixbox/matrix"
 	"github.com/matrixbox/matrixbox/sandbox"
@@ -44,12 +44,12 @@ func TestChild(t *testing.T) {
 
 var scenarios = map[string]func(t *testing.T){
 	"logs": func(t *testing.T) {
-		Run(t, TestFuncs(testPassesWithLog, testFailsWithLog), WithMatrix("n", map[string]any{"a": 1, "b": 2}))
+		Run(t, TestFuncs(testPassesWithLog, testFailsWithLog), WithAxes(matrix.FromMap("n", map[string]any{"a": 1, "b": 2})))
 	},
 	"names": func(t *testing.T) {
 		Run(t, TestFuncs(testNothing, testAlsoNothing),
-			WithWorkers(sandbox.HostWorker(), countingWorker{name: "second"}),
-			WithMatrix("color", map[string]any{"red": 1, "blue": 2, "green": 3}),
+			WithWorkers(hostworker.New(), countingWorker{name: "second"}),
+			WithAxes(matrix.FromMap("color", map[string]any{"red": 1, "blue": 2, "green": 3})),
 			WithAxes(matrix.Strings("size", "s", "m", "l")),
 			WithExclude("worker=second,color=green"))
 	},
@@ -74,10 +74,10 @@ var scenarios = map[string]func(t *testing.T){
 		Run(t, TestFuncs(testNothing), WithWorkers(stopFailsWorker{}))
 	},
 	"unavailable": func(t *testing.T) {
-		Run(t, TestFuncs(testNothing), WithWorkers(sandbox.HostWorker(), unavailableWorker{}))
+		Run(t, TestFuncs(testNothing), WithWorkers(hostworker.New(), unavailableWorker{}))
 	},
 	"unsupported": func(t *testing.T) {
-		Run(t, TestFuncs(testNothing), WithWorkers(sandbox.HostWorker(), unsupportedWorker{}))
+		Run(t, TestFuncs(testNothing), WithWorkers(hostworker.New(), unsupportedWorker{}))
 	},
 	"start-fails": func(t *testing.T) {
 		Run(t, TestFuncs(testNothing, testAlsoNothing), WithWorkers(startFailsWorker{}))
@@ -96,7 +96,7 @@ var scenarios = map[string]func(t *testing.T){
 			time.Sleep(50 * time.Millisecond)
 		}
 		tests := With([]Test{NewTest("TestA", body), NewTest("TestB", body), NewTest("TestC", body)}, Serial())
-		Run(t, tests, WithMatrix("n", map[string]any{"1": 1, "2": 2}))
+		Run(t, tests, WithAxes(matrix.FromMap("n", map[string]any{"1": 1, "2": 2})))
 		t.Logf("serial peak %d", peak.Load())
 	},
 	"shared": func(t *testing.T) {
@@ -107,7 +107,7 @@ var scenarios = map[string]func(t *testing.T){
 		tests = append(tests, NewTest("TestIsolatedA", testNothing), NewTest("TestIsolatedB", testNothing))
 		stopErr := os.Getenv("MATRIXBOX_CHILD_STOPERR")
 		Run(t, tests, WithWorkers(journalWorker{dir: os.Getenv("MATRIXBOX_CHILD_DIR"), stopErr: stopErr}),
-			WithMatrix("n", map[string]any{"1": 1, "2": 2}))
+			WithAxes(matrix.FromMap("n", map[string]any{"1": 1, "2": 2})))
 	},
 	"hang": func(t *testing.T) {
 		Run(t, TestFuncs(testHangsOnCommand, testNothing))
@@ -125,12 +125,12 @@ var scenarios = map[string]func(t *testing.T){
 		}
 		Run(t, tests,
 			WithWorkers(journalWorker{name: "plain", dir: dir}, featureWorker{journalWorker{name: "frobbing", dir: dir}, "frob"}),
-			WithMatrix("n", map[string]any{"1": 1, "2": 2}))
+			WithAxes(matrix.FromMap("n", map[string]any{"1": 1, "2": 2})))
 	},
 	"warm-runs": func(t *testing.T) {
 		// Four Runs one after the other: warm backends outlive their Run.
 		dir := os.Getenv("MATRIXBOX_CHILD_DIR")
-		one := WithMatrix("n", map[string]any{"1": 1})
+		one := WithAxes(matrix.FromMap("n", map[string]any{"1": 1}))
 		t.Run("SharedA", func(t *testing.T) {
 			Run(t, With(TestFuncs(testNothing, testAlsoNothing), SharedBackend()), WithWorkers(journalWorker{dir: dir}), one)
 		})
@@ -156,21 +156,21 @@ var scenarios = map[string]func(t *testing.T){
 func testNothing(t *testing.T, sb sandbox.Sandbox)     {}
 func testAlsoNothing(t *testing.T, sb sandbox.Sandbox) {}
 
-// The two tests add a buffer straight to the live map, as the contract
-// allows, so the check also covers buffers the harness did not make.
+// The two tests add a buffer of their own, so the check also covers
+// buffers the harness did not make.
 func testPassesWithLog(t *testing.T, sb sandbox.Sandbox) {
-	sb.Logs()["test-notes"] = bytes.NewBufferString("PASSING-CASE-LOG-LINE " + sb.Name())
+	sb.Logs().Printf("test-notes", "PASSING-CASE-LOG-LINE %s", sb.Name())
 }
 
 func testFailsWithLog(t *testing.T, sb sandbox.Sandbox) {
-	sb.Logs()["test-notes"] = bytes.NewBufferString("FAILING-CASE-LOG-LINE " + sb.Name())
+	sb.Logs().Printf("test-notes", "FAILING-CASE-LOG-LINE %s", sb.Name())
 	t.Error("this case fails on purpose")
 }
 
 // testHangsOnCommand blocks on a command that never ends; only the
 // watchdog's abort of the sandbox lets it return.
 func testHangsOnCommand(t *testing.T, sb sandbox.Sandbox) {
-	sb.Logs()["hung"] = bytes.NewBufferString("HUNG-CASE-LOG")
+	sb.Logs().Printf("hung", "HUNG-CASE-LOG")
 	_ = sb.Cmd("sleep", "600").Run()
 }
 

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/matrixbox/matrixbox/internal/hostworker"
 	"github.com/matrixbox/matrixbox/internal/suggest"
 	"github.com/matrixbox/matrixbox/matrix"
 	"github.com/matrixbox/matrixbox/sandbox"
@@ -18,10 +19,9 @@ var (
 	decoders   = map[string]func(string) (matrix.Value, error){}
 )
 
-// RegisterAxisDecoder makes config files decode the values of axis with
-// decode, so that a config file can name typed values (a platform, a distro)
-// by a string. Values of axes with no decoder are plain strings.
-func RegisterAxisDecoder(axis string, decode func(string) (matrix.Value, error)) {
+// registerAxisDecoder makes config files decode the values of axis with
+// decode ([WithAxisDecoder]).
+func registerAxisDecoder(axis string, decode func(string) (matrix.Value, error)) {
 	decodersMu.Lock()
 	defer decodersMu.Unlock()
 	decoders[axis] = decode
@@ -38,7 +38,7 @@ func decodeAxisValue(axis, s string) (matrix.Value, error) {
 }
 
 // Decode returns the axis's values: each decoded by the decoder registered
-// for the axis (RegisterAxisDecoder), or a plain string when it has none.
+// for the axis (given to [Main] by [WithAxisDecoder]), or a plain string when it has none.
 // An error names the file, the line and the key.
 func (a FileAxis) Decode() ([]matrix.Value, error) {
 	return a.decode(nil)
@@ -264,7 +264,7 @@ func defaultWorkers() []sandbox.Worker {
 	if ws := registeredWorkers(); len(ws) > 0 {
 		return ws
 	}
-	return []sandbox.Worker{sandbox.HostWorker()}
+	return []sandbox.Worker{hostworker.New()}
 }
 
 // applyRepoConfig loads the repo's config file, if any, and applies it.

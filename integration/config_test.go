@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/matrixbox/matrixbox/internal/hostworker"
 	"github.com/matrixbox/matrixbox/matrix"
 	"github.com/matrixbox/matrixbox/report"
 	"github.com/matrixbox/matrixbox/sandbox"
@@ -17,7 +18,7 @@ import (
 
 func init() {
 	// A typed axis for the tests: "even" takes even numbers only.
-	RegisterAxisDecoder("even", func(s string) (matrix.Value, error) {
+	registerAxisDecoder("even", func(s string) (matrix.Value, error) {
 		n, err := strconv.Atoi(s)
 		if err != nil || n%2 != 0 {
 			return matrix.Value{}, fmt.Errorf("%q is not an even number", s)
@@ -168,7 +169,7 @@ type namedWorker struct{ name string }
 
 func (w namedWorker) Name() string { return w.name }
 func (w namedWorker) New(ctx context.Context, cfg *sandbox.Config) (sandbox.Backend, func() error, error) {
-	return sandbox.HostWorker().New(ctx, cfg)
+	return hostworker.New().New(ctx, cfg)
 }
 
 // TestApplyConfig checks the precedence: environment over config over code.
@@ -185,7 +186,7 @@ exclude: ["worker=a,lang=python"]
 		t.Fatal(err)
 	}
 	code := &config{}
-	WithMatrix("lang", map[string]any{"go": ".go", "rust": ".rs"})(code)
+	WithAxes(matrix.FromMap("lang", map[string]any{"go": ".go", "rust": ".rs"}))(code)
 	st := settings{}
 	ws, notes, err := applyConfig(fc, &st, code, []sandbox.Worker{namedWorker{"a"}, namedWorker{"b"}, namedWorker{"c"}})
 	if err != nil {
@@ -243,7 +244,7 @@ func TestApplyConfigDecodesOnlyDeclaredAxes(t *testing.T) {
 		}
 		// A Run without the axis ignores it, values unread.
 		other := &config{}
-		WithMatrix("color", map[string]any{"red": 1})(other)
+		WithAxes(matrix.FromMap("color", map[string]any{"red": 1}))(other)
 		if _, notes, err := applyConfig(fc, &settings{}, other, nil); err != nil || len(notes) != 1 || !strings.Contains(notes[0], "not an axis of this Run; ignored") {
 			t.Errorf("%s on a Run without the axis: notes %q, err %v", file, notes, err)
 		}

@@ -3,7 +3,7 @@
 //
 //	func TestSuite(t *testing.T) {
 //		integration.Run(t, integration.TestFuncs(testBuild, testPush),
-//			integration.WithMatrix("color", map[string]any{"red": 1, "blue": 2}))
+//			integration.WithAxes(matrix.Strings("color", "red", "blue")))
 //	}
 //
 // Subtest names are <Test>/worker=<w>/<axis>=<value>/..., in declaration

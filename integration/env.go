@@ -12,13 +12,13 @@ import (
 
 // Environment variables read by Run.
 const (
-	EnvSelect   = "MATRIXBOX_SELECT"
+	envSelect   = "MATRIXBOX_SELECT"
 	EnvShard    = "MATRIXBOX_SHARD"
-	EnvParallel = "MATRIXBOX_PARALLEL"
-	EnvLogs     = "MATRIXBOX_LOGS"
-	EnvSkip     = "MATRIXBOX_SKIP_INTEGRATION"
+	envParallel = "MATRIXBOX_PARALLEL"
+	envLogs     = "MATRIXBOX_LOGS"
+	envSkip     = "MATRIXBOX_SKIP_INTEGRATION"
 	EnvReport   = "MATRIXBOX_REPORT"
-	EnvWatchdog = "MATRIXBOX_WATCHDOG"
+	envWatchdog = "MATRIXBOX_WATCHDOG"
 	// EnvStrict, when 1, makes what would test nothing fail instead: an
 	// unavailable worker, a selection or shard that keeps no case, a Run
 	// that runs no case. It wins over strict: in the config file.
@@ -44,27 +44,27 @@ type settings struct {
 func readSettings() (settings, error) {
 	var s settings
 	var err error
-	if s.selector, err = matrix.ParseSelector(os.Getenv(EnvSelect)); err != nil {
-		return s, fmt.Errorf("%s: %w", EnvSelect, err)
+	if s.selector, err = matrix.ParseSelector(os.Getenv(envSelect)); err != nil {
+		return s, fmt.Errorf("%s: %w", envSelect, err)
 	}
 	if s.shard, s.shardFrom, err = readShard(); err != nil {
 		return s, err
 	}
-	if v := strings.TrimSpace(os.Getenv(EnvParallel)); v != "" {
+	if v := strings.TrimSpace(os.Getenv(envParallel)); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			return s, fmt.Errorf("%s=%q: want a whole number ≥ 1", EnvParallel, v)
+			return s, fmt.Errorf("%s=%q: want a whole number ≥ 1", envParallel, v)
 		}
 		s.parallel = n
 	}
-	switch v := os.Getenv(EnvLogs); v {
+	switch v := os.Getenv(envLogs); v {
 	case "", "failed":
 	case "always":
 		s.logsAlways = true
 	default:
-		return s, fmt.Errorf("%s=%q: want \"always\" or \"failed\"", EnvLogs, v)
+		return s, fmt.Errorf("%s=%q: want \"always\" or \"failed\"", envLogs, v)
 	}
-	if s.skip, err = parseBool(EnvSkip, os.Getenv(EnvSkip)); err != nil {
+	if s.skip, err = parseBool(envSkip, os.Getenv(envSkip)); err != nil {
 		return s, err
 	}
 	if v := os.Getenv(EnvStrict); v != "" {
@@ -74,11 +74,11 @@ func readSettings() (settings, error) {
 		s.strictSet = true
 	}
 	s.report = os.Getenv(EnvReport)
-	s.watchdog = DefaultWatchdog
-	if v := strings.TrimSpace(os.Getenv(EnvWatchdog)); v != "" {
+	s.watchdog = defaultWatchdog
+	if v := strings.TrimSpace(os.Getenv(envWatchdog)); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 0 {
-			return s, fmt.Errorf("%s=%q: want a duration such as 10m, or 0 to disable", EnvWatchdog, v)
+			return s, fmt.Errorf("%s=%q: want a duration such as 10m, or 0 to disable", envWatchdog, v)
 		}
 		s.watchdog = d
 	}

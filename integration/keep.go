@@ -31,20 +31,20 @@ import (
 
 // Environment variables of keeping.
 const (
-	// EnvKeep is "failed" (keep the sandbox of a failing case) or
+	// envKeep is "failed" (keep the sandbox of a failing case) or
 	// "always" (keep the sandbox of the one case a -run selects).
-	EnvKeep = "MATRIXBOX_KEEP"
-	// EnvKeepFor bounds the wait (default DefaultKeepFor).
-	EnvKeepFor = "MATRIXBOX_KEEP_FOR"
+	envKeep = "MATRIXBOX_KEEP"
+	// envKeepFor bounds the wait (default defaultKeepFor).
+	envKeepFor = "MATRIXBOX_KEEP_FOR"
 )
 
-// DefaultKeepFor is how long a kept sandbox waits unless MATRIXBOX_KEEP_FOR
+// defaultKeepFor is how long a kept sandbox waits unless MATRIXBOX_KEEP_FOR
 // says otherwise.
-const DefaultKeepFor = 30 * time.Minute
+const defaultKeepFor = 30 * time.Minute
 
-// KeepLogFile is the file, in a kept sandbox's directory, that holds the
+// keepLogFile is the file, in a kept sandbox's directory, that holds the
 // case's logs during the wait.
-const KeepLogFile = "matrixbox-logs.txt"
+const keepLogFile = "matrixbox-logs.txt"
 
 type keepSettings struct {
 	failed, always bool
@@ -53,20 +53,20 @@ type keepSettings struct {
 
 // readKeep reads MATRIXBOX_KEEP and MATRIXBOX_KEEP_FOR.
 func readKeep() (keepSettings, error) {
-	k := keepSettings{wait: DefaultKeepFor}
-	switch v := strings.TrimSpace(os.Getenv(EnvKeep)); v {
+	k := keepSettings{wait: defaultKeepFor}
+	switch v := strings.TrimSpace(os.Getenv(envKeep)); v {
 	case "", "never":
 	case "failed":
 		k.failed = true
 	case "always":
 		k.always = true
 	default:
-		return k, fmt.Errorf("%s=%q: want \"failed\" or \"always\"", EnvKeep, v)
+		return k, fmt.Errorf("%s=%q: want \"failed\" or \"always\"", envKeep, v)
 	}
-	if v := strings.TrimSpace(os.Getenv(EnvKeepFor)); v != "" {
+	if v := strings.TrimSpace(os.Getenv(envKeepFor)); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
-			return k, fmt.Errorf("%s=%q: want a positive duration such as 30m", EnvKeepFor, v)
+			return k, fmt.Errorf("%s=%q: want a positive duration such as 30m", envKeepFor, v)
 		}
 		k.wait = d
 	}
@@ -88,7 +88,7 @@ func (k keepSettings) admit(parent string, cases []caseSpec) error {
 		names = append(names, parent+"/"+c.name)
 	}
 	return fmt.Errorf("%s=always keeps the sandbox of one case, and this Run selects %d (%s): select one, e.g. go test -run %s",
-		EnvKeep, len(cases), strings.Join(names, ", "), "'"+runPattern(parent+"/"+cases[0].name)+"'")
+		envKeep, len(cases), strings.Join(names, ", "), "'"+runPattern(parent+"/"+cases[0].name)+"'")
 }
 
 // keeps is the process-wide state of the kept sandboxes.
@@ -209,7 +209,7 @@ func (cr *caseRun) keep(box *sandbox.Box) {
 	if !k.always && !(k.failed && failed) {
 		return
 	}
-	wait, why := k.wait, EnvKeepFor+"="+k.wait.String()
+	wait, why := k.wait, envKeepFor+"="+k.wait.String()
 	if d, ok := cr.t.Deadline(); ok {
 		if left := time.Until(d) - watchdogMargin; left < wait {
 			wait, why = left.Round(time.Second), "the test binary's -timeout (go test -timeout 0 for none)"
@@ -232,7 +232,7 @@ func (cr *caseRun) keep(box *sandbox.Box) {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "matrixbox: keeping the sandbox of %s, which %s (%s=%s), for %s (%s) or until Ctrl-C:\n",
-		cr.t.Name(), outcome, EnvKeep, os.Getenv(EnvKeep), wait, why)
+		cr.t.Name(), outcome, envKeep, os.Getenv(envKeep), wait, why)
 	cr.describeKept(&b, box)
 	b.WriteString("matrixbox: Ctrl-C ends the wait, cleans up and ends the run as interrupted; a second Ctrl-C ends it at once\n")
 	if !testing.Verbose() {
@@ -261,7 +261,7 @@ func (cr *caseRun) describeKept(w io.Writer, box *sandbox.Box) {
 	if cr.warm != nil {
 		logs += cr.warm.logs().String()
 	}
-	lf := filepath.Join(box.Dir(), KeepLogFile)
+	lf := filepath.Join(box.Dir(), keepLogFile)
 	if err := os.WriteFile(lf, []byte(logs), 0o644); err == nil {
 		fmt.Fprintf(w, "  case logs    %s\n", lf)
 	}

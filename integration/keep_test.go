@@ -23,19 +23,19 @@ func init() {
 
 func TestReadKeep(t *testing.T) {
 	for _, c := range []struct{ keep, keepFor, want string }{
-		{"sometimes", "", EnvKeep + `="sometimes"`},
-		{"failed", "soon", EnvKeepFor + `="soon"`},
-		{"failed", "-1m", EnvKeepFor + `="-1m"`},
+		{"sometimes", "", envKeep + `="sometimes"`},
+		{"failed", "soon", envKeepFor + `="soon"`},
+		{"failed", "-1m", envKeepFor + `="-1m"`},
 	} {
-		t.Setenv(EnvKeep, c.keep)
-		t.Setenv(EnvKeepFor, c.keepFor)
+		t.Setenv(envKeep, c.keep)
+		t.Setenv(envKeepFor, c.keepFor)
 		if _, err := readKeep(); err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s=%q %s=%q: error %v, want one naming %s", EnvKeep, c.keep, EnvKeepFor, c.keepFor, err, c.want)
+			t.Errorf("%s=%q %s=%q: error %v, want one naming %s", envKeep, c.keep, envKeepFor, c.keepFor, err, c.want)
 		}
 	}
-	t.Setenv(EnvKeep, "failed")
-	t.Setenv(EnvKeepFor, "")
-	if k, err := readKeep(); err != nil || !k.failed || k.always || k.wait != DefaultKeepFor {
+	t.Setenv(envKeep, "failed")
+	t.Setenv(envKeepFor, "")
+	if k, err := readKeep(); err != nil || !k.failed || k.always || k.wait != defaultKeepFor {
 		t.Errorf("failed: %+v, %v", k, err)
 	}
 }
@@ -43,7 +43,7 @@ func TestReadKeep(t *testing.T) {
 // MATRIXBOX_KEEP=always keeps the sandbox of the one case of a Run, passed
 // or not, says where it is and waits MATRIXBOX_KEEP_FOR.
 func TestKeepAlwaysOneCase(t *testing.T) {
-	out, ok := runChild(t, "keep-one", []string{EnvKeep + "=always", EnvKeepFor + "=1s"})
+	out, ok := runChild(t, "keep-one", []string{envKeep + "=always", envKeepFor + "=1s"})
 	if !ok {
 		t.Fatalf("child failed:\n%s", out)
 	}
@@ -61,7 +61,7 @@ func TestKeepAlwaysOneCase(t *testing.T) {
 
 // It refuses a Run of more than one case, saying how to select one.
 func TestKeepAlwaysRefusesManyCases(t *testing.T) {
-	out, ok := runChild(t, "keep-many", []string{EnvKeep + "=always"})
+	out, ok := runChild(t, "keep-many", []string{envKeep + "=always"})
 	if ok {
 		t.Fatalf("child passed:\n%s", out)
 	}

@@ -7,9 +7,10 @@ import (
 	"github.com/matrixbox/matrixbox/matrix"
 )
 
-// Main's defaults become the process's; an option of a Run given to Main
-// is an error naming it.
-func TestMainDefaults(t *testing.T) {
+// Main's decoders become the process's: a config file of any Run decodes
+// the axis's values with them. (An option of a Run given to Main does not
+// compile: MainOption is a type of its own.)
+func TestMainDecoders(t *testing.T) {
 	decodersMu.Lock()
 	saved := decoders
 	decoders = map[string]func(string) (matrix.Value, error){}
@@ -20,24 +21,8 @@ func TestMainDefaults(t *testing.T) {
 		decodersMu.Unlock()
 	})
 	upper := func(s string) (matrix.Value, error) { return matrix.Value{Name: s, V: strings.ToUpper(s)}, nil }
-	if err := applyDefaults([]Option{WithAxisDecoder("shout", upper)}); err != nil {
-		t.Fatal(err)
-	}
+	applyMain([]MainOption{WithAxisDecoder("shout", upper)})
 	if v, err := decodeAxisValue("shout", "hey"); err != nil || v.V != "HEY" {
-		t.Errorf("decoded by the default: %v, %v; want HEY", v.V, err)
-	}
-	for _, tc := range []struct {
-		opt  Option
-		want string
-	}{
-		{WithParallelism(2), "WithParallelism belongs to a Run"},
-		{WithMatrix("n", map[string]any{"a": 1}), "axes belong to a Run"},
-		{WithExclude("n=a"), "WithExclude belongs to a Run"},
-		{WithMirroredImages(map[string]string{"busybox:latest": "recipe:busybox"}), "WithMirroredImages belongs to a Run"},
-		{WithParallelism(0), "WithParallelism(0): want at least 1"},
-	} {
-		if err := applyDefaults([]Option{tc.opt}); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("applyDefaults: %v, want an error containing %q", err, tc.want)
-		}
+		t.Errorf("decoded by Main's decoder: %v, %v; want HEY", v.V, err)
 	}
 }

@@ -22,24 +22,10 @@ type config struct {
 	images      map[string]string
 	parallelism int
 	mirror      Mirror
-	decoders    []axisDecoder
 	// workerAxes are values matrixbox.yaml gives axes of the workers'
 	// own (their daemons' versions), by axis.
 	workerAxes map[string][]matrix.Value
 	errs       []error
-}
-
-type axisDecoder struct {
-	axis   string
-	decode func(string) (matrix.Value, error)
-}
-
-// WithAxisDecoder is [RegisterAxisDecoder] as an option of [Main]: the
-// config files of every Run of the process decode the values of axis with
-// decode. Given to Run it is an error, since config files are decoded for
-// the whole process.
-func WithAxisDecoder(axis string, decode func(string) (matrix.Value, error)) Option {
-	return func(c *config) { c.decoders = append(c.decoders, axisDecoder{axis, decode}) }
 }
 
 // WithWorkers runs on ws instead of the registered workers.
@@ -47,31 +33,11 @@ func WithWorkers(ws ...sandbox.Worker) Option {
 	return func(c *config) { c.workers = append(c.workers, ws...) }
 }
 
-// WithMatrix adds an axis whose values are the entries of values, sorted by
-// name.
-func WithMatrix(axis string, values map[string]any) Option {
-	return func(c *config) { c.axes = append(c.axes, matrix.FromMap(axis, values)) }
-}
-
-// WithAxes adds axes in the order given.
+// WithAxes adds axes in the order given: matrix.Strings("size", "s", "l"),
+// matrix.FromMap for values of any type, or a typed axis
+// (platform.Axis, distro.Axis), whose error the caller checks first.
 func WithAxes(axes ...matrix.Axis) Option {
 	return func(c *config) { c.axes = append(c.axes, axes...) }
-}
-
-// WithAxis adds one axis, taking a typed axis constructor's two results as
-// they come, so that an axis that does not build (a platform string that
-// does not parse) fails the Run with the constructor's error, which names
-// the value:
-//
-//	integration.WithAxis(platform.Axis("linux/amd64", "linux/arm64"))
-func WithAxis(a matrix.Axis, err error) Option {
-	return func(c *config) {
-		if err != nil {
-			c.errs = append(c.errs, err)
-			return
-		}
-		c.axes = append(c.axes, a)
-	}
 }
 
 // WithExclude drops the cells matching a selection expression, e.g.
@@ -125,7 +91,7 @@ func registeredWorkers() []sandbox.Worker {
 }
 
 // Mirror is what Run needs of a registry mirror. Package mirror satisfies it
-// without importing this package: integration.UseMirror(mirror.Shared()).
+// without importing this package: integration.WithMirror(mirror.Shared()).
 type Mirror interface {
 	// Start makes the mirror serve (once; later calls return the same
 	// address) and returns its host:port.
@@ -188,35 +154,13 @@ func nameMirrorRefusals(t *testing.T, m Mirror, since time.Time) {
 	}
 }
 
-var (
-	mirrorMu      sync.Mutex
-	defaultMirror Mirror
-)
-
-// UseMirror sets the process-wide mirror, used by every Run that has no
-// WithMirror. It is started on the first Run that runs a case.
-// Main(m, WithMirror(x)) does the same before the tests run.
-func UseMirror(m Mirror) {
-	mirrorMu.Lock()
-	defer mirrorMu.Unlock()
-	defaultMirror = m
-}
-
-// WithMirror serves this Run's images and registries from m; given to
-// [Main], every Run's that has no WithMirror of its own. Close a Run's m
-// with t.Cleanup, not defer: Run's cases run in parallel after the calling
-// test function has returned.
+// WithMirror serves this Run's images and registries from m, started on
+// the Run's first case: integration.WithMirror(mirror.Shared()). A Run
+// without it has no mirror. Close a private m with t.Cleanup, not defer:
+// Run's cases run in parallel after the calling test function has
+// returned.
 func WithMirror(m Mirror) Option {
 	return func(c *config) { c.mirror = m }
-}
-
-func (c *config) mirrorOrDefault() Mirror {
-	if c.mirror != nil {
-		return c.mirror
-	}
-	mirrorMu.Lock()
-	defer mirrorMu.Unlock()
-	return defaultMirror
 }
 
 type onceValue[T any] struct {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/matrixbox/matrixbox/internal/hostworker"
 	"github.com/matrixbox/matrixbox/matrix"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
@@ -42,7 +43,7 @@ func makePlan(parent string, tests []Test, workers []sandbox.Worker, cfg *config
 		return nil, errors.New("no tests given")
 	}
 	if len(workers) == 0 {
-		workers = []sandbox.Worker{sandbox.HostWorker()}
+		workers = []sandbox.Worker{hostworker.New()}
 	}
 	cells, axes, err := expandWorkers(workers, cfg)
 	if err != nil {
@@ -66,7 +67,7 @@ func makePlan(parent string, tests []Test, workers []sandbox.Worker, cfg *config
 	p := &plan{axes: axes}
 	for _, ax := range st.selector.Axes() {
 		if !declared[ax] {
-			p.dropped = append(p.dropped, fmt.Sprintf("%s names axis %q, which this Run does not have: no cell matches", EnvSelect, ax))
+			p.dropped = append(p.dropped, fmt.Sprintf("%s names axis %q, which this Run does not have: no cell matches", envSelect, ax))
 		}
 	}
 	seen := map[string]bool{}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/matrixbox/matrixbox/internal/testkit"
+	"github.com/matrixbox/matrixbox/matrix"
 	"github.com/matrixbox/matrixbox/report"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
@@ -37,7 +38,7 @@ func TestQuarantineHelper(t *testing.T) {
 		}),
 		NewTest("TestPasses", func(t *testing.T, sb sandbox.Sandbox) {}),
 		NewTest("TestSkips", func(t *testing.T, sb sandbox.Sandbox) { t.Skip("not today") }),
-	}, WithMatrix("color", map[string]any{"red": 1, "blue": 2}))
+	}, WithAxes(matrix.FromMap("color", map[string]any{"red": 1, "blue": 2})))
 }
 
 func runHelper(t *testing.T, name string, env ...string) ([]report.Record, string, error) {
@@ -49,7 +50,7 @@ func runHelper(t *testing.T, name string, env ...string) ([]report.Record, strin
 		t.Fatal(err)
 	}
 	cmd := exec.Command(testkit.Self(), "-test.run=^"+name+"$", "-test.v", "-test.count=1")
-	cmd.Env = append(os.Environ(), envHelper+"=quarantine", EnvReport+"="+reportFile, "MBX_COUNTERS="+counters, EnvShard+"=", EnvSelect+"=")
+	cmd.Env = append(os.Environ(), envHelper+"=quarantine", EnvReport+"="+reportFile, "MBX_COUNTERS="+counters, EnvShard+"=", envSelect+"=")
 	cmd.Env = append(cmd.Env, env...)
 	out, runErr := cmd.CombinedOutput()
 	recs, err := report.Read(reportFile)

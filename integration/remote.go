@@ -23,16 +23,16 @@ import (
 // images and cache a test suite must not use (nor, with reset, wipe)
 // unless asked by a variable of matrixbox's own.
 const (
-	EnvRemoteBuildkit   = "MATRIXBOX_REMOTE_BUILDKIT"
-	EnvRemoteDockerd    = "MATRIXBOX_REMOTE_DOCKERD"
-	EnvRemoteContainerd = "MATRIXBOX_REMOTE_CONTAINERD"
+	envRemoteBuildkit   = "MATRIXBOX_REMOTE_BUILDKIT"
+	envRemoteDockerd    = "MATRIXBOX_REMOTE_DOCKERD"
+	envRemoteContainerd = "MATRIXBOX_REMOTE_CONTAINERD"
 )
 
 // remoteEnv pairs each variable with the kind of daemon it names.
 var remoteEnv = []struct{ env, kind string }{
-	{EnvRemoteBuildkit, "buildkit"},
-	{EnvRemoteDockerd, "dockerd"},
-	{EnvRemoteContainerd, "containerd"},
+	{envRemoteBuildkit, "buildkit"},
+	{envRemoteDockerd, "dockerd"},
+	{envRemoteContainerd, "containerd"},
 }
 
 // remoteSpecsFromEnv parses the MATRIXBOX_REMOTE_* variables.

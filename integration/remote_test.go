@@ -37,7 +37,7 @@ func init() {
 }
 
 func TestRemoteEntries(t *testing.T) {
-	s, err := parseRemoteEntry(EnvRemoteBuildkit, "buildkit", "farm=tcp://10.0.0.5:1234,tlsdir=/etc/bk,features=a|b")
+	s, err := parseRemoteEntry(envRemoteBuildkit, "buildkit", "farm=tcp://10.0.0.5:1234,tlsdir=/etc/bk,features=a|b")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,8 +45,8 @@ func TestRemoteEntries(t *testing.T) {
 		t.Errorf("parsed %+v", s)
 	}
 	for _, bad := range []string{"farm", "=tcp://x:1", "farm=", "farm=tcp://x:1,tlsdir", "farm=tcp://x:1,a=1,a=2"} {
-		if _, err := parseRemoteEntry(EnvRemoteBuildkit, "buildkit", bad); err == nil || !strings.Contains(err.Error(), EnvRemoteBuildkit) {
-			t.Errorf("%q: error %v, want one naming %s", bad, err, EnvRemoteBuildkit)
+		if _, err := parseRemoteEntry(envRemoteBuildkit, "buildkit", bad); err == nil || !strings.Contains(err.Error(), envRemoteBuildkit) {
+			t.Errorf("%q: error %v, want one naming %s", bad, err, envRemoteBuildkit)
 		}
 	}
 }
@@ -63,7 +63,7 @@ func TestRemoteWorkersEnvOverConfig(t *testing.T) {
 	if err != nil || len(ws) != 2 {
 		t.Fatalf("workers %v, %v; want a and b", ws, err)
 	}
-	t.Setenv(EnvRemoteBuildkit, "a=tcp://from-env:1\n c=tcp://c:1")
+	t.Setenv(envRemoteBuildkit, "a=tcp://from-env:1\n c=tcp://c:1")
 	ws, err = remoteWorkers(fc)
 	if err != nil {
 		t.Fatal(err)
@@ -75,8 +75,8 @@ func TestRemoteWorkersEnvOverConfig(t *testing.T) {
 	if got := strings.Join(names, " "); got != "a@tcp://a:1234 c@tcp://c:1234 b@tcp://b:1234" {
 		t.Errorf("workers %s; want the environment's a and c, then the file's b", got)
 	}
-	t.Setenv(EnvRemoteBuildkit, "a=tcp://x:1,bad=yes")
-	if _, err := remoteWorkers(nil); err == nil || !strings.Contains(err.Error(), EnvRemoteBuildkit+": remote worker a: bad option yes") {
+	t.Setenv(envRemoteBuildkit, "a=tcp://x:1,bad=yes")
+	if _, err := remoteWorkers(nil); err == nil || !strings.Contains(err.Error(), envRemoteBuildkit+": remote worker a: bad option yes") {
 		t.Errorf("error %v, want one naming the variable, the worker and the option", err)
 	}
 }

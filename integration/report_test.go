@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/matrixbox/matrixbox/matrix"
 	"github.com/matrixbox/matrixbox/report"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
@@ -36,12 +37,12 @@ func TestPlanModeStartsNothing(t *testing.T) {
 	t.Setenv(EnvPlan, planFile)
 	t.Setenv(EnvConfig, "none")
 	t.Setenv(EnvShard, "")
-	t.Setenv(EnvSelect, "")
+	t.Setenv(envSelect, "")
 	w := startCountingWorker{namedWorker{"w"}, new(atomic.Int32), new(atomic.Int32)}
 	var ran atomic.Int32
 	t.Run("suite", func(t *testing.T) {
 		Run(t, []Test{NewTest("TestA", func(t *testing.T, sb sandbox.Sandbox) { ran.Add(1) })},
-			WithWorkers(w), WithMatrix("n", map[string]any{"1": 1, "2": 2, "3": 3}))
+			WithWorkers(w), WithAxes(matrix.FromMap("n", map[string]any{"1": 1, "2": 2, "3": 3})))
 		Run(t, []Test{NewTest("TestB", func(t *testing.T, sb sandbox.Sandbox) { ran.Add(1) })}, WithWorkers(w))
 	})
 	if w.starts.Load()+w.checks.Load()+ran.Load() != 0 {

@@ -25,7 +25,7 @@ func Run(t *testing.T, tests []Test, opts ...Option) {
 		t.Fatalf("matrixbox: %v", err)
 	}
 	if st.skip {
-		t.Skipf("matrixbox: %s=1", EnvSkip)
+		t.Skipf("matrixbox: %s=1", envSkip)
 	}
 	keep, err := readKeep()
 	if err != nil {
@@ -34,9 +34,6 @@ func Run(t *testing.T, tests []Test, opts ...Option) {
 	cfg := &config{}
 	for _, o := range opts {
 		o(cfg)
-	}
-	if len(cfg.decoders) > 0 {
-		cfg.errs = append(cfg.errs, fmt.Errorf("WithAxisDecoder(%q) is given to integration.Main, not to Run: config files are decoded for the whole process", cfg.decoders[0].axis))
 	}
 	if len(cfg.errs) > 0 {
 		t.Fatalf("matrixbox: %v", cfg.errs[0])
@@ -155,10 +152,10 @@ type runner struct {
 }
 
 func (r *runner) prepareMirror(t *testing.T) error {
-	m := r.cfg.mirrorOrDefault()
+	m := r.cfg.mirror
 	if m == nil {
 		if len(r.cfg.images) > 0 {
-			return fmt.Errorf("WithMirroredImages needs a mirror: integration.UseMirror(mirror.Shared()) or WithMirror")
+			return fmt.Errorf("WithMirroredImages needs a mirror: give the Run integration.WithMirror(mirror.Shared())")
 		}
 		return nil
 	}

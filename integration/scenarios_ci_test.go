@@ -4,9 +4,9 @@ import (
 	"os"
 	"testing"
 
+	"github.com/matrixbox/matrixbox/internal/hostworker"
 	"github.com/matrixbox/matrixbox/matrix"
 	"github.com/matrixbox/matrixbox/matrix/platform"
-	"github.com/matrixbox/matrixbox/sandbox"
 )
 
 // The child scenarios of the CI-fleet tests: shards, strict mode and a
@@ -18,11 +18,15 @@ func init() {
 	// Two suites of one module that differ in workers and axes, under one
 	// root config (testdata/config/root.yaml).
 	scenarios["module"] = func(t *testing.T) {
-		RegisterAxisDecoder(platform.AxisName, platform.DecodeValue)
+		registerAxisDecoder(platform.AxisName, platform.DecodeValue)
 		t.Run("WithPlatforms", func(t *testing.T) {
+			axis, err := platform.Axis("linux/amd64", "linux/arm64", "linux/riscv64")
+			if err != nil {
+				t.Fatal(err)
+			}
 			Run(t, TestFuncs(testNothing),
-				WithWorkers(sandbox.HostWorker(), countingWorker{name: "second"}),
-				WithAxis(platform.Axis("linux/amd64", "linux/arm64", "linux/riscv64")))
+				WithWorkers(hostworker.New(), countingWorker{name: "second"}),
+				WithAxes(axis))
 		})
 		t.Run("HostOnly", func(t *testing.T) {
 			Run(t, TestFuncs(testNothing), WithAxes(matrix.Strings("color", "red", "blue")))
@@ -34,7 +38,7 @@ func init() {
 		t.Logf("TEST_TOTAL_SHARDS=%q", os.Getenv("TEST_TOTAL_SHARDS"))
 		for _, name := range []string{"first", "second"} {
 			t.Run(name, func(t *testing.T) {
-				Run(t, TestFuncs(testNothing, testAlsoNothing), WithMatrix("n", map[string]any{"1": 1, "2": 2, "3": 3}))
+				Run(t, TestFuncs(testNothing, testAlsoNothing), WithAxes(matrix.FromMap("n", map[string]any{"1": 1, "2": 2, "3": 3})))
 			})
 		}
 	}

@@ -58,7 +58,7 @@ func emptySelection(sel matrix.Selector, p *plan) string {
 	if sel.Empty() {
 		b.WriteString("the exclusions drop every cell of this Run")
 	} else {
-		fmt.Fprintf(&b, "the selection %q (%s or select: in matrixbox.yaml) matches none of the %d cases of this Run", sel.String(), EnvSelect, p.total)
+		fmt.Fprintf(&b, "the selection %q (%s or select: in matrixbox.yaml) matches none of the %d cases of this Run", sel.String(), envSelect, p.total)
 		for _, line := range sel.Explain(p.axes) {
 			b.WriteString("\n\t" + line)
 		}

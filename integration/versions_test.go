@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/matrixbox/matrixbox/internal/hostworker"
 	"github.com/matrixbox/matrixbox/matrix"
 	"github.com/matrixbox/matrixbox/sandbox"
 	"github.com/matrixbox/matrixbox/workers"
@@ -29,12 +30,12 @@ func planNames(t *testing.T, ws []sandbox.Worker, cfg *config, st settings) []st
 // axes name others; a selection picks them like any axis.
 func TestVersionAxes(t *testing.T) {
 	ws := []sandbox.Worker{
-		sandbox.HostWorker(),
+		hostworker.New(),
 		workers.BuildkitdOCI(workers.WithVersions(workers.BuildkitAxis, "v0.34.2", "v0.28.0")),
 		workers.BuildkitdContainerd(workers.WithVersions(workers.ContainerdAxis, "v2.4.2", "v1.7.35")),
 	}
 	code := &config{}
-	WithMatrix("n", map[string]any{"1": 1})(code)
+	WithAxes(matrix.FromMap("n", map[string]any{"1": 1}))(code)
 	got := planNames(t, ws, code, settings{})
 	want := []string{
 		"worker=host/n=1",
@@ -89,7 +90,7 @@ func TestVersionAxes(t *testing.T) {
 
 	// A Run axis named like a worker's is refused, naming both.
 	clash := &config{}
-	WithMatrix("buildkit", map[string]any{"x": 1})(clash)
+	WithAxes(matrix.FromMap("buildkit", map[string]any{"x": 1}))(clash)
 	if _, err := makePlan("TestV", TestFuncs(func(*testing.T, sandbox.Sandbox) {}), ws, clash, settings{}); err == nil ||
 		!strings.Contains(err.Error(), `axis "buildkit" is an axis of worker buildkitd-oci`) {
 		t.Errorf("a Run axis named buildkit: %v", err)

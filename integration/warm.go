@@ -314,68 +314,6 @@ func (p *warmPool) stopAll() error {
 	return errors.Join(errs...)
 }
 
-// Main runs the tests of m, then stops the warm backends the process kept
-// for its Runs and reports what went wrong stopping them; it returns the
-// exit code for os.Exit. Without it, the test process's guard removes them
-// when the process ends, and what a stop would have said is not heard.
-//
-// defaults are the process's, set before any test runs: [WithMirror] as
-// [UseMirror], [WithWorkers] as [Register], [WithAxisDecoder] as
-// [RegisterAxisDecoder]. Any other option is an error (exit code 2): it
-// belongs to a Run. A suite's whole TestMain is one line:
-//
-//	func TestMain(m *testing.M) {
-//		os.Exit(integration.Main(m, integration.WithMirror(mirror.Shared()),
-//			integration.WithAxisDecoder(distro.AxisName, distro.DecodeValue)))
-//	}
-func Main(m *testing.M, defaults ...Option) int {
-	if err := applyDefaults(defaults); err != nil {
-		fmt.Fprintf(os.Stderr, "matrixbox: integration.Main: %v\n", err)
-		return 2
-	}
-	code := m.Run()
-	if err := warm.stopAll(); err != nil {
-		fmt.Fprintf(os.Stderr, "matrixbox: stopping the warm backends: %v\n", err)
-		if code == 0 {
-			code = 1
-		}
-	}
-	return code
-}
-
-// applyDefaults makes Main's options the process's defaults.
-func applyDefaults(defaults []Option) error {
-	var c config
-	for _, o := range defaults {
-		o(&c)
-	}
-	var errs []error
-	errs = append(errs, c.errs...)
-	switch {
-	case len(c.axes) > 0:
-		errs = append(errs, errors.New("WithAxes, WithAxis or WithMatrix: axes belong to a Run"))
-	case len(c.excludes) > 0:
-		errs = append(errs, errors.New("WithExclude belongs to a Run"))
-	case c.images != nil:
-		errs = append(errs, errors.New("WithMirroredImages belongs to a Run"))
-	case c.parallelism != 0:
-		errs = append(errs, errors.New("WithParallelism belongs to a Run (MATRIXBOX_PARALLEL sets the process's)"))
-	}
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
-	if c.mirror != nil {
-		UseMirror(c.mirror)
-	}
-	if len(c.workers) > 0 {
-		Register(c.workers...)
-	}
-	for _, d := range c.decoders {
-		RegisterAxisDecoder(d.axis, d.decode)
-	}
-	return nil
-}
-
 // markWarm writes, in a warm backend's directory, the mark that tells the
 // guard to remove it quietly when the process ends: it is kept on purpose.
 func markWarm(dir string) error {

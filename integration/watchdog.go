@@ -7,8 +7,8 @@ import (
 	"time"
 )
 
-// DefaultWatchdog is how long a case may run before the watchdog reports it.
-const DefaultWatchdog = 20 * time.Minute
+// defaultWatchdog is how long a case may run before the watchdog reports it.
+const defaultWatchdog = 20 * time.Minute
 
 // watchdogMargin is how long before go test's -timeout the watchdog fires, so
 // the case's logs and stacks are printed before the test binary is killed.
@@ -41,7 +41,7 @@ func startWatchdog(t *testing.T, d time.Duration, logs func() string, abort func
 		w.mu.Lock()
 		w.fired = true
 		w.mu.Unlock()
-		t.Errorf("matrixbox: watchdog: case still running after %s; aborting its sandbox (set %s to change the limit)", d.Round(100*time.Millisecond), EnvWatchdog)
+		t.Errorf("matrixbox: watchdog: case still running after %s; aborting its sandbox (set %s to change the limit)", d.Round(100*time.Millisecond), envWatchdog)
 		if s := logs(); s != "" {
 			t.Logf("matrixbox: logs at watchdog time:\n%s", s)
 		}

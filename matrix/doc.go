@@ -9,5 +9,14 @@
 // from the variables of Bazel, GitLab CI, CircleCI or Buildkite; and
 // exclusions drop combinations that must never run together.
 //
-// The package is pure: it starts no process and opens no connection.
+// This package is pure: it starts no process and opens no connection.
+// The packages under it are not: each is a typed axis with the domain kit
+// its tests need, and may run commands and pull images.
+// matrix/platform (OCI platforms) probes what this machine can execute and
+// can turn emulation off for a test (WithoutEmulation);
+// matrix/distro (Linux distributions) runs install commands in a cell and
+// has its images put in a mirror by the function the caller passes
+// (Require); matrix/qemuimg (qemu-img versions) runs qemu-img and compares
+// what different versions print. They sit under matrix because their
+// values are axis values; none of them is imported by this package.
 package matrix

@@ -3,7 +3,6 @@ package mirror
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -12,55 +11,6 @@ import (
 
 	"github.com/opencontainers/go-digest"
 )
-
-// DamagedBlob is a blob the mirror's server refused to serve because its
-// file no longer matched its digest. The file was removed, so the next
-// Ensure of an image holding it copies that image again.
-type DamagedBlob struct {
-	Digest digest.Digest
-	// Repo is the repository the client asked for it in, e.g.
-	// "library/busybox".
-	Repo string
-	// Path is the file that held it.
-	Path string
-	// Reason says what was wrong: "hashes to sha256:…", "has 10 bytes,
-	// want 4096".
-	Reason string
-	At     time.Time
-}
-
-func (d DamagedBlob) String() string {
-	return fmt.Sprintf("blob %s of %s (%s) was damaged: %s; the mirror refused it and removed it, the next Ensure copies its image again",
-		d.Digest, d.Repo, d.Path, d.Reason)
-}
-
-// Damaged lists, oldest first, the blobs this mirror's server refused as
-// damaged. A daemon that pulled one fails with an error that names no
-// cause ("unexpected commit digest", "unexpected status 500"): this says
-// which blob and why.
-func (m *Mirror) Damaged() []DamagedBlob {
-	m.mu.Lock()
-	s := m.blobs
-	m.mu.Unlock()
-	if s == nil {
-		return nil
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]DamagedBlob(nil), s.damaged...)
-}
-
-// DamagedSince describes the blobs refused as damaged at or after t; it is
-// what integration.Run adds to the log of a failing case.
-func (m *Mirror) DamagedSince(t time.Time) []string {
-	var out []string
-	for _, d := range m.Damaged() {
-		if !d.At.Before(t) {
-			out = append(out, d.String())
-		}
-	}
-	return out
-}
 
 // refuseDamaged answers a GET or HEAD of a blob or manifest whose file is
 // damaged with an error, in place of the registry, which would serve the

@@ -29,7 +29,7 @@ type Running struct {
 // cgroup of its own, which it makes (cfg.Dir and cfg.Group are set by it);
 // cfg.Logs receives the daemons' output. On error nothing it made is left.
 func StartBackend(ctx context.Context, w Worker, cfg Config) (_ *Running, err error) {
-	dir, err := MkdirShort()
+	dir, err := mkdirShort()
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -60,7 +59,7 @@ const EnvMarker = "MATRIXBOX_SANDBOX"
 // Open makes the case's directory and cgroup and starts (or attaches to)
 // its backend. On error everything it made is already undone.
 func Open(ctx context.Context, spec Spec) (_ *Box, err error) {
-	dir, err := MkdirShort()
+	dir, err := mkdirShort()
 	if err != nil {
 		return nil, err
 	}
@@ -165,10 +164,6 @@ func (b *Box) Abort() {
 	b.cancel()
 }
 
-// LogSet returns the sandbox's logs ([LogSetter]); a test reads them with
-// [LogsOf].
-func (b *Box) LogSet() *Logs { return b.logs }
-
 // Group is the sandbox's cgroup, which holds its commands and, for a fresh
 // backend, the backend's daemons and containers; nil without cgroups.
 func (b *Box) Group() *Group { return b.group }
@@ -183,19 +178,19 @@ func (b *Box) Dir() string { return b.dir }
 // Backend returns the backend the sandbox runs on.
 func (b *Box) Backend() Backend { return b.backend }
 
-func (b *Box) Context() context.Context       { return b.ctx }
-func (b *Box) Name() string                   { return b.spec.Cell.Name() }
-func (b *Box) Value(axis string) any          { return b.spec.Cell.Value(axis) }
-func (b *Box) Cell() matrix.Cell              { return b.spec.Cell }
-func (b *Box) Address() string                { return b.backend.Address() }
-func (b *Box) Logs() map[string]*bytes.Buffer { return b.logs.Map() }
-func (b *Box) Mirror() string                 { return b.spec.Mirror }
-func (b *Box) TempDir() string                { return b.tmp }
+func (b *Box) Context() context.Context { return b.ctx }
+func (b *Box) Name() string             { return b.spec.Cell.Name() }
+func (b *Box) Value(axis string) any    { return b.spec.Cell.Value(axis) }
+func (b *Box) Cell() matrix.Cell        { return b.spec.Cell }
+func (b *Box) Address() string          { return b.backend.Address() }
+func (b *Box) Logs() *Logs              { return b.logs }
+func (b *Box) Mirror() string           { return b.spec.Mirror }
+func (b *Box) TempDir() string          { return b.tmp }
 
 // NewRegistry starts a registry private to this case; it stops at Close.
 func (b *Box) NewRegistry() (string, error) {
 	if b.spec.NewRegistry == nil {
-		return "", errors.New("sandbox: no registry support: give the Run a mirror (integration.WithMirror(mirror.Shared()) or integration.UseMirror)")
+		return "", errors.New("sandbox: no registry support: give the Run a mirror (integration.WithMirror(mirror.Shared()))")
 	}
 	dir, err := os.MkdirTemp(b.dir, "reg")
 	if err != nil {
@@ -217,7 +212,7 @@ func (b *Box) Cmd(args ...string) *exec.Cmd {
 	if len(args) == 0 {
 		return &exec.Cmd{Err: errors.New("sandbox: Cmd: no command given")}
 	}
-	env := append(os.Environ(), CellEnv(b.spec.Cell)...)
+	env := append(os.Environ(), cellEnv(b.spec.Cell)...)
 	env = append(env, EnvMarker+"="+b.dir, ownerEnv())
 	if e, ok := b.backend.(Enver); ok {
 		env = append(env, e.Env()...)
@@ -269,19 +264,19 @@ func lookPathIn(name string, env []string) (string, bool) {
 	return "", false
 }
 
-// CellEnv returns MATRIXBOX_CELL and one MATRIXBOX_AXIS_<NAME> per axis of c,
+// cellEnv returns MATRIXBOX_CELL and one MATRIXBOX_AXIS_<NAME> per axis of c,
 // NAME upper-cased with every other character than A-Z and 0-9 made '_'.
-func CellEnv(c matrix.Cell) []string {
+func cellEnv(c matrix.Cell) []string {
 	env := []string{"MATRIXBOX_CELL=" + c.Name()}
 	for _, a := range c.Axes() {
 		v, _ := c.Lookup(a)
-		env = append(env, "MATRIXBOX_AXIS_"+EnvName(a)+"="+v.Name)
+		env = append(env, "MATRIXBOX_AXIS_"+envName(a)+"="+v.Name)
 	}
 	return env
 }
 
-// EnvName turns an axis name into the suffix of its environment variable.
-func EnvName(axis string) string {
+// envName turns an axis name into the suffix of its environment variable.
+func envName(axis string) string {
 	return strings.Map(func(r rune) rune {
 		switch {
 		case r >= 'a' && r <= 'z':

@@ -27,7 +27,7 @@ func cellOf(t *testing.T, axes ...matrix.Axis) matrix.Cell {
 
 func TestBoxHostLifecycle(t *testing.T) {
 	cell := cellOf(t, matrix.Strings("worker", "host"), matrix.Strings("my-axis", "v1"))
-	b, err := Open(context.Background(), Spec{Config: Config{Cell: cell}, Worker: HostWorker()})
+	b, err := Open(context.Background(), Spec{Config: Config{Cell: cell}, Worker: hostWorker{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,10 +69,22 @@ func (w failingWorker) New(_ context.Context, cfg *Config) (Backend, func() erro
 	if w.startErr != nil {
 		return nil, nil, w.startErr
 	}
-	return HostWorker().(hostWorker).backend(), func() error { return w.stopErr }, nil
+	return hostBackend{}, func() error { return w.stopErr }, nil
 }
 
-func (hostWorker) backend() Backend { return hostBackend{} }
+// hostWorker starts no daemon, as workers.Host (which sandbox may not
+// import) does.
+type hostWorker struct{}
+
+func (hostWorker) Name() string { return "host" }
+
+func (hostWorker) New(context.Context, *Config) (Backend, func() error, error) {
+	return hostBackend{}, nil, nil
+}
+
+type hostBackend struct{}
+
+func (hostBackend) Address() string { return "" }
 
 func TestBoxReportsStartAndStopErrors(t *testing.T) {
 	cell := cellOf(t, matrix.Strings("worker", "failing"))
@@ -96,7 +108,7 @@ func TestBoxReportsStartAndStopErrors(t *testing.T) {
 }
 
 func TestBoxReportsLeakedProcess(t *testing.T) {
-	b, err := Open(context.Background(), Spec{Config: Config{Cell: cellOf(t, matrix.Strings("worker", "host"))}, Worker: HostWorker()})
+	b, err := Open(context.Background(), Spec{Config: Config{Cell: cellOf(t, matrix.Strings("worker", "host"))}, Worker: hostWorker{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +148,7 @@ func TestBoxReportsAndDetachesLeakedMount(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("mounting needs root")
 	}
-	b, err := Open(context.Background(), Spec{Config: Config{Cell: cellOf(t, matrix.Strings("worker", "host"))}, Worker: HostWorker()})
+	b, err := Open(context.Background(), Spec{Config: Config{Cell: cellOf(t, matrix.Strings("worker", "host"))}, Worker: hostWorker{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +178,7 @@ func TestUnescapeMount(t *testing.T) {
 }
 
 func TestCmdKilledWhenCaseEnds(t *testing.T) {
-	b, err := Open(context.Background(), Spec{Config: Config{Cell: cellOf(t, matrix.Strings("worker", "host"))}, Worker: HostWorker()})
+	b, err := Open(context.Background(), Spec{Config: Config{Cell: cellOf(t, matrix.Strings("worker", "host"))}, Worker: hostWorker{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +201,7 @@ func TestCmdKilledWhenCaseEnds(t *testing.T) {
 }
 
 func TestSupportsAndLogText(t *testing.T) {
-	b, err := Open(context.Background(), Spec{Config: Config{Cell: cellOf(t, matrix.Strings("worker", "host"))}, Worker: HostWorker()})
+	b, err := Open(context.Background(), Spec{Config: Config{Cell: cellOf(t, matrix.Strings("worker", "host"))}, Worker: hostWorker{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,8 +209,8 @@ func TestSupportsAndLogText(t *testing.T) {
 	if Supports(b, "anything") {
 		t.Error("host backend claims a feature")
 	}
-	b.LogSet().Printf("mine", "hello %d", 1)
-	if LogsOf(b).Text("mine") != "hello 1\n" {
-		t.Errorf("LogsOf(b).Text = %q", LogsOf(b).Text("mine"))
+	b.Logs().Printf("mine", "hello %d", 1)
+	if b.Logs().Text("mine") != "hello 1\n" {
+		t.Errorf("b.Logs().Text = %q", b.Logs().Text("mine"))
 	}
 }

@@ -75,7 +75,7 @@ func hierarchies() []hierarchy {
 // under [Group.Parent]. Killing the group kills all of it, wherever each
 // process was re-parented to, and works the same from the normal close, the
 // guard and the reaper, which find groups by name: the name of the
-// sandbox's directory, DirPrefix<pid>.<start>-….
+// sandbox's directory, dirPrefix<pid>.<start>-….
 type Group struct {
 	name string // e.g. "matrixbox/mbx-123.456-789"
 }

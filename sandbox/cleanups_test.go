@@ -35,26 +35,25 @@ type plain struct{ Sandbox }
 type forwarding struct{ *Box }
 
 func TestWrappersKeepWhatTheyForward(t *testing.T) {
-	b, err := Open(context.Background(), Spec{Config: Config{Cell: cellOf(t, matrix.Strings("worker", "host"))}, Worker: HostWorker()})
+	b, err := Open(context.Background(), Spec{Config: Config{Cell: cellOf(t, matrix.Strings("worker", "host"))}, Worker: hostWorker{}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	LogsOf(b).Printf("daemon", "up")
+	b.Logs().Printf("daemon", "up")
 
-	var _ LogSetter = forwarding{b}
-	if got := LogsOf(forwarding{b}).Text("daemon"); got != "up\n" {
+	if got := (forwarding{b}).Logs().Text("daemon"); got != "up\n" {
 		t.Errorf("through a forwarding wrapper: %q", got)
 	}
 	if BackendOf(forwarding{b}) == nil {
 		t.Error("a forwarding wrapper lost the backend")
 	}
-	// A wrapper that forwards no LogSet is read through its map.
-	if got := LogsOf(plain{b}).Text("daemon"); got != "up\n" {
-		t.Errorf("through the map of a plain wrapper: %q", got)
+	// A wrapper that embeds the Sandbox interface alone keeps the logs.
+	if got := (plain{b}).Logs().Text("daemon"); got != "up\n" {
+		t.Errorf("through a plain wrapper: %q", got)
 	}
-	LogsOf(plain{b}).Printf("test", "added")
-	if !strings.Contains(LogsOf(b).String(), "===== test =====\nadded\n") {
-		t.Errorf("a log added through a plain wrapper is not the box's:\n%s", LogsOf(b).String())
+	(plain{b}).Logs().Printf("test", "added")
+	if !strings.Contains(b.Logs().String(), "===== test =====\nadded\n") {
+		t.Errorf("a log added through a plain wrapper is not the box's:\n%s", b.Logs().String())
 	}
 }

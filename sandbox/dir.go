@@ -6,34 +6,35 @@ import (
 	"path/filepath"
 )
 
-// DirPrefix starts the name of every directory matrixbox makes; the owner
+// dirPrefix starts the name of every directory matrixbox makes; the owner
 // follows, its pid and start time (<pid>.<start>), so that a later run
 // tells the leftovers of a dead test process, and never takes a process
 // that got the same pid since for it.
-const DirPrefix = "mbx-"
+const dirPrefix = "mbx-"
 
 // maxSocketDir leaves room under the sandbox directory for a socket path such
 // as "b/exec/containerd/containerd.sock.ttrpc" within the 108 bytes of
 // sun_path.
 const maxSocketDir = 60
 
-// maxNameLen is the longest name MkdirShort makes: DirPrefix, a pid, a dot,
+// maxNameLen is the longest name mkdirShort makes: dirPrefix, a pid, a dot,
 // a start time and a random number of up to 10 digits each.
-const maxNameLen = len(DirPrefix) + 7 + 1 + 10 + 1 + 10
+const maxNameLen = len(dirPrefix) + 7 + 1 + 10 + 1 + 10
 
-// MkdirShort makes a private directory whose path is short enough for unix
-// sockets, named DirPrefix<pid>.<start>-<random>. TMPDIR is used when it is
+// mkdirShort makes a private directory whose path is short enough for unix
+// sockets, named dirPrefix<pid>.<start>-<random>. TMPDIR is used when it is
 // short enough, else /tmp.
-func MkdirShort() (string, error) {
+func mkdirShort() (string, error) {
 	root := ShortTempRoot()
-	dir, err := os.MkdirTemp(root, DirPrefix+selfOwner().String()+"-")
+	dir, err := os.MkdirTemp(root, dirPrefix+selfOwner().String()+"-")
 	if err != nil {
 		return "", fmt.Errorf("make sandbox dir under %s: %w", root, err)
 	}
 	return dir, nil
 }
 
-// ShortTempRoot is where MkdirShort makes directories.
+// ShortTempRoot is where sandbox directories are made: TMPDIR when a
+// sandbox's unix sockets fit under it, else /tmp.
 func ShortTempRoot() string {
 	root := os.TempDir()
 	if len(root)+1+maxNameLen > maxSocketDir {

@@ -4,19 +4,20 @@
 //
 // A [Box] is the per-case sandbox: a short private directory fit for unix
 // sockets, a context cancelled when the case ends, named log buffers that are
-// printed only when the case fails, and a Close that reports every cleanup
+// printed only when the case fails (Sandbox.Logs, the one way to read and
+// add to them), and a Close that reports every cleanup
 // error, including a leaked mount or a process still running. Its cleanups,
 // like those of every worker's New, are a [Cleanups] stack.
 //
 // What a Sandbox has beyond its interface is found through named
 // interfaces, which a wrapper of a Sandbox forwards to keep them: its
-// logs through [LogSetter] (read them with [LogsOf]), its backend through
-// [Backender] ([BackendOf]), and what the backend has through [Supporter]
+// backend through [Backender] ([BackendOf]), and what the backend has
+// through [Supporter]
 // ([Supports]), [Enver] and the interfaces of the package that made it
 // (workers.DockerHost, workers.CDIHost).
 //
 // [Start] runs a daemon in its own process group with a parent-death signal,
 // sends its output to the sandbox logs, and [Process.WaitReady] waits for a
-// [Probe] (a unix socket, a TCP port, a log line, or any function) with a
+// [Probe] (a unix socket, a log line, or any function) with a
 // timeout, giving up early when the process dies.
 package sandbox

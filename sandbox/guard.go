@@ -37,7 +37,7 @@ var (
 // StartGuard starts, once per test process, a guard: a copy of this binary
 // that waits for the test process to end and then removes whatever it left
 // — the cgroups of its sandboxes with every process in them, processes
-// carrying its MATRIXBOX_OWNER, mounts, DirPrefix<owner>-* directories and
+// carrying its MATRIXBOX_OWNER, mounts, dirPrefix<owner>-* directories and
 // the network bridges of its daemons. A
 // test process that ends normally has cleaned up already and the guard
 // finds nothing; one that ends by os.Exit, a panic, go test's -timeout,

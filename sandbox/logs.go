@@ -17,37 +17,12 @@ type Logs struct {
 	m  map[string]*bytes.Buffer
 }
 
-// LogSetter is implemented by a [Sandbox] whose logs are a [Logs], as a
-// [Box]'s are. A wrapper of a Sandbox forwards LogSet so that [LogsOf]
-// keeps reading its logs safely.
-type LogSetter interface {
-	LogSet() *Logs
-}
-
-// LogsOf is how a test reads (and adds to) the logs of sb: its [Logs] when
-// sb is a [LogSetter], read and written safely while daemons still write
-// them, e.g.
-//
-//	if strings.Contains(sandbox.LogsOf(sb).Text("buildkitd"), "panic") { ... }
-//
-// For a Sandbox that is no LogSetter it is a set over the map of
-// sb.Logs(), whose reads are not serialized with the daemons' writes.
-func LogsOf(sb Sandbox) *Logs {
-	if l, ok := sb.(LogSetter); ok {
-		return l.LogSet()
-	}
-	m := sb.Logs()
-	if m == nil {
-		m = map[string]*bytes.Buffer{}
-	}
-	return &Logs{m: m}
-}
-
 // NewLogs returns an empty set.
 func NewLogs() *Logs { return &Logs{m: map[string]*bytes.Buffer{}} }
 
-// Map returns the live map. Add buffers to it from the test goroutine only;
-// read buffers that a daemon still writes with [Logs.Text].
+// Map returns the live map, for an API that hands its callers a map
+// (BuildKit's, in compat/buildkit). Add buffers to it from the test
+// goroutine only; read buffers that a daemon still writes with [Logs.Text].
 func (l *Logs) Map() map[string]*bytes.Buffer { return l.m }
 
 // Writer returns a writer that appends to the buffer name, creating it.

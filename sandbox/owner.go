@@ -70,9 +70,9 @@ func (o owner) is(p owner) bool {
 	return o.pid == p.pid && (o.start == 0 || p.start == 0 || o.start == p.start)
 }
 
-// dirOwner parses the owner out of a name DirPrefix<owner>-<random>.
+// dirOwner parses the owner out of a name dirPrefix<owner>-<random>.
 func dirOwner(name string) (owner, bool) {
-	rest, ok := strings.CutPrefix(name, DirPrefix)
+	rest, ok := strings.CutPrefix(name, dirPrefix)
 	if !ok {
 		return owner{}, false
 	}

@@ -15,8 +15,8 @@ func UnixSocket(path string) Probe {
 	return dialProbe("unix", path)
 }
 
-// TCP is ready when a connection to addr (host:port) is accepted.
-func TCP(addr string) Probe {
+// tcpProbe is ready when a connection to addr (host:port) is accepted.
+func tcpProbe(addr string) Probe {
 	return dialProbe("tcp", addr)
 }
 

@@ -12,8 +12,8 @@ import (
 	"time"
 )
 
-// DefaultGrace is how long Stop waits after SIGTERM before it sends SIGKILL.
-const DefaultGrace = 10 * time.Second
+// defaultGrace is how long Stop waits after SIGTERM before it sends SIGKILL.
+const defaultGrace = 10 * time.Second
 
 // Process is a supervised child: it runs in its own process group, dies with
 // the test process, and writes its output to a sandbox log.

@@ -100,7 +100,7 @@ func alive(pid int) bool {
 }
 
 func TestProcessReadyOnUnixSocket(t *testing.T) {
-	dir, err := MkdirShort()
+	dir, err := mkdirShort()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,11 +143,11 @@ func TestProcessReadyOnLogLineAndTCP(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	if err := TCP(l.Addr().String())(context.Background()); err != nil {
+	if err := tcpProbe(l.Addr().String())(context.Background()); err != nil {
 		t.Fatalf("TCP probe on a listening port: %v", err)
 	}
 	l.Close()
-	if err := TCP(l.Addr().String())(context.Background()); err == nil {
+	if err := tcpProbe(l.Addr().String())(context.Background()); err == nil {
 		t.Fatal("TCP probe on a closed port succeeded")
 	}
 }

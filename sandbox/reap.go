@@ -43,7 +43,7 @@ func ProcessesOf(pid int) []Proc {
 // Reap removes what earlier test processes that died left behind: the
 // cgroups of their sandboxes with every process in them, processes whose
 // MATRIXBOX_OWNER is a test process no longer running, and
-// DirPrefix<owner>-* directories under ShortTempRoot whose owner is gone
+// dirPrefix<owner>-* directories under ShortTempRoot whose owner is gone
 // (mounts under them are detached first), and the network bridges made for
 // their daemons. It returns a line per thing removed, and a line per thing
 // it left alone because it cannot prove it is its own to remove: a

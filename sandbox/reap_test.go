@@ -42,7 +42,7 @@ func dieLeavingThingsBehind() {
 		fmt.Println("error", err)
 		os.Exit(2)
 	}
-	dir, err := MkdirShort()
+	dir, err := mkdirShort()
 	if err != nil {
 		fail(err)
 	}
@@ -124,7 +124,7 @@ func TestReapRemovesLeftoversOfADeadRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Our own leftovers are never reaped: a dir and a group of this process.
-	mine, err := os.MkdirTemp(root, DirPrefix+selfOwner().String()+"-")
+	mine, err := os.MkdirTemp(root, dirPrefix+selfOwner().String()+"-")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,7 +252,7 @@ func TestReapLeavesWhatOthersPlanted(t *testing.T) {
 		t.Fatalf("precondition: pid %d runs", dead.pid)
 	}
 	var planted []string
-	for _, name := range []string{DirPrefix + dead.String() + "-evil", fmt.Sprintf("%s%d-evil", DirPrefix, dead.pid)} {
+	for _, name := range []string{dirPrefix + dead.String() + "-evil", fmt.Sprintf("%s%d-evil", dirPrefix, dead.pid)} {
 		dir := filepath.Join(root, name)
 		planted = append(planted, dir)
 		for _, task := range []string{"b/containerd/state/io.containerd.runtime.v2.task/ns1/id1", "b/c/io.containerd.runtime.v2.task/ns1/id1"} {
@@ -269,7 +269,7 @@ func TestReapLeavesWhatOthersPlanted(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(target, "data"), []byte("keep"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	link := filepath.Join(root, DirPrefix+dead.String()+"-link")
+	link := filepath.Join(root, dirPrefix+dead.String()+"-link")
 	nobody(t, fmt.Sprintf("ln -s %s %s", target, link))
 	planted = append(planted, link)
 
@@ -328,8 +328,8 @@ func TestReapTellsARecycledPid(t *testing.T) {
 		t.Errorf("this process (%s) is taken for dead", self)
 	}
 	root := t.TempDir()
-	old := filepath.Join(root, DirPrefix+recycled.String()+"-1")
-	mine := filepath.Join(root, DirPrefix+self.String()+"-2")
+	old := filepath.Join(root, dirPrefix+recycled.String()+"-1")
+	mine := filepath.Join(root, dirPrefix+self.String()+"-2")
 	for _, d := range []string{old, mine} {
 		if err := os.Mkdir(d, 0o700); err != nil {
 			t.Fatal(err)
@@ -360,7 +360,7 @@ func TestReapRemovesOnlyProvablyOwnRuntimeState(t *testing.T) {
 	defer os.RemoveAll(root)
 	sc := testScope(root)
 	dead := owner{pid: 1 << 23, start: 7}
-	dir := filepath.Join(root, DirPrefix+dead.String()+"-1")
+	dir := filepath.Join(root, dirPrefix+dead.String()+"-1")
 	task := filepath.Join(dir, "b/containerd/state/io.containerd.runtime.v2.task/ns1/id1")
 	mkdir := func(p string) {
 		t.Helper()

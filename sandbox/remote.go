@@ -82,7 +82,7 @@ func NewRemote(s RemoteSpec) (Worker, error) {
 	fn := remoteKinds[s.Kind]
 	remoteMu.Unlock()
 	if fn == nil {
-		kinds := RemoteKinds()
+		kinds := remoteKindNames()
 		if len(kinds) == 0 {
 			return nil, fmt.Errorf("%s: remote worker %s: no remote kinds are known: import github.com/matrixbox/matrixbox/workers", s.Source, s.Name)
 		}
@@ -95,8 +95,8 @@ func NewRemote(s RemoteSpec) (Worker, error) {
 	return w, nil
 }
 
-// RemoteKinds lists the kinds NewRemote knows, sorted.
-func RemoteKinds() []string {
+// remoteKindNames lists the kinds NewRemote knows, sorted.
+func remoteKindNames() []string {
 	remoteMu.Lock()
 	defer remoteMu.Unlock()
 	var kinds []string

@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -22,10 +21,10 @@ type Sandbox interface {
 	// Cmd returns a command wired to this sandbox: its directory, the cell's
 	// values and the backend's address in the environment.
 	Cmd(args ...string) *exec.Cmd
-	// Logs is the live map of named log buffers; workers and tests may add
-	// buffers. All of them are printed when the case fails. Read a buffer
-	// that a daemon may still write, and add one, through [LogsOf].
-	Logs() map[string]*bytes.Buffer
+	// Logs are the case's named log buffers, all printed when the case
+	// fails. Workers and tests add to them (Writer, Printf) and read them
+	// (Text, String) safely while daemons still write them.
+	Logs() *Logs
 	// NewRegistry starts a registry private to this test and returns its
 	// host:port.
 	NewRegistry() (string, error)

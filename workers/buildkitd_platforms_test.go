@@ -13,9 +13,9 @@ import (
 // read once its sandbox is closed and the log whole.
 func foundList(t *testing.T, b *sandbox.Box) string {
 	t.Helper()
-	m := foundPlatforms.FindStringSubmatch(sandbox.LogsOf(b).Text("buildkitd"))
+	m := foundPlatforms.FindStringSubmatch(b.Logs().Text("buildkitd"))
 	if m == nil {
-		t.Fatalf("no found-worker line in the log:\n%s", sandbox.LogsOf(b).String())
+		t.Fatalf("no found-worker line in the log:\n%s", b.Logs().String())
 	}
 	return m[1]
 }
@@ -36,7 +36,7 @@ func TestBuildkitdPlatformsRemembered(t *testing.T) {
 		buildkitdPlatforms.mu.Unlock()
 	})
 	first := openBox(t, BuildkitdOCI())
-	if conf := sandbox.LogsOf(first).Text("buildkitd.toml"); strings.Contains(conf, "platforms") {
+	if conf := first.Logs().Text("buildkitd.toml"); strings.Contains(conf, "platforms") {
 		t.Errorf("the first buildkitd was told platforms:\n%s", conf)
 	}
 	if err := first.Close(); err != nil {
@@ -46,7 +46,7 @@ func TestBuildkitdPlatformsRemembered(t *testing.T) {
 	// Both workers of buildkitd default to the platforms it finds.
 	for _, w := range []sandbox.Worker{BuildkitdOCI(), BuildkitdContainerd()} {
 		next := openBox(t, w)
-		conf := sandbox.LogsOf(next).Text("buildkitd.toml")
+		conf := next.Logs().Text("buildkitd.toml")
 		if err := next.Close(); err != nil {
 			t.Fatal(err)
 		}
@@ -61,7 +61,7 @@ func TestBuildkitdPlatformsRemembered(t *testing.T) {
 	if err := own.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if conf := sandbox.LogsOf(own).Text("buildkitd.toml"); strings.Contains(conf, "platforms") {
+	if conf := own.Logs().Text("buildkitd.toml"); strings.Contains(conf, "platforms") {
 		t.Errorf("a buildkitd with platforms of its own in its args was told others:\n%s", conf)
 	}
 	if got := foundList(t, own); got != "linux/amd64" {

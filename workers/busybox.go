@@ -19,33 +19,33 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// HostBusybox is where the static busybox the offline image is made from
+// hostBusybox is where the static busybox the offline image is made from
 // lives (Debian's busybox-static).
-const HostBusybox = "/bin/busybox"
+const hostBusybox = "/bin/busybox"
 
-// BusyboxImageName is the name the offline busybox carries in its archive
+// busyboxImageName is the name the offline busybox carries in its archive
 // (the org.opencontainers.image.ref.name annotation is its tag).
-const BusyboxImageName = "docker.io/matrixbox/busybox:offline"
+const busyboxImageName = "docker.io/matrixbox/busybox:offline"
 
 func checkStaticBusybox() error {
-	f, err := elf.Open(HostBusybox)
+	f, err := elf.Open(hostBusybox)
 	if err != nil {
-		return fmt.Errorf("%s: %v: apt-get install busybox-static", HostBusybox, err)
+		return fmt.Errorf("%s: %v: apt-get install busybox-static", hostBusybox, err)
 	}
 	defer f.Close()
 	for _, p := range f.Progs {
 		if p.Type == elf.PT_INTERP {
-			return fmt.Errorf("%s is dynamically linked and cannot run in an empty image: apt-get install busybox-static", HostBusybox)
+			return fmt.Errorf("%s is dynamically linked and cannot run in an empty image: apt-get install busybox-static", hostBusybox)
 		}
 	}
 	return nil
 }
 
-// WriteBusyboxArchive writes to w an OCI image archive (a tar of an OCI
+// writeBusyboxArchive writes to w an OCI image archive (a tar of an OCI
 // layout) of a one-layer image for the host's platform holding the host's
 // static busybox with a link per applet in /bin: an image that needs no
 // registry. It returns the descriptor of the image manifest.
-func WriteBusyboxArchive(w io.Writer) (ocispec.Descriptor, error) {
+func writeBusyboxArchive(w io.Writer) (ocispec.Descriptor, error) {
 	if err := checkStaticBusybox(); err != nil {
 		return ocispec.Descriptor{}, err
 	}
@@ -83,7 +83,7 @@ func WriteBusyboxArchive(w io.Writer) (ocispec.Descriptor, error) {
 	indexDesc := mdesc
 	indexDesc.Annotations = map[string]string{
 		ocispec.AnnotationRefName:  "offline",
-		"io.containerd.image.name": BusyboxImageName,
+		"io.containerd.image.name": busyboxImageName,
 	}
 	index, err := json.Marshal(ocispec.Index{
 		Versioned: specs.Versioned{SchemaVersion: 2},
@@ -135,13 +135,13 @@ func blobPath(d ocispec.Descriptor) string {
 // busyboxLayer is an uncompressed layer tar: the directories a container
 // runtime expects, busybox, its applet links, and a root user.
 func busyboxLayer() ([]byte, error) {
-	bin, err := os.ReadFile(HostBusybox)
+	bin, err := os.ReadFile(hostBusybox)
 	if err != nil {
 		return nil, err
 	}
-	out, err := exec.Command(HostBusybox, "--list").Output()
+	out, err := exec.Command(hostBusybox, "--list").Output()
 	if err != nil {
-		return nil, fmt.Errorf("%s --list: %w", HostBusybox, err)
+		return nil, fmt.Errorf("%s --list: %w", hostBusybox, err)
 	}
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)

@@ -20,9 +20,9 @@ import (
 	"github.com/matrixbox/matrixbox/sandbox"
 )
 
-// ContainerdNamespace is the containerd namespace the containerd worker
+// containerdNamespace is the containerd namespace the containerd worker
 // makes its containers in (exported as CONTAINERD_NAMESPACE).
-const ContainerdNamespace = "matrixbox"
+const containerdNamespace = "matrixbox"
 
 // Containerd returns the worker named "containerd": a private containerd
 // (CRI off, so that several run at once) whose registry configuration
@@ -33,7 +33,7 @@ const ContainerdNamespace = "matrixbox"
 // CONTAINERD_NAMESPACE; sb.Address() is the socket's path, as
 // CONTAINERD_ADDRESS, which containerd's client.New takes as it is. The
 // worker's image (WithImage's, or the offline busybox) is in containerd
-// (namespace [ContainerdNamespace]) when the sandbox is handed to the
+// (namespace "matrixbox") when the sandbox is handed to the
 // test; a cell's image is pulled by the first sb.Cmd, as the test may put
 // it in the mirror itself (matrix/distro's Require does).
 //
@@ -134,7 +134,7 @@ func (w *containerdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sand
 	if err != nil {
 		return nil, nil, err
 	}
-	c, err := ctd.New(d.sock, ctd.WithDefaultNamespace(ContainerdNamespace))
+	c, err := ctd.New(d.sock, ctd.WithDefaultNamespace(containerdNamespace))
 	if err != nil {
 		return nil, nil, fmt.Errorf("containerd client: %w", err)
 	}
@@ -144,12 +144,12 @@ func (w *containerdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sand
 			// A plain path, as CONTAINERD_ADDRESS and ctr --address:
 			// containerd's client.New reads "unix://…" as a host name.
 			address:  d.sock,
-			env:      append([]string{"CONTAINERD_ADDRESS=" + d.sock, "CONTAINERD_NAMESPACE=" + ContainerdNamespace}, cgroupEnv(cfg)...),
+			env:      append([]string{"CONTAINERD_ADDRESS=" + d.sock, "CONTAINERD_NAMESPACE=" + containerdNamespace}, cgroupEnv(cfg)...),
 			features: w.opts.features,
 			procs:    []*sandbox.Process{d.proc},
 		},
 		client:    c,
-		namespace: ContainerdNamespace,
+		namespace: containerdNamespace,
 		image:     imageOf(cfg.Cell, w.opts.image),
 		cellImage: imageOf(cfg.Cell, "") != "",
 		hostsDir:  d.hostsDir,

@@ -51,7 +51,7 @@ func TestContainerdCellImage(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	bb, err := os.ReadFile(HostBusybox)
+	bb, err := os.ReadFile(hostBusybox)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,10 +89,10 @@ func TestContainerdCellImage(t *testing.T) {
 		t.Errorf("Close: %v", err)
 	}
 	if t.Failed() {
-		t.Log(b.LogSet().String())
+		t.Log(b.Logs().String())
 	}
-	if !strings.Contains(b.LogSet().String(), "image ready") {
-		t.Errorf("no image line in the logs:\n%s", b.LogSet().String())
+	if !strings.Contains(b.Logs().String(), "image ready") {
+		t.Errorf("no image line in the logs:\n%s", b.Logs().String())
 	}
 }
 
@@ -120,10 +120,10 @@ func TestContainerdAddressAndImage(t *testing.T) {
 			t.Errorf("Close: %v", err)
 		}
 		if t.Failed() {
-			t.Log(b.LogSet().String())
+			t.Log(b.Logs().String())
 		}
 	}()
-	c, err := ctd.New(b.Address(), ctd.WithDefaultNamespace(ContainerdNamespace))
+	c, err := ctd.New(b.Address(), ctd.WithDefaultNamespace(containerdNamespace))
 	if err != nil {
 		t.Fatalf("containerd's client.New(%q): %v", b.Address(), err)
 	}
@@ -133,7 +133,7 @@ func TestContainerdAddressAndImage(t *testing.T) {
 	}
 	imgs, err := c.ListImages(ctx)
 	if err != nil || len(imgs) != 1 {
-		t.Fatalf("before any sb.Cmd: %d images in namespace %s (%v), want the sandbox's one", len(imgs), ContainerdNamespace, err)
+		t.Fatalf("before any sb.Cmd: %d images in namespace %s (%v), want the sandbox's one", len(imgs), containerdNamespace, err)
 	}
 	if env := b.Cmd("true").Env; !slices.Contains(env, "CONTAINERD_ADDRESS="+b.Address()) {
 		t.Errorf("sb.Address() %q is not CONTAINERD_ADDRESS in %q", b.Address(), env)

@@ -231,7 +231,7 @@ func (b *containerBackend) prepareImage(ctx context.Context) (imageInfo, error) 
 	}()
 	if b.image == "" {
 		var buf bytes.Buffer
-		if _, err := WriteBusyboxArchive(&buf); err != nil {
+		if _, err := writeBusyboxArchive(&buf); err != nil {
 			return imageInfo{}, err
 		}
 		imgs, err := b.client.Import(ctx, &buf)

@@ -210,7 +210,7 @@ func (w *remoteWorker) namespacePrefix() string {
 	if w.opts.remote.namespace != "" {
 		return w.opts.remote.namespace
 	}
-	return ContainerdNamespace
+	return containerdNamespace
 }
 
 func validNamespace(ns string) bool {

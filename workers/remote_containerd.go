@@ -131,7 +131,7 @@ type remoteContainerBackend struct {
 func (b *remoteContainerBackend) RemoteAddress() string { return b.remote.RemoteAddress() }
 
 // ContainerdNamespaceOf is the containerd namespace of sb's backend
-// (CONTAINERD_NAMESPACE): ContainerdNamespace for the Containerd worker,
+// (CONTAINERD_NAMESPACE): containerdNamespace for the Containerd worker,
 // the backend's own for RemoteContainerd; "" for a backend without one.
 func ContainerdNamespaceOf(sb sandbox.Sandbox) string {
 	e, ok := sandbox.BackendOf(sb).(sandbox.Enver)

@@ -25,6 +25,7 @@ import (
 
 	"github.com/matrixbox/matrixbox/integration"
 	"github.com/matrixbox/matrixbox/internal/daemons"
+	"github.com/matrixbox/matrixbox/matrix"
 	"github.com/matrixbox/matrixbox/sandbox"
 	"github.com/matrixbox/matrixbox/workers"
 )
@@ -90,7 +91,7 @@ func TestRemoteBuildkitTLS(t *testing.T) {
 			workers.RemoteBuildkit("farm", addr, workers.WithTLS(workers.TLS{CA: pki.ca, Cert: pki.cert, Key: pki.key})),
 			workers.RemoteBuildkit("farm-dir", addr, workers.WithTLSDir(pki.dir)),
 		),
-		integration.WithMatrix("n", map[string]any{"1": 1, "2": 2}))
+		integration.WithAxes(matrix.FromMap("n", map[string]any{"1": 1, "2": 2})))
 	// ResetBackend on a remote buildkitd: the second case finds no build
 	// cache from the first, on the same warm backend.
 	integration.Run(t, resetPair(), integration.WithWorkers(workers.RemoteBuildkit("farm-reset", addr, workers.WithTLSDir(pki.dir))))
@@ -356,7 +357,7 @@ address = "`+sock+`"
 	})
 	integration.Run(t, integration.TestFuncs(testRemoteContainerdCmd),
 		integration.WithWorkers(workers.RemoteContainerd("ctd", sock)),
-		integration.WithMatrix("n", map[string]any{"1": 1, "2": 2}))
+		integration.WithAxes(matrix.FromMap("n", map[string]any{"1": 1, "2": 2})))
 	// ResetBackend empties the backend's own namespace between cases.
 	integration.Run(t, resetPair(), integration.WithWorkers(workers.RemoteContainerd("ctd-reset", sock)))
 }

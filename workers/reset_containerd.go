@@ -255,7 +255,7 @@ func wipeContainerd(ctx context.Context, c *ctd.Client, keep containerdState) er
 // made for that, in a namespace keep holds (making one would make the
 // namespace too), else in the worker's.
 func collectGarbage(ctx context.Context, c *ctd.Client, keep containerdState) (err error) {
-	ns := ContainerdNamespace
+	ns := containerdNamespace
 	if names := sortedKeys(keep); len(names) > 0 {
 		ns = names[0]
 	}

@@ -72,7 +72,7 @@ func testLeaveThingsBehind(t *testing.T, sb sandbox.Sandbox) {
 		// container with a running task, a sandbox record, a lease, a blob
 		// of content of its own, snapshots in two snapshotters.
 		c := containerdClient(t, sb)
-		for _, ns := range []string{"left-behind", ContainerdNamespace} {
+		for _, ns := range []string{"left-behind", containerdNamespace} {
 			leaveOneOfEachKind(t, namespaces.WithNamespace(sb.Context(), ns), c, sandboxEnv(sb, sandbox.EnvCgroupParent))
 		}
 	case "dockerd", "dockerd-containerd":
@@ -306,7 +306,7 @@ func dockerOf(t *testing.T, sb sandbox.Sandbox) *dockerAPI {
 func importBusybox(t *testing.T, ctx context.Context, c *ctd.Client) ctd.Image {
 	t.Helper()
 	var buf strings.Builder
-	if _, err := WriteBusyboxArchive(&buf); err != nil {
+	if _, err := writeBusyboxArchive(&buf); err != nil {
 		t.Fatal(err)
 	}
 	imgs, err := c.Import(ctx, strings.NewReader(buf.String()))
@@ -439,7 +439,7 @@ func testRunsOnAFreshBackend(t *testing.T, sb sandbox.Sandbox) {
 	if first, _ := firstAddress.Load(sb.Name() + "/fallback"); first == sb.Address() {
 		t.Errorf("the case runs on the backend whose wipe could not remove a running build (%s)", first)
 	}
-	if log := sandbox.LogsOf(sb).Text("matrixbox"); !strings.Contains(log, "the one an earlier case used was discarded: buildkitd: builds still running:") {
+	if log := sb.Logs().Text("matrixbox"); !strings.Contains(log, "the one an earlier case used was discarded: buildkitd: builds still running:") {
 		t.Errorf("the case's log does not say what was left:\n%s", log)
 	}
 }

@@ -84,11 +84,11 @@ func TestWorkerLifecycle(t *testing.T) {
 					_ = b.Close()
 				}
 				if t.Failed() {
-					t.Log(b.LogSet().String())
+					t.Log(b.Logs().String())
 				}
 			}()
-			if !strings.Contains(b.LogSet().String(), "ready after") {
-				t.Errorf("start time not in the logs:\n%s", b.LogSet().String())
+			if !strings.Contains(b.Logs().String(), "ready after") {
+				t.Errorf("start time not in the logs:\n%s", b.Logs().String())
 			}
 			checkAddress(t, b)
 			checkCmdEnv(t, b)
@@ -122,7 +122,7 @@ func checkNoFirewall(t *testing.T, b *sandbox.Box) {
 	if _, ok := b.Backend().(*dockerdBackend); !ok {
 		return
 	}
-	if calls := firewallCall.FindAllString(b.LogSet().String(), 5); len(calls) > 0 {
+	if calls := firewallCall.FindAllString(b.Logs().String(), 5); len(calls) > 0 {
 		t.Errorf("dockerd ran the host's firewall tools: %s", strings.Join(calls, "; "))
 	}
 }

@@ -14,16 +14,16 @@ import (
 	"github.com/matrixbox/matrixbox/workers"
 )
 
-// TestMain gives every Run the shared mirror, then stops the warm backends
-// after the tests.
+// TestMain stops the warm backends after the tests.
 func TestMain(m *testing.M) {
-	os.Exit(integration.Main(m, integration.WithMirror(mirror.Shared())))
+	os.Exit(integration.Main(m))
 }
 
 func TestBuildkit(t *testing.T) {
 	integration.Run(t, integration.TestFuncs(testLLBScratch, testDockerfileScratch, testLLBBusyboxRun, testDockerfileBusyboxRun),
 		integration.WithWorkers(workers.BuildkitdOCI(), workers.BuildkitdContainerd(),
 			workers.Dockerd(workers.WithVersions(workers.MobyAxis, "v29.8.1", "v20.10")), workers.DockerdContainerd()),
+		integration.WithMirror(mirror.Shared()),
 		integration.WithMirroredImages(map[string]string{busybox: "recipe:busybox"}),
 	)
 }

@@ -58,12 +58,7 @@ func newBuilder(t *testing.T, sb sandbox.Sandbox, cacheDir string) *builder {
 		}
 		pkgs = append(pkgs, p)
 	}
-	logs := sb.Logs()
-	buf, ok := logs["layer-cache"]
-	if !ok {
-		buf = &bytes.Buffer{}
-		logs["layer-cache"] = buf
-	}
+	buf := sb.Logs().Writer("layer-cache")
 	b := &builder{arch: pkgs[0].Arch, shell: pkgs}
 	b.cache = &Cache{Dir: cacheDir, Log: func(format string, args ...any) {
 		line := fmt.Sprintf(format, args...)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/matrixbox/matrixbox/integration"
 	"github.com/matrixbox/matrixbox/matrix/distro"
+	"github.com/matrixbox/matrixbox/mirror"
 	"github.com/matrixbox/matrixbox/sandbox"
 	"github.com/matrixbox/matrixbox/workers"
 )
@@ -22,6 +23,7 @@ func TestPackages(t *testing.T) {
 	}
 	integration.Run(t, integration.TestFuncs(testStaticDeb, testGlibcFloor),
 		integration.WithWorkers(workers.Containerd()),
+		integration.WithMirror(mirror.Shared()),
 		integration.WithAxes(axis))
 }
 

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/matrixbox/matrixbox/integration"
-	"github.com/matrixbox/matrixbox/matrix/platform"
 	"github.com/matrixbox/matrixbox/sandbox"
 	"github.com/matrixbox/matrixbox/workers"
 )
@@ -23,10 +22,10 @@ func TestChild(t *testing.T) {
 		t.Skip("runs only as a child of TestBadPlatform")
 	case "code":
 		integration.Run(t, integration.TestFuncs(testNeverRuns), integration.WithWorkers(workers.Host()),
-			integration.WithAxis(platform.Axis("linux/amd64", "linux/amd64/v9")))
+			platforms(t, "linux/amd64", "linux/amd64/v9"))
 	case "config":
 		integration.Run(t, integration.TestFuncs(testNeverRuns), integration.WithWorkers(workers.Host()),
-			integration.WithAxis(platform.Axis("linux/amd64")))
+			platforms(t, "linux/amd64"))
 	}
 }
 
@@ -34,10 +33,10 @@ func testNeverRuns(t *testing.T, sb sandbox.Sandbox) {
 	t.Errorf("a case ran in %s", sb.Name())
 }
 
-// TestBadPlatform: a platform string that does not parse fails Run, before
-// anything starts, with an error naming the string; from the code
-// (platform.Axis through integration.WithAxis) and from matrixbox.yaml
-// (through the registered platform.DecodeValue).
+// TestBadPlatform: a platform string that does not parse fails the test,
+// before anything starts, with an error naming the string; from the code
+// (platform.Axis, whose error the suite's platforms helper checks) and from
+// matrixbox.yaml (Run, through Main's platform.DecodeValue).
 func TestBadPlatform(t *testing.T) {
 	conf := filepath.Join(t.TempDir(), "matrixbox.yaml")
 	if err := os.WriteFile(conf, []byte("workers: [host]\naxes:\n  platform:\n    - linux/amd64\n    - linux/amd64/v9\n"), 0o644); err != nil {
@@ -47,7 +46,7 @@ func TestBadPlatform(t *testing.T) {
 		scenario, config string
 		want             []string
 	}{
-		{"code", "none", []string{`matrixbox: platform axis: platform "linux/amd64/v9": unknown variant "v9" of amd64`}},
+		{"code", "none", []string{`platform axis: platform "linux/amd64/v9": unknown variant "v9" of amd64`}},
 		{"config", conf, []string{conf + `:5: axes.platform: value "linux/amd64/v9" does not decode`, `unknown variant "v9" of amd64`}},
 	} {
 		t.Run(tc.scenario, func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"github.com/matrixbox/matrixbox/buildkittest"
 	"github.com/matrixbox/matrixbox/integration"
 	"github.com/matrixbox/matrixbox/matrix/platform"
+	"github.com/matrixbox/matrixbox/mirror"
 	"github.com/matrixbox/matrixbox/sandbox"
 	"github.com/matrixbox/matrixbox/workers"
 )
@@ -28,8 +29,9 @@ func TestNoEmulation(t *testing.T) {
 	}
 	platform.WithoutEmulation(t, arm64)
 	integration.Run(t, append(markerTests(), integration.TestFuncs(testNoArm64Worker, testRunNeedsEmulation)...),
-		integration.WithWorkers(workers.BuildkitdOCI(), workers.BuildkitdContainerd()), busyboxMirrored,
-		integration.WithAxis(platform.Axis("linux/amd64", "linux/arm64")))
+		integration.WithWorkers(workers.BuildkitdOCI(), workers.BuildkitdContainerd()),
+		integration.WithMirror(mirror.Shared()), busyboxMirrored,
+		platforms(t, "linux/amd64", "linux/arm64"))
 }
 
 // testNoArm64Worker: the buildkitd of this cell lists no linux/arm64, and

@@ -17,12 +17,11 @@ import (
 	"github.com/matrixbox/matrixbox/workers"
 )
 
-// TestMain gives every Run the shared mirror and lets matrixbox.yaml name
-// platforms (integration does not import matrix/platform, so the suite
-// registers its decoder), then stops the warm backends after the tests.
+// TestMain lets matrixbox.yaml name platforms (integration does not import
+// matrix/platform, so the suite gives its decoder), then stops the warm
+// backends after the tests.
 func TestMain(m *testing.M) {
-	os.Exit(integration.Main(m, integration.WithMirror(mirror.Shared()),
-		integration.WithAxisDecoder(platform.AxisName, platform.DecodeValue)))
+	os.Exit(integration.Main(m, integration.WithAxisDecoder(platform.AxisName, platform.DecodeValue)))
 }
 
 // markerPlatforms are the platforms of the marker tests: the two the
@@ -35,6 +34,17 @@ var markerPlatforms = []string{"linux/amd64", "linux/arm64", "linux/amd64/v3"}
 const busybox = "docker.io/library/busybox:latest"
 
 var busyboxMirrored = integration.WithMirroredImages(map[string]string{"library/busybox:latest": "recipe:busybox"})
+
+// platforms is the Run's platform axis of specs; a spec that does not
+// parse fails t, naming it.
+func platforms(t *testing.T, specs ...string) integration.Option {
+	t.Helper()
+	axis, err := platform.Axis(specs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return integration.WithAxes(axis)
+}
 
 // buildkitWorkers are the BuildKit workers, dockerd on the current moby
 // and on 20.10, and with the containerd image store.
@@ -53,7 +63,8 @@ func markerTests() []integration.Test {
 }
 
 func TestMarker(t *testing.T) {
-	integration.Run(t, markerTests(), buildkitWorkers(), integration.WithAxis(platform.Axis(markerPlatforms...)))
+	integration.Run(t, markerTests(), buildkitWorkers(), integration.WithMirror(mirror.Shared()),
+		platforms(t, markerPlatforms...))
 }
 
 // testMarkerRoutes hands the marker index of busybox to BuildKit by both
@@ -88,8 +99,8 @@ func TestRunCommand(t *testing.T) {
 	// Holds off platform.WithoutEmulation in other processes while these
 	// cells rely on emulation.
 	platform.LockBinfmt(t)
-	integration.Run(t, integration.TestFuncs(testRunUname), buildkitWorkers(), busyboxMirrored,
-		integration.WithAxis(platform.Axis("linux/amd64", "linux/arm64")))
+	integration.Run(t, integration.TestFuncs(testRunUname), buildkitWorkers(), integration.WithMirror(mirror.Shared()), busyboxMirrored,
+		platforms(t, "linux/amd64", "linux/arm64"))
 }
 
 // testRunUname really executes code of the cell's platform, natively or
@@ -106,7 +117,7 @@ func testRunUname(t *testing.T, sb sandbox.Sandbox) {
 func TestTargetArgs(t *testing.T) {
 	integration.Run(t, []integration.Test{integration.NewTest("TestTargetArgs", testTargetArgs,
 		integration.Requires(workers.FeaturePlatformVariants))},
-		buildkitWorkers(), busyboxMirrored, integration.WithAxis(platform.Axis("linux/amd64/v3")))
+		buildkitWorkers(), integration.WithMirror(mirror.Shared()), busyboxMirrored, platforms(t, "linux/amd64/v3"))
 }
 
 // testTargetArgs checks the automatic platform ARGs of a Dockerfile built

@@ -14,11 +14,10 @@ import (
 // and two distros only a registry has.
 var distros = []string{"debian-11", "debian-12", "debian-13", "ubuntu-24.04", "fedora-42"}
 
-// TestMain gives every Run the shared mirror and lets matrixbox.yaml name
-// distros by id, then stops the warm backends after the tests.
+// TestMain lets matrixbox.yaml name distros by id, then stops the warm
+// backends after the tests.
 func TestMain(m *testing.M) {
-	os.Exit(integration.Main(m, integration.WithMirror(mirror.Shared()),
-		integration.WithAxisDecoder(distro.AxisName, distro.DecodeValue)))
+	os.Exit(integration.Main(m, integration.WithAxisDecoder(distro.AxisName, distro.DecodeValue)))
 }
 
 // cellDistro returns the cell's distro once its image is in the mirror.

@@ -11,6 +11,7 @@ import (
 	"github.com/matrixbox/matrixbox/integration"
 	"github.com/matrixbox/matrixbox/matrix/distro"
 	qi "github.com/matrixbox/matrixbox/matrix/qemuimg"
+	"github.com/matrixbox/matrixbox/mirror"
 	"github.com/matrixbox/matrixbox/sandbox"
 	"github.com/matrixbox/matrixbox/workers"
 )
@@ -38,6 +39,7 @@ func TestQemuImg(t *testing.T) {
 	}
 	integration.Run(t, integration.TestFuncs(testProfile),
 		integration.WithWorkers(workers.Containerd()),
+		integration.WithMirror(mirror.Shared()),
 		integration.WithAxes(axis))
 }
 

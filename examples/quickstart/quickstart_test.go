@@ -21,7 +21,7 @@ import (
 func TestQuickstart(t *testing.T) {
 	integration.Run(t, integration.TestFuncs(testEcho, testWriteFile),
 		// A map axis: values sorted by name, each carrying a typed value.
-		integration.WithMatrix("lang", map[string]any{"go": ".go", "rust": ".rs"}),
+		integration.WithAxes(matrix.FromMap("lang", map[string]any{"go": ".go", "rust": ".rs"})),
 		// An ordered axis of plain strings.
 		integration.WithAxes(matrix.Strings("size", "s", "l")),
 	)

@@ -20,7 +20,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(integration.Main(m, integration.WithMirror(mirror.Shared())))
+	os.Exit(integration.Main(m))
 }
 
 func TestVersions(t *testing.T) {
@@ -34,7 +34,7 @@ func TestVersions(t *testing.T) {
 		workers.BuildkitdContainerd(workers.WithVersions(workers.ContainerdAxis, "v2.4.2", "v1.6")),
 		workers.Dockerd(workers.WithVersions(workers.MobyAxis, "v29.8.1", "v20.10")),
 		workers.DockerdContainerd(),
-	))
+	), integration.WithMirror(mirror.Shared()))
 }
 
 // testReportsItsVersion asks the cell's daemon its version.

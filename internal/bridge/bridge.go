@@ -34,7 +34,7 @@ func Gateway(n int) netip.Prefix {
 }
 
 // New makes a bridge owned by this process for the sandbox directory
-// named sandbox (its base name, DirPrefix<pid>-…), up, with the address of
+// named sandbox (its base name, mbx-<pid>-…), up, with the address of
 // the first free slot: one whose name is not taken and whose subnet no
 // interface of the machine has an address in.
 func New(sandbox string) (Bridge, error) {

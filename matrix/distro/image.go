@@ -44,7 +44,7 @@ func (d Distro) Source(packages ...string) string {
 // DecodeValue turns a catalog id read from a config file into the axis
 // value Axis would make for it:
 //
-//	integration.RegisterAxisDecoder(distro.AxisName, distro.DecodeValue)
+//	integration.Main(m, integration.WithAxisDecoder(distro.AxisName, distro.DecodeValue))
 func DecodeValue(s string) (matrix.Value, error) {
 	d, err := Lookup(strings.TrimSpace(s))
 	if err != nil {

@@ -7,9 +7,9 @@
 // operating system, architecture or variant nobody knows, is an error naming
 // it. [From] reads the cell's platform back from a sandbox. [DecodeValue]
 // does for one config-file value what Axis does for the code's; the
-// integration package may not import this one, so the suite registers it:
+// integration package may not import this one, so the suite gives it to Main:
 //
-//	integration.RegisterAxisDecoder(platform.AxisName, platform.DecodeValue)
+//	integration.Main(m, integration.WithAxisDecoder(platform.AxisName, platform.DecodeValue))
 //
 // [Native] says whether this machine executes a platform's code itself (same
 // architecture, and for amd64 variants the CPU flags the level needs),

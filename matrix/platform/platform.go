@@ -77,11 +77,11 @@ func From(sb Valuer) ocispec.Platform {
 }
 
 // DecodeValue reads one platform string as a value of the axis, named as
-// [Axis] names it. Register it so that a config file (matrixbox.yaml) can
+// [Axis] names it. Give it to integration.Main so that a config file (matrixbox.yaml) can
 // list platforms, a string that does not parse failing Run with the file,
 // line and value:
 //
-//	integration.RegisterAxisDecoder(platform.AxisName, platform.DecodeValue)
+//	integration.Main(m, integration.WithAxisDecoder(platform.AxisName, platform.DecodeValue))
 func DecodeValue(s string) (matrix.Value, error) {
 	p, err := Parse(s)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/matrixbox/matrixbox/integration"
+	"github.com/matrixbox/matrixbox/matrix"
 	"github.com/matrixbox/matrixbox/sandbox"
 	"github.com/matrixbox/matrixbox/workers"
 )
@@ -30,7 +31,7 @@ func TestWarm(t *testing.T) {
 	}
 	integration.Run(t, integration.With(integration.TestFuncs(testBuildctl), integration.ResetBackend()),
 		integration.WithWorkers(workers.BuildkitdOCI()),
-		integration.WithMatrix("cell", values))
+		integration.WithAxes(matrix.FromMap("cell", values)))
 }
 
 func testBuildctl(t *testing.T, sb sandbox.Sandbox) {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	mbx "github.com/matrixbox/matrixbox/integration"
+	"github.com/matrixbox/matrixbox/matrix"
 	"github.com/matrixbox/matrixbox/mirror"
 	"github.com/matrixbox/matrixbox/sandbox"
 	mbw "github.com/matrixbox/matrixbox/workers"
@@ -157,7 +158,7 @@ func Run(t *testing.T, testCases []Test, opt ...TestOpt) {
 	}
 	opts := []mbx.Option{mbx.WithWorkers(ws...), mbx.WithMirror(mirror.Shared())}
 	for _, key := range slices.Sorted(maps.Keys(tc.matrix)) {
-		opts = append(opts, mbx.WithMatrix(key, tc.matrix[key]))
+		opts = append(opts, mbx.WithAxes(matrix.FromMap(key, tc.matrix[key])))
 	}
 	if len(images) > 0 {
 		opts = append(opts, mbx.WithMirroredImages(images))

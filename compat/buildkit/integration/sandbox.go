@@ -100,7 +100,7 @@ func (b box) Supports(feature string) bool {
 }
 
 func (b box) Context() context.Context       { return b.sb.Context() }
-func (b box) Logs() map[string]*bytes.Buffer { return b.sb.Logs() }
+func (b box) Logs() map[string]*bytes.Buffer { return b.sb.Logs().Map() }
 func (b box) NewRegistry() (string, error)   { return b.sb.NewRegistry() }
 func (b box) Value(key string) any           { return b.sb.Value(key) }
 func (b box) CDISpecDir() string             { return workers.CDISpecDir(b.sb) }
@@ -128,12 +128,12 @@ func (b box) Cmd(args ...string) *exec.Cmd {
 
 func (b box) PrintLogs(t *testing.T) {
 	t.Helper()
-	t.Log(sandbox.LogsOf(b.sb).String())
+	t.Log(b.sb.Logs().String())
 }
 
 // ClearLogs empties the sandbox's log buffers, so that what was logged so
 // far is not printed if the case fails.
-func (b box) ClearLogs() { sandbox.LogsOf(b.sb).Reset() }
+func (b box) ClearLogs() { b.sb.Logs().Reset() }
 
 // env is the value of key among the variables the backend exports.
 func (b box) env(key string) string {

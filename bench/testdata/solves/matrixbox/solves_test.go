@@ -18,6 +18,7 @@ import (
 	"github.com/moby/buildkit/client/llb"
 
 	"github.com/matrixbox/matrixbox/integration"
+	"github.com/matrixbox/matrixbox/matrix"
 	"github.com/matrixbox/matrixbox/mirror"
 	"github.com/matrixbox/matrixbox/sandbox"
 	"github.com/matrixbox/matrixbox/workers"
@@ -27,7 +28,6 @@ const solves = 50
 
 func TestSolves(t *testing.T) {
 	// The ancestor always runs a registry mirror; so does this side.
-	integration.UseMirror(mirror.Shared())
 	var opts []integration.TestOption
 	switch iso := os.Getenv("BENCH_ISOLATION"); iso {
 	case "", "fresh":
@@ -46,7 +46,8 @@ func TestSolves(t *testing.T) {
 	}
 	integration.Run(t, tests,
 		integration.WithWorkers(benchWorker(t)),
-		integration.WithMatrix("n", map[string]any{"a": 1, "b": 2}))
+		integration.WithMirror(mirror.Shared()),
+		integration.WithAxes(matrix.FromMap("n", map[string]any{"a": 1, "b": 2})))
 }
 
 // benchWorker is the worker BENCH_WORKER and BENCH_MOBY name.

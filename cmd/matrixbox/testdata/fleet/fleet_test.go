@@ -20,7 +20,7 @@ import (
 )
 
 func TestFleet(t *testing.T) {
-	ws := []sandbox.Worker{sandbox.HostWorker(), notInstalled{}}
+	ws := []sandbox.Worker{workers.Host(), notInstalled{}}
 	if os.Getenv("FLEET_MISCONFIGURED") == "1" {
 		ws = append(ws, workers.BuildkitdOCI(workers.WithBinary("/opt/nope/buildkitd")))
 	}
@@ -38,7 +38,7 @@ func TestFleet(t *testing.T) {
 		}),
 	},
 		integration.WithWorkers(ws...),
-		integration.WithMatrix("lang", map[string]any{"go": ".go", "rust": ".rs"}),
+		integration.WithAxes(matrix.FromMap("lang", map[string]any{"go": ".go", "rust": ".rs"})),
 		integration.WithAxes(matrix.Strings("size", "s", "l")))
 }
 

@@ -178,9 +178,8 @@ func runStep(t *testing.T, sb sandbox.Sandbox) {
 	}
 	cmd := sb.Cmd("buildctl", "--addr", sb.Address(), "build", "--frontend", "dockerfile.v0",
 		"--local", "context="+dir, "--local", "dockerfile="+dir)
-	out := &bytes.Buffer{}
+	out := sb.Logs().Writer("buildctl")
 	cmd.Stdout, cmd.Stderr = out, out
-	sb.Logs()["buildctl"] = out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -31,7 +31,6 @@ func TestLoad(t *testing.T) {
 		}
 	}
 	m := mirror.Shared()
-	integration.UseMirror(m)
 	t.Cleanup(func() {
 		// Cleanups run after every case, when the mirror has done all it will.
 		if p := os.Getenv("LOAD_STATS"); p != "" {
@@ -60,5 +59,6 @@ func TestLoad(t *testing.T) {
 	}
 	integration.Run(t, tests,
 		integration.WithWorkers(workers.Host(), workers.Containerd()),
+		integration.WithMirror(m),
 		integration.WithMirroredImages(map[string]string{"library/busybox:latest": "recipe:busybox"}))
 }

@@ -9,12 +9,13 @@ import (
 	"testing"
 
 	"github.com/matrixbox/matrixbox/integration"
+	"github.com/matrixbox/matrixbox/matrix"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
 
 func TestTwoRuns(t *testing.T) {
-	integration.Run(t, integration.TestFuncs(testA, testB), integration.WithMatrix("n", map[string]any{"1": 1, "2": 2}))
-	integration.Run(t, integration.TestFuncs(testC), integration.WithMatrix("m", map[string]any{"x": 1, "y": 2, "z": 3}))
+	integration.Run(t, integration.TestFuncs(testA, testB), integration.WithAxes(matrix.FromMap("n", map[string]any{"1": 1, "2": 2})))
+	integration.Run(t, integration.TestFuncs(testC), integration.WithAxes(matrix.FromMap("m", map[string]any{"x": 1, "y": 2, "z": 3})))
 }
 
 func TestOneRun(t *testing.T) {
