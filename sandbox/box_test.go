@@ -122,9 +122,13 @@ func TestBoxReportsLeakedProcess(t *testing.T) {
 	}
 	// The shell exits at once; the sleep it put in the background is an
 	// orphan that only the marker in its environment ties to the sandbox.
-	if err := b.Cmd("sh", "-c", "sleep 301 &").Run(); err != nil {
+	// It is named by its pid: Close may find it before its exec of sleep
+	// has its arguments, as "/usr/bin/sleep (starting)".
+	out, err := b.Cmd("sh", "-c", "sleep 301 >/dev/null 2>&1 & echo $!").Output()
+	if err != nil {
 		t.Fatal(err)
 	}
+	orphan := "(pid " + strings.TrimSpace(string(out)) + ")"
 	// Started, finished, never waited for: a zombie, not a leak.
 	unwaited := b.Cmd("sh", "-c", "exit 0")
 	if err := unwaited.Start(); err != nil {
@@ -134,7 +138,7 @@ func TestBoxReportsLeakedProcess(t *testing.T) {
 		return statLine(unwaited.Process.Pid), !alive(unwaited.Process.Pid)
 	})
 	err = b.Close()
-	if err == nil || !strings.Contains(err.Error(), "leaked process") || !strings.Contains(err.Error(), "sleep 300") || !strings.Contains(err.Error(), "sleep 301") {
+	if err == nil || !strings.Contains(err.Error(), "leaked process") || !strings.Contains(err.Error(), "sleep 300") || !strings.Contains(err.Error(), orphan) {
 		t.Fatalf("Close err = %v", err)
 	}
 	if strings.Contains(err.Error(), `"true"`) || strings.Contains(err.Error(), "exit 0") {

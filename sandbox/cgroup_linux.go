@@ -382,5 +382,13 @@ func exiting(pid int) bool {
 
 func cmdline(pid int) string {
 	b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
-	return strings.TrimSpace(strings.ReplaceAll(string(b), "\x00", " "))
+	if c := strings.TrimSpace(strings.ReplaceAll(string(b), "\x00", " ")); c != "" {
+		return c
+	}
+	// A process in the middle of an exec has its new program but not yet
+	// its arguments (and one that is exiting, neither): name the program.
+	if exe, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe"); err == nil {
+		return exe + " (starting)"
+	}
+	return ""
 }
