@@ -34,7 +34,9 @@ const (
 	maxHWM = 2 << 30
 )
 
-var passLine = regexp.MustCompile(`(?m)^\s*--- PASS: TestLoad/TestEcho\d+/worker=(host|containerd) \(`)
+// passLine is a passing case's line; the containerd worker's cells carry
+// its version level (worker=containerd/containerd=v2.4.2).
+var passLine = regexp.MustCompile(`(?m)^\s*--- PASS: TestLoad/TestEcho\d+/worker=(host|containerd)(?:/containerd=[^ /]+)? \(`)
 
 type loadChild struct {
 	cmd   *exec.Cmd
