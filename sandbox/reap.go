@@ -166,9 +166,11 @@ func removeOwned(sc scope, dead func(o owner) bool, quietWarm bool) (removed, le
 	// A daemon the harness recorded is named as that daemon wherever it
 	// is found: in a cgroup its command line may already be gone (a
 	// daemon ending by its parent-death signal reads as "").
+	recorded := map[string][]recordedDaemon{} // by dir name
 	daemonAt := map[int]string{}
 	for _, name := range dirs {
-		for _, d := range recordedDaemons(filepath.Join(sc.tmpRoot, name)) {
+		recorded[name] = recordedDaemons(filepath.Join(sc.tmpRoot, name))
+		for _, d := range recorded[name] {
 			daemonAt[d.pid] = d.name
 		}
 	}
@@ -200,7 +202,7 @@ func removeOwned(sc scope, dead func(o owner) bool, quietWarm bool) (removed, le
 	}
 	for _, name := range dirs {
 		dir := filepath.Join(sc.tmpRoot, name)
-		for _, d := range recordedDaemons(dir) {
+		for _, d := range recorded[name] {
 			if named[d.pid] {
 				continue
 			}
