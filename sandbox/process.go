@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -95,14 +96,22 @@ func start(name string, cmd *exec.Cmd, logs *Logs, group *Group, ns *runNS) (_ *
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
+	var drained chan struct{}
 	if out != nil {
-		go func() {
-			_, _ = io.Copy(w, out)
-			out.Close()
-		}()
+		drained = make(chan struct{})
+		go copyOutput(w, out, drained)
 	}
 	go func() {
 		p.waitErr = cmd.Wait()
+		if out != nil {
+			// Wake the copier, which then takes what the pipe holds:
+			// all the process wrote. Done closes after that is in the
+			// log, so a caller reading the log on exit reads the last
+			// line too (buildkitd's clean stop is exit status 1 and a
+			// line saying why).
+			_ = out.SetReadDeadline(time.Now())
+			<-drained
+		}
 		select {
 		case <-p.stopping:
 		default:
@@ -117,6 +126,64 @@ func start(name string, cmd *exec.Cmd, logs *Logs, group *Group, ns *runNS) (_ *
 		close(p.done)
 	}()
 	return p, nil
+}
+
+// testHookOutputRead, when set by a test, runs after each read of a
+// process's output, before the copy to the log: a slow copier.
+var testHookOutputRead func()
+
+// copyOutput copies a process's output from r to its log w until every
+// holder of the pipe has closed it. A read deadline (set when the process
+// has exited) makes it take what the pipe holds at once, without waiting,
+// and close drained; output of children that still hold the pipe goes on
+// to the log after that.
+func copyOutput(w io.Writer, r *os.File, drained chan struct{}) {
+	defer r.Close()
+	var once sync.Once
+	done := func() { once.Do(func() { close(drained) }) }
+	defer done()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			if testHookOutputRead != nil {
+				testHookOutputRead()
+			}
+			_, _ = w.Write(buf[:n])
+		}
+		switch {
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			_ = r.SetReadDeadline(time.Time{})
+			drainPipe(w, r, len(buf)*32)
+			done()
+		case err != nil:
+			return
+		}
+	}
+}
+
+// drainPipe copies what r holds now, up to max bytes (children writing
+// without pause must not hold the exit up), reading without blocking.
+func drainPipe(w io.Writer, r *os.File, max int) {
+	rc, err := r.SyscallConn()
+	if err != nil {
+		return
+	}
+	buf := make([]byte, 32<<10)
+	for total := 0; total < max; {
+		n := 0
+		if err := rc.Read(func(fd uintptr) bool {
+			n, _ = syscall.Read(int(fd), buf)
+			return true
+		}); err != nil || n <= 0 {
+			return
+		}
+		if testHookOutputRead != nil {
+			testHookOutputRead()
+		}
+		_, _ = w.Write(buf[:n])
+		total += n
+	}
 }
 
 // Name returns the name the process was started with.

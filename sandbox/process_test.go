@@ -240,3 +240,25 @@ func TestStopReportsADaemonKilledFromOutside(t *testing.T) {
 		}
 	}
 }
+
+// TestDoneAfterTheLastWordsAreLogged: what a process wrote before it exited
+// is in its log when Done closes, however far behind the copier is, even
+// while a child it left behind holds the output open. Callers decide on
+// the log (buildkitd's clean stop is exit status 1 and a line saying why);
+// a copier behind the exit made them take a clean stop for a failure, once
+// in BuildKit's 512-case dockerfile suite.
+func TestDoneAfterTheLastWordsAreLogged(t *testing.T) {
+	testHookOutputRead = func() { time.Sleep(20 * time.Millisecond) } // a slow copier
+	t.Cleanup(func() { testHookOutputRead = nil })
+	logs := NewLogs()
+	cmd := exec.Command("sh", "-c", `sleep 5 & seq 1 20000; echo last words $((6*7)); exit 3`)
+	p, err := Start("talker", cmd, logs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Stop(time.Second) })
+	<-p.Done()
+	if text := logs.Text("talker"); !strings.Contains(text, "last words 42") {
+		t.Fatalf("the log at Done lacks the process's last line (%d bytes logged)", len(text))
+	}
+}
