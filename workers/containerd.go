@@ -14,9 +14,9 @@ import (
 	ctd "github.com/containerd/containerd/v2/client"
 	"github.com/pelletier/go-toml/v2"
 
+	"github.com/matrixbox/matrixbox/internal/daemonconfig"
 	"github.com/matrixbox/matrixbox/internal/daemons"
 	"github.com/matrixbox/matrixbox/matrix"
-	"github.com/matrixbox/matrixbox/mirror"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
 
@@ -271,7 +271,7 @@ func startContainerd(ctx context.Context, cfg *sandbox.Config, s containerdSetup
 	// any number of these containerds run side by side.
 	c.DisabledPlugins = []string{"io.containerd.grpc.v1.cri", "io.containerd.cri.v1.runtime", "io.containerd.cri.v1.images", "io.containerd.nri.v1.nri"}
 	if cfg.Mirror != "" {
-		dc, err := mirror.NewDaemonConfig(cfg.Mirror, cfg.MirrorHosts)
+		dc, err := daemonconfig.New(cfg.Mirror, cfg.MirrorHosts)
 		if err != nil {
 			return nil, err
 		}

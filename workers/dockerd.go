@@ -16,9 +16,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/matrixbox/matrixbox/internal/daemonconfig"
 	"github.com/matrixbox/matrixbox/internal/daemons"
 	"github.com/matrixbox/matrixbox/matrix"
-	"github.com/matrixbox/matrixbox/mirror"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
 
@@ -180,7 +180,7 @@ func (e unsupportedCell) Is(target error) bool { return target == errors.ErrUnsu
 
 // dockerdConfig is the daemon.json the worker writes.
 type dockerdConfig struct {
-	mirror.DockerdRegistry
+	daemonconfig.DockerdRegistry
 	Features map[string]bool `json:"features,omitempty"`
 }
 
@@ -226,7 +226,7 @@ func (w *dockerdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox
 		c.Features["containerd-snapshotter"] = w.containerdStore
 	}
 	if cfg.Mirror != "" {
-		dc, err := mirror.NewDaemonConfig(cfg.Mirror, cfg.MirrorHosts)
+		dc, err := daemonconfig.New(cfg.Mirror, cfg.MirrorHosts)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -20,7 +20,7 @@ import (
 	"github.com/containerd/containerd/v2/pkg/namespaces"
 	"github.com/containerd/errdefs"
 
-	"github.com/matrixbox/matrixbox/mirror"
+	"github.com/matrixbox/matrixbox/internal/daemonconfig"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
 
@@ -49,7 +49,7 @@ func (w *remoteWorker) attachContainerd(ctx context.Context, cfg *sandbox.Config
 	cl.Add("delete namespace "+ns, func() error { return wipeNamespace(context.Background(), c, ns, true) })
 	hostsDir := filepath.Join(cfg.Dir, "certs.d")
 	if cfg.Mirror != "" {
-		dc, err := mirror.NewDaemonConfig(cfg.Mirror, cfg.MirrorHosts)
+		dc, err := daemonconfig.New(cfg.Mirror, cfg.MirrorHosts)
 		if err != nil {
 			return nil, err
 		}

@@ -11,6 +11,7 @@ import (
 
 	ctd "github.com/containerd/containerd/v2/client"
 
+	"github.com/matrixbox/matrixbox/internal/daemonconfig"
 	"github.com/matrixbox/matrixbox/mirror"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
@@ -117,7 +118,7 @@ func (w *remoteWorker) logMirror(cfg *sandbox.Config) {
 	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() && w.kind != KindContainerd {
 		cfg.Logs.Printf(name, "matrixbox: the mirror's address here is %s, which a daemon in another network namespace does not reach: set %s to an address of this machine the daemon reaches, with a fixed port, and configure the daemon with that address (see the README, Remote workers)", cfg.Mirror, mirror.EnvListen)
 	}
-	dc, err := mirror.NewDaemonConfig(cfg.Mirror, cfg.MirrorHosts)
+	dc, err := daemonconfig.New(cfg.Mirror, cfg.MirrorHosts)
 	if err != nil {
 		cfg.Logs.Printf(name, "matrixbox: mirror configuration: %v", err)
 		return
