@@ -9,9 +9,9 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/matrixbox/matrixbox/internal/remote"
 	"github.com/matrixbox/matrixbox/matrix"
 	"github.com/matrixbox/matrixbox/report"
-	"github.com/matrixbox/matrixbox/sandbox"
 )
 
 // FileConfig is the content of a matrixbox.yaml. Every field is optional;
@@ -38,7 +38,7 @@ type FileConfig struct {
 	Strict bool
 	// Remote lists the remote workers the file names (see the remote
 	// key), in file order.
-	Remote []sandbox.RemoteSpec
+	Remote []remote.Spec
 
 	lines       map[string]int // the line of each top-level key's value
 	workerLines []int          // the line of each of Workers

@@ -8,7 +8,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/matrixbox/matrixbox/sandbox"
+	"github.com/matrixbox/matrixbox/internal/remote"
 )
 
 // remoteKindKeys are the keys of a remote entry that give its kind, with
@@ -37,7 +37,7 @@ func (p parser) remote(fc *FileConfig, v *yaml.Node) error {
 		if name == "" || strings.ContainsAny(name, "/=, \t|") {
 			return p.errf(k, where, "worker name %q is not a name", name)
 		}
-		s := sandbox.RemoteSpec{Name: name, Options: map[string]string{}, Source: fmt.Sprintf("%s:%d: %s", p.name, k.Line, where)}
+		s := remote.Spec{Name: name, Options: map[string]string{}, Source: fmt.Sprintf("%s:%d: %s", p.name, k.Line, where)}
 		err := p.mapping(e, where, func(key string, _, val *yaml.Node) error {
 			full := where + "." + key
 			var value string

@@ -84,7 +84,7 @@
 // and never stops or signals; over TCP, sb.Address() is a socket of the
 // sandbox that forwards to the daemon ([WithTLS], [WithTLSDir]). Importing
 // this package also lets integration make them from matrixbox.yaml and
-// MATRIXBOX_REMOTE_* (see [sandbox.RegisterRemote]).
+// MATRIXBOX_REMOTE_* (the README's "Remote workers").
 //
 // Each dockerd has a Linux bridge of its own, made before it starts and
 // deleted after it stops (by the guard or the next run's reaper if the

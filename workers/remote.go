@@ -12,10 +12,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/matrixbox/matrixbox/internal/remote"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
 
-// The kinds of daemon of the workers (see [sandbox.Kinder]). A remote
+// The kinds of daemon of the workers (each worker's Kind method). A remote
 // worker given in matrixbox.yaml or the environment joins the Runs that
 // have a worker of its kind.
 const (
@@ -414,8 +415,8 @@ var remoteOptionKeys = map[string][]string{
 // fromSpec makes the remote worker of kind from matrixbox.yaml or the
 // environment; every setting is checked here, so that a wrong one fails
 // the Run naming it.
-func fromSpec(kind string) sandbox.RemoteConstructor {
-	return func(s sandbox.RemoteSpec) (sandbox.Worker, error) {
+func fromSpec(kind string) remote.Constructor {
+	return func(s remote.Spec) (sandbox.Worker, error) {
 		keys := make([]string, 0, len(s.Options))
 		for k := range s.Options {
 			keys = append(keys, k)
@@ -502,6 +503,6 @@ func fromSpec(kind string) sandbox.RemoteConstructor {
 
 func init() {
 	for _, k := range []string{KindBuildkit, KindDockerd, KindContainerd} {
-		sandbox.RegisterRemote(k, fromSpec(k))
+		remote.Register(k, fromSpec(k))
 	}
 }

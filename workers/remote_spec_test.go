@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/matrixbox/matrixbox/internal/remote"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
 
@@ -61,31 +62,31 @@ func TestRemoteFromSpec(t *testing.T) {
 		}
 	}
 	for _, c := range []struct {
-		spec sandbox.RemoteSpec
+		spec remote.Spec
 		want string
 	}{
-		{sandbox.RemoteSpec{Kind: KindBuildkit, Address: "tcp://127.0.0.1:1", Options: map[string]string{"namespace": "x"}}, `unknown option "namespace" for a buildkit daemon (known: features, tlscacert`},
-		{sandbox.RemoteSpec{Kind: KindDockerd, Address: "tcp://127.0.0.1:1", Options: map[string]string{"tlsverify": "maybe"}}, `tlsverify="maybe": want true or false`},
-		{sandbox.RemoteSpec{Kind: KindDockerd, Address: "tcp://127.0.0.1:1", Options: map[string]string{"certpath": dir}}, "give tlsverify=true"},
-		{sandbox.RemoteSpec{Kind: KindDockerd, Address: "tcp://127.0.0.1:1", Options: map[string]string{"certpath": dir, "tlsverify": "1"}}, "TLS CA " + filepath.Join(dir, "ca.pem") + ": no PEM"},
-		{sandbox.RemoteSpec{Kind: KindContainerd, Address: "tcp://127.0.0.1:1"}, "over its unix socket"},
-		{sandbox.RemoteSpec{Kind: KindBuildkit, Address: "tcp://127.0.0.1:1", Options: map[string]string{"tlsdir": ""}}, "option tlsdir: empty value"},
+		{remote.Spec{Kind: KindBuildkit, Address: "tcp://127.0.0.1:1", Options: map[string]string{"namespace": "x"}}, `unknown option "namespace" for a buildkit daemon (known: features, tlscacert`},
+		{remote.Spec{Kind: KindDockerd, Address: "tcp://127.0.0.1:1", Options: map[string]string{"tlsverify": "maybe"}}, `tlsverify="maybe": want true or false`},
+		{remote.Spec{Kind: KindDockerd, Address: "tcp://127.0.0.1:1", Options: map[string]string{"certpath": dir}}, "give tlsverify=true"},
+		{remote.Spec{Kind: KindDockerd, Address: "tcp://127.0.0.1:1", Options: map[string]string{"certpath": dir, "tlsverify": "1"}}, "TLS CA " + filepath.Join(dir, "ca.pem") + ": no PEM"},
+		{remote.Spec{Kind: KindContainerd, Address: "tcp://127.0.0.1:1"}, "over its unix socket"},
+		{remote.Spec{Kind: KindBuildkit, Address: "tcp://127.0.0.1:1", Options: map[string]string{"tlsdir": ""}}, "option tlsdir: empty value"},
 	} {
 		c.spec.Name, c.spec.Source = "w", "MATRIXBOX_REMOTE_X"
-		_, err := sandbox.NewRemote(c.spec)
+		_, err := remote.New(c.spec)
 		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.HasPrefix(err.Error(), "MATRIXBOX_REMOTE_X: remote worker w: ") {
 			t.Errorf("%+v: error %v, want MATRIXBOX_REMOTE_X: remote worker w: …%s…", c.spec, err, c.want)
 		}
 	}
-	w, err := sandbox.NewRemote(sandbox.RemoteSpec{Name: "c", Kind: KindContainerd, Address: "/run/c.sock", Options: map[string]string{"features": "a|b", "namespace": "ci"}})
+	w, err := remote.New(remote.Spec{Name: "c", Kind: KindContainerd, Address: "/run/c.sock", Options: map[string]string{"features": "a|b", "namespace": "ci"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if s := w.(sandbox.Supporter); !s.Supports("a") || !s.Supports("b") || s.Supports("c") {
 		t.Error("features a|b not declared")
 	}
-	if sandbox.KindOf(w) != KindContainerd || !sandbox.IsRemote(w) {
-		t.Errorf("kind %q, remote %v", sandbox.KindOf(w), sandbox.IsRemote(w))
+	if remote.KindOf(w) != KindContainerd || !remote.Is(w) {
+		t.Errorf("kind %q, remote %v", remote.KindOf(w), remote.Is(w))
 	}
 }
 
