@@ -204,8 +204,7 @@ func (fc *FileConfig) selectWorkers(workers []sandbox.Worker) ([]sandbox.Worker,
 
 // misspeltWorkers fails the names of absent (named by the file, lacked by
 // the Run) that are typos of a worker the Run has (see typo), and not the
-// name of a worker this process knows otherwise (a
-// registered or remote one). That keeps both promises of the file: a
+// name of a worker this process knows otherwise (a remote one). That keeps both promises of the file: a
 // worker of another suite of the module is left aside, as its name is no
 // typo of this Run's; and a misspelt name is caught, in every mode, by
 // each suite that has the worker it was meant for, which is the suite it
@@ -215,9 +214,6 @@ func (fc *FileConfig) misspeltWorkers(absent, have []string) error {
 		return nil
 	}
 	known := map[string]bool{}
-	for _, w := range registeredWorkers() {
-		known[w.Name()] = true
-	}
 	for _, r := range fc.Remote {
 		known[r.Name] = true
 	}
@@ -261,9 +257,6 @@ func (fc *FileConfig) workerLine(n string) int {
 }
 
 func defaultWorkers() []sandbox.Worker {
-	if ws := registeredWorkers(); len(ws) > 0 {
-		return ws
-	}
 	return []sandbox.Worker{hostworker.New()}
 }
 

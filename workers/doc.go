@@ -25,8 +25,7 @@
 // subordinate ids; their Check says what else the machine lacks (RootlessKit,
 // newuidmap, unprivileged user namespaces), with the command that sets it up.
 //
-// Register them with integration.Register or pass them to
-// integration.WithWorkers:
+// Pass them to integration.WithWorkers:
 //
 //	integration.Run(t, tests, integration.WithWorkers(
 //		workers.BuildkitdOCI(), workers.BuildkitdContainerd(), workers.Dockerd(), workers.DockerdContainerd(),
