@@ -44,6 +44,10 @@ type buildkitdWorker struct {
 
 func (w *buildkitdWorker) Name() string { return w.opts.name }
 
+// Kind is kindBuildkit: a remote buildkit worker joins a Run that has this
+// worker.
+func (w *buildkitdWorker) Kind() string { return kindBuildkit }
+
 // Axes are the worker's own axes: buildkit, and containerd for
 // BuildkitdContainerd ([sandbox.Versioned]).
 func (w *buildkitdWorker) Axes() []matrix.Axis { return w.versions.axes() }

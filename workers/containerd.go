@@ -57,6 +57,10 @@ type containerdWorker struct {
 
 func (w *containerdWorker) Name() string { return w.opts.name }
 
+// Kind is kindContainerd: a remote containerd worker joins a Run that has
+// this worker.
+func (w *containerdWorker) Kind() string { return kindContainerd }
+
 // Axes are the worker's own axis, containerd ([sandbox.Versioned]); none
 // when WithBinary gave the containerd.
 func (w *containerdWorker) Axes() []matrix.Axis { return w.versions.axes() }

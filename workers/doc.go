@@ -35,7 +35,7 @@
 // Each daemon comes in the versions of matrixbox's version table (`go run
 // github.com/matrixbox/matrixbox/cmd/matrixbox install -list`): buildkitd
 // and containerd built from the Go module proxy into $MATRIXBOX_BIN
-// (default [DefaultBinDir]), one directory per version, dockerd built from
+// (default /usr/local/lib/matrixbox/bin), one directory per version, dockerd built from
 // moby's Go module (github.com/moby/moby/v2), and the Debian packages'
 // containerd 1.6 and dockerd 20.10. A worker's cells carry the
 // versions of its daemons as axes of their own ([BuildkitAxis],

@@ -83,6 +83,10 @@ func (w *dockerdWorker) tell() {
 
 func (w *dockerdWorker) Name() string { return w.opts.name }
 
+// Kind is kindDockerd: a remote dockerd worker joins a Run that has this
+// worker.
+func (w *dockerdWorker) Kind() string { return kindDockerd }
+
 // Axes are the worker's own axis, moby ([sandbox.Versioned]); none when
 // WithBinary gave the dockerd.
 func (w *dockerdWorker) Axes() []matrix.Axis { return w.versions.axes() }
@@ -411,4 +415,27 @@ func detachNetns(cfg *sandbox.Config, dir string) {
 		}
 		cfg.Logs.Printf("dockerd", "matrixbox: detached %s, which dockerd left bound when it stopped", m)
 	}
+}
+
+// DockerHost is implemented by a backend that serves Docker's API besides
+// BuildKit's (the [Dockerd] worker's), and by a Sandbox wrapper that
+// forwards it.
+type DockerHost interface {
+	// DockerAddress is the Docker API endpoint, e.g.
+	// "unix:///tmp/mbx-1-2/b/docker.sock".
+	DockerAddress() string
+}
+
+// DockerAddress returns the Docker API endpoint of sb: its own when sb
+// implements [DockerHost], else its backend's (through
+// [sandbox.Backender]); "" when it has none. sb.Cmd exports the same
+// address as DOCKER_HOST, while sb.Address() is BuildKit's.
+func DockerAddress(sb sandbox.Sandbox) string {
+	if d, ok := sb.(DockerHost); ok {
+		return d.DockerAddress()
+	}
+	if d, ok := sandbox.BackendOf(sb).(DockerHost); ok {
+		return d.DockerAddress()
+	}
+	return ""
 }

@@ -20,9 +20,9 @@ import (
 // worker given in matrixbox.yaml or the environment joins the Runs that
 // have a worker of its kind.
 const (
-	KindBuildkit   = "buildkit"
-	KindDockerd    = "dockerd"
-	KindContainerd = "containerd"
+	kindBuildkit   = "buildkit"
+	kindDockerd    = "dockerd"
+	kindContainerd = "containerd"
 )
 
 // checkTimeout bounds a remote worker's Check: a daemon that does not
@@ -71,7 +71,7 @@ type remoteWorker struct {
 // is wiped; see the README's "Remote workers", also for what the daemon's
 // owner must configure (the registry mirror).
 func RemoteBuildkit(name, address string, opts ...Option) sandbox.Worker {
-	return newRemote(KindBuildkit, name, address, opts)
+	return newRemote(kindBuildkit, name, address, opts)
 }
 
 // RemoteDockerd returns a worker named name whose cells run on the dockerd
@@ -88,7 +88,7 @@ func RemoteBuildkit(name, address string, opts ...Option) sandbox.Worker {
 // are shared by every case run on it; between integration.ResetBackend
 // cases, what appeared since the backend attached is removed.
 func RemoteDockerd(name, address string, opts ...Option) sandbox.Worker {
-	w := newRemote(KindDockerd, name, address, opts)
+	w := newRemote(kindDockerd, name, address, opts)
 	if w.err == nil && w.ep.network == "tcp" && w.tls == nil {
 		if w.tls, w.err = dockerEnvTLS(); w.err == nil {
 			w.err = w.setTLS()
@@ -108,11 +108,11 @@ func RemoteDockerd(name, address string, opts ...Option) sandbox.Worker {
 // a reset (integration.ResetBackend) everything in it, and neither touches
 // another. Backends export CONTAINERD_ADDRESS and CONTAINERD_NAMESPACE.
 func RemoteContainerd(name, address string, opts ...Option) sandbox.Worker {
-	return newRemote(KindContainerd, name, address, opts)
+	return newRemote(kindContainerd, name, address, opts)
 }
 
 func newRemote(kind, name, address string, opts []Option) *remoteWorker {
-	ctor := map[string]string{KindBuildkit: ctorRemoteBuildkit, KindDockerd: ctorRemoteDockerd, KindContainerd: ctorRemoteContainerd}[kind]
+	ctor := map[string]string{kindBuildkit: ctorRemoteBuildkit, kindDockerd: ctorRemoteDockerd, kindContainerd: ctorRemoteContainerd}[kind]
 	w := &remoteWorker{kind: kind, opts: newOptions(ctor, name, opts), address: address}
 	if w.err = w.opts.err; w.err != nil {
 		return w
@@ -121,12 +121,12 @@ func newRemote(kind, name, address string, opts []Option) *remoteWorker {
 		w.err = err
 		return w
 	}
-	w.ep, w.err = parseEndpoint(address, kind == KindContainerd)
+	w.ep, w.err = parseEndpoint(address, kind == kindContainerd)
 	if w.err != nil {
 		return w
 	}
 	switch {
-	case kind == KindContainerd && w.ep.network != "unix":
+	case kind == kindContainerd && w.ep.network != "unix":
 		w.err = fmt.Errorf("address %q: a containerd is reached over its unix socket on this machine (sb.Cmd enters its containers)", address)
 	case w.opts.remote.tls != nil && w.opts.remote.tlsDir != "":
 		w.err = errors.New("WithTLS and WithTLSDir together: give one")
@@ -237,7 +237,7 @@ func validNamespace(ns string) bool {
 
 func (w *remoteWorker) Name() string { return w.opts.name }
 
-// Kind is the kind of daemon: KindBuildkit, KindDockerd or KindContainerd.
+// Kind is the kind of daemon: kindBuildkit, kindDockerd or kindContainerd.
 func (w *remoteWorker) Kind() string { return w.kind }
 
 // RemoteAddress is the daemon's address as given.
@@ -254,7 +254,7 @@ func (w *remoteWorker) Check() error {
 	if w.err != nil {
 		return w.err
 	}
-	if w.kind == KindContainerd {
+	if w.kind == kindContainerd {
 		if err := lookBinaries("nsenter"); err != nil {
 			return err
 		}
@@ -276,9 +276,9 @@ func (w *remoteWorker) Check() error {
 func (w *remoteWorker) ping(ctx context.Context) (string, error) {
 	d := dialer{ep: w.ep, tc: w.tc}
 	switch w.kind {
-	case KindBuildkit:
+	case kindBuildkit:
 		return buildkitInfo(ctx, d)
-	case KindDockerd:
+	case kindDockerd:
 		return dockerdInfo(ctx, d)
 	default:
 		return containerdInfo(ctx, w.ep.addr)
@@ -326,13 +326,13 @@ func (w *remoteWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox.
 	b := backend{address: address, features: w.opts.features}
 	rb := &remoteBackend{worker: w}
 	switch w.kind {
-	case KindBuildkit:
+	case kindBuildkit:
 		b.env = []string{"BUILDKIT_HOST=" + address}
 		// ResetBackend wipes the whole daemon, as on a local buildkitd.
 		wiper := &buildkitWiper{address: address}
 		cl.Add("close buildkitd control connection", wiper.close)
 		b.reset = wiper.reset
-	case KindDockerd:
+	case kindDockerd:
 		// As on a local dockerd, sb.Address() is BuildKit's and the
 		// Docker API is DOCKER_HOST and DockerAddress.
 		dockerSock := strings.TrimPrefix(address, "unix://")
@@ -354,7 +354,7 @@ func (w *remoteWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox.
 		b.reset = func(ctx context.Context) error { return wipeDockerd(ctx, api, keep) }
 		rb.backend = b
 		return &remoteDockerdBackend{remoteBackend: rb, docker: address}, cl.Run, nil
-	case KindContainerd:
+	case kindContainerd:
 		cb, err := w.attachContainerd(ctx, cfg, b, cl)
 		if err != nil {
 			return nil, nil, err
@@ -407,9 +407,9 @@ func splitFeatures(s string) []string {
 
 // remoteOptionKeys are the keys a RemoteSpec of each kind may carry.
 var remoteOptionKeys = map[string][]string{
-	KindBuildkit:   {"features", "tlscacert", "tlscert", "tlsdir", "tlskey", "tlsservername"},
-	KindDockerd:    {"certpath", "features", "tls", "tlscacert", "tlscert", "tlskey", "tlsverify"},
-	KindContainerd: {"features", "image", "namespace"},
+	kindBuildkit:   {"features", "tlscacert", "tlscert", "tlsdir", "tlskey", "tlsservername"},
+	kindDockerd:    {"certpath", "features", "tls", "tlscacert", "tlscert", "tlskey", "tlsverify"},
+	kindContainerd: {"features", "image", "namespace"},
 }
 
 // fromSpec makes the remote worker of kind from matrixbox.yaml or the
@@ -489,7 +489,7 @@ func fromSpec(kind string) remote.Constructor {
 		}
 		var w *remoteWorker
 		switch kind {
-		case KindDockerd:
+		case kindDockerd:
 			w = RemoteDockerd(s.Name, s.Address, opts...).(*remoteWorker)
 		default:
 			w = newRemote(kind, s.Name, s.Address, opts)
@@ -502,7 +502,7 @@ func fromSpec(kind string) remote.Constructor {
 }
 
 func init() {
-	for _, k := range []string{KindBuildkit, KindDockerd, KindContainerd} {
+	for _, k := range []string{kindBuildkit, kindDockerd, kindContainerd} {
 		remote.Register(k, fromSpec(k))
 	}
 }

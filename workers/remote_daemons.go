@@ -79,7 +79,7 @@ func (w *remoteWorker) directCommands() []string {
 		t = *w.tls
 	}
 	switch w.kind {
-	case KindBuildkit:
+	case kindBuildkit:
 		args := []string{toolPath("buildctl"), "--addr", w.address}
 		for _, f := range [][2]string{{"--tlscacert", t.CA}, {"--tlscert", t.Cert}, {"--tlskey", t.Key}, {"--tlsservername", t.ServerName}} {
 			if f[1] != "" {
@@ -87,7 +87,7 @@ func (w *remoteWorker) directCommands() []string {
 			}
 		}
 		return []string{shellLine(append(args, "debug", "workers")...)}
-	case KindDockerd:
+	case kindDockerd:
 		args := []string{toolPath("docker"), "--host", w.address}
 		switch {
 		case w.tls == nil:
@@ -115,7 +115,7 @@ func (w *remoteWorker) logMirror(cfg *sandbox.Config) {
 	}
 	name := w.logName()
 	host, _, _ := net.SplitHostPort(cfg.Mirror)
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() && w.kind != KindContainerd {
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() && w.kind != kindContainerd {
 		cfg.Logs.Printf(name, "matrixbox: the mirror's address here is %s, which a daemon in another network namespace does not reach: set %s to an address of this machine the daemon reaches, with a fixed port, and configure the daemon with that address (see the README, Remote workers)", cfg.Mirror, mirror.EnvListen)
 	}
 	dc, err := daemonconfig.New(cfg.Mirror, cfg.MirrorHosts)
@@ -125,13 +125,13 @@ func (w *remoteWorker) logMirror(cfg *sandbox.Config) {
 	}
 	var conf []byte
 	switch w.kind {
-	case KindBuildkit:
+	case kindBuildkit:
 		conf, err = dc.BuildkitdTOML()
 		cfg.Logs.Printf(name, "matrixbox: to pull through the mirror, the daemon's buildkitd.toml needs:\n%s", conf)
-	case KindDockerd:
+	case kindDockerd:
 		conf, err = dc.DockerdJSON()
 		cfg.Logs.Printf(name, "matrixbox: to pull through the mirror, the daemon's daemon.json needs:\n%s", conf)
-	case KindContainerd:
+	case kindContainerd:
 		cfg.Logs.Printf(name, "matrixbox: sb.Cmd's image is pulled through the mirror by matrixbox itself; the daemon needs no configuration for it")
 	}
 	if err != nil {

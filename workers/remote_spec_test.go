@@ -65,12 +65,12 @@ func TestRemoteFromSpec(t *testing.T) {
 		spec remote.Spec
 		want string
 	}{
-		{remote.Spec{Kind: KindBuildkit, Address: "tcp://127.0.0.1:1", Options: map[string]string{"namespace": "x"}}, `unknown option "namespace" for a buildkit daemon (known: features, tlscacert`},
-		{remote.Spec{Kind: KindDockerd, Address: "tcp://127.0.0.1:1", Options: map[string]string{"tlsverify": "maybe"}}, `tlsverify="maybe": want true or false`},
-		{remote.Spec{Kind: KindDockerd, Address: "tcp://127.0.0.1:1", Options: map[string]string{"certpath": dir}}, "give tlsverify=true"},
-		{remote.Spec{Kind: KindDockerd, Address: "tcp://127.0.0.1:1", Options: map[string]string{"certpath": dir, "tlsverify": "1"}}, "TLS CA " + filepath.Join(dir, "ca.pem") + ": no PEM"},
-		{remote.Spec{Kind: KindContainerd, Address: "tcp://127.0.0.1:1"}, "over its unix socket"},
-		{remote.Spec{Kind: KindBuildkit, Address: "tcp://127.0.0.1:1", Options: map[string]string{"tlsdir": ""}}, "option tlsdir: empty value"},
+		{remote.Spec{Kind: kindBuildkit, Address: "tcp://127.0.0.1:1", Options: map[string]string{"namespace": "x"}}, `unknown option "namespace" for a buildkit daemon (known: features, tlscacert`},
+		{remote.Spec{Kind: kindDockerd, Address: "tcp://127.0.0.1:1", Options: map[string]string{"tlsverify": "maybe"}}, `tlsverify="maybe": want true or false`},
+		{remote.Spec{Kind: kindDockerd, Address: "tcp://127.0.0.1:1", Options: map[string]string{"certpath": dir}}, "give tlsverify=true"},
+		{remote.Spec{Kind: kindDockerd, Address: "tcp://127.0.0.1:1", Options: map[string]string{"certpath": dir, "tlsverify": "1"}}, "TLS CA " + filepath.Join(dir, "ca.pem") + ": no PEM"},
+		{remote.Spec{Kind: kindContainerd, Address: "tcp://127.0.0.1:1"}, "over its unix socket"},
+		{remote.Spec{Kind: kindBuildkit, Address: "tcp://127.0.0.1:1", Options: map[string]string{"tlsdir": ""}}, "option tlsdir: empty value"},
 	} {
 		c.spec.Name, c.spec.Source = "w", "MATRIXBOX_REMOTE_X"
 		_, err := remote.New(c.spec)
@@ -78,14 +78,14 @@ func TestRemoteFromSpec(t *testing.T) {
 			t.Errorf("%+v: error %v, want MATRIXBOX_REMOTE_X: remote worker w: …%s…", c.spec, err, c.want)
 		}
 	}
-	w, err := remote.New(remote.Spec{Name: "c", Kind: KindContainerd, Address: "/run/c.sock", Options: map[string]string{"features": "a|b", "namespace": "ci"}})
+	w, err := remote.New(remote.Spec{Name: "c", Kind: kindContainerd, Address: "/run/c.sock", Options: map[string]string{"features": "a|b", "namespace": "ci"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if s := w.(sandbox.Supporter); !s.Supports("a") || !s.Supports("b") || s.Supports("c") {
 		t.Error("features a|b not declared")
 	}
-	if remote.KindOf(w) != KindContainerd || !remote.Is(w) {
+	if remote.KindOf(w) != kindContainerd || !remote.Is(w) {
 		t.Errorf("kind %q, remote %v", remote.KindOf(w), remote.Is(w))
 	}
 }
