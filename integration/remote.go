@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/matrixbox/matrixbox/internal/remote"
+	"github.com/matrixbox/matrixbox/internal/repoconfig"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
 
@@ -74,7 +75,7 @@ func parseRemoteEntry(env, kind, entry string) (remote.Spec, error) {
 
 // remoteWorkers makes the remote workers of the environment and of the
 // config file fc (nil: none); a name in both is the environment's.
-func remoteWorkers(fc *FileConfig) ([]sandbox.Worker, error) {
+func remoteWorkers(fc *repoconfig.File) ([]sandbox.Worker, error) {
 	specs, err := remoteSpecsFromEnv()
 	if err != nil {
 		return nil, err

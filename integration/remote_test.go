@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/matrixbox/matrixbox/internal/remote"
+	"github.com/matrixbox/matrixbox/internal/repoconfig"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
 
@@ -56,7 +57,7 @@ func TestRemoteWorkersEnvOverConfig(t *testing.T) {
 	for _, re := range remoteEnv {
 		t.Setenv(re.env, "")
 	}
-	fc, err := ParseConfig("matrixbox.yaml", []byte("remote:\n  a:\n    buildkit: tcp://from-file:1\n  b:\n    buildkit: tcp://b:1\n"))
+	fc, err := repoconfig.Parse("matrixbox.yaml", []byte("remote:\n  a:\n    buildkit: tcp://from-file:1\n  b:\n    buildkit: tcp://b:1\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +108,7 @@ func TestJoinRemote(t *testing.T) {
 }
 
 func TestRemoteConfig(t *testing.T) {
-	fc, err := ParseConfig("/repo/matrixbox.yaml", []byte(`remote:
+	fc, err := repoconfig.Parse("/repo/matrixbox.yaml", []byte(`remote:
   farm:
     buildkit: tcp://10.0.0.5:1234
     tlsdir: certs/bk
@@ -137,7 +138,7 @@ func TestRemoteConfig(t *testing.T) {
 		"remote:\n  x:\n    buildkit: [a]\n":                               "m.yaml:3: remote.x.buildkit: want a string",
 		"remote: [a]\n":                                                    "m.yaml:1: remote: want a mapping",
 	} {
-		if _, err := ParseConfig("m.yaml", []byte(src)); err == nil || !strings.Contains(err.Error(), want) {
+		if _, err := repoconfig.Parse("m.yaml", []byte(src)); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: error %v, want %q", src, err, want)
 		}
 	}

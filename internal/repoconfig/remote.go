@@ -1,4 +1,4 @@
-package integration
+package repoconfig
 
 import (
 	"fmt"
@@ -31,7 +31,7 @@ var remotePathKeys = []string{"certpath", "tlscacert", "tlscert", "tlsdir", "tls
 //
 // The options are checked by the kind's constructor when a Run makes the
 // worker.
-func (p parser) remote(fc *FileConfig, v *yaml.Node) error {
+func (p parser) remote(fc *File, v *yaml.Node) error {
 	return p.mapping(v, "remote", func(name string, k, e *yaml.Node) error {
 		where := "remote." + name
 		if name == "" || strings.ContainsAny(name, "/=, \t|") {
