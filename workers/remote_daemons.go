@@ -12,7 +12,6 @@ import (
 	ctd "github.com/containerd/containerd/v2/client"
 
 	"github.com/matrixbox/matrixbox/internal/daemonconfig"
-	"github.com/matrixbox/matrixbox/mirror"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
 
@@ -106,6 +105,11 @@ func (w *remoteWorker) directCommands() []string {
 	return nil
 }
 
+// envMirrorListen is mirror.EnvListen, the variable that says where the
+// mirror listens. The name is written out, not imported, so that workers
+// does not link the mirror's registry server; a test checks the two agree.
+const envMirrorListen = "MATRIXBOX_MIRROR_LISTEN"
+
 // logMirror says, in the backend's log, what the daemon's owner must
 // configure for it to pull through the mirror: matrixbox cannot write the
 // configuration of a daemon it did not start.
@@ -116,7 +120,7 @@ func (w *remoteWorker) logMirror(cfg *sandbox.Config) {
 	name := w.logName()
 	host, _, _ := net.SplitHostPort(cfg.Mirror)
 	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() && w.kind != kindContainerd {
-		cfg.Logs.Printf(name, "matrixbox: the mirror's address here is %s, which a daemon in another network namespace does not reach: set %s to an address of this machine the daemon reaches, with a fixed port, and configure the daemon with that address (see the README, Remote workers)", cfg.Mirror, mirror.EnvListen)
+		cfg.Logs.Printf(name, "matrixbox: the mirror's address here is %s, which a daemon in another network namespace does not reach: set %s to an address of this machine the daemon reaches, with a fixed port, and configure the daemon with that address (see the README, Remote workers)", cfg.Mirror, envMirrorListen)
 	}
 	dc, err := daemonconfig.New(cfg.Mirror, cfg.MirrorHosts)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/matrixbox/matrixbox/internal/remote"
+	"github.com/matrixbox/matrixbox/mirror"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
 
@@ -97,5 +98,17 @@ func TestRemoteNotAnswering(t *testing.T) {
 	err := RemoteBuildkit("farm", "unix://"+sock).(sandbox.Checker).Check()
 	if err == nil || !strings.Contains(err.Error(), "remote buildkit at unix://"+sock+" does not answer") {
 		t.Errorf("Check() = %v", err)
+	}
+}
+
+// TestRemoteMirrorOnLoopback: a remote daemon cannot reach a mirror on
+// 127.0.0.1, and the backend's log names the variable that moves it
+// (mirror.EnvListen, which workers writes out rather than import).
+func TestRemoteMirrorOnLoopback(t *testing.T) {
+	w := newRemote(kindBuildkit, "farm", "tcp://127.0.0.1:1", nil)
+	cfg := &sandbox.Config{Mirror: "127.0.0.1:5000", Logs: sandbox.NewLogs()}
+	w.logMirror(cfg)
+	if got := cfg.Logs.Text(w.logName()); !strings.Contains(got, "set "+mirror.EnvListen+" to an address") {
+		t.Errorf("log of a loopback mirror does not name %s:\n%s", mirror.EnvListen, got)
 	}
 }
