@@ -142,10 +142,7 @@ func testBuildGateway(t *testing.T, sb sandbox.Sandbox) {
 // dockerd 20.10 has neither oci-layout contexts nor source policies: its
 // cells are skipped before it starts.
 func TestMarkers(t *testing.T) {
-	base, err := mirror.Shared().Recipe(t.Context(), "recipe:busybox")
-	if err != nil {
-		t.Fatal(err)
-	}
+	base := busyboxBase(t, t.Context())
 	axis, err := platform.Axis("linux/amd64", "linux/arm64", "linux/amd64/v3")
 	if err != nil {
 		t.Fatal(err)
@@ -234,4 +231,24 @@ func TestFeatureSkipStartsNothing(t *testing.T) {
 	integration.Run(t, []integration.Test{
 		integration.NewTest("TestNeedsOCILayout", never, integration.Requires(workers.FeatureOCILayout)),
 	}, integration.WithWorkers(w), sharedMirror, integration.WithAxes(axis))
+}
+
+// busyboxBase is the mirror's busybox recipe, every platform of it, read
+// from the layout the mirror keeps it in.
+func busyboxBase(t testing.TB, ctx context.Context) ociimage.Artifact {
+	t.Helper()
+	path, err := mirror.Shared().Recipe(ctx, "recipe:busybox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := ociimage.OpenLayout(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	base, err := l.Artifact()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base
 }

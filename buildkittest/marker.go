@@ -40,11 +40,11 @@ type MarkerStore struct {
 // Each platform's image is base's for it, or the nearest older variant's
 // as BuildKit falls back (linux/amd64's serves linux/amd64/v3).
 //
-// base is an OCI layout (a directory or an archive, such as the one
-// mirror.Shared().Recipe returns, holding one index or image) or an
-// image of package ociimage: *ociimage.IndexImage, *ociimage.Image (used
-// for every platform) or []*ociimage.Image.
-func NewMarkerStore(t testing.TB, sb sandbox.Sandbox, base any) *MarkerStore {
+// base is an *ociimage.IndexImage, or an *ociimage.Image used for every
+// platform: build one with ociimage.Index, or read the layout
+// mirror.Shared().Recipe returns with ociimage.OpenLayout and
+// [ociimage.Layout.Artifact].
+func NewMarkerStore(t testing.TB, sb sandbox.Sandbox, base ociimage.Artifact) *MarkerStore {
 	t.Helper()
 	m, err := newMarkerStore(sb, base)
 	if err != nil {
@@ -53,14 +53,7 @@ func NewMarkerStore(t testing.TB, sb sandbox.Sandbox, base any) *MarkerStore {
 	return m
 }
 
-func newMarkerStore(sb sandbox.Sandbox, base any) (*MarkerStore, error) {
-	if path, ok := base.(string); ok {
-		b, err := openBase(path)
-		if err != nil {
-			return nil, err
-		}
-		base = b
-	}
+func newMarkerStore(sb sandbox.Sandbox, base ociimage.Artifact) (*MarkerStore, error) {
 	want := platform.From(sb)
 	plats := []string{platform.Format(want)}
 	add := func(p platform.Platform) {
@@ -68,7 +61,6 @@ func newMarkerStore(sb sandbox.Sandbox, base any) (*MarkerStore, error) {
 			plats = append(plats, platform.Format(n))
 		}
 	}
-	var art ociimage.Artifact
 	switch b := base.(type) {
 	case *ociimage.IndexImage:
 		if b != nil {
@@ -76,27 +68,12 @@ func newMarkerStore(sb sandbox.Sandbox, base any) (*MarkerStore, error) {
 				add(img.Config.Platform)
 			}
 		}
-		art = b
-	case []*ociimage.Image:
-		for _, img := range b {
-			if img != nil {
-				add(img.Config.Platform)
-			}
-		}
-		idx, err := ociimage.Index(b...)
-		if err != nil {
-			return nil, err
-		}
-		art = idx
 	case *ociimage.Image:
 		if b != nil {
 			add(b.Config.Platform)
 		}
-		art = b
-	default:
-		return nil, fmt.Errorf("base is a %T, want a layout path, *ociimage.Image, *ociimage.IndexImage or []*ociimage.Image", base)
 	}
-	idx, err := ociimage.MarkerIndex(art, plats...)
+	idx, err := ociimage.MarkerIndex(base, plats...)
 	if err != nil {
 		return nil, err
 	}
@@ -115,24 +92,6 @@ func newMarkerStore(sb sandbox.Sandbox, base any) (*MarkerStore, error) {
 	// A layout directory holds no open file between reads: nothing to
 	// close at the end of the test.
 	return &MarkerStore{store: l.Store(), index: desc.Digest, want: want, platforms: plats}, nil
-}
-
-// openBase reads the one index or image of the OCI layout at path.
-func openBase(path string) (any, error) {
-	l, err := ociimage.OpenLayout(path)
-	if err != nil {
-		return nil, err
-	}
-	defer l.Close()
-	roots := l.Root().Manifests
-	if len(roots) != 1 {
-		return nil, fmt.Errorf("base layout %s has %d entries (%s), want one index or image: pass the one to use",
-			path, len(roots), strings.Join(l.Refs(), ", "))
-	}
-	if strings.Contains(roots[0].MediaType, "index") || strings.Contains(roots[0].MediaType, "manifest.list") {
-		return l.IndexImage(roots[0])
-	}
-	return l.Image(roots[0])
 }
 
 // Platforms are the platforms of the index, the cell's first.

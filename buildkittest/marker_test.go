@@ -57,7 +57,11 @@ func TestMarkerStoreCheck(t *testing.T) {
 		}
 		imgs = append(imgs, img)
 	}
-	m, err := newMarkerStore(cellBox{dir: t.TempDir(), p: v3}, imgs)
+	base, err := ociimage.Index(imgs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := newMarkerStore(cellBox{dir: t.TempDir(), p: v3}, base)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +69,7 @@ func TestMarkerStoreCheck(t *testing.T) {
 		t.Errorf("platforms %q: want the cell's first, then the base's", got)
 	}
 
-	m, err = newMarkerStore(cellBox{dir: t.TempDir(), p: arm64}, imgs)
+	m, err = newMarkerStore(cellBox{dir: t.TempDir(), p: arm64}, base)
 	if err != nil {
 		t.Fatal(err)
 	}

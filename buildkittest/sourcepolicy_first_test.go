@@ -6,7 +6,6 @@ import (
 	"github.com/matrixbox/matrixbox/buildkittest"
 	"github.com/matrixbox/matrixbox/integration"
 	"github.com/matrixbox/matrixbox/matrix/platform"
-	"github.com/matrixbox/matrixbox/mirror"
 	"github.com/matrixbox/matrixbox/sandbox"
 	"github.com/matrixbox/matrixbox/workers"
 )
@@ -28,10 +27,6 @@ func TestMarkerSourcePolicyFirst(t *testing.T) {
 }
 
 func testSourcePolicyFirst(t *testing.T, sb sandbox.Sandbox) {
-	base, err := mirror.Shared().Recipe(sb.Context(), "recipe:busybox")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := buildkittest.NewMarkerStore(t, sb, base)
+	m := buildkittest.NewMarkerStore(t, sb, busyboxBase(t, sb.Context()))
 	m.Check(t, buildkittest.Dockerfile(t, sb, "FROM busybox\n", nil, m.SourcePolicy("busybox")))
 }

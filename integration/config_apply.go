@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/matrixbox/matrixbox/internal/hostworker"
+	"github.com/matrixbox/matrixbox/internal/repoconfig"
 	"github.com/matrixbox/matrixbox/internal/suggest"
 	"github.com/matrixbox/matrixbox/matrix"
 	"github.com/matrixbox/matrixbox/sandbox"
@@ -37,45 +38,33 @@ func decodeAxisValue(axis, s string) (matrix.Value, error) {
 	return d(s)
 }
 
-// Decode returns the axis's values: each decoded by the decoder registered
-// for the axis (given to [Main] by [WithAxisDecoder]), or a plain string when it has none.
-// An error names the file, the line and the key.
-func (a FileAxis) Decode() ([]matrix.Value, error) {
-	return a.decode(nil)
-}
-
-// decode is Decode where a value named as one of code's keeps code's typed
-// value, without a decoder being asked.
-func (a FileAxis) decode(code map[string]matrix.Value) ([]matrix.Value, error) {
-	where := func(i int) string { return fmt.Sprintf("%s:%d: axes.%s", a.file, a.lineOf(i), a.Name) }
+// decodeFileAxis returns the values of a file's axis: each decoded by the
+// decoder registered for the axis (given to [Main] by [WithAxisDecoder]),
+// or a plain string when it has none; a value named as one of code's keeps
+// code's typed value, without a decoder being asked. An error names the
+// file, the line and the key.
+func decodeFileAxis(a repoconfig.Axis, code map[string]matrix.Value) ([]matrix.Value, error) {
 	var out []matrix.Value
 	for i, s := range a.Values {
 		v, ok := code[s]
 		if !ok {
 			var err error
 			if v, err = decodeAxisValue(a.Name, s); err != nil {
-				return nil, fmt.Errorf("%s: value %q does not decode: %v", where(i), s, err)
+				return nil, fmt.Errorf("%s: value %q does not decode: %v", a.Where(i), s, err)
 			}
 			if cv, ok := code[v.Name]; ok {
 				v = cv
 			}
 		}
 		if err := matrix.NewAxis(a.Name, v).Validate(); err != nil {
-			return nil, fmt.Errorf("%s: %v", where(i), err)
+			return nil, fmt.Errorf("%s: %v", a.Where(i), err)
 		}
 		out = append(out, v)
 	}
 	if err := matrix.NewAxis(a.Name, out...).Validate(); err != nil {
-		return nil, fmt.Errorf("%s: %v", where(0), err)
+		return nil, fmt.Errorf("%s: %v", a.Where(0), err)
 	}
 	return out, nil
-}
-
-func (a FileAxis) lineOf(i int) int {
-	if i < len(a.lines) {
-		return a.lines[i]
-	}
-	return 0
 }
 
 // applyConfig applies the repo config to a Run: environment over config
@@ -83,7 +72,7 @@ func (a FileAxis) lineOf(i int) int {
 // What the Run does not have (an axis it does not declare, a worker it
 // lacks) is left aside with a note, so that one file serves every suite of
 // a module.
-func applyConfig(fc *FileConfig, st *settings, cfg *config, workers []sandbox.Worker) ([]sandbox.Worker, []string, error) {
+func applyConfig(fc *repoconfig.File, st *settings, cfg *config, workers []sandbox.Worker) ([]sandbox.Worker, []string, error) {
 	if fc == nil {
 		return workers, nil, nil
 	}
@@ -91,7 +80,7 @@ func applyConfig(fc *FileConfig, st *settings, cfg *config, workers []sandbox.Wo
 	if len(fc.Workers) > 0 {
 		var note string
 		var err error
-		if workers, note, err = fc.selectWorkers(workers); err != nil {
+		if workers, note, err = selectWorkers(fc, workers); err != nil {
 			return nil, nil, err
 		}
 		if note != "" {
@@ -103,7 +92,7 @@ func applyConfig(fc *FileConfig, st *settings, cfg *config, workers []sandbox.Wo
 		if i < 0 && ownsAxis(workers, fa.Name) {
 			// A worker's own axis: its daemon's versions, by name; the
 			// worker says which it knows when its cells are checked.
-			values, err := fa.decode(nil)
+			values, err := decodeFileAxis(fa, nil)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -114,14 +103,14 @@ func applyConfig(fc *FileConfig, st *settings, cfg *config, workers []sandbox.Wo
 			continue
 		}
 		if i < 0 {
-			notes = append(notes, fmt.Sprintf("%s:%d: axes.%s: not an axis of this Run; ignored", fc.Path, fa.lineOf(0), fa.Name))
+			notes = append(notes, fmt.Sprintf("%s: not an axis of this Run; ignored", fa.Where(0)))
 			continue
 		}
 		code := map[string]matrix.Value{}
 		for _, v := range cfg.axes[i].Values {
 			code[v.Name] = v
 		}
-		values, err := fa.decode(code)
+		values, err := decodeFileAxis(fa, code)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -130,7 +119,7 @@ func applyConfig(fc *FileConfig, st *settings, cfg *config, workers []sandbox.Wo
 	if st.selector.Empty() && fc.Select != "" {
 		sel, err := matrix.ParseSelector(fc.Select)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s:%d: select: %w", fc.Path, fc.line("select"), err)
+			return nil, nil, fmt.Errorf("%s:%d: select: %w", fc.Path, fc.Line("select"), err)
 		}
 		st.selector = sel
 	}
@@ -166,7 +155,7 @@ func axisIndex(axes []matrix.Axis, name string) int {
 // among those of the Run. Naming one the Run lacks is fine (another suite
 // of the module has it), unless it is a typo of one the Run has (see
 // misspeltWorkers); leaving the Run none is an error.
-func (fc *FileConfig) selectWorkers(workers []sandbox.Worker) ([]sandbox.Worker, string, error) {
+func selectWorkers(fc *repoconfig.File, workers []sandbox.Worker) ([]sandbox.Worker, string, error) {
 	if len(workers) == 0 {
 		workers = defaultWorkers()
 	}
@@ -188,10 +177,10 @@ func (fc *FileConfig) selectWorkers(workers []sandbox.Worker) ([]sandbox.Worker,
 			absent = append(absent, n)
 		}
 	}
-	if err := fc.misspeltWorkers(absent, names); err != nil {
+	if err := misspeltWorkers(fc, absent, names); err != nil {
 		return nil, "", err
 	}
-	where := fmt.Sprintf("%s:%d: workers", fc.Path, fc.line("workers"))
+	where := fmt.Sprintf("%s:%d: workers", fc.Path, fc.Line("workers"))
 	if len(kept) == 0 {
 		return nil, "", fmt.Errorf("%s: none of %s is a worker of this Run, which has %s", where, strings.Join(fc.Workers, ", "), strings.Join(names, ", "))
 	}
@@ -204,20 +193,16 @@ func (fc *FileConfig) selectWorkers(workers []sandbox.Worker) ([]sandbox.Worker,
 
 // misspeltWorkers fails the names of absent (named by the file, lacked by
 // the Run) that are typos of a worker the Run has (see typo), and not the
-// name of a worker this process knows otherwise (a
-// registered or remote one). That keeps both promises of the file: a
+// name of a worker this process knows otherwise (a remote one). That keeps both promises of the file: a
 // worker of another suite of the module is left aside, as its name is no
 // typo of this Run's; and a misspelt name is caught, in every mode, by
 // each suite that has the worker it was meant for, which is the suite it
 // would otherwise have narrowed in silence.
-func (fc *FileConfig) misspeltWorkers(absent, have []string) error {
+func misspeltWorkers(fc *repoconfig.File, absent, have []string) error {
 	if len(absent) == 0 {
 		return nil
 	}
 	known := map[string]bool{}
-	for _, w := range registeredWorkers() {
-		known[w.Name()] = true
-	}
 	for _, r := range fc.Remote {
 		known[r.Name] = true
 	}
@@ -233,7 +218,7 @@ func (fc *FileConfig) misspeltWorkers(absent, have []string) error {
 		}
 		if near, ok := suggest.Nearest(n, have); ok && typo(n, near) {
 			errs = append(errs, fmt.Sprintf("%s:%d: workers: %q is not a worker of this Run, which has %s: did you mean %s?",
-				fc.Path, fc.workerLine(n), n, strings.Join(have, ", "), near))
+				fc.Path, fc.WorkerLine(n), n, strings.Join(have, ", "), near))
 		}
 	}
 	if len(errs) > 0 {
@@ -250,20 +235,7 @@ func typo(name, near string) bool {
 	return d <= 2 && 2*d < min(len(name), len(near))
 }
 
-// workerLine is the line of the file's worker name n.
-func (fc *FileConfig) workerLine(n string) int {
-	for i, w := range fc.Workers {
-		if w == n && i < len(fc.workerLines) {
-			return fc.workerLines[i]
-		}
-	}
-	return fc.line("workers")
-}
-
 func defaultWorkers() []sandbox.Worker {
-	if ws := registeredWorkers(); len(ws) > 0 {
-		return ws
-	}
 	return []sandbox.Worker{hostworker.New()}
 }
 
@@ -279,4 +251,25 @@ func applyRepoConfig(t *testing.T, st *settings, cfg *config, workers []sandbox.
 		t.Log("matrixbox: " + n)
 	}
 	return ws, err
+}
+
+var (
+	configCacheMu sync.Mutex
+	configCache   = map[string]*onceValue[*repoconfig.File]{}
+)
+
+// repoConfig finds and loads the config for this process once per path.
+func repoConfig() (*repoconfig.File, error) {
+	path, err := repoconfig.Find(".")
+	if err != nil || path == "" {
+		return nil, err
+	}
+	configCacheMu.Lock()
+	o := configCache[path]
+	if o == nil {
+		o = &onceValue[*repoconfig.File]{}
+		configCache[path] = o
+	}
+	configCacheMu.Unlock()
+	return o.get(func() (*repoconfig.File, error) { return repoconfig.Load(path) })
 }

@@ -9,11 +9,16 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/matrixbox/matrixbox/internal/repoconfig"
 	"github.com/matrixbox/matrixbox/matrix"
 	"github.com/matrixbox/matrixbox/report"
 )
 
 // More environment variables read by Run.
+// EnvConfig names the config file explicitly; "none" disables the search
+// for matrixbox.yaml.
+const EnvConfig = repoconfig.Env
+
 const (
 	// EnvShardPlan names a shard plan (written by matrixbox ci-matrix
 	// --timings) that assigns cases to the shards of MATRIXBOX_SHARD by
@@ -34,7 +39,7 @@ type extSettings struct {
 	shardPlan  *report.ShardPlan
 	planOut    string
 	attempt    string
-	quarantine []Quarantine
+	quarantine []repoconfig.Quarantine
 	pkg        string // the Go package of the test that called Run
 	parent     string // the name of the test that called Run
 	runIndex   int    // which of parent's calls of Run this is, from 1

@@ -1,39 +1,18 @@
 package integration
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 )
 
-// TestConfigThatIsNotAFile: a fifo would block the read forever and
-// /dev/zero would fill the memory; each is an error naming the path, as
-// are a directory and a file over 1 MiB.
-func TestConfigThatIsNotAFile(t *testing.T) {
-	dir := t.TempDir()
-	fifo := filepath.Join(dir, "fifo.yaml")
+// TestRunRefusesAConfigThatIsNotAFile: a Run given a fifo or /dev/zero as
+// its config fails naming it, instead of blocking or filling the memory.
+func TestRunRefusesAConfigThatIsNotAFile(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "fifo.yaml")
 	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
 		t.Fatal(err)
-	}
-	big := filepath.Join(dir, "big.yaml")
-	if err := os.WriteFile(big, []byte("# "+strings.Repeat("x", maxConfigSize)+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	for path, want := range map[string]string{
-		fifo:        "not a regular file (a named pipe)",
-		"/dev/zero": "not a regular file (a character device)",
-		dir:         "not a regular file (a directory)",
-		big:         "larger than the 1048576 bytes a config file may have",
-	} {
-		if _, err := LoadConfig(path); err == nil || !strings.Contains(err.Error(), path+": "+want) {
-			t.Errorf("LoadConfig(%s) = %v, want %q", path, err, want)
-		}
-		t.Setenv(EnvConfig, path)
-		if _, err := FindConfig("."); err == nil || !strings.Contains(err.Error(), EnvConfig+": config "+path+": "+want) {
-			t.Errorf("%s=%s: FindConfig = %v", EnvConfig, path, err)
-		}
 	}
 	for _, path := range []string{fifo, "/dev/zero"} {
 		out, ok := runChild(t, "one", []string{EnvConfig + "=" + path})

@@ -3,7 +3,6 @@ package integration
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strconv"
@@ -11,8 +10,8 @@ import (
 	"testing"
 
 	"github.com/matrixbox/matrixbox/internal/hostworker"
+	"github.com/matrixbox/matrixbox/internal/repoconfig"
 	"github.com/matrixbox/matrixbox/matrix"
-	"github.com/matrixbox/matrixbox/report"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
 
@@ -27,144 +26,6 @@ func init() {
 	})
 }
 
-func TestLoadConfigGood(t *testing.T) {
-	fc, err := LoadConfig("testdata/config/good.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(fc.Workers, []string{"host"}) {
-		t.Errorf("workers = %q", fc.Workers)
-	}
-	var axes []string
-	for _, a := range fc.Axes {
-		var names []string
-		names = append(names, a.Values...)
-		axes = append(axes, a.Name+"="+strings.Join(names, "|"))
-	}
-	if got, want := strings.Join(axes, " "), "lang=rust|go|zig size=s"; got != want {
-		t.Errorf("axes = %q, want %q", got, want)
-	}
-	if fc.Select != "lang=go|rust" || !reflect.DeepEqual(fc.Exclude, []string{"lang=zig,size=l"}) || fc.Shards != 4 {
-		t.Errorf("select %q exclude %q shards %d", fc.Select, fc.Exclude, fc.Shards)
-	}
-	if len(fc.Quarantine) != 2 {
-		t.Fatalf("%d quarantine entries, want 2", len(fc.Quarantine))
-	}
-	q := fc.Quarantine[0]
-	if q.Test != "TestEcho" || q.URL != "https://github.com/matrixbox/matrixbox/issues/12" || q.Reason != "flaky on rust" || q.Retries != 2 || q.Line != 10 {
-		t.Errorf("quarantine[0] = %+v", q)
-	}
-	rust := mustCell(t, "worker=host", "lang=rust")
-	goCell := mustCell(t, "worker=host", "lang=go")
-	full := q
-	full.Test = "TestSuite/TestEc*"
-	if !q.Matches("TestSuite", "TestEcho", rust) || !full.Matches("TestSuite", "TestEcho", rust) {
-		t.Error("quarantine[0] does not match TestEcho in lang=rust")
-	}
-	if q.Matches("TestSuite", "TestEcho", goCell) || q.Matches("TestSuite", "TestWrite", rust) {
-		t.Error("quarantine[0] matches outside TestEcho/lang=rust")
-	}
-}
-
-func TestLoadConfigEmpty(t *testing.T) {
-	for _, f := range []string{"empty.yaml", "comments.yaml"} {
-		fc, err := LoadConfig(filepath.Join("testdata/config", f))
-		if err != nil {
-			t.Errorf("%s: %v", f, err)
-			continue
-		}
-		if len(fc.Workers)+len(fc.Axes)+len(fc.Exclude)+len(fc.Quarantine)+fc.Shards != 0 || fc.Select != "" {
-			t.Errorf("%s: %+v, want an empty config", f, fc)
-		}
-	}
-}
-
-// TestLoadConfigBad checks that every bad file is refused with an error
-// naming the file, the line and the key.
-func TestLoadConfigBad(t *testing.T) {
-	cases := map[string]string{
-		"bad-unknown-key.yaml":            `bad-unknown-key.yaml:2: shard: unknown key`,
-		"bad-unknown-quarantine-key.yaml": `bad-unknown-quarantine-key.yaml:5: quarantine[0].issue: unknown key`,
-		"bad-no-url.yaml":                 `bad-no-url.yaml:2: quarantine[0]: url is required`,
-		"bad-url.yaml":                    `bad-url.yaml:3: quarantine[0].url: "not a url" is not an http(s) URL`,
-		"bad-match-all.yaml":              `bad-match-all.yaml:2: quarantine[0]: give test or cells`,
-		"bad-select.yaml":                 `bad-select.yaml:1: select: selection "lang": term "lang" has no '='`,
-		"bad-exclude.yaml":                `bad-exclude.yaml:3: exclude: selection "size=l,,"`,
-		"bad-shards.yaml":                 `bad-shards.yaml:1: shards: 300 shards: want 1 to 256`,
-		"bad-shards-type.yaml":            `bad-shards-type.yaml:1: shards: want a whole number, got a scalar "four"`,
-		"bad-strict.yaml":                 `bad-strict.yaml:2: strict: want true or false, got a scalar "yes please"`,
-		"bad-worker-axis.yaml":            `bad-worker-axis.yaml:2: axes.worker: the worker axis is set by the workers key`,
-		"bad-duplicate-key.yaml":          `bad-duplicate-key.yaml:2: top level.select: key given twice`,
-		"bad-retries.yaml":                `bad-retries.yaml:5: quarantine[0].retries: 99: want 0 to 10`,
-		"bad-top-list.yaml":               `bad-top-list.yaml:1: top level: want a mapping`,
-		"bad-syntax.yaml":                 `bad-syntax.yaml: yaml: line 1`,
-		"bad-two-docs.yaml":               `bad-two-docs.yaml:2: a second YAML document`,
-	}
-	entries, err := os.ReadDir("testdata/config")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), "bad-") && cases[e.Name()] == "" {
-			t.Errorf("testdata/config/%s has no expected error in this test", e.Name())
-		}
-	}
-	for file, want := range cases {
-		path := filepath.Join("testdata/config", file)
-		_, err := LoadConfig(path)
-		if err == nil {
-			t.Errorf("%s: loaded without error", file)
-			continue
-		}
-		if !strings.HasPrefix(err.Error(), "testdata/config/") || !strings.Contains(err.Error(), want) {
-			t.Errorf("%s:\n got  %v\n want testdata/config/%s…", file, err, want)
-		}
-	}
-}
-
-func TestFindConfig(t *testing.T) {
-	t.Setenv(EnvConfig, "")
-	root := t.TempDir()
-	sub := filepath.Join(root, "a", "b")
-	if err := os.MkdirAll(sub, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	write := func(p, s string) {
-		t.Helper()
-		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write(filepath.Join(root, "go.mod"), "module example.com/x\n")
-	if p, err := FindConfig(sub); err != nil || p != "" {
-		t.Errorf("no config: FindConfig = %q, %v; want none", p, err)
-	}
-	write(filepath.Join(root, ConfigFileName), "shards: 2\n")
-	if p, err := FindConfig(sub); err != nil || p != filepath.Join(root, ConfigFileName) {
-		t.Errorf("FindConfig = %q, %v; want the module root's file", p, err)
-	}
-	// The nearest file wins.
-	write(filepath.Join(root, "a", ConfigFileName), "shards: 3\n")
-	if p, err := FindConfig(sub); err != nil || p != filepath.Join(root, "a", ConfigFileName) {
-		t.Errorf("FindConfig = %q, %v; want the nearest file", p, err)
-	}
-	// The walk stops at the module root: a file above it is not this
-	// module's.
-	inner := filepath.Join(root, "a", "b")
-	write(filepath.Join(inner, "go.mod"), "module example.com/y\n")
-	if p, err := FindConfig(inner); err != nil || p != "" {
-		t.Errorf("nested module: FindConfig = %q, %v; want none", p, err)
-	}
-	t.Setenv(EnvConfig, filepath.Join(root, ConfigFileName))
-	if p, err := FindConfig(sub); err != nil || p != filepath.Join(root, ConfigFileName) {
-		t.Errorf("%s: FindConfig = %q, %v", EnvConfig, p, err)
-	}
-	t.Setenv(EnvConfig, filepath.Join(root, "missing.yaml"))
-	if _, err := FindConfig(sub); err == nil || !strings.Contains(err.Error(), EnvConfig) {
-		t.Errorf("missing %s file: err = %v", EnvConfig, err)
-	}
-}
-
 type namedWorker struct{ name string }
 
 func (w namedWorker) Name() string { return w.name }
@@ -174,7 +35,7 @@ func (w namedWorker) New(ctx context.Context, cfg *sandbox.Config) (sandbox.Back
 
 // TestApplyConfig checks the precedence: environment over config over code.
 func TestApplyConfig(t *testing.T) {
-	fc, err := ParseConfig("m.yaml", []byte(`
+	fc, err := repoconfig.Parse("m.yaml", []byte(`
 workers: [b, a]
 axes:
   lang: [rust, python]
@@ -238,7 +99,7 @@ func TestApplyConfigDecodesOnlyDeclaredAxes(t *testing.T) {
 		"apply-bad-axis-value.yaml": `testdata/config/apply-bad-axis-value.yaml:2: axes.lang: axis "lang" value "c/c++": character '/' is not allowed`,
 		"apply-bad-decoder.yaml":    `testdata/config/apply-bad-decoder.yaml:2: axes.even: value "3" does not decode: "3" is not an even number`,
 	} {
-		fc, err := LoadConfig(filepath.Join("testdata/config", file))
+		fc, err := repoconfig.Load(filepath.Join("testdata/config", file))
 		if err != nil {
 			t.Fatalf("%s: %v", file, err)
 		}
@@ -258,7 +119,7 @@ func TestApplyConfigDecodesOnlyDeclaredAxes(t *testing.T) {
 }
 
 func TestApplyConfigStrict(t *testing.T) {
-	fc, err := ParseConfig("m.yaml", []byte("strict: true\n"))
+	fc, err := repoconfig.Parse("m.yaml", []byte("strict: true\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,63 +131,6 @@ func TestApplyConfigStrict(t *testing.T) {
 	if _, _, err := applyConfig(fc, &st, &config{}, nil); err != nil || st.strict {
 		t.Errorf("%s=0 with strict: true: strict %v, %v", EnvStrict, st.strict, err)
 	}
-}
-
-func mustCell(t *testing.T, terms ...string) matrix.Cell {
-	t.Helper()
-	var axes []matrix.Axis
-	for _, term := range terms {
-		a, v, _ := strings.Cut(term, "=")
-		axes = append(axes, matrix.Strings(a, v))
-	}
-	cells, err := matrix.Expand(axes...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cells[0]
-}
-
-// FuzzParseConfig checks that no input makes the loader panic, that every
-// error names the file, and that an accepted config is consistent.
-func FuzzParseConfig(f *testing.F) {
-	files, _ := filepath.Glob("testdata/config/*.yaml")
-	for _, p := range files {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(data)
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		fc, err := ParseConfig("fuzz.yaml", data)
-		if err != nil {
-			if !strings.HasPrefix(err.Error(), "fuzz.yaml") {
-				t.Fatalf("error does not name the file: %v", err)
-			}
-			return
-		}
-		if fc.Shards < 0 || fc.Shards > report.MaxShards {
-			t.Fatalf("accepted shards=%d", fc.Shards)
-		}
-		if _, err := matrix.ParseSelector(fc.Select); err != nil {
-			t.Fatalf("accepted a bad select: %v", err)
-		}
-		for _, q := range fc.Quarantine {
-			if q.URL == "" || q.Reason == "" || (q.Test == "" && q.Cells.Empty()) || q.Retries < 0 || q.Retries > maxRetries {
-				t.Fatalf("accepted a bad quarantine entry %+v", q)
-			}
-		}
-		for _, a := range fc.Axes {
-			if len(a.Values) == 0 || a.Name == WorkerAxis {
-				t.Fatalf("accepted axis %q with values %q", a.Name, a.Values)
-			}
-			// Values are decoded by the Run that declares the axis; an
-			// error then still names the file.
-			if _, err := a.Decode(); err != nil && !strings.HasPrefix(err.Error(), "fuzz.yaml:") {
-				t.Fatalf("decode error does not name the file: %v", err)
-			}
-		}
-	})
 }
 
 // TestApplyConfigMisspeltWorker: a name in the file's workers that is a
@@ -345,7 +149,7 @@ func TestApplyConfigMisspeltWorker(t *testing.T) {
 		{"a remote worker", "workers: [buildkitd-oci, buildkitd-oc1]\nremote:\n  buildkitd-oc1:\n    buildkit: tcp://127.0.0.1:1\n", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			fc, err := ParseConfig("m.yaml", []byte(tc.file))
+			fc, err := repoconfig.Parse("m.yaml", []byte(tc.file))
 			if err != nil {
 				t.Fatal(err)
 			}

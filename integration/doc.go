@@ -18,7 +18,7 @@
 // nothing, MATRIXBOX_PARALLEL bounds live sandboxes, MATRIXBOX_LOGS=always
 // prints logs of passing cases too, and MATRIXBOX_SKIP_INTEGRATION=1 (like
 // -short) skips every Run. A matrixbox.yaml sets for a module what the code
-// leaves open; see [FindConfig] and [ParseConfig].
+// leaves open (the README's "Configuration").
 //
 // Each case sets a test attribute (t.Attr) per axis of its cell, the worker
 // included. With MATRIXBOX_REPORT set, each Run and case appends a record

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/matrixbox/matrixbox/internal/remote"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
 
@@ -266,7 +267,7 @@ func (cr *caseRun) describeKept(w io.Writer, box *sandbox.Box) {
 		fmt.Fprintf(w, "  case logs    %s\n", lf)
 	}
 	be := box.Backend()
-	if r, ok := be.(sandbox.Remote); ok {
+	if r, ok := be.(remote.Daemon); ok {
 		fmt.Fprintf(w, "  daemon       %s (remote: matrixbox did not start it and will not stop it)\n", r.RemoteAddress())
 	}
 	if e, ok := be.(sandbox.Enver); ok {

@@ -28,7 +28,7 @@ type config struct {
 	errs       []error
 }
 
-// WithWorkers runs on ws instead of the registered workers.
+// WithWorkers runs on ws instead of the host worker.
 func WithWorkers(ws ...sandbox.Worker) Option {
 	return func(c *config) { c.workers = append(c.workers, ws...) }
 }
@@ -69,25 +69,6 @@ func WithParallelism(n int) Option {
 		}
 		c.parallelism = n
 	}
-}
-
-var (
-	registryMu sync.Mutex
-	registered []sandbox.Worker
-)
-
-// Register adds process-wide default workers, used by every Run that has no
-// WithWorkers. With none registered, Run uses the host worker.
-func Register(ws ...sandbox.Worker) {
-	registryMu.Lock()
-	defer registryMu.Unlock()
-	registered = append(registered, ws...)
-}
-
-func registeredWorkers() []sandbox.Worker {
-	registryMu.Lock()
-	defer registryMu.Unlock()
-	return append([]sandbox.Worker(nil), registered...)
 }
 
 // Mirror is what Run needs of a registry mirror. Package mirror satisfies it

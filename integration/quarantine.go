@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/matrixbox/matrixbox/internal/repoconfig"
 	"github.com/matrixbox/matrixbox/report"
 )
 
@@ -35,7 +36,7 @@ import (
 
 // quarantineOf returns the first entry quarantining c, or nil. In the child
 // that runs an attempt, the case is not quarantined: it must fail for real.
-func (r *runner) quarantineOf(c caseSpec) *Quarantine {
+func (r *runner) quarantineOf(c caseSpec) *repoconfig.Quarantine {
 	full := r.settings.ext.parent + "/" + c.name
 	if r.settings.ext.attempt == full {
 		return nil

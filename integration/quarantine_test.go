@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/matrixbox/matrixbox/internal/repoconfig"
 	"github.com/matrixbox/matrixbox/internal/testkit"
 	"github.com/matrixbox/matrixbox/matrix"
 	"github.com/matrixbox/matrixbox/report"
@@ -160,7 +161,7 @@ func TestRunPattern(t *testing.T) {
 
 // Example of a quarantine entry's matching.
 func ExampleQuarantine_Matches() {
-	fc, err := ParseConfig("matrixbox.yaml", []byte(`
+	fc, err := repoconfig.Parse("matrixbox.yaml", []byte(`
 quarantine:
   - test: TestPush
     cells: worker=dockerd

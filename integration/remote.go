@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/matrixbox/matrixbox/internal/remote"
+	"github.com/matrixbox/matrixbox/internal/repoconfig"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
 
@@ -36,8 +38,8 @@ var remoteEnv = []struct{ env, kind string }{
 }
 
 // remoteSpecsFromEnv parses the MATRIXBOX_REMOTE_* variables.
-func remoteSpecsFromEnv() ([]sandbox.RemoteSpec, error) {
-	var specs []sandbox.RemoteSpec
+func remoteSpecsFromEnv() ([]remote.Spec, error) {
+	var specs []remote.Spec
 	for _, re := range remoteEnv {
 		for _, entry := range strings.Fields(os.Getenv(re.env)) {
 			s, err := parseRemoteEntry(re.env, re.kind, entry)
@@ -51,13 +53,13 @@ func remoteSpecsFromEnv() ([]sandbox.RemoteSpec, error) {
 }
 
 // parseRemoteEntry parses name=address[,key=value...].
-func parseRemoteEntry(env, kind, entry string) (sandbox.RemoteSpec, error) {
+func parseRemoteEntry(env, kind, entry string) (remote.Spec, error) {
 	parts := strings.Split(entry, ",")
 	name, addr, ok := strings.Cut(parts[0], "=")
 	if !ok || name == "" || addr == "" {
-		return sandbox.RemoteSpec{}, fmt.Errorf("%s: %q: want name=address[,key=value...]", env, entry)
+		return remote.Spec{}, fmt.Errorf("%s: %q: want name=address[,key=value...]", env, entry)
 	}
-	s := sandbox.RemoteSpec{Name: name, Kind: kind, Address: addr, Options: map[string]string{}, Source: env}
+	s := remote.Spec{Name: name, Kind: kind, Address: addr, Options: map[string]string{}, Source: env}
 	for _, p := range parts[1:] {
 		k, v, ok := strings.Cut(p, "=")
 		if !ok || k == "" {
@@ -73,7 +75,7 @@ func parseRemoteEntry(env, kind, entry string) (sandbox.RemoteSpec, error) {
 
 // remoteWorkers makes the remote workers of the environment and of the
 // config file fc (nil: none); a name in both is the environment's.
-func remoteWorkers(fc *FileConfig) ([]sandbox.Worker, error) {
+func remoteWorkers(fc *repoconfig.File) ([]sandbox.Worker, error) {
 	specs, err := remoteSpecsFromEnv()
 	if err != nil {
 		return nil, err
@@ -94,7 +96,7 @@ func remoteWorkers(fc *FileConfig) ([]sandbox.Worker, error) {
 	}
 	var ws []sandbox.Worker
 	for _, s := range specs {
-		w, err := sandbox.NewRemote(s)
+		w, err := remote.New(s)
 		if err != nil {
 			return nil, err
 		}
@@ -114,7 +116,7 @@ func joinRemote(workers, remotes []sandbox.Worker) ([]sandbox.Worker, []string, 
 	out := slices.Clone(workers)
 	kinds := map[string]bool{}
 	for _, w := range workers {
-		if k := sandbox.KindOf(w); k != "" {
+		if k := remote.KindOf(w); k != "" {
 			kinds[k] = true
 		}
 	}
@@ -123,22 +125,22 @@ func joinRemote(workers, remotes []sandbox.Worker) ([]sandbox.Worker, []string, 
 		i := slices.IndexFunc(out, func(w sandbox.Worker) bool { return w != nil && w.Name() == r.Name() })
 		switch {
 		case i >= 0:
-			if k := sandbox.KindOf(out[i]); k != "" && k != sandbox.KindOf(r) {
-				return nil, nil, fmt.Errorf("remote worker %s is a %s daemon and cannot take the place of the Run's %s worker of that name", r.Name(), sandbox.KindOf(r), k)
+			if k := remote.KindOf(out[i]); k != "" && k != remote.KindOf(r) {
+				return nil, nil, fmt.Errorf("remote worker %s is a %s daemon and cannot take the place of the Run's %s worker of that name", r.Name(), remote.KindOf(r), k)
 			}
 			out[i] = r
 			notes = append(notes, fmt.Sprintf("worker %s runs on the remote daemon at %s", r.Name(), remoteAddress(r)))
-		case kinds[sandbox.KindOf(r)]:
+		case kinds[remote.KindOf(r)]:
 			out = append(out, r)
 		default:
-			notes = append(notes, fmt.Sprintf("remote worker %s (%s) is not added: this Run has no %s worker", r.Name(), sandbox.KindOf(r), sandbox.KindOf(r)))
+			notes = append(notes, fmt.Sprintf("remote worker %s (%s) is not added: this Run has no %s worker", r.Name(), remote.KindOf(r), remote.KindOf(r)))
 		}
 	}
 	return out, notes, nil
 }
 
 func remoteAddress(w sandbox.Worker) string {
-	if r, ok := w.(sandbox.Remote); ok {
+	if r, ok := w.(remote.Daemon); ok {
 		return r.RemoteAddress()
 	}
 	return ""
@@ -171,7 +173,7 @@ func withRemotes(t *testing.T, workers []sandbox.Worker) ([]sandbox.Worker, erro
 // and its state is shared unless the test asks for reset.
 func sharedOnRemote(cases []caseSpec) {
 	for i := range cases {
-		if sandbox.IsRemote(cases[i].worker) && cases[i].props.isolation == fresh {
+		if remote.Is(cases[i].worker) && cases[i].props.isolation == fresh {
 			cases[i].props.isolation = shared
 		}
 	}

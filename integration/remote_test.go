@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/matrixbox/matrixbox/internal/remote"
+	"github.com/matrixbox/matrixbox/internal/repoconfig"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
 
@@ -28,7 +30,7 @@ func (w remoteKindWorker) RemoteAddress() string { return "tcp://" + w.name + ":
 func init() {
 	// Remote buildkit workers without package workers, which this
 	// package's tests do not import.
-	sandbox.RegisterRemote("buildkit", func(s sandbox.RemoteSpec) (sandbox.Worker, error) {
+	remote.Register("buildkit", func(s remote.Spec) (sandbox.Worker, error) {
 		if v, ok := s.Options["bad"]; ok {
 			return nil, errors.New("bad option " + v)
 		}
@@ -55,7 +57,7 @@ func TestRemoteWorkersEnvOverConfig(t *testing.T) {
 	for _, re := range remoteEnv {
 		t.Setenv(re.env, "")
 	}
-	fc, err := ParseConfig("matrixbox.yaml", []byte("remote:\n  a:\n    buildkit: tcp://from-file:1\n  b:\n    buildkit: tcp://b:1\n"))
+	fc, err := repoconfig.Parse("matrixbox.yaml", []byte("remote:\n  a:\n    buildkit: tcp://from-file:1\n  b:\n    buildkit: tcp://b:1\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +72,7 @@ func TestRemoteWorkersEnvOverConfig(t *testing.T) {
 	}
 	var names []string
 	for _, w := range ws {
-		names = append(names, w.Name()+"@"+w.(sandbox.Remote).RemoteAddress())
+		names = append(names, w.Name()+"@"+w.(remote.Daemon).RemoteAddress())
 	}
 	if got := strings.Join(names, " "); got != "a@tcp://a:1234 c@tcp://c:1234 b@tcp://b:1234" {
 		t.Errorf("workers %s; want the environment's a and c, then the file's b", got)
@@ -94,7 +96,7 @@ func TestJoinRemote(t *testing.T) {
 	for _, w := range got {
 		names = append(names, w.Name())
 	}
-	if strings.Join(names, ",") != "host,bk,farm" || !sandbox.IsRemote(got[1]) {
+	if strings.Join(names, ",") != "host,bk,farm" || !remote.Is(got[1]) {
 		t.Errorf("workers %v: want host, the remote bk in the local one's place, farm joining", names)
 	}
 	if n := strings.Join(notes, "\n"); !strings.Contains(n, "worker bk runs on the remote daemon at tcp://bk:1234") || !strings.Contains(n, "remote worker ctd (containerd) is not added: this Run has no containerd worker") {
@@ -106,7 +108,7 @@ func TestJoinRemote(t *testing.T) {
 }
 
 func TestRemoteConfig(t *testing.T) {
-	fc, err := ParseConfig("/repo/matrixbox.yaml", []byte(`remote:
+	fc, err := repoconfig.Parse("/repo/matrixbox.yaml", []byte(`remote:
   farm:
     buildkit: tcp://10.0.0.5:1234
     tlsdir: certs/bk
@@ -136,7 +138,7 @@ func TestRemoteConfig(t *testing.T) {
 		"remote:\n  x:\n    buildkit: [a]\n":                               "m.yaml:3: remote.x.buildkit: want a string",
 		"remote: [a]\n":                                                    "m.yaml:1: remote: want a mapping",
 	} {
-		if _, err := ParseConfig("m.yaml", []byte(src)); err == nil || !strings.Contains(err.Error(), want) {
+		if _, err := repoconfig.Parse("m.yaml", []byte(src)); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: error %v, want %q", src, err, want)
 		}
 	}

@@ -39,9 +39,6 @@ func Run(t *testing.T, tests []Test, opts ...Option) {
 		t.Fatalf("matrixbox: %v", cfg.errs[0])
 	}
 	workers := cfg.workers
-	if len(workers) == 0 {
-		workers = registeredWorkers()
-	}
 	st.ext.begin(t)
 	if workers, err = withRemotes(t, workers); err != nil {
 		t.Fatalf("matrixbox: %v", err)

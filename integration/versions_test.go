@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/matrixbox/matrixbox/internal/hostworker"
+	"github.com/matrixbox/matrixbox/internal/repoconfig"
 	"github.com/matrixbox/matrixbox/matrix"
 	"github.com/matrixbox/matrixbox/sandbox"
 	"github.com/matrixbox/matrixbox/workers"
@@ -70,7 +71,7 @@ func TestVersionAxes(t *testing.T) {
 	}
 
 	// matrixbox.yaml names the versions of a worker's axis.
-	fc, err := ParseConfig("m.yaml", []byte("axes:\n  buildkit: [v0.28.0]\n  containerd: [v1.6]\n"))
+	fc, err := repoconfig.Parse("m.yaml", []byte("axes:\n  buildkit: [v0.28.0]\n  containerd: [v1.6]\n"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/matrixbox/matrixbox/internal/remote"
 	"github.com/matrixbox/matrixbox/matrix"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
@@ -252,7 +253,7 @@ func (p *warmPool) release(t *testing.T, c caseSpec, l *lease) {
 func (p *warmPool) endRun(cases []caseSpec, keep bool) error {
 	ours := func(wb *warmBackend) bool {
 		for _, c := range cases {
-			if wb.worker == c.worker && (!keep || sandbox.IsRemote(c.worker)) {
+			if wb.worker == c.worker && (!keep || remote.Is(c.worker)) {
 				return true
 			}
 		}

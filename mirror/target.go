@@ -2,9 +2,10 @@ package mirror
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/distribution/reference"
+
+	"github.com/matrixbox/matrixbox/internal/daemonconfig"
 )
 
 // target is where an image lives in the mirror.
@@ -50,11 +51,4 @@ func parseTarget(name string) (target, error) {
 // for host is the mirror's address followed by this prefix (containerd
 // hosts.toml: http://ADDR/v2/PREFIX with override_path; buildkitd:
 // mirrors = ["ADDR/PREFIX"]).
-func RepoPrefix(host string) string {
-	if host == DockerHub || host == "index.docker.io" || host == "registry-1.docker.io" {
-		return ""
-	}
-	// A repository path element may not hold ':'; "localhost:5000" becomes
-	// "localhost_5000".
-	return strings.ToLower(strings.ReplaceAll(host, ":", "_")) + "/"
-}
+func RepoPrefix(host string) string { return daemonconfig.RepoPrefix(host) }

@@ -263,6 +263,21 @@ func (l *Layout) IndexImage(desc ocispec.Descriptor) (*IndexImage, error) {
 	return x, nil
 }
 
+// Artifact loads the one index or image the layout's root lists, such as
+// the layout mirror.Shared().Recipe returns; a layout of several entries
+// is an error naming them, so pick one with [Layout.Resolve] instead.
+func (l *Layout) Artifact() (Artifact, error) {
+	roots := l.index.Manifests
+	if len(roots) != 1 {
+		return nil, fmt.Errorf("layout %s has %d entries (%s), want one index or image: pick one with Resolve",
+			l.path, len(roots), strings.Join(l.Refs(), ", "))
+	}
+	if isIndex(roots[0].MediaType) {
+		return l.IndexImage(roots[0])
+	}
+	return l.Image(roots[0])
+}
+
 func isIndex(mt string) bool {
 	return mt == ocispec.MediaTypeImageIndex || mt == mediaTypeDockerManifestList
 }

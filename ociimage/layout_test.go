@@ -310,3 +310,27 @@ func TestStore(t *testing.T) {
 		}
 	}
 }
+
+// TestLayoutArtifact reads the one entry of a layout as an index or an
+// image, and refuses a layout of several entries naming them.
+func TestLayoutArtifact(t *testing.T) {
+	dir, idx, single := sampleLayout(t)
+	if _, err := openLayout(t, dir).Artifact(); err == nil || !strings.Contains(err.Error(), "multi") || !strings.Contains(err.Error(), "single") {
+		t.Errorf("a layout of two entries: err = %v, want one naming both", err)
+	}
+	for name, want := range map[string]Artifact{"index": idx, "image": single} {
+		one := filepath.Join(t.TempDir(), name)
+		if _, err := WriteLayout(one, name, want); err != nil {
+			t.Fatal(err)
+		}
+		got, err := openLayout(t, one).Artifact()
+		if err != nil {
+			t.Fatal(err)
+		}
+		gd, _ := got.artifact()
+		wd, _ := want.artifact()
+		if gd.Digest != wd.Digest || gd.MediaType != wd.MediaType {
+			t.Errorf("%s: read %s %s, want %s %s", name, gd.MediaType, gd.Digest, wd.MediaType, wd.Digest)
+		}
+	}
+}

@@ -196,3 +196,12 @@ type Supporter interface {
 type Resetter interface {
 	Reset(ctx context.Context) error
 }
+
+// Attacher is implemented by backends that can tell a person at a shell
+// how to reach them: one ready command line each, such as
+// "buildctl --addr unix:///tmp/mbx-1-2/b/buildkitd.sock debug workers".
+// integration's MATRIXBOX_KEEP prints them for a kept sandbox; a backend
+// without it gets lines made from its Env.
+type Attacher interface {
+	AttachCommands() []string
+}

@@ -11,14 +11,6 @@ import (
 	"github.com/matrixbox/matrixbox/sandbox"
 )
 
-// EnvBin names the directory of the daemons `matrixbox install` builds,
-// one directory per version: $MATRIXBOX_BIN/<component>/<version>.
-const EnvBin = daemons.EnvBin
-
-// DefaultBinDir is the directory of the built daemons when MATRIXBOX_BIN is
-// unset.
-const DefaultBinDir = daemons.DefaultBinDir
-
 // installHint says how to get each program a worker runs from the
 // distribution.
 var installHint = map[string]string{

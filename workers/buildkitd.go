@@ -12,9 +12,9 @@ import (
 
 	"github.com/pelletier/go-toml/v2"
 
+	"github.com/matrixbox/matrixbox/internal/daemonconfig"
 	"github.com/matrixbox/matrixbox/internal/daemons"
 	"github.com/matrixbox/matrixbox/matrix"
-	"github.com/matrixbox/matrixbox/mirror"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
 
@@ -43,6 +43,10 @@ type buildkitdWorker struct {
 }
 
 func (w *buildkitdWorker) Name() string { return w.opts.name }
+
+// Kind is kindBuildkit: a remote buildkit worker joins a Run that has this
+// worker.
+func (w *buildkitdWorker) Kind() string { return kindBuildkit }
 
 // Axes are the worker's own axes: buildkit, and containerd for
 // BuildkitdContainerd ([sandbox.Versioned]).
@@ -134,7 +138,7 @@ type buildkitdConfig struct {
 			Platforms           []string `toml:"platforms,omitempty"`
 		} `toml:"containerd"`
 	} `toml:"worker"`
-	Registry map[string]mirror.BuildkitdRegistry `toml:"registry,omitempty"`
+	Registry map[string]daemonconfig.BuildkitdRegistry `toml:"registry,omitempty"`
 	OTEL     struct {
 		SocketPath string `toml:"socketPath"`
 	} `toml:"otel"`
@@ -218,7 +222,7 @@ func (w *buildkitdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandb
 		c.Worker.OCI.DefaultCgroupParent = cgroupParent
 	}
 	if cfg.Mirror != "" {
-		dc, err := mirror.NewDaemonConfig(cfg.Mirror, cfg.MirrorHosts)
+		dc, err := daemonconfig.New(cfg.Mirror, cfg.MirrorHosts)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -14,9 +14,9 @@ import (
 	ctd "github.com/containerd/containerd/v2/client"
 	"github.com/pelletier/go-toml/v2"
 
+	"github.com/matrixbox/matrixbox/internal/daemonconfig"
 	"github.com/matrixbox/matrixbox/internal/daemons"
 	"github.com/matrixbox/matrixbox/matrix"
-	"github.com/matrixbox/matrixbox/mirror"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
 
@@ -56,6 +56,10 @@ type containerdWorker struct {
 }
 
 func (w *containerdWorker) Name() string { return w.opts.name }
+
+// Kind is kindContainerd: a remote containerd worker joins a Run that has
+// this worker.
+func (w *containerdWorker) Kind() string { return kindContainerd }
 
 // Axes are the worker's own axis, containerd ([sandbox.Versioned]); none
 // when WithBinary gave the containerd.
@@ -271,7 +275,7 @@ func startContainerd(ctx context.Context, cfg *sandbox.Config, s containerdSetup
 	// any number of these containerds run side by side.
 	c.DisabledPlugins = []string{"io.containerd.grpc.v1.cri", "io.containerd.cri.v1.runtime", "io.containerd.cri.v1.images", "io.containerd.nri.v1.nri"}
 	if cfg.Mirror != "" {
-		dc, err := mirror.NewDaemonConfig(cfg.Mirror, cfg.MirrorHosts)
+		dc, err := daemonconfig.New(cfg.Mirror, cfg.MirrorHosts)
 		if err != nil {
 			return nil, err
 		}

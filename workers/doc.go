@@ -25,8 +25,7 @@
 // subordinate ids; their Check says what else the machine lacks (RootlessKit,
 // newuidmap, unprivileged user namespaces), with the command that sets it up.
 //
-// Register them with integration.Register or pass them to
-// integration.WithWorkers:
+// Pass them to integration.WithWorkers:
 //
 //	integration.Run(t, tests, integration.WithWorkers(
 //		workers.BuildkitdOCI(), workers.BuildkitdContainerd(), workers.Dockerd(), workers.DockerdContainerd(),
@@ -36,7 +35,7 @@
 // Each daemon comes in the versions of matrixbox's version table (`go run
 // github.com/matrixbox/matrixbox/cmd/matrixbox install -list`): buildkitd
 // and containerd built from the Go module proxy into $MATRIXBOX_BIN
-// (default [DefaultBinDir]), one directory per version, dockerd built from
+// (default /usr/local/lib/matrixbox/bin), one directory per version, dockerd built from
 // moby's Go module (github.com/moby/moby/v2), and the Debian packages'
 // containerd 1.6 and dockerd 20.10. A worker's cells carry the
 // versions of its daemons as axes of their own ([BuildkitAxis],
@@ -84,7 +83,7 @@
 // and never stops or signals; over TCP, sb.Address() is a socket of the
 // sandbox that forwards to the daemon ([WithTLS], [WithTLSDir]). Importing
 // this package also lets integration make them from matrixbox.yaml and
-// MATRIXBOX_REMOTE_* (see [sandbox.RegisterRemote]).
+// MATRIXBOX_REMOTE_* (the README's "Remote workers").
 //
 // Each dockerd has a Linux bridge of its own, made before it starts and
 // deleted after it stops (by the guard or the next run's reaper if the

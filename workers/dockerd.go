@@ -16,9 +16,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/matrixbox/matrixbox/internal/daemonconfig"
 	"github.com/matrixbox/matrixbox/internal/daemons"
 	"github.com/matrixbox/matrixbox/matrix"
-	"github.com/matrixbox/matrixbox/mirror"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
 
@@ -82,6 +82,10 @@ func (w *dockerdWorker) tell() {
 }
 
 func (w *dockerdWorker) Name() string { return w.opts.name }
+
+// Kind is kindDockerd: a remote dockerd worker joins a Run that has this
+// worker.
+func (w *dockerdWorker) Kind() string { return kindDockerd }
 
 // Axes are the worker's own axis, moby ([sandbox.Versioned]); none when
 // WithBinary gave the dockerd.
@@ -180,7 +184,7 @@ func (e unsupportedCell) Is(target error) bool { return target == errors.ErrUnsu
 
 // dockerdConfig is the daemon.json the worker writes.
 type dockerdConfig struct {
-	mirror.DockerdRegistry
+	daemonconfig.DockerdRegistry
 	Features map[string]bool `json:"features,omitempty"`
 }
 
@@ -226,7 +230,7 @@ func (w *dockerdWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox
 		c.Features["containerd-snapshotter"] = w.containerdStore
 	}
 	if cfg.Mirror != "" {
-		dc, err := mirror.NewDaemonConfig(cfg.Mirror, cfg.MirrorHosts)
+		dc, err := daemonconfig.New(cfg.Mirror, cfg.MirrorHosts)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -411,4 +415,27 @@ func detachNetns(cfg *sandbox.Config, dir string) {
 		}
 		cfg.Logs.Printf("dockerd", "matrixbox: detached %s, which dockerd left bound when it stopped", m)
 	}
+}
+
+// DockerHost is implemented by a backend that serves Docker's API besides
+// BuildKit's (the [Dockerd] worker's), and by a Sandbox wrapper that
+// forwards it.
+type DockerHost interface {
+	// DockerAddress is the Docker API endpoint, e.g.
+	// "unix:///tmp/mbx-1-2/b/docker.sock".
+	DockerAddress() string
+}
+
+// DockerAddress returns the Docker API endpoint of sb: its own when sb
+// implements [DockerHost], else its backend's (through
+// [sandbox.Backender]); "" when it has none. sb.Cmd exports the same
+// address as DOCKER_HOST, while sb.Address() is BuildKit's.
+func DockerAddress(sb sandbox.Sandbox) string {
+	if d, ok := sb.(DockerHost); ok {
+		return d.DockerAddress()
+	}
+	if d, ok := sandbox.BackendOf(sb).(DockerHost); ok {
+		return d.DockerAddress()
+	}
+	return ""
 }

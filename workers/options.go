@@ -214,3 +214,11 @@ func (b *backend) Reset(ctx context.Context) error {
 
 // Supports reports whether the worker was declared to have feature.
 func (b *backend) Supports(feature string) bool { return slices.Contains(b.features, feature) }
+
+// WithEnv adds variables ("KEY=value") to the environment of the daemon a
+// worker starts: buildkitd for [BuildkitdOCI] and [BuildkitdContainerd],
+// dockerd for [Dockerd] and [DockerdContainerd]. Later entries win over
+// earlier ones and over the test process's own environment.
+func WithEnv(env ...string) Option {
+	return option("WithEnv", func(o *options) { o.env = append(o.env, env...) })
+}

@@ -12,16 +12,17 @@ import (
 	"strings"
 	"time"
 
+	"github.com/matrixbox/matrixbox/internal/remote"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
 
-// The kinds of daemon of the workers (see [sandbox.Kinder]). A remote
+// The kinds of daemon of the workers (each worker's Kind method). A remote
 // worker given in matrixbox.yaml or the environment joins the Runs that
 // have a worker of its kind.
 const (
-	KindBuildkit   = "buildkit"
-	KindDockerd    = "dockerd"
-	KindContainerd = "containerd"
+	kindBuildkit   = "buildkit"
+	kindDockerd    = "dockerd"
+	kindContainerd = "containerd"
 )
 
 // checkTimeout bounds a remote worker's Check: a daemon that does not
@@ -70,7 +71,7 @@ type remoteWorker struct {
 // is wiped; see the README's "Remote workers", also for what the daemon's
 // owner must configure (the registry mirror).
 func RemoteBuildkit(name, address string, opts ...Option) sandbox.Worker {
-	return newRemote(KindBuildkit, name, address, opts)
+	return newRemote(kindBuildkit, name, address, opts)
 }
 
 // RemoteDockerd returns a worker named name whose cells run on the dockerd
@@ -87,7 +88,7 @@ func RemoteBuildkit(name, address string, opts ...Option) sandbox.Worker {
 // are shared by every case run on it; between integration.ResetBackend
 // cases, what appeared since the backend attached is removed.
 func RemoteDockerd(name, address string, opts ...Option) sandbox.Worker {
-	w := newRemote(KindDockerd, name, address, opts)
+	w := newRemote(kindDockerd, name, address, opts)
 	if w.err == nil && w.ep.network == "tcp" && w.tls == nil {
 		if w.tls, w.err = dockerEnvTLS(); w.err == nil {
 			w.err = w.setTLS()
@@ -107,11 +108,11 @@ func RemoteDockerd(name, address string, opts ...Option) sandbox.Worker {
 // a reset (integration.ResetBackend) everything in it, and neither touches
 // another. Backends export CONTAINERD_ADDRESS and CONTAINERD_NAMESPACE.
 func RemoteContainerd(name, address string, opts ...Option) sandbox.Worker {
-	return newRemote(KindContainerd, name, address, opts)
+	return newRemote(kindContainerd, name, address, opts)
 }
 
 func newRemote(kind, name, address string, opts []Option) *remoteWorker {
-	ctor := map[string]string{KindBuildkit: ctorRemoteBuildkit, KindDockerd: ctorRemoteDockerd, KindContainerd: ctorRemoteContainerd}[kind]
+	ctor := map[string]string{kindBuildkit: ctorRemoteBuildkit, kindDockerd: ctorRemoteDockerd, kindContainerd: ctorRemoteContainerd}[kind]
 	w := &remoteWorker{kind: kind, opts: newOptions(ctor, name, opts), address: address}
 	if w.err = w.opts.err; w.err != nil {
 		return w
@@ -120,12 +121,12 @@ func newRemote(kind, name, address string, opts []Option) *remoteWorker {
 		w.err = err
 		return w
 	}
-	w.ep, w.err = parseEndpoint(address, kind == KindContainerd)
+	w.ep, w.err = parseEndpoint(address, kind == kindContainerd)
 	if w.err != nil {
 		return w
 	}
 	switch {
-	case kind == KindContainerd && w.ep.network != "unix":
+	case kind == kindContainerd && w.ep.network != "unix":
 		w.err = fmt.Errorf("address %q: a containerd is reached over its unix socket on this machine (sb.Cmd enters its containers)", address)
 	case w.opts.remote.tls != nil && w.opts.remote.tlsDir != "":
 		w.err = errors.New("WithTLS and WithTLSDir together: give one")
@@ -236,7 +237,7 @@ func validNamespace(ns string) bool {
 
 func (w *remoteWorker) Name() string { return w.opts.name }
 
-// Kind is the kind of daemon: KindBuildkit, KindDockerd or KindContainerd.
+// Kind is the kind of daemon: kindBuildkit, kindDockerd or kindContainerd.
 func (w *remoteWorker) Kind() string { return w.kind }
 
 // RemoteAddress is the daemon's address as given.
@@ -253,7 +254,7 @@ func (w *remoteWorker) Check() error {
 	if w.err != nil {
 		return w.err
 	}
-	if w.kind == KindContainerd {
+	if w.kind == kindContainerd {
 		if err := lookBinaries("nsenter"); err != nil {
 			return err
 		}
@@ -275,9 +276,9 @@ func (w *remoteWorker) Check() error {
 func (w *remoteWorker) ping(ctx context.Context) (string, error) {
 	d := dialer{ep: w.ep, tc: w.tc}
 	switch w.kind {
-	case KindBuildkit:
+	case kindBuildkit:
 		return buildkitInfo(ctx, d)
-	case KindDockerd:
+	case kindDockerd:
 		return dockerdInfo(ctx, d)
 	default:
 		return containerdInfo(ctx, w.ep.addr)
@@ -325,13 +326,13 @@ func (w *remoteWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox.
 	b := backend{address: address, features: w.opts.features}
 	rb := &remoteBackend{worker: w}
 	switch w.kind {
-	case KindBuildkit:
+	case kindBuildkit:
 		b.env = []string{"BUILDKIT_HOST=" + address}
 		// ResetBackend wipes the whole daemon, as on a local buildkitd.
 		wiper := &buildkitWiper{address: address}
 		cl.Add("close buildkitd control connection", wiper.close)
 		b.reset = wiper.reset
-	case KindDockerd:
+	case kindDockerd:
 		// As on a local dockerd, sb.Address() is BuildKit's and the
 		// Docker API is DOCKER_HOST and DockerAddress.
 		dockerSock := strings.TrimPrefix(address, "unix://")
@@ -353,7 +354,7 @@ func (w *remoteWorker) New(ctx context.Context, cfg *sandbox.Config) (_ sandbox.
 		b.reset = func(ctx context.Context) error { return wipeDockerd(ctx, api, keep) }
 		rb.backend = b
 		return &remoteDockerdBackend{remoteBackend: rb, docker: address}, cl.Run, nil
-	case KindContainerd:
+	case kindContainerd:
 		cb, err := w.attachContainerd(ctx, cfg, b, cl)
 		if err != nil {
 			return nil, nil, err
@@ -406,16 +407,16 @@ func splitFeatures(s string) []string {
 
 // remoteOptionKeys are the keys a RemoteSpec of each kind may carry.
 var remoteOptionKeys = map[string][]string{
-	KindBuildkit:   {"features", "tlscacert", "tlscert", "tlsdir", "tlskey", "tlsservername"},
-	KindDockerd:    {"certpath", "features", "tls", "tlscacert", "tlscert", "tlskey", "tlsverify"},
-	KindContainerd: {"features", "image", "namespace"},
+	kindBuildkit:   {"features", "tlscacert", "tlscert", "tlsdir", "tlskey", "tlsservername"},
+	kindDockerd:    {"certpath", "features", "tls", "tlscacert", "tlscert", "tlskey", "tlsverify"},
+	kindContainerd: {"features", "image", "namespace"},
 }
 
 // fromSpec makes the remote worker of kind from matrixbox.yaml or the
 // environment; every setting is checked here, so that a wrong one fails
 // the Run naming it.
-func fromSpec(kind string) sandbox.RemoteConstructor {
-	return func(s sandbox.RemoteSpec) (sandbox.Worker, error) {
+func fromSpec(kind string) remote.Constructor {
+	return func(s remote.Spec) (sandbox.Worker, error) {
 		keys := make([]string, 0, len(s.Options))
 		for k := range s.Options {
 			keys = append(keys, k)
@@ -488,7 +489,7 @@ func fromSpec(kind string) sandbox.RemoteConstructor {
 		}
 		var w *remoteWorker
 		switch kind {
-		case KindDockerd:
+		case kindDockerd:
 			w = RemoteDockerd(s.Name, s.Address, opts...).(*remoteWorker)
 		default:
 			w = newRemote(kind, s.Name, s.Address, opts)
@@ -501,7 +502,7 @@ func fromSpec(kind string) sandbox.RemoteConstructor {
 }
 
 func init() {
-	for _, k := range []string{KindBuildkit, KindDockerd, KindContainerd} {
-		sandbox.RegisterRemote(k, fromSpec(k))
+	for _, k := range []string{kindBuildkit, kindDockerd, kindContainerd} {
+		remote.Register(k, fromSpec(k))
 	}
 }

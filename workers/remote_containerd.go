@@ -20,15 +20,15 @@ import (
 	"github.com/containerd/containerd/v2/pkg/namespaces"
 	"github.com/containerd/errdefs"
 
-	"github.com/matrixbox/matrixbox/mirror"
+	"github.com/matrixbox/matrixbox/internal/daemonconfig"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
 
-// LabelOwner labels the containerd namespaces a RemoteContainerd backend
+// labelOwner labels the containerd namespaces a RemoteContainerd backend
 // makes with "<hostname>/<pid>" of the test process: whoever finds one
 // knows whose it is, and a later backend on the same host removes one
 // whose process died before its cleanup ran.
-const LabelOwner = "matrixbox.owner"
+const labelOwner = "matrixbox.owner"
 
 // attachContainerd makes the backend's own namespace on the remote
 // containerd and a container backend in it. The cleanups it registers
@@ -43,13 +43,13 @@ func (w *remoteWorker) attachContainerd(ctx context.Context, cfg *sandbox.Config
 	cl.Add("close containerd client", c.Close)
 	host, _ := os.Hostname()
 	reapNamespaces(ctx, c, host, cfg.Logs.Writer(w.logName()))
-	if err := c.NamespaceService().Create(ctx, ns, map[string]string{LabelOwner: host + "/" + strconv.Itoa(os.Getpid())}); err != nil {
+	if err := c.NamespaceService().Create(ctx, ns, map[string]string{labelOwner: host + "/" + strconv.Itoa(os.Getpid())}); err != nil {
 		return nil, fmt.Errorf("make namespace %s: %w", ns, err)
 	}
 	cl.Add("delete namespace "+ns, func() error { return wipeNamespace(context.Background(), c, ns, true) })
 	hostsDir := filepath.Join(cfg.Dir, "certs.d")
 	if cfg.Mirror != "" {
-		dc, err := mirror.NewDaemonConfig(cfg.Mirror, cfg.MirrorHosts)
+		dc, err := daemonconfig.New(cfg.Mirror, cfg.MirrorHosts)
 		if err != nil {
 			return nil, err
 		}
@@ -93,7 +93,7 @@ func (w *remoteWorker) attachContainerd(ctx context.Context, cfg *sandbox.Config
 
 // reapNamespaces deletes the namespaces, with everything in them, that
 // test processes of this host that died (killed before their cleanup ran)
-// left on the daemon, by their LabelOwner; what it does goes to log.
+// left on the daemon, by their labelOwner; what it does goes to log.
 func reapNamespaces(ctx context.Context, c *ctd.Client, host string, log io.Writer) {
 	nss, err := c.NamespaceService().List(ctx)
 	if err != nil {
@@ -105,7 +105,7 @@ func reapNamespaces(ctx context.Context, c *ctd.Client, host string, log io.Writ
 		if err != nil {
 			continue
 		}
-		owner, pidText, ok := strings.Cut(labels[LabelOwner], "/")
+		owner, pidText, ok := strings.Cut(labels[labelOwner], "/")
 		pid, perr := strconv.Atoi(pidText)
 		if !ok || owner != host || perr != nil || pid == os.Getpid() || processAlive(pid) {
 			continue

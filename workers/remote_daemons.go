@@ -11,7 +11,7 @@ import (
 
 	ctd "github.com/containerd/containerd/v2/client"
 
-	"github.com/matrixbox/matrixbox/mirror"
+	"github.com/matrixbox/matrixbox/internal/daemonconfig"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
 
@@ -78,7 +78,7 @@ func (w *remoteWorker) directCommands() []string {
 		t = *w.tls
 	}
 	switch w.kind {
-	case KindBuildkit:
+	case kindBuildkit:
 		args := []string{toolPath("buildctl"), "--addr", w.address}
 		for _, f := range [][2]string{{"--tlscacert", t.CA}, {"--tlscert", t.Cert}, {"--tlskey", t.Key}, {"--tlsservername", t.ServerName}} {
 			if f[1] != "" {
@@ -86,7 +86,7 @@ func (w *remoteWorker) directCommands() []string {
 			}
 		}
 		return []string{shellLine(append(args, "debug", "workers")...)}
-	case KindDockerd:
+	case kindDockerd:
 		args := []string{toolPath("docker"), "--host", w.address}
 		switch {
 		case w.tls == nil:
@@ -105,6 +105,11 @@ func (w *remoteWorker) directCommands() []string {
 	return nil
 }
 
+// envMirrorListen is mirror.EnvListen, the variable that says where the
+// mirror listens. The name is written out, not imported, so that workers
+// does not link the mirror's registry server; a test checks the two agree.
+const envMirrorListen = "MATRIXBOX_MIRROR_LISTEN"
+
 // logMirror says, in the backend's log, what the daemon's owner must
 // configure for it to pull through the mirror: matrixbox cannot write the
 // configuration of a daemon it did not start.
@@ -114,23 +119,23 @@ func (w *remoteWorker) logMirror(cfg *sandbox.Config) {
 	}
 	name := w.logName()
 	host, _, _ := net.SplitHostPort(cfg.Mirror)
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() && w.kind != KindContainerd {
-		cfg.Logs.Printf(name, "matrixbox: the mirror's address here is %s, which a daemon in another network namespace does not reach: set %s to an address of this machine the daemon reaches, with a fixed port, and configure the daemon with that address (see the README, Remote workers)", cfg.Mirror, mirror.EnvListen)
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() && w.kind != kindContainerd {
+		cfg.Logs.Printf(name, "matrixbox: the mirror's address here is %s, which a daemon in another network namespace does not reach: set %s to an address of this machine the daemon reaches, with a fixed port, and configure the daemon with that address (see the README, Remote workers)", cfg.Mirror, envMirrorListen)
 	}
-	dc, err := mirror.NewDaemonConfig(cfg.Mirror, cfg.MirrorHosts)
+	dc, err := daemonconfig.New(cfg.Mirror, cfg.MirrorHosts)
 	if err != nil {
 		cfg.Logs.Printf(name, "matrixbox: mirror configuration: %v", err)
 		return
 	}
 	var conf []byte
 	switch w.kind {
-	case KindBuildkit:
+	case kindBuildkit:
 		conf, err = dc.BuildkitdTOML()
 		cfg.Logs.Printf(name, "matrixbox: to pull through the mirror, the daemon's buildkitd.toml needs:\n%s", conf)
-	case KindDockerd:
+	case kindDockerd:
 		conf, err = dc.DockerdJSON()
 		cfg.Logs.Printf(name, "matrixbox: to pull through the mirror, the daemon's daemon.json needs:\n%s", conf)
-	case KindContainerd:
+	case kindContainerd:
 		cfg.Logs.Printf(name, "matrixbox: sb.Cmd's image is pulled through the mirror by matrixbox itself; the daemon needs no configuration for it")
 	}
 	if err != nil {

@@ -19,10 +19,10 @@ func ExampleRemoteBuildkit() {
 		workers.RemoteContainerd("host-containerd", "/run/containerd/containerd.sock", workers.WithNamespace("ci")),
 	}
 	for _, w := range ws {
-		fmt.Println(w.Name(), sandbox.KindOf(w), w.(sandbox.Remote).RemoteAddress())
+		fmt.Println(w.Name())
 	}
 	// Output:
-	// farm buildkit tcp://buildkit.ci.example:1234
-	// shared-docker dockerd unix:///var/run/docker.sock
-	// host-containerd containerd /run/containerd/containerd.sock
+	// farm
+	// shared-docker
+	// host-containerd
 }

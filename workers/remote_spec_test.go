@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/matrixbox/matrixbox/internal/remote"
+	"github.com/matrixbox/matrixbox/mirror"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
 
@@ -61,31 +63,31 @@ func TestRemoteFromSpec(t *testing.T) {
 		}
 	}
 	for _, c := range []struct {
-		spec sandbox.RemoteSpec
+		spec remote.Spec
 		want string
 	}{
-		{sandbox.RemoteSpec{Kind: KindBuildkit, Address: "tcp://127.0.0.1:1", Options: map[string]string{"namespace": "x"}}, `unknown option "namespace" for a buildkit daemon (known: features, tlscacert`},
-		{sandbox.RemoteSpec{Kind: KindDockerd, Address: "tcp://127.0.0.1:1", Options: map[string]string{"tlsverify": "maybe"}}, `tlsverify="maybe": want true or false`},
-		{sandbox.RemoteSpec{Kind: KindDockerd, Address: "tcp://127.0.0.1:1", Options: map[string]string{"certpath": dir}}, "give tlsverify=true"},
-		{sandbox.RemoteSpec{Kind: KindDockerd, Address: "tcp://127.0.0.1:1", Options: map[string]string{"certpath": dir, "tlsverify": "1"}}, "TLS CA " + filepath.Join(dir, "ca.pem") + ": no PEM"},
-		{sandbox.RemoteSpec{Kind: KindContainerd, Address: "tcp://127.0.0.1:1"}, "over its unix socket"},
-		{sandbox.RemoteSpec{Kind: KindBuildkit, Address: "tcp://127.0.0.1:1", Options: map[string]string{"tlsdir": ""}}, "option tlsdir: empty value"},
+		{remote.Spec{Kind: kindBuildkit, Address: "tcp://127.0.0.1:1", Options: map[string]string{"namespace": "x"}}, `unknown option "namespace" for a buildkit daemon (known: features, tlscacert`},
+		{remote.Spec{Kind: kindDockerd, Address: "tcp://127.0.0.1:1", Options: map[string]string{"tlsverify": "maybe"}}, `tlsverify="maybe": want true or false`},
+		{remote.Spec{Kind: kindDockerd, Address: "tcp://127.0.0.1:1", Options: map[string]string{"certpath": dir}}, "give tlsverify=true"},
+		{remote.Spec{Kind: kindDockerd, Address: "tcp://127.0.0.1:1", Options: map[string]string{"certpath": dir, "tlsverify": "1"}}, "TLS CA " + filepath.Join(dir, "ca.pem") + ": no PEM"},
+		{remote.Spec{Kind: kindContainerd, Address: "tcp://127.0.0.1:1"}, "over its unix socket"},
+		{remote.Spec{Kind: kindBuildkit, Address: "tcp://127.0.0.1:1", Options: map[string]string{"tlsdir": ""}}, "option tlsdir: empty value"},
 	} {
 		c.spec.Name, c.spec.Source = "w", "MATRIXBOX_REMOTE_X"
-		_, err := sandbox.NewRemote(c.spec)
+		_, err := remote.New(c.spec)
 		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.HasPrefix(err.Error(), "MATRIXBOX_REMOTE_X: remote worker w: ") {
 			t.Errorf("%+v: error %v, want MATRIXBOX_REMOTE_X: remote worker w: …%s…", c.spec, err, c.want)
 		}
 	}
-	w, err := sandbox.NewRemote(sandbox.RemoteSpec{Name: "c", Kind: KindContainerd, Address: "/run/c.sock", Options: map[string]string{"features": "a|b", "namespace": "ci"}})
+	w, err := remote.New(remote.Spec{Name: "c", Kind: kindContainerd, Address: "/run/c.sock", Options: map[string]string{"features": "a|b", "namespace": "ci"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if s := w.(sandbox.Supporter); !s.Supports("a") || !s.Supports("b") || s.Supports("c") {
 		t.Error("features a|b not declared")
 	}
-	if sandbox.KindOf(w) != KindContainerd || !sandbox.IsRemote(w) {
-		t.Errorf("kind %q, remote %v", sandbox.KindOf(w), sandbox.IsRemote(w))
+	if remote.KindOf(w) != kindContainerd || !remote.Is(w) {
+		t.Errorf("kind %q, remote %v", remote.KindOf(w), remote.Is(w))
 	}
 }
 
@@ -96,5 +98,17 @@ func TestRemoteNotAnswering(t *testing.T) {
 	err := RemoteBuildkit("farm", "unix://"+sock).(sandbox.Checker).Check()
 	if err == nil || !strings.Contains(err.Error(), "remote buildkit at unix://"+sock+" does not answer") {
 		t.Errorf("Check() = %v", err)
+	}
+}
+
+// TestRemoteMirrorOnLoopback: a remote daemon cannot reach a mirror on
+// 127.0.0.1, and the backend's log names the variable that moves it
+// (mirror.EnvListen, which workers writes out rather than import).
+func TestRemoteMirrorOnLoopback(t *testing.T) {
+	w := newRemote(kindBuildkit, "farm", "tcp://127.0.0.1:1", nil)
+	cfg := &sandbox.Config{Mirror: "127.0.0.1:5000", Logs: sandbox.NewLogs()}
+	w.logMirror(cfg)
+	if got := cfg.Logs.Text(w.logName()); !strings.Contains(got, "set "+mirror.EnvListen+" to an address") {
+		t.Errorf("log of a loopback mirror does not name %s:\n%s", mirror.EnvListen, got)
 	}
 }

@@ -343,7 +343,7 @@ address = "`+sock+`"
 	t.Cleanup(func() { c.Close() })
 	stale := "matrixbox-mbx-stale"
 	sctx := namespaces.WithNamespace(context.Background(), stale)
-	if err := c.NamespaceService().Create(sctx, stale, map[string]string{workers.LabelOwner: host + "/" + strconv.Itoa(deadPid)}); err != nil {
+	if err := c.NamespaceService().Create(sctx, stale, map[string]string{"matrixbox.owner": host + "/" + strconv.Itoa(deadPid)}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.LeasesService().Create(sctx, leases.WithID("left")); err != nil {

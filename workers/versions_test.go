@@ -88,7 +88,7 @@ func TestVersionMisconfigured(t *testing.T) {
 // TestVersionNotInstalled: a version of the table that is not installed
 // is a skip naming the command that installs it, not a misconfiguration.
 func TestVersionNotInstalled(t *testing.T) {
-	t.Setenv(EnvBin, t.TempDir())
+	t.Setenv(daemons.EnvBin, t.TempDir())
 	err := at(BuildkitdOCI(), "buildkit=v0.28.0").(sandbox.Checker).Check()
 	if err == nil || errors.Is(err, sandbox.ErrMisconfigured) ||
 		!strings.Contains(err.Error(), "buildkit v0.28.0 is not installed") ||

@@ -15,6 +15,7 @@ import (
 
 	ctd "github.com/containerd/containerd/v2/client"
 
+	"github.com/matrixbox/matrixbox/internal/daemons"
 	"github.com/matrixbox/matrixbox/matrix"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
@@ -311,7 +312,7 @@ func backendOf(b *sandbox.Box) *backend {
 func TestWorkerMissingBinary(t *testing.T) {
 	empty := t.TempDir()
 	t.Setenv("PATH", empty)
-	t.Setenv(EnvBin, empty)
+	t.Setenv(daemons.EnvBin, empty)
 	for _, w := range daemonWorkers() {
 		err := w.(sandbox.Checker).Check()
 		if err == nil {

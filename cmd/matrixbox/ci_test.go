@@ -9,6 +9,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/matrixbox/matrixbox/integration"
+	"github.com/matrixbox/matrixbox/internal/repoconfig"
 	"github.com/matrixbox/matrixbox/report"
 )
 
@@ -146,7 +147,7 @@ func TestExampleConfigOnQuickstart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fc, err := integration.LoadConfig(cfg)
+	fc, err := repoconfig.Load(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/matrixbox/matrixbox/integration"
+	"github.com/matrixbox/matrixbox/internal/repoconfig"
 	"github.com/matrixbox/matrixbox/report"
 )
 
@@ -49,7 +49,7 @@ func ciMatrixCmd(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		if fc == nil || fc.Shards == 0 {
-			return usageError{fmt.Errorf("give -shards N, or shards: in %s", integration.ConfigFileName)}
+			return usageError{fmt.Errorf("give -shards N, or shards: in %s", repoconfig.FileName)}
 		}
 		n = fc.Shards
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/matrixbox/matrixbox/integration"
+	"github.com/matrixbox/matrixbox/internal/repoconfig"
 	"github.com/matrixbox/matrixbox/matrix"
 	"github.com/matrixbox/matrixbox/report"
 )
@@ -166,10 +167,10 @@ func printPlan(w io.Writer, recs []report.Record, shards int) {
 	}
 }
 
-func findConfig() (*integration.FileConfig, error) {
-	p, err := integration.FindConfig(".")
+func findConfig() (*repoconfig.File, error) {
+	p, err := repoconfig.Find(".")
 	if err != nil || p == "" {
 		return nil, err
 	}
-	return integration.LoadConfig(p)
+	return repoconfig.Load(p)
 }

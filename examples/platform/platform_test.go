@@ -13,6 +13,7 @@ import (
 	"github.com/matrixbox/matrixbox/integration"
 	"github.com/matrixbox/matrixbox/matrix/platform"
 	"github.com/matrixbox/matrixbox/mirror"
+	"github.com/matrixbox/matrixbox/ociimage"
 	"github.com/matrixbox/matrixbox/sandbox"
 	"github.com/matrixbox/matrixbox/workers"
 )
@@ -72,7 +73,16 @@ func TestMarker(t *testing.T) {
 // image: a source policy for a Dockerfile, a named context, and a source
 // policy for LLB.
 func testMarkerRoutes(t *testing.T, sb sandbox.Sandbox) {
-	base, err := mirror.Shared().Recipe(sb.Context(), "recipe:busybox")
+	path, err := mirror.Shared().Recipe(sb.Context(), "recipe:busybox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	layout, err := ociimage.OpenLayout(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer layout.Close()
+	base, err := layout.Artifact()
 	if err != nil {
 		t.Fatal(err)
 	}

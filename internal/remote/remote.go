@@ -1,26 +1,27 @@
-package sandbox
+package remote
 
 import (
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/matrixbox/matrixbox/sandbox"
 )
 
-// Remote is implemented by workers whose backends are daemons that
+// Daemon is implemented by workers whose backends are daemons that
 // matrixbox did not start and never stops or signals (the remote workers of
 // package workers). Their New attaches to the daemon and their stop only
 // detaches, so the daemon's state outlives every case: a Run gives their
 // cases a warm backend, shared unless the test asks for a reset one.
-type Remote interface {
+type Daemon interface {
 	// RemoteAddress is the daemon's address as the user gave it.
 	RemoteAddress() string
 }
 
-// IsRemote reports whether w's backends are daemons matrixbox did not
-// start.
-func IsRemote(w Worker) bool {
-	_, ok := w.(Remote)
+// Is reports whether w's backends are daemons matrixbox did not start.
+func Is(w sandbox.Worker) bool {
+	_, ok := w.(Daemon)
 	return ok
 }
 
@@ -33,16 +34,16 @@ type Kinder interface {
 }
 
 // KindOf is w's kind, "" when it does not say.
-func KindOf(w Worker) string {
+func KindOf(w sandbox.Worker) string {
 	if k, ok := w.(Kinder); ok {
 		return k.Kind()
 	}
 	return ""
 }
 
-// RemoteSpec describes a daemon that matrixbox did not start, as a user
+// Spec describes a daemon that matrixbox did not start, as a user
 // names it in matrixbox.yaml or the environment.
-type RemoteSpec struct {
+type Spec struct {
 	// Name is the worker's value on the "worker" axis.
 	Name string
 	// Kind is the daemon's kind: "buildkit", "dockerd" or "containerd".
@@ -58,26 +59,26 @@ type RemoteSpec struct {
 	Source string
 }
 
-// RemoteConstructor makes the worker of a RemoteSpec.
-type RemoteConstructor func(RemoteSpec) (Worker, error)
+// Constructor makes the worker of a Spec.
+type Constructor func(Spec) (sandbox.Worker, error)
 
 var (
 	remoteMu    sync.Mutex
-	remoteKinds = map[string]RemoteConstructor{}
+	remoteKinds = map[string]Constructor{}
 )
 
-// RegisterRemote makes NewRemote build specs of kind with fn. Package
+// Register makes New build specs of kind with fn. Package
 // workers registers "buildkit", "dockerd" and "containerd" when it is
 // imported.
-func RegisterRemote(kind string, fn RemoteConstructor) {
+func Register(kind string, fn Constructor) {
 	remoteMu.Lock()
 	defer remoteMu.Unlock()
 	remoteKinds[kind] = fn
 }
 
-// NewRemote makes the worker a spec describes. Its error names the spec's
+// New makes the worker a spec describes. Its error names the spec's
 // source, name and the offending input.
-func NewRemote(s RemoteSpec) (Worker, error) {
+func New(s Spec) (sandbox.Worker, error) {
 	remoteMu.Lock()
 	fn := remoteKinds[s.Kind]
 	remoteMu.Unlock()
@@ -95,7 +96,7 @@ func NewRemote(s RemoteSpec) (Worker, error) {
 	return w, nil
 }
 
-// remoteKindNames lists the kinds NewRemote knows, sorted.
+// remoteKindNames lists the kinds New knows, sorted.
 func remoteKindNames() []string {
 	remoteMu.Lock()
 	defer remoteMu.Unlock()
@@ -105,13 +106,4 @@ func remoteKindNames() []string {
 	}
 	slices.Sort(kinds)
 	return kinds
-}
-
-// Attacher is implemented by backends that can tell a person at a shell
-// how to reach them: one ready command line each, such as
-// "buildctl --addr unix:///tmp/mbx-1-2/b/buildkitd.sock debug workers".
-// integration's MATRIXBOX_KEEP prints them for a kept sandbox; a backend
-// without it gets lines made from its Env.
-type Attacher interface {
-	AttachCommands() []string
 }

@@ -1,4 +1,4 @@
-package integration
+package repoconfig
 
 import (
 	"bytes"
@@ -9,14 +9,14 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/matrixbox/matrixbox/internal/remote"
 	"github.com/matrixbox/matrixbox/matrix"
 	"github.com/matrixbox/matrixbox/report"
-	"github.com/matrixbox/matrixbox/sandbox"
 )
 
-// FileConfig is the content of a matrixbox.yaml. Every field is optional;
+// File is the content of a matrixbox.yaml. Every field is optional;
 // the README's "Configuration" section describes each key.
-type FileConfig struct {
+type File struct {
 	// Path is the file the config was read from.
 	Path string
 	// Workers keeps and orders the workers of a Run by name; names a Run
@@ -24,7 +24,7 @@ type FileConfig struct {
 	Workers []string
 	// Axes gives the values of axes by axis name, as written; a Run decodes
 	// those of the axes it declares.
-	Axes []FileAxis
+	Axes []Axis
 	// Select is a selection expression with the syntax of MATRIXBOX_SELECT.
 	Select string
 	// Exclude lists selection expressions of cells that never run.
@@ -33,24 +33,34 @@ type FileConfig struct {
 	Quarantine []Quarantine
 	// Shards is the number of CI shards; 0 when not set.
 	Shards int
-	// Strict turns strict mode on (see EnvStrict) unless MATRIXBOX_STRICT
+	// Strict turns strict mode on (integration.EnvStrict) unless MATRIXBOX_STRICT
 	// says otherwise.
 	Strict bool
 	// Remote lists the remote workers the file names (see the remote
 	// key), in file order.
-	Remote []sandbox.RemoteSpec
+	Remote []remote.Spec
 
 	lines       map[string]int // the line of each top-level key's value
 	workerLines []int          // the line of each of Workers
 }
 
-// line returns the line of key's value, for errors found after parsing.
-func (fc *FileConfig) line(key string) int { return fc.lines[key] }
+// Line returns the line of key's value, for errors found after parsing.
+func (fc *File) Line(key string) int { return fc.lines[key] }
 
-// FileAxis is one axis of a config file, its values as written, in file
-// order. They are decoded (see [FileAxis.Decode]) only by a Run that
-// declares the axis, so that one file can serve suites with other axes.
-type FileAxis struct {
+// WorkerLine is the line of the file's worker name n.
+func (fc *File) WorkerLine(n string) int {
+	for i, w := range fc.Workers {
+		if w == n && i < len(fc.workerLines) {
+			return fc.workerLines[i]
+		}
+	}
+	return fc.Line("workers")
+}
+
+// Axis is one axis of a config file, its values as written, in file
+// order. They are decoded only by a Run that declares the axis, so that
+// one file can serve suites with other axes.
+type Axis struct {
 	Name   string
 	Values []string
 
@@ -58,13 +68,27 @@ type FileAxis struct {
 	lines []int // of each value
 }
 
+// Where places the axis's value i in the file for an error:
+// "matrixbox.yaml:3: axes.cpus".
+func (a Axis) Where(i int) string {
+	line := 0
+	if i < len(a.lines) {
+		line = a.lines[i]
+	}
+	return fmt.Sprintf("%s:%d: axes.%s", a.file, line, a.Name)
+}
+
+// workerAxis is integration.WorkerAxis, the axis of the workers, which a
+// file selects with its workers key.
+const workerAxis = "worker"
+
 // The top-level keys, in the order the errors list them.
 var configKeys = []string{"workers", "axes", "select", "exclude", "quarantine", "shards", "strict", "remote"}
 
-// ParseConfig parses the content of a config file; name is used in errors,
+// Parse parses the content of a config file; name is used in errors,
 // which read "name:line: key: problem".
-func ParseConfig(name string, data []byte) (*FileConfig, error) {
-	fc := &FileConfig{Path: name, lines: map[string]int{}}
+func Parse(name string, data []byte) (*File, error) {
+	fc := &File{Path: name, lines: map[string]int{}}
 	root, err := configRoot(name, data)
 	if err != nil || root == nil {
 		return fc, err
@@ -129,7 +153,7 @@ func configRoot(name string, data []byte) (*yaml.Node, error) {
 
 type parser struct{ name string }
 
-func (p parser) workers(fc *FileConfig, v *yaml.Node) error {
+func (p parser) workers(fc *File, v *yaml.Node) error {
 	ws, nodes, err := p.strings(v, "workers")
 	if err != nil {
 		return err
@@ -151,9 +175,9 @@ func (p parser) workers(fc *FileConfig, v *yaml.Node) error {
 
 // axis reads one axis's values. They are not decoded here: a value of an
 // axis that a Run does not declare is never decoded.
-func (p parser) axis(fc *FileConfig, axis string, ak, av *yaml.Node) error {
+func (p parser) axis(fc *File, axis string, ak, av *yaml.Node) error {
 	where := "axes." + axis
-	if axis == WorkerAxis {
+	if axis == workerAxis {
 		return p.errf(ak, where, "the worker axis is set by the workers key")
 	}
 	vals, nodes, err := p.strings(av, where)
@@ -163,7 +187,7 @@ func (p parser) axis(fc *FileConfig, axis string, ak, av *yaml.Node) error {
 	if len(vals) == 0 {
 		return p.errf(av, where, "no values")
 	}
-	fa := FileAxis{Name: axis, Values: vals, file: p.name}
+	fa := Axis{Name: axis, Values: vals, file: p.name}
 	for _, n := range nodes {
 		fa.lines = append(fa.lines, n.Line)
 	}
@@ -171,7 +195,7 @@ func (p parser) axis(fc *FileConfig, axis string, ak, av *yaml.Node) error {
 	return nil
 }
 
-func (p parser) selection(fc *FileConfig, v *yaml.Node) error {
+func (p parser) selection(fc *File, v *yaml.Node) error {
 	s, err := p.scalar(v, "select")
 	if err != nil {
 		return err
@@ -183,7 +207,7 @@ func (p parser) selection(fc *FileConfig, v *yaml.Node) error {
 	return nil
 }
 
-func (p parser) exclude(fc *FileConfig, v *yaml.Node) error {
+func (p parser) exclude(fc *File, v *yaml.Node) error {
 	ex, nodes, err := p.strings(v, "exclude")
 	if err != nil {
 		return err
@@ -201,7 +225,7 @@ func (p parser) exclude(fc *FileConfig, v *yaml.Node) error {
 	return nil
 }
 
-func (p parser) shards(fc *FileConfig, v *yaml.Node) error {
+func (p parser) shards(fc *File, v *yaml.Node) error {
 	n, err := p.int(v, "shards")
 	if err != nil {
 		return err
@@ -213,7 +237,7 @@ func (p parser) shards(fc *FileConfig, v *yaml.Node) error {
 	return nil
 }
 
-func (p parser) strict(fc *FileConfig, v *yaml.Node) error {
+func (p parser) strict(fc *File, v *yaml.Node) error {
 	var b bool
 	if v.Kind != yaml.ScalarNode || v.Tag != "!!bool" || v.Decode(&b) != nil {
 		return p.errf(v, "strict", "want true or false, got %s %q", kindName(v), v.Value)

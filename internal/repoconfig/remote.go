@@ -1,4 +1,4 @@
-package integration
+package repoconfig
 
 import (
 	"fmt"
@@ -8,7 +8,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/matrixbox/matrixbox/sandbox"
+	"github.com/matrixbox/matrixbox/internal/remote"
 )
 
 // remoteKindKeys are the keys of a remote entry that give its kind, with
@@ -31,13 +31,13 @@ var remotePathKeys = []string{"certpath", "tlscacert", "tlscert", "tlsdir", "tls
 //
 // The options are checked by the kind's constructor when a Run makes the
 // worker.
-func (p parser) remote(fc *FileConfig, v *yaml.Node) error {
+func (p parser) remote(fc *File, v *yaml.Node) error {
 	return p.mapping(v, "remote", func(name string, k, e *yaml.Node) error {
 		where := "remote." + name
 		if name == "" || strings.ContainsAny(name, "/=, \t|") {
 			return p.errf(k, where, "worker name %q is not a name", name)
 		}
-		s := sandbox.RemoteSpec{Name: name, Options: map[string]string{}, Source: fmt.Sprintf("%s:%d: %s", p.name, k.Line, where)}
+		s := remote.Spec{Name: name, Options: map[string]string{}, Source: fmt.Sprintf("%s:%d: %s", p.name, k.Line, where)}
 		err := p.mapping(e, where, func(key string, _, val *yaml.Node) error {
 			full := where + "." + key
 			var value string

@@ -1,4 +1,4 @@
-package mirror
+package daemonconfig
 
 import (
 	"encoding/json"
@@ -13,32 +13,32 @@ import (
 	"github.com/pelletier/go-toml/v2"
 )
 
-// DaemonConfig is what a daemon needs to pull through a mirror: the
+// Config is what a daemon needs to pull through a mirror: the
 // mirror's host:port and the registry hosts whose images it holds. Its
 // methods render the daemon-side configuration as structured data (TOML and
 // JSON encoders, never text templates), so that a host or address can never
 // break the file's syntax.
-type DaemonConfig struct {
+type Config struct {
 	// Addr is the mirror's host:port; it serves plain HTTP.
 	Addr string
 	// Hosts are the registries mirrored, e.g. "docker.io", "ghcr.io".
 	Hosts []string
 }
 
-// NewDaemonConfig checks addr and hosts and returns the configuration for
+// New checks addr and hosts and returns the configuration for
 // them, hosts sorted and without duplicates. An empty hosts list means
 // docker.io alone.
-func NewDaemonConfig(addr string, hosts []string) (DaemonConfig, error) {
+func New(addr string, hosts []string) (Config, error) {
 	if _, port, err := net.SplitHostPort(addr); err != nil || port == "" {
-		return DaemonConfig{}, fmt.Errorf("mirror address %q: want host:port", addr)
+		return Config{}, fmt.Errorf("mirror address %q: want host:port", addr)
 	}
-	c := DaemonConfig{Addr: addr}
+	c := Config{Addr: addr}
 	if len(hosts) == 0 {
 		hosts = []string{dockerHubHost}
 	}
 	for _, h := range hosts {
 		if h == "" || strings.ContainsAny(h, "/ \t\n\"'\\") {
-			return DaemonConfig{}, fmt.Errorf("registry host %q: want a bare host or host:port", h)
+			return Config{}, fmt.Errorf("registry host %q: want a bare host or host:port", h)
 		}
 		if isDockerHub(h) {
 			h = dockerHubHost
@@ -56,6 +56,16 @@ func isDockerHub(h string) bool {
 	return h == dockerHubHost || h == "index.docker.io" || h == "registry-1.docker.io"
 }
 
+// RepoPrefix is the path, ending in "/", under which the mirror keeps the
+// repositories of registry host; "" for docker.io. A repository path
+// element may not hold ':', so "localhost:5000" becomes "localhost_5000".
+func RepoPrefix(host string) string {
+	if isDockerHub(host) {
+		return ""
+	}
+	return strings.ToLower(strings.ReplaceAll(host, ":", "_")) + "/"
+}
+
 // BuildkitdRegistry is one [registry."host"] table of buildkitd.toml.
 type BuildkitdRegistry struct {
 	Mirrors  []string `toml:"mirrors,omitempty"`
@@ -67,7 +77,7 @@ type BuildkitdRegistry struct {
 // mirrored host gets the mirror (with the host's repository prefix), and the
 // mirror's own address is marked plain HTTP so that images can also be
 // pulled from it by name.
-func (c DaemonConfig) BuildkitdRegistries() map[string]BuildkitdRegistry {
+func (c Config) BuildkitdRegistries() map[string]BuildkitdRegistry {
 	regs := map[string]BuildkitdRegistry{c.Addr: {HTTP: true}}
 	for _, h := range c.Hosts {
 		m := c.Addr
@@ -82,7 +92,7 @@ func (c DaemonConfig) BuildkitdRegistries() map[string]BuildkitdRegistry {
 // BuildkitdTOML renders a buildkitd.toml holding only the registry tables;
 // workers that need more sections marshal BuildkitdRegistries into their own
 // structure.
-func (c DaemonConfig) BuildkitdTOML() ([]byte, error) {
+func (c Config) BuildkitdTOML() ([]byte, error) {
 	b, err := toml.Marshal(struct {
 		Registry map[string]BuildkitdRegistry `toml:"registry"`
 	}{c.BuildkitdRegistries()})
@@ -106,7 +116,7 @@ type containerdHost struct {
 // ContainerdHosts returns the hosts.toml files of a containerd
 // config_path directory (certs.d), keyed by their path relative to it:
 // "<host>/hosts.toml" for each mirrored host and for the mirror itself.
-func (c DaemonConfig) ContainerdHosts() (map[string][]byte, error) {
+func (c Config) ContainerdHosts() (map[string][]byte, error) {
 	files := map[string][]byte{}
 	add := func(host string, h containerdHosts) error {
 		b, err := toml.Marshal(h)
@@ -146,7 +156,7 @@ func (c DaemonConfig) ContainerdHosts() (map[string][]byte, error) {
 
 // WriteContainerdHosts writes ContainerdHosts under dir, the config_path of
 // containerd's registry configuration (and of the Go client's resolver).
-func (c DaemonConfig) WriteContainerdHosts(dir string) error {
+func (c Config) WriteContainerdHosts(dir string) error {
 	files, err := c.ContainerdHosts()
 	if err != nil {
 		return err
@@ -178,12 +188,12 @@ type DockerdRegistry struct {
 }
 
 // Dockerd returns the registry settings of dockerd's daemon.json.
-func (c DaemonConfig) Dockerd() DockerdRegistry {
+func (c Config) Dockerd() DockerdRegistry {
 	return DockerdRegistry{Mirrors: []string{"http://" + c.Addr}, Insecure: []string{c.Addr}}
 }
 
 // DockerdJSON renders a daemon.json holding only the registry settings.
-func (c DaemonConfig) DockerdJSON() ([]byte, error) {
+func (c Config) DockerdJSON() ([]byte, error) {
 	b, err := json.MarshalIndent(c.Dockerd(), "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("render daemon.json: %w", err)

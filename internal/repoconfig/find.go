@@ -1,34 +1,33 @@
-package integration
+package repoconfig
 
 import (
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"sync"
 )
 
-// ConfigFileName is the name of the per-repo config file Run looks for.
-const ConfigFileName = "matrixbox.yaml"
+// FileName is the name of the per-repo config file Run looks for.
+const FileName = "matrixbox.yaml"
 
-// EnvConfig names the config file explicitly; "none" disables the search.
-const EnvConfig = "MATRIXBOX_CONFIG"
+// Env names the config file explicitly; "none" disables the search.
+const Env = "MATRIXBOX_CONFIG"
 
 // maxConfigSize bounds a config file: a few hundred lines are plenty, and
 // a path such as /dev/zero must not fill the memory.
 const maxConfigSize = 1 << 20
 
-// FindConfig returns the config file for a Run started in dir: the file
+// Find returns the config file for a Run started in dir: the file
 // named by MATRIXBOX_CONFIG, else the nearest matrixbox.yaml from dir up to
 // the module root (the first directory holding go.mod). It returns "" when
 // there is none.
-func FindConfig(dir string) (string, error) {
-	if p := os.Getenv(EnvConfig); p != "" {
+func Find(dir string) (string, error) {
+	if p := os.Getenv(Env); p != "" {
 		if p == "none" {
 			return "", nil
 		}
 		if err := checkConfigFile(p); err != nil {
-			return "", fmt.Errorf("%s: %w", EnvConfig, err)
+			return "", fmt.Errorf("%s: %w", Env, err)
 		}
 		return p, nil
 	}
@@ -37,7 +36,7 @@ func FindConfig(dir string) (string, error) {
 		return "", err
 	}
 	for {
-		p := filepath.Join(dir, ConfigFileName)
+		p := filepath.Join(dir, FileName)
 		if _, err := os.Stat(p); err == nil {
 			return p, nil
 		}
@@ -85,9 +84,9 @@ func fileKind(m os.FileMode) string {
 	return m.Type().String()
 }
 
-// LoadConfig reads and checks a config file: a regular file of at most
+// Load reads and checks a config file: a regular file of at most
 // 1 MiB.
-func LoadConfig(path string) (*FileConfig, error) {
+func Load(path string) (*File, error) {
 	if err := checkConfigFile(path); err != nil {
 		return nil, err
 	}
@@ -104,26 +103,5 @@ func LoadConfig(path string) (*FileConfig, error) {
 	if len(data) > maxConfigSize {
 		return nil, fmt.Errorf("config %s: larger than the %d bytes a config file may have", path, maxConfigSize)
 	}
-	return ParseConfig(path, data)
-}
-
-var (
-	configCacheMu sync.Mutex
-	configCache   = map[string]*onceValue[*FileConfig]{}
-)
-
-// repoConfig finds and loads the config for this process once per path.
-func repoConfig() (*FileConfig, error) {
-	path, err := FindConfig(".")
-	if err != nil || path == "" {
-		return nil, err
-	}
-	configCacheMu.Lock()
-	o := configCache[path]
-	if o == nil {
-		o = &onceValue[*FileConfig]{}
-		configCache[path] = o
-	}
-	configCacheMu.Unlock()
-	return o.get(func() (*FileConfig, error) { return LoadConfig(path) })
+	return Parse(path, data)
 }

@@ -1,4 +1,4 @@
-package mirror
+package daemonconfig
 
 import (
 	"encoding/json"
@@ -10,7 +10,7 @@ import (
 	"github.com/pelletier/go-toml/v2"
 )
 
-func TestNewDaemonConfigRejectsBadInput(t *testing.T) {
+func TestNewRejectsBadInput(t *testing.T) {
 	for _, tc := range []struct {
 		addr  string
 		hosts []string
@@ -20,14 +20,14 @@ func TestNewDaemonConfigRejectsBadInput(t *testing.T) {
 		{"127.0.0.1:5000", []string{"ghcr.io/x"}, `registry host "ghcr.io/x"`},
 		{"127.0.0.1:5000", []string{`a"b`}, `registry host "a\"b"`},
 	} {
-		if _, err := NewDaemonConfig(tc.addr, tc.hosts); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("NewDaemonConfig(%q, %q) err = %v, want %s", tc.addr, tc.hosts, err, tc.want)
+		if _, err := New(tc.addr, tc.hosts); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("New(%q, %q) err = %v, want %s", tc.addr, tc.hosts, err, tc.want)
 		}
 	}
 }
 
-func TestDaemonConfigBuildkitd(t *testing.T) {
-	c, err := NewDaemonConfig("127.0.0.1:5000", []string{"ghcr.io", "index.docker.io", "docker.io", "localhost:6000"})
+func TestConfigBuildkitd(t *testing.T) {
+	c, err := New("127.0.0.1:5000", []string{"ghcr.io", "index.docker.io", "docker.io", "localhost:6000"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,8 +62,8 @@ func TestDaemonConfigBuildkitd(t *testing.T) {
 	}
 }
 
-func TestDaemonConfigContainerdHosts(t *testing.T) {
-	c, err := NewDaemonConfig("127.0.0.1:5000", []string{"docker.io", "ghcr.io"})
+func TestConfigContainerdHosts(t *testing.T) {
+	c, err := New("127.0.0.1:5000", []string{"docker.io", "ghcr.io"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,8 +96,8 @@ func TestDaemonConfigContainerdHosts(t *testing.T) {
 	}
 }
 
-func TestDaemonConfigDockerd(t *testing.T) {
-	c, err := NewDaemonConfig("127.0.0.1:5000", nil)
+func TestConfigDockerd(t *testing.T) {
+	c, err := New("127.0.0.1:5000", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,8 +114,8 @@ func TestDaemonConfigDockerd(t *testing.T) {
 	}
 }
 
-func ExampleDaemonConfig_BuildkitdTOML() {
-	c, _ := NewDaemonConfig("127.0.0.1:5000", []string{"docker.io", "ghcr.io"})
+func ExampleConfig_BuildkitdTOML() {
+	c, _ := New("127.0.0.1:5000", []string{"docker.io", "ghcr.io"})
 	b, _ := c.BuildkitdTOML()
 	os.Stdout.Write(b)
 	// Output:

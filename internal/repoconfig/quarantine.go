@@ -1,4 +1,4 @@
-package integration
+package repoconfig
 
 import (
 	"fmt"
@@ -35,7 +35,7 @@ func (q Quarantine) Matches(parent, test string, c matrix.Cell) bool {
 	return q.Cells.Match(c)
 }
 
-func (p parser) quarantines(fc *FileConfig, v *yaml.Node) error {
+func (p parser) quarantines(fc *File, v *yaml.Node) error {
 	if v.Kind != yaml.SequenceNode {
 		return p.errf(v, "quarantine", "want a list of entries with test/cells, url and reason")
 	}
