@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/matrixbox/matrixbox/internal/compatopt"
 	"github.com/matrixbox/matrixbox/matrix"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
@@ -25,7 +26,13 @@ type config struct {
 	// workerAxes are values matrixbox.yaml gives axes of the workers'
 	// own (their daemons' versions), by axis.
 	workerAxes map[string][]matrix.Value
-	errs       []error
+	// logRefusals: compatopt.LogRefusals.
+	logRefusals bool
+	errs        []error
+}
+
+func init() {
+	compatopt.LogRefusals = Option(func(c *config) { c.logRefusals = true })
 }
 
 // WithWorkers runs on ws instead of the host worker.
@@ -100,8 +107,8 @@ type DamageReporter interface {
 // only because another suite copied it there, is refused. A daemon then
 // falls back to the image's own registry, which succeeds only where that
 // registry can be reached, so Run fails on every refusal during it, on
-// every machine alike, and names the refused images in a failing case's
-// log.
+// every machine alike (a Run of the compat layer logs it instead), and
+// names the refused images in a failing case's log.
 type RefusalReporter interface {
 	// RefusedSince describes, once each, the images refused at or after t.
 	RefusedSince(t time.Time) []string

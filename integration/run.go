@@ -108,13 +108,18 @@ func Run(t *testing.T, tests []Test, opts ...Option) {
 // judgeRefusals fails the Run when, during it, the mirror refused images
 // that no Run of the process declared: a case that pulled one passed only
 // if the image's own registry answered in the mirror's place, which it
-// does not on an offline machine.
+// does not on an offline machine. Under compatopt.LogRefusals it logs
+// them instead.
 func (r *runner) judgeRefusals(t *testing.T, since time.Time) {
 	rr, ok := r.mirror.(RefusalReporter)
 	if !ok {
 		return
 	}
 	for _, s := range rr.RefusedSince(since) {
+		if r.cfg.logRefusals {
+			t.Logf("matrixbox: during this Run the mirror refused %s (logged, not failed: BuildKit's harness has no such rule)", s)
+			continue
+		}
 		t.Errorf("matrixbox: during this Run the mirror refused %s", s)
 	}
 }

@@ -33,7 +33,11 @@
 // a stand-in with MATRIXBOX_COMPAT_STANDINS
 // ("tonistiigi/hellofs:latest=recipe:busybox"); each Run logs the stand-ins
 // it uses. Without one, an image that cannot be copied fails the cases of
-// its Run, naming the image and that variable.
+// its Run, naming the image and that variable. A pull of an image no Run
+// declared, which the mirror refuses, is logged at the Run's end and fails
+// only the case that needed it, as in BuildKit's harness (matrixbox's own
+// Run fails on it): BuildKit's suites ask the registry for images they
+// built into the worker's own store, and the worker then finds them there.
 //
 // Isolation: MATRIXBOX_COMPAT_ISOLATION=fresh (default: a new daemon per
 // case, as in BuildKit), reset (a warm daemon per worker and cell, wiped

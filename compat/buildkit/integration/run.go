@@ -13,6 +13,7 @@ import (
 	"time"
 
 	mbx "github.com/matrixbox/matrixbox/integration"
+	"github.com/matrixbox/matrixbox/internal/compatopt"
 	"github.com/matrixbox/matrixbox/matrix"
 	"github.com/matrixbox/matrixbox/mirror"
 	"github.com/matrixbox/matrixbox/sandbox"
@@ -156,7 +157,9 @@ func Run(t *testing.T, testCases []Test, opt ...TestOpt) {
 			run(t, box{sb: sb})
 		}, props...))
 	}
-	opts := []mbx.Option{mbx.WithWorkers(ws...), mbx.WithMirror(mirror.Shared())}
+	// Refusals are logged, not failed on, as BuildKit's harness does
+	// (see compatopt.LogRefusals).
+	opts := []mbx.Option{mbx.WithWorkers(ws...), mbx.WithMirror(mirror.Shared()), compatopt.LogRefusals.(mbx.Option)}
 	for _, key := range slices.Sorted(maps.Keys(tc.matrix)) {
 		opts = append(opts, mbx.WithAxes(matrix.FromMap(key, tc.matrix[key])))
 	}
