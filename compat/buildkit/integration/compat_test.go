@@ -2,6 +2,7 @@ package integration_test
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -35,7 +36,7 @@ func (sandboxed) UpdateConfigFile(in string) (string, func() error) { return in,
 // daemons: the sandbox answers as BuildKit's does, and a ConfigUpdater
 // matrix value reaches buildkitd.
 func TestCompat(t *testing.T) {
-	integration.Run(t, integration.TestFuncs(testSandboxAnswers, testBuildctl, testEntitlementFromMatrix, testRootfulNoRootless),
+	integration.Run(t, integration.TestFuncs(testSandboxAnswers, testBuildctl, testEntitlementFromMatrix, testRootfulNoRootless, testExportsALayer),
 		integration.WithMirroredImages(integration.OfficialImages("busybox:latest")),
 		integration.WithMatrix("secmode", map[string]any{"insecure": insecure{}, "sandbox": sandboxed{}}),
 	)
@@ -125,3 +126,31 @@ func testEntitlementFromMatrix(t *testing.T, sb integration.Sandbox) {
 		t.Fatalf("sandbox cell: got %v, want the entitlement refused", err)
 	}
 }
+
+// testExportsALayer exports an image with a layer of its own on every
+// worker: the differ BuildKit's harness forces on all but the native
+// snapshotter (containerd-rootless's) fails there with "overlay mounts
+// not detected", as the compat layer's containerd-rootless did when it
+// forced it on every worker.
+func testExportsALayer(t *testing.T, sb integration.Sandbox) {
+	c, err := client.New(sb.Context(), sb.Address())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	def, err := llb.Image("busybox:latest").Run(llb.Shlex("touch /layer")).Root().Marshal(sb.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Solve(sb.Context(), def, client.SolveOpt{Exports: []client.ExportEntry{{
+		Type:   client.ExporterOCI,
+		Output: func(map[string]string) (io.WriteCloser, error) { return nopCloser{io.Discard}, nil },
+	}}}, nil)
+	if err != nil {
+		t.Fatalf("%s: export an image with a layer: %v", sb.Name(), err)
+	}
+}
+
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }

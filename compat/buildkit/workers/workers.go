@@ -7,13 +7,18 @@ import (
 )
 
 // buildkitdEnv is the environment BuildKit's harness gives its buildkitd:
-// exec output in the daemon log, a panic on an error that loses its gRPC
-// code, and the overlay differ forced where the snapshotter allows it.
+// exec output in the daemon log and a panic on an error that loses its
+// gRPC code.
 var buildkitdEnv = []string{
 	"BUILDKIT_DEBUG_EXEC_OUTPUT=1",
 	"BUILDKIT_DEBUG_PANIC_ON_ERROR=1",
-	"BUILDKIT_DEBUG_FORCE_OVERLAY_DIFF=true",
 }
+
+// forceOverlayDiff is what BuildKit's harness adds for every worker whose
+// snapshotter is not native (all but containerd-rootless): the overlay
+// differ, with no fallback. On the native snapshotter it fails every
+// export of a layer ("overlay mounts not detected").
+var forceOverlayDiff = mbw.WithEnv("BUILDKIT_DEBUG_FORCE_OVERLAY_DIFF=true")
 
 // workerLabel is the worker label BuildKit's harness sets, which exercises
 // buildkitd's label handling.
@@ -27,7 +32,7 @@ const workerLabel = "org.mobyproject.buildkit.worker.sandbox=true"
 // machine that cannot run it skips its cells, saying why.
 func InitOCIWorker() {
 	integration.Register(oci())
-	integration.Register(buildkitd(mbw.BuildkitdOCI, "oci-rootless", "--oci-worker-labels", mbw.WithRootless()))
+	integration.Register(buildkitd(mbw.BuildkitdOCI, "oci-rootless", "--oci-worker-labels", mbw.WithRootless(), forceOverlayDiff))
 }
 
 // InitContainerdWorker registers the containerd workers of BuildKit's CI,
@@ -41,14 +46,16 @@ func InitOCIWorker() {
 func InitContainerdWorker() {
 	cs := containerdWorkers()
 	for _, c := range cs {
-		integration.Register(containerd(c))
+		integration.Register(containerd(c, forceOverlayDiff))
 	}
+	// The native snapshotter, as in BuildKit's harness: no forced
+	// overlay differ.
 	integration.Register(containerd(containerdWorker{name: "containerd-rootless", version: cs[0].version}, mbw.WithRootless()))
 }
 
 // oci returns the worker InitOCIWorker registers.
 func oci() sandbox.Worker {
-	return buildkitd(mbw.BuildkitdOCI, "oci", "--oci-worker-labels")
+	return buildkitd(mbw.BuildkitdOCI, "oci", "--oci-worker-labels", forceOverlayDiff)
 }
 
 // containerd returns the worker c of those InitContainerdWorker registers.
