@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/matrixbox/matrixbox/internal/remote"
+	"github.com/matrixbox/matrixbox/internal/supervise"
 	"github.com/matrixbox/matrixbox/matrix"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
@@ -318,5 +319,5 @@ func (p *warmPool) stopAll() error {
 // markWarm writes, in a warm backend's directory, the mark that tells the
 // guard to remove it quietly when the process ends: it is kept on purpose.
 func markWarm(dir string) error {
-	return os.WriteFile(filepath.Join(dir, sandbox.WarmMark), nil, 0o644)
+	return os.WriteFile(filepath.Join(dir, supervise.WarmMark), nil, 0o644)
 }

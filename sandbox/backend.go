@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/matrixbox/matrixbox/internal/supervise"
 )
 
 // Running is a backend a worker started in a directory and a cgroup of its
@@ -17,7 +19,7 @@ import (
 type Running struct {
 	Backend
 	dir     string // "" once stopped
-	group   *Group
+	group   *supervise.Group
 	owned   bool // dir and group are the Running's to remove
 	logs    *Logs
 	startup time.Duration
@@ -26,14 +28,14 @@ type Running struct {
 }
 
 // StartBackend starts a backend of w for cfg's cell in a directory and a
-// cgroup of its own, which it makes (cfg.Dir and cfg.Group are set by it);
+// cgroup of its own, which it makes (cfg.Dir and the cgroup are set by it);
 // cfg.Logs receives the daemons' output. On error nothing it made is left.
 func StartBackend(ctx context.Context, w Worker, cfg Config) (_ *Running, err error) {
-	dir, err := mkdirShort()
+	dir, err := supervise.MkdirShort()
 	if err != nil {
 		return nil, err
 	}
-	group, gerr := newGroup(dir)
+	group, gerr := supervise.NewGroup(dir)
 	r, err := startBackend(ctx, w, cfg, dir, group, gerr)
 	if r != nil {
 		r.owned = true
@@ -46,18 +48,18 @@ func StartBackend(ctx context.Context, w Worker, cfg Config) (_ *Running, err er
 // startBackend starts a backend of w under dir ("b" below it) in group;
 // gerr says why there is no group when it is nil. On error the worker's
 // own stop has run; dir and group are the caller's.
-func startBackend(ctx context.Context, w Worker, cfg Config, dir string, group *Group, gerr error) (*Running, error) {
+func startBackend(ctx context.Context, w Worker, cfg Config, dir string, group *supervise.Group, gerr error) (*Running, error) {
 	if cfg.Logs == nil {
 		cfg.Logs = NewLogs()
 	}
 	if gerr != nil {
 		cfg.Logs.Printf("matrixbox", "matrixbox: no cgroup for the backend (%v): its processes are found by their environment instead", gerr)
 	}
-	cfg.Dir, cfg.Group, cfg.marker = filepath.Join(dir, "b"), group, dir
+	cfg.Dir, cfg.group, cfg.marker = filepath.Join(dir, "b"), group, dir
 	if err := os.Mkdir(cfg.Dir, 0o711); err != nil {
 		return nil, err
 	}
-	cfg.daemons = newDaemons(cfg.Dir, filepath.Join(dir, daemonsRecord), cfg.Logs)
+	cfg.daemons = newDaemons(cfg.Dir, filepath.Join(dir, supervise.DaemonsRecord), cfg.Logs)
 	r := &Running{dir: dir, group: group, logs: cfg.Logs, daemons: cfg.daemons}
 	start := time.Now()
 	be, stop, err := w.New(ctx, &cfg)
@@ -86,7 +88,7 @@ func (r *Running) Startup() time.Duration { return r.startup }
 func (r *Running) Logs() *Logs { return r.logs }
 
 // Group is the backend's cgroup; nil when it has none.
-func (r *Running) Group() *Group { return r.group }
+func (r *Running) Group() *supervise.Group { return r.group }
 
 // Died is closed when a daemon of the backend ended before the backend was
 // stopped: killed, crashed. The backend is dead then, whatever its other
@@ -129,35 +131,35 @@ func (r *Running) Stop() error {
 // what carries dir as its sandbox marker; detaches mounts under dir;
 // removes dir and group. Each thing found is an error: it should have been
 // gone.
-func sweep(dir string, group *Group, sub string) []error {
+func sweep(dir string, group *supervise.Group, sub string) []error {
 	var errs []error
-	var left []Proc
+	var left []supervise.Proc
 	if group != nil {
-		left = group.kill(sub)
+		left = group.Kill(sub)
 	} else {
-		left = killMarked(dir)
+		left = supervise.KillMarked(dir)
 	}
 	if len(left) > 0 {
 		errs = append(errs, fmt.Errorf("leaked processes (killed): %s", procList(left)))
 	}
-	if leaked := detachMountsUnder(dir); len(leaked) > 0 {
+	if leaked := supervise.DetachMountsUnder(dir); len(leaked) > 0 {
 		errs = append(errs, fmt.Errorf("leaked mounts under %s (detached): %s", dir, strings.Join(leaked, ", ")))
 	}
-	if outside := removeOutside(defaultRunRoot, dir); len(outside) > 0 {
+	if outside := supervise.RemoveOutside(supervise.DefaultRunRoot, dir); len(outside) > 0 {
 		errs = append(errs, fmt.Errorf("left outside the sandbox dir (removed): %s", strings.Join(outside, ", ")))
 	}
-	if err := removeDir(dir); err != nil {
+	if err := supervise.RemoveDir(dir); err != nil {
 		errs = append(errs, fmt.Errorf("remove sandbox dir: %w", err))
 	}
 	if group != nil {
-		if err := group.remove(); err != nil {
+		if err := group.Remove(); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errs
 }
 
-func procList(ps []Proc) string {
+func procList(ps []supervise.Proc) string {
 	s := make([]string, len(ps))
 	for i, p := range ps {
 		s[i] = fmt.Sprintf("%q (pid %d)", p.Cmdline, p.Pid)

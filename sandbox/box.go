@@ -11,11 +11,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/matrixbox/matrixbox/internal/supervise"
 	"github.com/matrixbox/matrixbox/matrix"
 )
 
 // Spec describes the sandbox of one case: its cell, logs and mirror (the
-// [Config] a fresh backend is started with; Open makes Dir and Group) and
+// [Config] a fresh backend is started with; Open makes Dir and the cgroup) and
 // where its backend comes from.
 type Spec struct {
 	Config
@@ -41,7 +42,7 @@ type Box struct {
 	owned *Running
 	// group holds the commands of Cmd, in its leaf "c"; cmdFD is that
 	// leaf, open for cloning commands into it. nil and -1 without cgroups.
-	group *Group
+	group *supervise.Group
 	cmdFD int
 
 	// cleanups are what Close undoes, the backend's stop among them.
@@ -51,15 +52,10 @@ type Box struct {
 	aborted atomic.Bool
 }
 
-// EnvMarker is the variable every command of a sandbox carries, set to the
-// sandbox directory, so that what a test leaves running can be found where
-// the sandbox has no cgroup.
-const EnvMarker = "MATRIXBOX_SANDBOX"
-
 // Open makes the case's directory and cgroup and starts (or attaches to)
 // its backend. On error everything it made is already undone.
 func Open(ctx context.Context, spec Spec) (_ *Box, err error) {
-	dir, err := mkdirShort()
+	dir, err := supervise.MkdirShort()
 	if err != nil {
 		return nil, err
 	}
@@ -76,10 +72,10 @@ func Open(ctx context.Context, spec Spec) (_ *Box, err error) {
 	if err := os.Mkdir(b.tmp, 0o755); err != nil {
 		return nil, err
 	}
-	group, gerr := newGroup(dir)
+	group, gerr := supervise.NewGroup(dir)
 	if gerr == nil {
 		b.group = group
-		b.cmdFD, gerr = group.openLeaf("c")
+		b.cmdFD, gerr = group.OpenLeaf("c")
 	}
 	if gerr != nil && b.group == nil {
 		b.logs.Printf("matrixbox", "matrixbox: no cgroup for the sandbox (%v): its processes are found by their environment instead", gerr)
@@ -127,11 +123,11 @@ func (b *Box) Defer(name string, fn func() error) { b.cleanups.Add(name, fn) }
 // returned, joined.
 func (b *Box) Close() error {
 	var errs []error
-	var left []Proc
+	var left []supervise.Proc
 	if b.cmdFD >= 0 {
-		left = b.group.kill("c")
+		left = b.group.Kill("c")
 	} else {
-		left = killMarked(b.dir)
+		left = supervise.KillMarked(b.dir)
 	}
 	for _, p := range left {
 		if b.aborted.Load() {
@@ -147,7 +143,7 @@ func (b *Box) Close() error {
 		errs = append(errs, err)
 	}
 	if b.cmdFD >= 0 {
-		_ = closeFD(b.cmdFD)
+		_ = supervise.CloseFD(b.cmdFD)
 		b.cmdFD = -1
 	}
 	start := time.Now()
@@ -166,7 +162,7 @@ func (b *Box) Abort() {
 
 // Group is the sandbox's cgroup, which holds its commands and, for a fresh
 // backend, the backend's daemons and containers; nil without cgroups.
-func (b *Box) Group() *Group { return b.group }
+func (b *Box) Group() *supervise.Group { return b.group }
 
 // Fresh is the backend the box started and stops itself; nil when it runs
 // on a warm one (Spec.Backend).
@@ -213,7 +209,7 @@ func (b *Box) Cmd(args ...string) *exec.Cmd {
 		return &exec.Cmd{Err: errors.New("sandbox: Cmd: no command given")}
 	}
 	env := append(os.Environ(), cellEnv(b.spec.Cell)...)
-	env = append(env, EnvMarker+"="+b.dir, ownerEnv())
+	env = append(env, supervise.EnvMarker+"="+b.dir, supervise.OwnerEnv())
 	if e, ok := b.backend.(Enver); ok {
 		env = append(env, e.Env()...)
 	}
@@ -230,13 +226,13 @@ func (b *Box) Cmd(args ...string) *exec.Cmd {
 			cmd.Path, cmd.Err = p, nil
 		}
 	}
-	setProcessGroup(cmd)
+	supervise.SetProcessGroup(cmd)
 	if b.cmdFD >= 0 {
-		cloneInto(cmd, b.cmdFD)
+		supervise.CloneInto(cmd, b.cmdFD)
 	}
 	cmd.Cancel = func() error {
 		if cmd.Process != nil {
-			killGroup(cmd.Process.Pid)
+			supervise.KillGroup(cmd.Process.Pid)
 		}
 		return nil
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/matrixbox/matrixbox/internal/supervise"
 	"github.com/matrixbox/matrixbox/matrix"
 
 	"github.com/matrixbox/matrixbox/internal/testkit"
@@ -31,7 +32,7 @@ func TestBoxHostLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(b.TempDir()) > maxSocketDir+10 {
+	if len(b.TempDir()) > supervise.MaxSocketDir+10 {
 		t.Errorf("temp dir %q too long for sockets", b.TempDir())
 	}
 	if b.Name() != "worker=host/my-axis=v1" || b.Value("my-axis") != "v1" || b.Address() != "" {
@@ -163,21 +164,15 @@ func TestBoxReportsAndDetachesLeakedMount(t *testing.T) {
 	if err := syscall.Mount("tmpfs", mnt, "tmpfs", 0, "size=1m"); err != nil {
 		t.Skipf("cannot mount tmpfs here: %v", err)
 	}
-	if got := MountsUnder(filepath.Dir(b.TempDir())); len(got) != 1 || got[0] != mnt {
+	if got := supervise.MountsUnder(filepath.Dir(b.TempDir())); len(got) != 1 || got[0] != mnt {
 		t.Fatalf("MountsUnder = %v", got)
 	}
 	err = b.Close()
 	if err == nil || !strings.Contains(err.Error(), "leaked mounts") || !strings.Contains(err.Error(), mnt) {
 		t.Fatalf("Close err = %v", err)
 	}
-	if got := MountsUnder(mnt); len(got) != 0 {
+	if got := supervise.MountsUnder(mnt); len(got) != 0 {
 		t.Fatalf("mount left behind: %v", got)
-	}
-}
-
-func TestUnescapeMount(t *testing.T) {
-	if got := unescapeMount(`/a\040b\134c`); got != `/a b\c` {
-		t.Fatalf("got %q", got)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/matrixbox/matrixbox/internal/supervise"
 	"github.com/matrixbox/matrixbox/internal/testkit"
 )
 
@@ -24,10 +25,6 @@ import (
 func TestMain(m *testing.M) {
 	if mode := os.Getenv("MATRIXBOX_TEST_DAEMON"); mode != "" {
 		daemon(mode)
-		return
-	}
-	if os.Getenv("MATRIXBOX_TEST_DIE") != "" {
-		dieLeavingThingsBehind()
 		return
 	}
 	os.Exit(m.Run())
@@ -100,7 +97,7 @@ func alive(pid int) bool {
 }
 
 func TestProcessReadyOnUnixSocket(t *testing.T) {
-	dir, err := mkdirShort()
+	dir, err := supervise.MkdirShort()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,7 +229,7 @@ func TestStopReportsADaemonKilledFromOutside(t *testing.T) {
 		// The kill is delivered before kill(2) returns; the process may
 		// take a moment to become a zombie, which Stop must wait out.
 		testkit.WaitFor(t, 10*time.Second, "the SIGKILLed daemon to become a zombie", func() (string, bool) {
-			return statLine(p.Pid()), exitedUnreaped(p.Pid())
+			return statLine(p.Pid()), supervise.ExitedUnreaped(p.Pid())
 		})
 		err = p.Stop(5 * time.Second)
 		if err == nil || !strings.Contains(err.Error(), "signal: killed") {

@@ -16,6 +16,7 @@ import (
 	ctd "github.com/containerd/containerd/v2/client"
 
 	"github.com/matrixbox/matrixbox/internal/daemons"
+	"github.com/matrixbox/matrixbox/internal/supervise"
 	"github.com/matrixbox/matrixbox/matrix"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
@@ -66,7 +67,7 @@ func leftovers(b *sandbox.Box) []string {
 			out = append(out, "cgroup "+c)
 		}
 	}
-	for _, m := range sandbox.MountsUnder(b.Dir()) {
+	for _, m := range supervise.MountsUnder(b.Dir()) {
 		out = append(out, "mount "+m)
 	}
 	if _, err := os.Stat(b.Dir()); err == nil {

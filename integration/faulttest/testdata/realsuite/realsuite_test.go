@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/matrixbox/matrixbox/integration"
+	"github.com/matrixbox/matrixbox/internal/supervise"
 	"github.com/matrixbox/matrixbox/mirror"
 	"github.com/matrixbox/matrixbox/sandbox"
 	"github.com/matrixbox/matrixbox/workers"
@@ -82,7 +83,7 @@ func noteDaemons(sb sandbox.Sandbox) {
 		return
 	}
 	note("backends", dir)
-	want := "\x00" + sandbox.EnvMarker + "=" + dir + "\x00"
+	want := "\x00" + supervise.EnvMarker + "=" + dir + "\x00"
 	ents, _ := os.ReadDir("/proc")
 	for _, e := range ents {
 		env, err := os.ReadFile("/proc/" + e.Name() + "/environ")
