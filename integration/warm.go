@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/matrixbox/matrixbox/internal/box"
 	"github.com/matrixbox/matrixbox/internal/remote"
 	"github.com/matrixbox/matrixbox/internal/supervise"
 	"github.com/matrixbox/matrixbox/matrix"
@@ -65,7 +66,7 @@ type warmBackend struct {
 	worker  sandbox.Worker
 	logs    *sandbox.Logs
 	once    sync.Once // starts it
-	running *sandbox.Running
+	running *box.Running
 	err     error
 	// started is set once the start is over (running and err are then
 	// read without a lock).
@@ -153,7 +154,7 @@ func (p *warmPool) acquire(c caseSpec, cfg sandbox.Config) (*lease, error) {
 	wb.once.Do(func() {
 		started = true
 		cfg.Logs = wb.logs
-		wb.running, wb.err = sandbox.StartBackend(context.Background(), c.worker, cfg)
+		wb.running, wb.err = box.StartBackend(context.Background(), c.worker, cfg)
 		if wb.err == nil {
 			wb.err = markWarm(wb.running.Dir())
 		}

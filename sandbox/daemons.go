@@ -13,7 +13,7 @@ import (
 // daemons are the processes a backend's worker started with
 // [Config.Start], watched from their start to the backend's stop: one
 // that ends on its own in between has died, and the backend with it
-// ([Running.Died]). They run in a mount namespace of the backend's own
+// (box.Running.Died, internal/box). They run in a mount namespace of the backend's own
 // where the machine lets one be made (root): see supervise.RunNS.
 type daemons struct {
 	dir string // the backend's directory, its namespace's run dirs under it
@@ -95,10 +95,10 @@ func (d *daemons) watch(p *Process) {
 // containerd) would take its whole grace for nothing.
 const deadGrace = 2 * time.Second
 
-// stop marks the backend as stopping: a daemon that ends from now on was
+// Stop marks the backend as stopping: a daemon that ends from now on was
 // stopped, not killed. When one died already, the others are stopped now,
 // with deadGrace; the worker's own stop then finds them stopped.
-func (d *daemons) stop() {
+func (d *daemons) Stop() {
 	d.mu.Lock()
 	d.stopping = true
 	dead := d.death != ""
@@ -113,9 +113,9 @@ func (d *daemons) stop() {
 	}
 }
 
-// closeNS ends the namespace's thread, once the daemons it started have
+// CloseNS ends the namespace's thread, once the daemons it started have
 // stopped: their parent-death signal follows it.
-func (d *daemons) closeNS() {
+func (d *daemons) CloseNS() {
 	d.nsOnce.Do(func() {})
 	if d.ns != nil {
 		d.ns.Close()

@@ -51,17 +51,17 @@ type Worker interface {
 }
 
 // Config is what a worker is given to start a backend, and the part of a
-// [Spec] that describes the case's cell, logs and mirror. Dir and the
-// backend's cgroup are made by whoever starts the backend ([Open],
-// [StartBackend]); a Dir given there is ignored.
+// case's sandbox that describes its cell, logs and mirror. Dir and the
+// backend's cgroup are made by the harness when it starts the backend; a
+// Dir given there is ignored.
 type Config struct {
 	// Cell holds the cell's values, the "worker" axis included.
 	Cell matrix.Cell
 	// Dir is a private, empty directory with a short path, for sockets, roots
 	// and state. It is removed after the backend stops.
 	Dir string
-	// Logs collects the backend's output; nil, where a Config is given to
-	// [Open] or [StartBackend], means a fresh set.
+	// Logs collects the backend's output; nil, where the harness is given
+	// a Config, means a fresh set.
 	Logs *Logs
 	// Mirror is host:port of the shared registry mirror, "" when none.
 	Mirror string
@@ -91,8 +91,8 @@ type Config struct {
 // clients outside share with the shims) are directories of the backend:
 // the runtime state daemons keep at those compiled-in paths goes with the
 // backend, however it ends. And a daemon that ends before the backend is
-// stopped has died: the backend's [Running.Died] says so, and the case on
-// it fails.
+// stopped has died: the harness says so, and the case on the backend
+// fails.
 func (c *Config) Start(name string, cmd *exec.Cmd) (*Process, error) {
 	if c.marker != "" {
 		if cmd.Env == nil {

@@ -70,7 +70,7 @@ func hierarchies() []hierarchy {
 
 // Group is the cgroup of one sandbox, made in every mounted hierarchy: the
 // daemons its worker starts go into its leaf "d" and the commands of
-// sandbox.Box.Cmd into its leaf "c" (cloned straight into them on cgroup v2, so
+// box.Box.Cmd into its leaf "c" (cloned straight into them on cgroup v2, so
 // that nothing they fork escapes), and the daemons put their containers
 // under [Group.Parent]. Killing the group kills all of it, wherever each
 // process was re-parented to, and works the same from the normal close, the

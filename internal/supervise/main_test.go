@@ -62,6 +62,3 @@ func startParent(g *Group) (int, error) {
 	}
 	return 0, errors.New("the parent printed no child")
 }
-
-// alive reports whether pid runs: it exists, and not as a zombie.
-func alive(pid int) bool { return exiting(pid) }

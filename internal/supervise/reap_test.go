@@ -99,7 +99,7 @@ func TestReapRemovesLeftoversOfADeadRun(t *testing.T) {
 	}
 	// The grandchild survived its owner, re-parented away from the daemon's
 	// process group: exactly the leftover the cgroup exists for.
-	if !alive(child) || !alive(envOnly) {
+	if !testkit.Alive(child) || !testkit.Alive(envOnly) {
 		t.Fatalf("precondition: %d and %d should have outlived their dead owner", child, envOnly)
 	}
 	// The grandchild in the cgroup is recorded as a daemon of the dir, as
@@ -136,7 +136,7 @@ func TestReapRemovesLeftoversOfADeadRun(t *testing.T) {
 		}
 	}
 	for _, pid := range []int{child, envOnly} {
-		if alive(pid) {
+		if testkit.Alive(pid) {
 			t.Errorf("process %d still running", pid)
 		}
 	}

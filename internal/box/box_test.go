@@ -1,4 +1,4 @@
-package sandbox
+package box
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/matrixbox/matrixbox/internal/supervise"
 	"github.com/matrixbox/matrixbox/matrix"
+	"github.com/matrixbox/matrixbox/sandbox"
 
 	"github.com/matrixbox/matrixbox/internal/testkit"
 )
@@ -28,7 +29,7 @@ func cellOf(t *testing.T, axes ...matrix.Axis) matrix.Cell {
 
 func TestBoxHostLifecycle(t *testing.T) {
 	cell := cellOf(t, matrix.Strings("worker", "host"), matrix.Strings("my-axis", "v1"))
-	b, err := Open(context.Background(), Spec{Config: Config{Cell: cell}, Worker: hostWorker{}})
+	b, err := Open(context.Background(), Spec{Config: sandbox.Config{Cell: cell}, Worker: hostWorker{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +66,7 @@ func TestBoxHostLifecycle(t *testing.T) {
 type failingWorker struct{ startErr, stopErr error }
 
 func (failingWorker) Name() string { return "failing" }
-func (w failingWorker) New(_ context.Context, cfg *Config) (Backend, func() error, error) {
+func (w failingWorker) New(_ context.Context, cfg *sandbox.Config) (sandbox.Backend, func() error, error) {
 	cfg.Logs.Printf("failing", "daemon said something before dying")
 	if w.startErr != nil {
 		return nil, nil, w.startErr
@@ -79,7 +80,7 @@ type hostWorker struct{}
 
 func (hostWorker) Name() string { return "host" }
 
-func (hostWorker) New(context.Context, *Config) (Backend, func() error, error) {
+func (hostWorker) New(context.Context, *sandbox.Config) (sandbox.Backend, func() error, error) {
 	return hostBackend{}, nil, nil
 }
 
@@ -89,15 +90,15 @@ func (hostBackend) Address() string { return "" }
 
 func TestBoxReportsStartAndStopErrors(t *testing.T) {
 	cell := cellOf(t, matrix.Strings("worker", "failing"))
-	logs := NewLogs()
-	_, err := Open(context.Background(), Spec{Config: Config{Cell: cell, Logs: logs}, Worker: failingWorker{startErr: errors.New("boom")}})
+	logs := sandbox.NewLogs()
+	_, err := Open(context.Background(), Spec{Config: sandbox.Config{Cell: cell, Logs: logs}, Worker: failingWorker{startErr: errors.New("boom")}})
 	if err == nil || !strings.Contains(err.Error(), "start worker failing: boom") {
 		t.Fatalf("Open err = %v", err)
 	}
 	if !strings.Contains(logs.String(), "daemon said something") {
 		t.Errorf("logs of the failed start are lost: %q", logs.String())
 	}
-	b, err := Open(context.Background(), Spec{Config: Config{Cell: cell}, Worker: failingWorker{stopErr: errors.New("shutdown hung")}})
+	b, err := Open(context.Background(), Spec{Config: sandbox.Config{Cell: cell}, Worker: failingWorker{stopErr: errors.New("shutdown hung")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +110,7 @@ func TestBoxReportsStartAndStopErrors(t *testing.T) {
 }
 
 func TestBoxReportsLeakedProcess(t *testing.T) {
-	b, err := Open(context.Background(), Spec{Config: Config{Cell: cellOf(t, matrix.Strings("worker", "host"))}, Worker: hostWorker{}})
+	b, err := Open(context.Background(), Spec{Config: sandbox.Config{Cell: cellOf(t, matrix.Strings("worker", "host"))}, Worker: hostWorker{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +137,7 @@ func TestBoxReportsLeakedProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	testkit.WaitFor(t, 10*time.Second, "sh -c 'exit 0' to exit", func() (string, bool) {
-		return statLine(unwaited.Process.Pid), !alive(unwaited.Process.Pid)
+		return testkit.StatLine(unwaited.Process.Pid), !testkit.Alive(unwaited.Process.Pid)
 	})
 	err = b.Close()
 	if err == nil || !strings.Contains(err.Error(), "leaked process") || !strings.Contains(err.Error(), "sleep 300") || !strings.Contains(err.Error(), orphan) {
@@ -153,7 +154,7 @@ func TestBoxReportsAndDetachesLeakedMount(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("mounting needs root")
 	}
-	b, err := Open(context.Background(), Spec{Config: Config{Cell: cellOf(t, matrix.Strings("worker", "host"))}, Worker: hostWorker{}})
+	b, err := Open(context.Background(), Spec{Config: sandbox.Config{Cell: cellOf(t, matrix.Strings("worker", "host"))}, Worker: hostWorker{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +178,7 @@ func TestBoxReportsAndDetachesLeakedMount(t *testing.T) {
 }
 
 func TestCmdKilledWhenCaseEnds(t *testing.T) {
-	b, err := Open(context.Background(), Spec{Config: Config{Cell: cellOf(t, matrix.Strings("worker", "host"))}, Worker: hostWorker{}})
+	b, err := Open(context.Background(), Spec{Config: sandbox.Config{Cell: cellOf(t, matrix.Strings("worker", "host"))}, Worker: hostWorker{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,16 +201,46 @@ func TestCmdKilledWhenCaseEnds(t *testing.T) {
 }
 
 func TestSupportsAndLogText(t *testing.T) {
-	b, err := Open(context.Background(), Spec{Config: Config{Cell: cellOf(t, matrix.Strings("worker", "host"))}, Worker: hostWorker{}})
+	b, err := Open(context.Background(), Spec{Config: sandbox.Config{Cell: cellOf(t, matrix.Strings("worker", "host"))}, Worker: hostWorker{}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	if Supports(b, "anything") {
+	if sandbox.Supports(b, "anything") {
 		t.Error("host backend claims a feature")
 	}
 	b.Logs().Printf("mine", "hello %d", 1)
 	if b.Logs().Text("mine") != "hello 1\n" {
 		t.Errorf("b.Logs().Text = %q", b.Logs().Text("mine"))
+	}
+}
+
+// plain wraps a Sandbox and forwards nothing but its methods.
+type plain struct{ sandbox.Sandbox }
+
+// forwarding wraps a Sandbox and forwards its capabilities too.
+type forwarding struct{ *Box }
+
+func TestWrappersKeepWhatTheyForward(t *testing.T) {
+	b, err := Open(context.Background(), Spec{Config: sandbox.Config{Cell: cellOf(t, matrix.Strings("worker", "host"))}, Worker: hostWorker{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	b.Logs().Printf("daemon", "up")
+
+	if got := (forwarding{b}).Logs().Text("daemon"); got != "up\n" {
+		t.Errorf("through a forwarding wrapper: %q", got)
+	}
+	if sandbox.BackendOf(forwarding{b}) == nil {
+		t.Error("a forwarding wrapper lost the backend")
+	}
+	// A wrapper that embeds the Sandbox interface alone keeps the logs.
+	if got := (plain{b}).Logs().Text("daemon"); got != "up\n" {
+		t.Errorf("through a plain wrapper: %q", got)
+	}
+	(plain{b}).Logs().Printf("test", "added")
+	if !strings.Contains(b.Logs().String(), "===== test =====\nadded\n") {
+		t.Errorf("a log added through a plain wrapper is not the box's:\n%s", b.Logs().String())
 	}
 }

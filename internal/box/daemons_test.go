@@ -1,4 +1,4 @@
-package sandbox
+package box
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/matrixbox/matrixbox/internal/supervise"
 	"github.com/matrixbox/matrixbox/internal/testkit"
+	"github.com/matrixbox/matrixbox/sandbox"
 )
 
 // shWorker's backend is one daemon, sh running script, started as every
@@ -20,7 +21,7 @@ import (
 type shWorker struct{ script string }
 
 func (shWorker) Name() string { return "sh" }
-func (w shWorker) New(_ context.Context, cfg *Config) (Backend, func() error, error) {
+func (w shWorker) New(_ context.Context, cfg *sandbox.Config) (sandbox.Backend, func() error, error) {
 	p, err := cfg.Start("sh", exec.Command("sh", "-c", w.script))
 	if err != nil {
 		return nil, nil, err
@@ -59,8 +60,8 @@ func TestDaemonsKeepRunStateInTheBackend(t *testing.T) {
 	mounts := supervise.MountsUnder("/")
 	for i := range 8 {
 		startSleep()
-		logs := NewLogs()
-		r, err := StartBackend(context.Background(), shWorker{"echo x > /run/runc/" + name + " && echo x > /run/containerd/" + name + " && exec sleep 60"}, Config{Logs: logs})
+		logs := sandbox.NewLogs()
+		r, err := StartBackend(context.Background(), shWorker{"echo x > /run/runc/" + name + " && echo x > /run/containerd/" + name + " && exec sleep 60"}, sandbox.Config{Logs: logs})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -97,7 +98,7 @@ func TestDaemonsKeepRunStateInTheBackend(t *testing.T) {
 // closed and Death says which and how; one the backend's stop stops has
 // not.
 func TestBackendDiedWhenADaemonEnds(t *testing.T) {
-	r, err := StartBackend(context.Background(), shWorker{"exec sleep 60"}, Config{})
+	r, err := StartBackend(context.Background(), shWorker{"exec sleep 60"}, sandbox.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +125,7 @@ func TestBackendDiedWhenADaemonEnds(t *testing.T) {
 	}
 	_ = r.Stop()
 
-	r, err = StartBackend(context.Background(), shWorker{"exec sleep 60"}, Config{})
+	r, err = StartBackend(context.Background(), shWorker{"exec sleep 60"}, sandbox.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}

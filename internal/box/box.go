@@ -1,4 +1,4 @@
-package sandbox
+package box
 
 import (
 	"context"
@@ -13,20 +13,21 @@ import (
 
 	"github.com/matrixbox/matrixbox/internal/supervise"
 	"github.com/matrixbox/matrixbox/matrix"
+	"github.com/matrixbox/matrixbox/sandbox"
 )
 
 // Spec describes the sandbox of one case: its cell, logs and mirror (the
-// [Config] a fresh backend is started with; Open makes Dir and the cgroup) and
+// [sandbox.Config] a fresh backend is started with; Open makes Dir and the cgroup) and
 // where its backend comes from.
 type Spec struct {
-	Config
+	sandbox.Config
 	// Worker starts the backend. It is ignored when Backend is set.
-	Worker Worker
+	Worker sandbox.Worker
 	// Backend, when set, is a running backend shared with other cases; the
 	// box neither starts nor stops it.
-	Backend Backend
+	Backend sandbox.Backend
 	// NewRegistry starts a private registry; nil means the sandbox has none.
-	NewRegistry func(ctx context.Context, dir string, logs *Logs) (addr string, stop func() error, err error)
+	NewRegistry func(ctx context.Context, dir string, logs *sandbox.Logs) (addr string, stop func() error, err error)
 }
 
 // Box is the sandbox of one case. Open it, hand it to the test, Close it.
@@ -36,8 +37,8 @@ type Box struct {
 	cancel  context.CancelFunc
 	dir     string
 	tmp     string
-	logs    *Logs
-	backend Backend
+	logs    *sandbox.Logs
+	backend sandbox.Backend
 	// owned is the backend the box started and stops; nil for a shared one.
 	owned *Running
 	// group holds the commands of Cmd, in its leaf "c"; cmdFD is that
@@ -46,7 +47,7 @@ type Box struct {
 	cmdFD int
 
 	// cleanups are what Close undoes, the backend's stop among them.
-	cleanups Cleanups
+	cleanups sandbox.Cleanups
 	// aborted says Abort ended the commands: those still exiting at Close
 	// are no leak of the test's.
 	aborted atomic.Bool
@@ -61,7 +62,7 @@ func Open(ctx context.Context, spec Spec) (_ *Box, err error) {
 	}
 	b := &Box{spec: spec, dir: dir, tmp: filepath.Join(dir, "t"), logs: spec.Logs, cmdFD: -1}
 	if b.logs == nil {
-		b.logs = NewLogs()
+		b.logs = sandbox.NewLogs()
 	}
 	b.ctx, b.cancel = context.WithCancel(ctx)
 	defer func() {
@@ -96,7 +97,7 @@ func Open(ctx context.Context, spec Spec) (_ *Box, err error) {
 		b.owned, b.backend = r, r.Backend
 		b.cleanups.Add("stop worker "+spec.Worker.Name(), r.Stop)
 	}
-	if rel, ok := b.backend.(Releaser); ok {
+	if rel, ok := b.backend.(sandbox.Releaser); ok {
 		b.cleanups.Add("release the sandbox's resources on its backend", func() error { return rel.Release(b.tmp) })
 	}
 	return b, nil
@@ -112,7 +113,7 @@ func (b *Box) Startup() time.Duration {
 }
 
 // Defer registers fn to run at Close, after the functions registered later.
-// Its error, if any, is reported by Close under name (see [Cleanups]).
+// Its error, if any, is reported by Close under name (see [sandbox.Cleanups]).
 func (b *Box) Defer(name string, fn func() error) { b.cleanups.Add(name, fn) }
 
 // Close kills and reports any command made by Cmd that is still running,
@@ -172,14 +173,14 @@ func (b *Box) Fresh() *Running { return b.owned }
 func (b *Box) Dir() string { return b.dir }
 
 // Backend returns the backend the sandbox runs on.
-func (b *Box) Backend() Backend { return b.backend }
+func (b *Box) Backend() sandbox.Backend { return b.backend }
 
 func (b *Box) Context() context.Context { return b.ctx }
 func (b *Box) Name() string             { return b.spec.Cell.Name() }
 func (b *Box) Value(axis string) any    { return b.spec.Cell.Value(axis) }
 func (b *Box) Cell() matrix.Cell        { return b.spec.Cell }
 func (b *Box) Address() string          { return b.backend.Address() }
-func (b *Box) Logs() *Logs              { return b.logs }
+func (b *Box) Logs() *sandbox.Logs      { return b.logs }
 func (b *Box) Mirror() string           { return b.spec.Mirror }
 func (b *Box) TempDir() string          { return b.tmp }
 
@@ -210,11 +211,11 @@ func (b *Box) Cmd(args ...string) *exec.Cmd {
 	}
 	env := append(os.Environ(), cellEnv(b.spec.Cell)...)
 	env = append(env, supervise.EnvMarker+"="+b.dir, supervise.OwnerEnv())
-	if e, ok := b.backend.(Enver); ok {
+	if e, ok := b.backend.(sandbox.Enver); ok {
 		env = append(env, e.Env()...)
 	}
 	var cmd *exec.Cmd
-	if c, ok := b.backend.(Commander); ok {
+	if c, ok := b.backend.(sandbox.Commander); ok {
 		cmd = c.Command(b.ctx, b.tmp, env, args...)
 	} else {
 		cmd = exec.CommandContext(b.ctx, args[0], args[1:]...)
@@ -282,12 +283,4 @@ func envName(axis string) string {
 		}
 		return '_'
 	}, axis)
-}
-
-// Supports reports whether the sandbox's backend (see [Backender]) says it
-// has feature. A backend that does not implement [Supporter] has no
-// optional features.
-func Supports(sb Sandbox, feature string) bool {
-	s, ok := BackendOf(sb).(Supporter)
-	return ok && s.Supports(feature)
 }
