@@ -42,7 +42,7 @@ type caseRun struct {
 	warm *lease
 	// shown marks how much of each log was printed before the sandbox
 	// closed; nil when nothing was.
-	shown, warmShown sandbox.LogMark
+	shown, warmShown box.LogMark
 	// begun is when the case started: the blobs the mirror refused as
 	// damaged since then are named if it fails.
 	begun time.Time
@@ -197,7 +197,7 @@ func (cr *caseRun) printWhileUp() {
 	if !cr.t.Failed() && !cr.r.settings.logsAlways {
 		return
 	}
-	cr.shown = cr.logs.Mark()
+	cr.shown = box.Mark(cr.logs)
 	if s := cr.logs.String(); s != "" {
 		cr.t.Logf("matrixbox: logs of %s:\n%s", cr.cell, s)
 	}
@@ -207,8 +207,8 @@ func (cr *caseRun) printWhileUp() {
 		if cr.spec.props.isolation == shared {
 			since = nil
 		}
-		cr.warmShown = cr.warm.logs().Mark()
-		if s := cr.warm.logs().StringSince(since); s != "" {
+		cr.warmShown = box.Mark(cr.warm.logs())
+		if s := box.StringSince(cr.warm.logs(), since); s != "" {
 			cr.t.Logf("matrixbox: logs of the warm backend of %s:\n%s", cr.cell, s)
 		}
 	}
@@ -221,7 +221,7 @@ func (cr *caseRun) printRest() {
 	if !cr.t.Failed() && !cr.r.settings.logsAlways {
 		return
 	}
-	if s := cr.logs.StringSince(cr.shown); s != "" {
+	if s := box.StringSince(cr.logs, cr.shown); s != "" {
 		cr.t.Logf("matrixbox: logs of %s%s:\n%s", cr.cell, afterClose(cr.shown), s)
 	}
 	if cr.warm != nil {
@@ -229,14 +229,14 @@ func (cr *caseRun) printRest() {
 		if shown == nil && cr.spec.props.isolation == reset {
 			shown = cr.warm.mark
 		}
-		if s := cr.warm.logs().StringSince(shown); s != "" {
+		if s := box.StringSince(cr.warm.logs(), shown); s != "" {
 			cr.t.Logf("matrixbox: logs of the warm backend of %s%s:\n%s", cr.cell, afterClose(cr.warmShown), s)
 		}
 	}
 	nameMirrorRefusals(cr.t, cr.r.mirror, cr.begun)
 }
 
-func afterClose(shown sandbox.LogMark) string {
+func afterClose(shown box.LogMark) string {
 	if shown == nil {
 		return ""
 	}

@@ -107,7 +107,7 @@ type lease struct {
 	// when it was warm.
 	startup time.Duration
 	// mark is where the backend's logs stood when the case took it.
-	mark sandbox.LogMark
+	mark box.LogMark
 	// discarded says why the backend an earlier case used was discarded,
 	// when this case gets a fresh one in its place.
 	discarded string
@@ -148,7 +148,7 @@ func (p *warmPool) acquire(c caseSpec, cfg sandbox.Config) (*lease, error) {
 	if discarded == "" {
 		discarded = died
 	}
-	l := &lease{wb: wb, mark: wb.logs.Mark(), discarded: discarded}
+	l := &lease{wb: wb, mark: box.Mark(wb.logs), discarded: discarded}
 	start := time.Now()
 	started := false
 	wb.once.Do(func() {

@@ -1,7 +1,8 @@
-// Package sandboxstate is how internal/box reaches the part of a
-// sandbox.Config that only the harness sets (the backend's cgroup, its
-// sandbox marker, its daemons), which a worker must neither set nor see:
-// package sandbox fills in Prepare when it is initialised.
+// Package sandboxstate is how internal/box reaches what package sandbox
+// keeps from workers and tests: the part of a sandbox.Config that only the
+// harness sets (the backend's cgroup, its sandbox marker, its daemons) and
+// the marks of a sandbox.Logs. Package sandbox fills in these functions
+// when it is initialised.
 package sandboxstate
 
 import "github.com/matrixbox/matrixbox/internal/supervise"
@@ -24,3 +25,11 @@ type Daemons interface {
 // a backend whose directory is dir and whose cgroup is group (nil for
 // none), and returns its daemons. Set by package sandbox.
 var Prepare func(cfg any, dir string, group *supervise.Group) Daemons
+
+// LogsMark returns the current length of every buffer of logs, a
+// *sandbox.Logs; LogsSince formats, as its String does, only what was
+// written after such a mark. Set by package sandbox.
+var (
+	LogsMark  func(logs any) map[string]int
+	LogsSince func(logs any, mark map[string]int) string
+)
