@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/matrixbox/matrixbox/internal/box"
 	"github.com/matrixbox/matrixbox/matrix"
 	"github.com/matrixbox/matrixbox/sandbox"
 	"github.com/matrixbox/matrixbox/workers"
@@ -42,13 +43,13 @@ func BenchmarkFreshBackend(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				logs := sandbox.NewLogs()
 				start := time.Now()
-				box, err := sandbox.Open(context.Background(), sandbox.Spec{Config: sandbox.Config{Cell: cells[0], Logs: logs}, Worker: w})
+				bx, err := box.Open(context.Background(), box.Spec{Config: sandbox.Config{Cell: cells[0], Logs: logs}, Worker: w})
 				if err != nil {
 					b.Fatal(err)
 				}
 				m.open += time.Since(start)
 				start = time.Now()
-				if err := box.Close(); err != nil {
+				if err := bx.Close(); err != nil {
 					b.Fatal(err)
 				}
 				m.close += time.Since(start)

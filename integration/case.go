@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/matrixbox/matrixbox/internal/box"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
 
@@ -41,7 +42,7 @@ type caseRun struct {
 	warm *lease
 	// shown marks how much of each log was printed before the sandbox
 	// closed; nil when nothing was.
-	shown, warmShown sandbox.LogMark
+	shown, warmShown box.LogMark
 	// begun is when the case started: the blobs the mirror refused as
 	// damaged since then are named if it fails.
 	begun time.Time
@@ -73,8 +74,8 @@ func (r *runner) runCase(t *testing.T, c caseSpec) {
 	if r.runQuarantined(t, c, cr.rep) {
 		return
 	}
-	box := cr.open()
-	cr.run(box)
+	bx := cr.open()
+	cr.run(bx)
 }
 
 // setAttrs gives the case a test attribute per axis of its cell, the
@@ -131,9 +132,9 @@ func (cr *caseRun) holdSlot() {
 // open starts the case's sandbox and registers its undoing: the logs
 // printed on failure (before the sandbox closes, while its daemon is up),
 // the close, and the rest of the logs after it.
-func (cr *caseRun) open() *sandbox.Box {
+func (cr *caseRun) open() *box.Box {
 	t, r := cr.t, cr.r
-	spec := sandbox.Spec{Config: sandbox.Config{Cell: cr.spec.cell, Logs: cr.logs}, Worker: cr.spec.worker}
+	spec := box.Spec{Config: sandbox.Config{Cell: cr.spec.cell, Logs: cr.logs}, Worker: cr.spec.worker}
 	if r.mirror != nil {
 		spec.Mirror = r.mirrorAt
 		spec.MirrorHosts = r.mirrorHosts
@@ -172,22 +173,22 @@ func (cr *caseRun) open() *sandbox.Box {
 		spec.Backend = l.wb.running.Backend
 	}
 	start := time.Now()
-	box, err := sandbox.Open(context.Background(), spec)
+	bx, err := box.Open(context.Background(), spec)
 	if err != nil {
 		t.Fatalf("matrixbox: start sandbox %s after %s: %v", cr.cell, time.Since(start).Round(time.Millisecond), err)
 	}
 	if cr.warm == nil {
-		cr.rep.startup(box.Startup())
+		cr.rep.startup(bx.Startup())
 	}
 	t.Cleanup(func() {
-		if err := box.Close(); err != nil {
+		if err := bx.Close(); err != nil {
 			t.Errorf("matrixbox: sandbox cleanup: %v", err)
 		}
 	})
 	// MATRIXBOX_KEEP: after the logs are printed, before the close.
-	t.Cleanup(func() { cr.keep(box) })
+	t.Cleanup(func() { cr.keep(bx) })
 	t.Cleanup(cr.printWhileUp)
-	return box
+	return bx
 }
 
 // printWhileUp prints a failing case's logs before its sandbox closes, so
@@ -196,7 +197,7 @@ func (cr *caseRun) printWhileUp() {
 	if !cr.t.Failed() && !cr.r.settings.logsAlways {
 		return
 	}
-	cr.shown = cr.logs.Mark()
+	cr.shown = box.Mark(cr.logs)
 	if s := cr.logs.String(); s != "" {
 		cr.t.Logf("matrixbox: logs of %s:\n%s", cr.cell, s)
 	}
@@ -206,8 +207,8 @@ func (cr *caseRun) printWhileUp() {
 		if cr.spec.props.isolation == shared {
 			since = nil
 		}
-		cr.warmShown = cr.warm.logs().Mark()
-		if s := cr.warm.logs().StringSince(since); s != "" {
+		cr.warmShown = box.Mark(cr.warm.logs())
+		if s := box.StringSince(cr.warm.logs(), since); s != "" {
 			cr.t.Logf("matrixbox: logs of the warm backend of %s:\n%s", cr.cell, s)
 		}
 	}
@@ -220,7 +221,7 @@ func (cr *caseRun) printRest() {
 	if !cr.t.Failed() && !cr.r.settings.logsAlways {
 		return
 	}
-	if s := cr.logs.StringSince(cr.shown); s != "" {
+	if s := box.StringSince(cr.logs, cr.shown); s != "" {
 		cr.t.Logf("matrixbox: logs of %s%s:\n%s", cr.cell, afterClose(cr.shown), s)
 	}
 	if cr.warm != nil {
@@ -228,14 +229,14 @@ func (cr *caseRun) printRest() {
 		if shown == nil && cr.spec.props.isolation == reset {
 			shown = cr.warm.mark
 		}
-		if s := cr.warm.logs().StringSince(shown); s != "" {
+		if s := box.StringSince(cr.warm.logs(), shown); s != "" {
 			cr.t.Logf("matrixbox: logs of the warm backend of %s%s:\n%s", cr.cell, afterClose(cr.warmShown), s)
 		}
 	}
 	nameMirrorRefusals(cr.t, cr.r.mirror, cr.begun)
 }
 
-func afterClose(shown sandbox.LogMark) string {
+func afterClose(shown box.LogMark) string {
 	if shown == nil {
 		return ""
 	}
@@ -244,23 +245,23 @@ func afterClose(shown sandbox.LogMark) string {
 
 // run runs the test under the watchdog. A panic fails this case alone, so
 // the other cases go on and every cleanup still runs.
-func (cr *caseRun) run(box *sandbox.Box) {
-	wd := startWatchdog(cr.t, cr.r.settings.watchdog, cr.logs.String, box.Abort)
+func (cr *caseRun) run(bx *box.Box) {
+	wd := startWatchdog(cr.t, cr.r.settings.watchdog, cr.logs.String, bx.Abort)
 	defer wd.stop()
-	defer cr.watchBackend(box)()
+	defer cr.watchBackend(bx)()
 	defer cr.noteSkip()
 	defer func() {
 		if v := recover(); v != nil {
 			cr.t.Errorf("matrixbox: test panicked: %v\n%s", v, debug.Stack())
 		}
 	}()
-	cr.spec.test.Run(cr.t, box)
+	cr.spec.test.Run(cr.t, bx)
 }
 
 // backendOf is the running backend the case's sandbox uses: its own fresh
 // one, or the warm one it leased; nil for neither (a remote worker's).
-func (cr *caseRun) backendOf(box *sandbox.Box) *sandbox.Running {
-	if r := box.Fresh(); r != nil {
+func (cr *caseRun) backendOf(bx *box.Box) *box.Running {
+	if r := bx.Fresh(); r != nil {
 		return r
 	}
 	if cr.warm != nil {
@@ -273,8 +274,8 @@ func (cr *caseRun) backendOf(box *sandbox.Box) *sandbox.Running {
 // saying which and how, and aborts the sandbox (its context and commands)
 // so that a test waiting on the dead daemon's work returns. The returned
 // func ends the watch.
-func (cr *caseRun) watchBackend(box *sandbox.Box) func() {
-	r := cr.backendOf(box)
+func (cr *caseRun) watchBackend(bx *box.Box) func() {
+	r := cr.backendOf(bx)
 	if r == nil {
 		return func() {}
 	}
@@ -284,7 +285,7 @@ func (cr *caseRun) watchBackend(box *sandbox.Box) func() {
 		select {
 		case <-r.Died():
 			cr.tellDeath(r)
-			box.Abort()
+			bx.Abort()
 		case <-stop:
 		}
 	})
@@ -292,7 +293,7 @@ func (cr *caseRun) watchBackend(box *sandbox.Box) func() {
 }
 
 // tellDeath fails the case, once, when a daemon of r has died.
-func (cr *caseRun) tellDeath(r *sandbox.Running) {
+func (cr *caseRun) tellDeath(r *box.Running) {
 	if r == nil {
 		return
 	}

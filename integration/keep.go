@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/matrixbox/matrixbox/internal/box"
 	"github.com/matrixbox/matrixbox/internal/remote"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
@@ -201,7 +202,7 @@ func (k *keeper) closed() {
 
 // keep holds a failing case's sandbox open for a person to attach to, per
 // MATRIXBOX_KEEP; it returns when the wait ends.
-func (cr *caseRun) keep(box *sandbox.Box) {
+func (cr *caseRun) keep(bx *box.Box) {
 	k := cr.r.keep
 	failed := cr.t.Failed()
 	if cr.r.settings.ext.attempt != "" {
@@ -234,7 +235,7 @@ func (cr *caseRun) keep(box *sandbox.Box) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "matrixbox: keeping the sandbox of %s, which %s (%s=%s), for %s (%s) or until Ctrl-C:\n",
 		cr.t.Name(), outcome, envKeep, os.Getenv(envKeep), wait, why)
-	cr.describeKept(&b, box)
+	cr.describeKept(&b, bx)
 	b.WriteString("matrixbox: Ctrl-C ends the wait, cleans up and ends the run as interrupted; a second Ctrl-C ends it at once\n")
 	if !testing.Verbose() {
 		b.WriteString("matrixbox: (go test -v shows the test's own output as it happens)\n")
@@ -256,17 +257,17 @@ func (cr *caseRun) keep(box *sandbox.Box) {
 }
 
 // describeKept writes where the kept sandbox is and how to reach it.
-func (cr *caseRun) describeKept(w io.Writer, box *sandbox.Box) {
-	fmt.Fprintf(w, "  sandbox dir  %s\n", box.Dir())
+func (cr *caseRun) describeKept(w io.Writer, bx *box.Box) {
+	fmt.Fprintf(w, "  sandbox dir  %s\n", bx.Dir())
 	logs := cr.logs.String()
 	if cr.warm != nil {
 		logs += cr.warm.logs().String()
 	}
-	lf := filepath.Join(box.Dir(), keepLogFile)
+	lf := filepath.Join(bx.Dir(), keepLogFile)
 	if err := os.WriteFile(lf, []byte(logs), 0o644); err == nil {
 		fmt.Fprintf(w, "  case logs    %s\n", lf)
 	}
-	be := box.Backend()
+	be := bx.Backend()
 	if r, ok := be.(remote.Daemon); ok {
 		fmt.Fprintf(w, "  daemon       %s (remote: matrixbox did not start it and will not stop it)\n", r.RemoteAddress())
 	}

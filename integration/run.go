@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sync/semaphore"
 
+	"github.com/matrixbox/matrixbox/internal/supervise"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
 
@@ -69,13 +70,13 @@ func Run(t *testing.T, tests []Test, opts ...Option) {
 	}
 
 	reapOnce.Do(func() {
-		if err := sandbox.StartGuard(); err != nil {
+		if err := supervise.StartGuard(); err != nil {
 			t.Logf("matrixbox: %v: a crash of this process may leave daemons or dirs behind until the next run, and warm backends are stopped at the end of each Run", err)
 		} else {
 			guardStarted = true
 		}
 		// On stderr, not t.Log: a leftover is news even when the run passes.
-		removed, leftAlone, err := sandbox.Reap()
+		removed, leftAlone, err := supervise.Reap()
 		if len(removed) > 0 {
 			fmt.Fprintf(os.Stderr, "matrixbox: removed what earlier test processes that died left behind:\n  %s\n", strings.Join(removed, "\n  "))
 		}

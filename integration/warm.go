@@ -13,7 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/matrixbox/matrixbox/internal/box"
 	"github.com/matrixbox/matrixbox/internal/remote"
+	"github.com/matrixbox/matrixbox/internal/supervise"
 	"github.com/matrixbox/matrixbox/matrix"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
@@ -64,7 +66,7 @@ type warmBackend struct {
 	worker  sandbox.Worker
 	logs    *sandbox.Logs
 	once    sync.Once // starts it
-	running *sandbox.Running
+	running *box.Running
 	err     error
 	// started is set once the start is over (running and err are then
 	// read without a lock).
@@ -105,7 +107,7 @@ type lease struct {
 	// when it was warm.
 	startup time.Duration
 	// mark is where the backend's logs stood when the case took it.
-	mark sandbox.LogMark
+	mark box.LogMark
 	// discarded says why the backend an earlier case used was discarded,
 	// when this case gets a fresh one in its place.
 	discarded string
@@ -146,13 +148,13 @@ func (p *warmPool) acquire(c caseSpec, cfg sandbox.Config) (*lease, error) {
 	if discarded == "" {
 		discarded = died
 	}
-	l := &lease{wb: wb, mark: wb.logs.Mark(), discarded: discarded}
+	l := &lease{wb: wb, mark: box.Mark(wb.logs), discarded: discarded}
 	start := time.Now()
 	started := false
 	wb.once.Do(func() {
 		started = true
 		cfg.Logs = wb.logs
-		wb.running, wb.err = sandbox.StartBackend(context.Background(), c.worker, cfg)
+		wb.running, wb.err = box.StartBackend(context.Background(), c.worker, cfg)
 		if wb.err == nil {
 			wb.err = markWarm(wb.running.Dir())
 		}
@@ -318,5 +320,5 @@ func (p *warmPool) stopAll() error {
 // markWarm writes, in a warm backend's directory, the mark that tells the
 // guard to remove it quietly when the process ends: it is kept on purpose.
 func markWarm(dir string) error {
-	return os.WriteFile(filepath.Join(dir, sandbox.WarmMark), nil, 0o644)
+	return os.WriteFile(filepath.Join(dir, supervise.WarmMark), nil, 0o644)
 }

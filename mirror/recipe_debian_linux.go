@@ -150,7 +150,7 @@ func secondStage(ctx context.Context, root, qemu string) error {
 // runLogged runs a command, returning its output in the error if it fails.
 // debootstrap ignores SIGTERM and forks dpkg and apt, so the command runs in
 // its own process group, killed whole when ctx ends, with a parent-death
-// signal; and its tree carries MATRIXBOX_OWNER (sandbox.EnvOwner, which this
+// signal; and its tree carries MATRIXBOX_OWNER (EnvOwner of internal/supervise, which this
 // package may not import) so the test process's guard removes it if the
 // test process dies mid-build.
 func runLogged(ctx context.Context, name string, args ...string) error {

@@ -7,7 +7,7 @@ import (
 )
 
 // Cleanups is a stack of named functions that undo, in reverse order,
-// what was set up: a [Box] keeps one (see [Box.Defer]) and a [Worker]'s
+// what was set up: the harness's per-case sandbox keeps one and a [Worker]'s
 // New one for the backend it starts, whose Run is the backend's stop. The
 // zero value is ready to use; it is safe for concurrent use.
 type Cleanups struct {

@@ -1,24 +1,24 @@
 package sandbox
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/matrixbox/matrixbox/internal/supervise"
 )
 
 // daemons are the processes a backend's worker started with
 // [Config.Start], watched from their start to the backend's stop: one
 // that ends on its own in between has died, and the backend with it
-// ([Running.Died]). They run in a mount namespace of the backend's own
-// where the machine lets one be made (root): see runNS.
+// (box.Running.Died, internal/box). They run in a mount namespace of the backend's own
+// where the machine lets one be made (root): see supervise.RunNS.
 type daemons struct {
 	dir string // the backend's directory, its namespace's run dirs under it
 	// record is the file each daemon is recorded in as it starts
-	// (daemonsRecord), for the guard and the reaper.
+	// (supervise.DaemonsRecord), for the guard and the reaper.
 	record string
 	logs   *Logs
 
@@ -29,63 +29,21 @@ type daemons struct {
 	died     chan struct{}
 
 	nsOnce sync.Once
-	ns     *runNS
+	ns     *supervise.RunNS
 }
 
 func newDaemons(dir, record string, logs *Logs) *daemons {
 	return &daemons{dir: dir, record: record, logs: logs, died: make(chan struct{})}
 }
 
-// daemonsRecord is the file, in a backend's directory (beside the worker's
-// "b"), that lists its daemons, a line "<pid>.<start> <name>" each: the
-// guard and the reaper name them (a daemon dies with its test process, by
-// its parent-death signal, before either runs) and kill any that lives on.
-const daemonsRecord = "daemons"
-
-// recordDaemon appends p to the record.
-func (d *daemons) recordDaemon(p *Process) {
-	o := owner{pid: p.Pid()}
-	o.start, _ = processStart(o.pid)
-	f, err := os.OpenFile(d.record, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
-	if err != nil {
-		d.logs.Printf("matrixbox", "matrixbox: record daemon %s: %v", p.Name(), err)
-		return
-	}
-	_, err = fmt.Fprintf(f, "%s %s\n", o, p.Name())
-	if err = errors.Join(err, f.Close()); err != nil {
-		d.logs.Printf("matrixbox", "matrixbox: record daemon %s: %v", p.Name(), err)
-	}
-}
-
-// recordedDaemons reads the record of the backend directory dir.
-func recordedDaemons(dir string) []recordedDaemon {
-	b, err := os.ReadFile(filepath.Join(dir, daemonsRecord))
-	if err != nil {
-		return nil
-	}
-	var out []recordedDaemon
-	for _, l := range strings.Split(string(b), "\n") {
-		id, name, ok := strings.Cut(l, " ")
-		if o, valid := parseOwner(id); ok && valid {
-			out = append(out, recordedDaemon{o, name})
-		}
-	}
-	return out
-}
-
-type recordedDaemon struct {
-	owner
-	name string
-}
-
 // namespace is the backend's mount namespace, made at the first daemon's
 // start; nil where it cannot be made, and the log says why.
-func (d *daemons) namespace() *runNS {
+func (d *daemons) namespace() *supervise.RunNS {
 	d.nsOnce.Do(func() {
 		if os.Geteuid() != 0 {
 			return
 		}
-		ns, err := newRunNS(d.dir)
+		ns, err := supervise.NewRunNS(d.dir)
 		if err != nil {
 			d.logs.Printf("matrixbox", "matrixbox: the backend's daemons run in the machine's mount namespace (%v): what they keep under /run is removed after them only where it is provably theirs", err)
 			return
@@ -98,7 +56,7 @@ func (d *daemons) namespace() *runNS {
 
 func joinRunDirs() string {
 	s := ""
-	for i, d := range runDirs {
+	for i, d := range supervise.RunDirs {
 		if i > 0 {
 			s += " and "
 		}
@@ -109,7 +67,9 @@ func joinRunDirs() string {
 
 // watch watches p, started for the backend, until it ends.
 func (d *daemons) watch(p *Process) {
-	d.recordDaemon(p)
+	if err := supervise.RecordDaemon(d.record, p.Pid(), p.Name()); err != nil {
+		d.logs.Printf("matrixbox", "matrixbox: record daemon %s: %v", p.Name(), err)
+	}
 	d.mu.Lock()
 	d.procs = append(d.procs, p)
 	d.mu.Unlock()
@@ -135,10 +95,10 @@ func (d *daemons) watch(p *Process) {
 // containerd) would take its whole grace for nothing.
 const deadGrace = 2 * time.Second
 
-// stop marks the backend as stopping: a daemon that ends from now on was
+// Stop marks the backend as stopping: a daemon that ends from now on was
 // stopped, not killed. When one died already, the others are stopped now,
 // with deadGrace; the worker's own stop then finds them stopped.
-func (d *daemons) stop() {
+func (d *daemons) Stop() {
 	d.mu.Lock()
 	d.stopping = true
 	dead := d.death != ""
@@ -153,12 +113,12 @@ func (d *daemons) stop() {
 	}
 }
 
-// closeNS ends the namespace's thread, once the daemons it started have
+// CloseNS ends the namespace's thread, once the daemons it started have
 // stopped: their parent-death signal follows it.
-func (d *daemons) closeNS() {
+func (d *daemons) CloseNS() {
 	d.nsOnce.Do(func() {})
 	if d.ns != nil {
-		d.ns.close()
+		d.ns.Close()
 	}
 }
 

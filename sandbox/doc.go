@@ -2,12 +2,13 @@
 // starts the backend behind it (a [Worker] making a [Backend]), and the
 // process supervision every worker shares.
 //
-// A [Box] is the per-case sandbox: a short private directory fit for unix
-// sockets, a context cancelled when the case ends, named log buffers that are
-// printed only when the case fails (Sandbox.Logs, the one way to read and
-// add to them), and a Close that reports every cleanup
-// error, including a leaked mount or a process still running. Its cleanups,
-// like those of every worker's New, are a [Cleanups] stack.
+// The per-case sandbox the harness hands a test has a short private
+// directory fit for unix sockets, a context cancelled when the case ends,
+// named log buffers that are printed only when the case fails
+// (Sandbox.Logs, the one way to read and add to them), and a close that
+// reports every cleanup error, including a leaked mount or a process still
+// running. Its cleanups, like those of every worker's New, are a
+// [Cleanups] stack.
 //
 // What a Sandbox has beyond its interface is found through named
 // interfaces, which a wrapper of a Sandbox forwards to keep them: its

@@ -57,16 +57,14 @@ func (l *Logs) Text(name string) string {
 }
 
 // String formats every buffer, sorted by name, each under a header.
-func (l *Logs) String() string { return l.StringSince(nil) }
+func (l *Logs) String() string { return l.stringSince(nil) }
 
-// LogMark is how much of each buffer of a [Logs] was already shown.
-type LogMark map[string]int
-
-// Mark returns the current length of every buffer, for [Logs.StringSince].
-func (l *Logs) Mark() LogMark {
+// mark returns the current length of every buffer, for stringSince (the
+// harness's box.Mark, through sandboxstate).
+func (l *Logs) mark() map[string]int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	m := LogMark{}
+	m := map[string]int{}
 	for k, b := range l.m {
 		if b != nil {
 			m[k] = b.Len()
@@ -75,10 +73,10 @@ func (l *Logs) Mark() LogMark {
 	return m
 }
 
-// StringSince formats, as String does, only what was written after m: a
+// stringSince formats, as String does, only what was written after m: a
 // case's logs printed while its daemon is still up, then what the daemon
 // said while it stopped.
-func (l *Logs) StringSince(m LogMark) string {
+func (l *Logs) stringSince(m map[string]int) string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	names := make([]string, 0, len(l.m))

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/matrixbox/matrixbox/internal/supervise"
 )
 
 // defaultGrace is how long Stop waits after SIGTERM before it sends SIGKILL.
@@ -42,7 +44,7 @@ func Start(name string, cmd *exec.Cmd, logs *Logs) (*Process, error) {
 
 // start starts cmd, inside group's daemon leaf when group is not nil, and
 // from the thread of the mount namespace ns when ns is not nil.
-func start(name string, cmd *exec.Cmd, logs *Logs, group *Group, ns *runNS) (_ *Process, err error) {
+func start(name string, cmd *exec.Cmd, logs *Logs, group *supervise.Group, ns *supervise.RunNS) (_ *Process, err error) {
 	if logs == nil {
 		logs = NewLogs()
 	}
@@ -71,22 +73,22 @@ func start(name string, cmd *exec.Cmd, logs *Logs, group *Group, ns *runNS) (_ *
 			cmd.Stderr = pw
 		}
 	}
-	setProcessGroup(cmd)
+	supervise.SetProcessGroup(cmd)
 	if cmd.Env == nil {
 		cmd.Env = os.Environ()
 	}
-	cmd.Env = append(cmd.Env, ownerEnv())
+	cmd.Env = append(cmd.Env, supervise.OwnerEnv())
 	p := &Process{name: name, cmd: cmd, logs: logs, done: make(chan struct{}), stopping: make(chan struct{})}
 	logs.Printf(name, "matrixbox: starting %s", strings.Join(cmd.Args, " "))
 	after := func() {}
 	if group != nil {
-		if after, err = group.attach(cmd, "d"); err != nil {
+		if after, err = group.Attach(cmd, "d"); err != nil {
 			return nil, fmt.Errorf("start %s: %w", name, err)
 		}
 	}
 	p.started = time.Now()
 	if ns != nil {
-		if nerr := ns.do(func() { err = cmd.Start() }); nerr != nil {
+		if nerr := ns.Do(func() { err = cmd.Start() }); nerr != nil {
 			err = nerr
 		}
 	} else {
@@ -246,29 +248,29 @@ func (p *Process) stop(grace time.Duration) error {
 	// A process that died on its own may not be reaped yet: ask the kernel
 	// whether it has exited, so that a daemon killed from outside is never
 	// taken for one that stopped when told to.
-	if exitedUnreaped(p.Pid()) {
+	if supervise.ExitedUnreaped(p.Pid()) {
 		<-p.done
 	}
 	if exited, err := p.Exited(); exited {
-		killGroup(p.Pid())
+		supervise.KillGroup(p.Pid())
 		return fmt.Errorf("%s had already exited: %s", p.name, describeExit(err))
 	}
 	close(p.stopping)
 	var errs []error
 	killed := false
-	signalGroup(p.Pid(), false)
+	supervise.SignalGroup(p.Pid(), false)
 	select {
 	case <-p.done:
 	case <-time.After(grace):
 		errs = append(errs, fmt.Errorf("%s did not stop within %s of SIGTERM; killed", p.name, grace))
-		killGroup(p.Pid())
+		supervise.KillGroup(p.Pid())
 		killed = true
 		<-p.done
 	}
 	// Children that stayed in the group (a daemon's helpers) must not
 	// outlive it.
-	if groupAlive(p.Pid()) {
-		killGroup(p.Pid())
+	if supervise.GroupAlive(p.Pid()) {
+		supervise.KillGroup(p.Pid())
 	}
 	switch {
 	case p.waitErr == nil, terminatedBy(p.waitErr, "terminated"):

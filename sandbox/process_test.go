@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/matrixbox/matrixbox/internal/supervise"
 	"github.com/matrixbox/matrixbox/internal/testkit"
 )
 
@@ -24,10 +25,6 @@ import (
 func TestMain(m *testing.M) {
 	if mode := os.Getenv("MATRIXBOX_TEST_DAEMON"); mode != "" {
 		daemon(mode)
-		return
-	}
-	if os.Getenv("MATRIXBOX_TEST_DIE") != "" {
-		dieLeavingThingsBehind()
 		return
 	}
 	os.Exit(m.Run())
@@ -79,28 +76,8 @@ func daemonCmd(mode string) *exec.Cmd {
 	return cmd
 }
 
-// statLine is /proc/<pid>/stat, or why it cannot be read: the state a
-// wait for a process saw last.
-func statLine(pid int) string {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return err.Error()
-	}
-	return string(b)
-}
-
-func alive(pid int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	// A zombie has exited; only its parent's wait is missing.
-	fields := strings.Fields(string(b))
-	return len(fields) > 2 && fields[2] != "Z"
-}
-
 func TestProcessReadyOnUnixSocket(t *testing.T) {
-	dir, err := mkdirShort()
+	dir, err := supervise.MkdirShort()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +94,7 @@ func TestProcessReadyOnUnixSocket(t *testing.T) {
 	if err := p.Stop(5 * time.Second); err != nil {
 		t.Fatalf("Stop: %v", err)
 	}
-	if alive(p.Pid()) {
+	if testkit.Alive(p.Pid()) {
 		t.Fatal("process alive after Stop")
 	}
 	text := logs.Text("d")
@@ -198,7 +175,7 @@ func TestStopEscalatesToKillAndReapsGroup(t *testing.T) {
 			child, _ = strconv.Atoi(strings.TrimPrefix(line, "child "))
 		}
 	}
-	if child == 0 || !alive(child) {
+	if child == 0 || !testkit.Alive(child) {
 		t.Fatalf("grandchild not started: %q", logs.Text("d"))
 	}
 	err = p.Stop(300 * time.Millisecond)
@@ -206,9 +183,9 @@ func TestStopEscalatesToKillAndReapsGroup(t *testing.T) {
 		t.Fatalf("Stop err = %v", err)
 	}
 	testkit.WaitFor(t, 5*time.Second, fmt.Sprintf("grandchild %d to end with its daemon", child), func() (string, bool) {
-		return statLine(child), !alive(child)
+		return testkit.StatLine(child), !testkit.Alive(child)
 	})
-	if alive(p.Pid()) {
+	if testkit.Alive(p.Pid()) {
 		t.Fatal("daemon alive")
 	}
 }
@@ -232,7 +209,7 @@ func TestStopReportsADaemonKilledFromOutside(t *testing.T) {
 		// The kill is delivered before kill(2) returns; the process may
 		// take a moment to become a zombie, which Stop must wait out.
 		testkit.WaitFor(t, 10*time.Second, "the SIGKILLed daemon to become a zombie", func() (string, bool) {
-			return statLine(p.Pid()), exitedUnreaped(p.Pid())
+			return testkit.StatLine(p.Pid()), supervise.ExitedUnreaped(p.Pid())
 		})
 		err = p.Stop(5 * time.Second)
 		if err == nil || !strings.Contains(err.Error(), "signal: killed") {

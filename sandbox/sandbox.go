@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 
+	"github.com/matrixbox/matrixbox/internal/supervise"
 	"github.com/matrixbox/matrixbox/matrix"
 )
 
@@ -50,17 +51,17 @@ type Worker interface {
 }
 
 // Config is what a worker is given to start a backend, and the part of a
-// [Spec] that describes the case's cell, logs and mirror. Dir and Group
-// are made by whoever starts the backend ([Open], [StartBackend]); values
-// given there are ignored.
+// case's sandbox that describes its cell, logs and mirror. Dir and the
+// backend's cgroup are made by the harness when it starts the backend; a
+// Dir given there is ignored.
 type Config struct {
 	// Cell holds the cell's values, the "worker" axis included.
 	Cell matrix.Cell
 	// Dir is a private, empty directory with a short path, for sockets, roots
 	// and state. It is removed after the backend stops.
 	Dir string
-	// Logs collects the backend's output; nil, where a Config is given to
-	// [Open] or [StartBackend], means a fresh set.
+	// Logs collects the backend's output; nil, where the harness is given
+	// a Config, means a fresh set.
 	Logs *Logs
 	// Mirror is host:port of the shared registry mirror, "" when none.
 	Mirror string
@@ -68,9 +69,9 @@ type Config struct {
 	// (e.g. "docker.io", "ghcr.io"); daemons are configured to pull each of
 	// them through the mirror. Empty means docker.io alone.
 	MirrorHosts []string
-	// Group is the backend's cgroup; nil where cgroups cannot be written
+	// group is the backend's cgroup; nil where cgroups cannot be written
 	// (not root), and then processes are found by their environment.
-	Group *Group
+	group *supervise.Group
 	// marker is the backend's directory, carried in EnvMarker by the
 	// processes Start starts, so that they are found without a cgroup.
 	marker string
@@ -90,19 +91,19 @@ type Config struct {
 // clients outside share with the shims) are directories of the backend:
 // the runtime state daemons keep at those compiled-in paths goes with the
 // backend, however it ends. And a daemon that ends before the backend is
-// stopped has died: the backend's [Running.Died] says so, and the case on
-// it fails.
+// stopped has died: the harness says so, and the case on the backend
+// fails.
 func (c *Config) Start(name string, cmd *exec.Cmd) (*Process, error) {
 	if c.marker != "" {
 		if cmd.Env == nil {
 			cmd.Env = os.Environ()
 		}
-		cmd.Env = append(cmd.Env, EnvMarker+"="+c.marker)
+		cmd.Env = append(cmd.Env, supervise.EnvMarker+"="+c.marker)
 	}
 	if c.daemons == nil {
-		return start(name, cmd, c.Logs, c.Group, nil)
+		return start(name, cmd, c.Logs, c.group, nil)
 	}
-	p, err := start(name, cmd, c.Logs, c.Group, c.daemons.namespace())
+	p, err := start(name, cmd, c.Logs, c.group, c.daemons.namespace())
 	if err == nil {
 		c.daemons.watch(p)
 	}
@@ -120,10 +121,10 @@ const EnvCgroupParent = "MATRIXBOX_CGROUP_PARENT"
 // container's cgroups path) so that they sit in the backend's cgroup; ""
 // when the backend has none, leaving the daemon's default.
 func (c *Config) CgroupParent() string {
-	if c.Group == nil {
+	if c.group == nil {
 		return ""
 	}
-	return c.Group.Parent()
+	return c.group.Parent()
 }
 
 // Versioned is implemented by workers whose cells have axes of their own:

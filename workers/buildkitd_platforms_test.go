@@ -6,12 +6,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/matrixbox/matrixbox/internal/box"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
 
 // foundList is the platform list of a buildkitd's "found worker" line,
 // read once its sandbox is closed and the log whole.
-func foundList(t *testing.T, b *sandbox.Box) string {
+func foundList(t *testing.T, b *box.Box) string {
 	t.Helper()
 	m := foundPlatforms.FindStringSubmatch(b.Logs().Text("buildkitd"))
 	if m == nil {

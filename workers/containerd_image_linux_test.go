@@ -10,6 +10,7 @@ import (
 
 	ctd "github.com/containerd/containerd/v2/client"
 
+	"github.com/matrixbox/matrixbox/internal/box"
 	"github.com/matrixbox/matrixbox/matrix"
 	"github.com/matrixbox/matrixbox/mirror"
 	"github.com/matrixbox/matrixbox/sandbox"
@@ -77,7 +78,7 @@ func TestContainerdCellImage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := sandbox.Open(ctx, sandbox.Spec{Config: sandbox.Config{Cell: cells[0], Mirror: m.Addr(), MirrorHosts: m.Hosts()}, Worker: w})
+	b, err := box.Open(ctx, box.Spec{Config: sandbox.Config{Cell: cells[0], Mirror: m.Addr(), MirrorHosts: m.Hosts()}, Worker: w})
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}
@@ -111,7 +112,7 @@ func TestContainerdAddressAndImage(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	b, err := sandbox.Open(ctx, sandbox.Spec{Config: sandbox.Config{Cell: cells[0]}, Worker: w})
+	b, err := box.Open(ctx, box.Spec{Config: sandbox.Config{Cell: cells[0]}, Worker: w})
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}

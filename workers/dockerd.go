@@ -18,6 +18,7 @@ import (
 
 	"github.com/matrixbox/matrixbox/internal/daemonconfig"
 	"github.com/matrixbox/matrixbox/internal/daemons"
+	"github.com/matrixbox/matrixbox/internal/supervise"
 	"github.com/matrixbox/matrixbox/matrix"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
@@ -408,7 +409,7 @@ func dockerPing(sock string) sandbox.Probe {
 // has run, and the namespace's bind mount stays. It is the daemon's state,
 // not a leak of the test's: detached here, with a line in the log.
 func detachNetns(cfg *sandbox.Config, dir string) {
-	for _, m := range sandbox.MountsUnder(dir) {
+	for _, m := range supervise.MountsUnder(dir) {
 		if err := syscall.Unmount(m, syscall.MNT_DETACH); err != nil {
 			cfg.Logs.Printf("dockerd", "matrixbox: detach %s, left by dockerd: %v", m, err)
 			continue

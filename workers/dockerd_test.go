@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/matrixbox/matrixbox/internal/box"
 	"github.com/matrixbox/matrixbox/internal/daemons"
 	"github.com/matrixbox/matrixbox/matrix"
 	"github.com/matrixbox/matrixbox/sandbox"
@@ -24,7 +25,7 @@ func openBoxErr(t *testing.T, w sandbox.Worker) error {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := sandbox.Open(context.Background(), sandbox.Spec{Config: sandbox.Config{Cell: cells[0]}, Worker: w})
+	b, err := box.Open(context.Background(), box.Spec{Config: sandbox.Config{Cell: cells[0]}, Worker: w})
 	if err == nil {
 		if err := b.Close(); err != nil {
 			t.Errorf("Close: %v", err)

@@ -10,7 +10,7 @@ import (
 	"sync"
 
 	"github.com/matrixbox/matrixbox/internal/daemons"
-	"github.com/matrixbox/matrixbox/sandbox"
+	"github.com/matrixbox/matrixbox/internal/supervise"
 )
 
 // rootlessUser is the unprivileged user the daemons of a rootless worker
@@ -71,7 +71,7 @@ func checkRootless() error {
 					f, u.name, n, daemons.SubIDCount, daemons.InstallCommand))
 			}
 		}
-		errs = append(errs, u.reaches(sandbox.ShortTempRoot()))
+		errs = append(errs, u.reaches(supervise.ShortTempRoot()))
 	}
 	errs = append(errs, checkUserNamespaces())
 	if err := errors.Join(errs...); err != nil {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/matrixbox/matrixbox/internal/box"
 	"github.com/matrixbox/matrixbox/internal/daemons"
 	"github.com/matrixbox/matrixbox/matrix"
 	"github.com/matrixbox/matrixbox/sandbox"
@@ -150,7 +151,7 @@ func TestRootlessKitStopsCleanly(t *testing.T) {
 	}
 	for i := range 32 {
 		logs := sandbox.NewLogs()
-		r, err := sandbox.StartBackend(t.Context(), kitWorker{containerd: i%2 == 1}, sandbox.Config{Logs: logs})
+		r, err := box.StartBackend(t.Context(), kitWorker{containerd: i%2 == 1}, sandbox.Config{Logs: logs})
 		if err != nil {
 			t.Fatal(err)
 		}

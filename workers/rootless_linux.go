@@ -12,7 +12,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/matrixbox/matrixbox/sandbox"
+	"github.com/matrixbox/matrixbox/internal/supervise"
 )
 
 // credential makes cmd run as u, with no supplementary groups. The
@@ -75,7 +75,7 @@ func checkUserNamespaces() error {
 // refusing the ranges, an AppArmor policy against user namespaces) fails
 // here, with RootlessKit's own words.
 func (u rootlessUser) probe() error {
-	dir, err := os.MkdirTemp(sandbox.ShortTempRoot(), "matrixbox-rootless-check-")
+	dir, err := os.MkdirTemp(supervise.ShortTempRoot(), "matrixbox-rootless-check-")
 	if err != nil {
 		return err
 	}

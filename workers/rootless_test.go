@@ -11,6 +11,7 @@ import (
 	"github.com/matrixbox/matrixbox/buildkittest"
 	"github.com/matrixbox/matrixbox/integration"
 	"github.com/matrixbox/matrixbox/internal/daemons"
+	"github.com/matrixbox/matrixbox/internal/supervise"
 	"github.com/matrixbox/matrixbox/mirror"
 	"github.com/matrixbox/matrixbox/sandbox"
 	"github.com/matrixbox/matrixbox/workers"
@@ -47,8 +48,8 @@ func testRootlessBuild(t *testing.T, sb sandbox.Sandbox) {
 	}
 
 	// The daemons of this sandbox carry its marker, the sandbox directory.
-	procs := sandbox.ProcessesWithEnv(sandbox.EnvMarker, filepath.Dir(sb.TempDir()))
-	var buildkitd []sandbox.Proc
+	procs := supervise.ProcessesWithEnv(supervise.EnvMarker, filepath.Dir(sb.TempDir()))
+	var buildkitd []supervise.Proc
 	for _, p := range procs {
 		if st := procUID(t, p.Pid); st != uid {
 			t.Errorf("process %d (%s) runs as uid %d, not as %s (uid %d)", p.Pid, p.Cmdline, st, daemons.RootlessUser, uid)

@@ -15,7 +15,9 @@ import (
 
 	ctd "github.com/containerd/containerd/v2/client"
 
+	"github.com/matrixbox/matrixbox/internal/box"
 	"github.com/matrixbox/matrixbox/internal/daemons"
+	"github.com/matrixbox/matrixbox/internal/supervise"
 	"github.com/matrixbox/matrixbox/matrix"
 	"github.com/matrixbox/matrixbox/sandbox"
 )
@@ -34,7 +36,7 @@ func daemonWorkers() []sandbox.Worker {
 
 // openBox opens a sandbox on w directly (no integration.Run), so that the
 // test sees Close's error itself.
-func openBox(t *testing.T, w sandbox.Worker) *sandbox.Box {
+func openBox(t *testing.T, w sandbox.Worker) *box.Box {
 	t.Helper()
 	if c, ok := w.(sandbox.Checker); ok {
 		if err := c.Check(); err != nil {
@@ -45,7 +47,7 @@ func openBox(t *testing.T, w sandbox.Worker) *sandbox.Box {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := sandbox.Open(context.Background(), sandbox.Spec{Config: sandbox.Config{Cell: cells[0]}, Worker: w})
+	b, err := box.Open(context.Background(), box.Spec{Config: sandbox.Config{Cell: cells[0]}, Worker: w})
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}
@@ -56,7 +58,7 @@ func openBox(t *testing.T, w sandbox.Worker) *sandbox.Box {
 // leftovers lists what a closed sandbox left behind: a process in its
 // cgroup (daemon, shim, runc, container), its cgroup, a mount under its
 // directory, the directory.
-func leftovers(b *sandbox.Box) []string {
+func leftovers(b *box.Box) []string {
 	var out []string
 	if g := b.Group(); g != nil {
 		for _, p := range g.Procs() {
@@ -66,7 +68,7 @@ func leftovers(b *sandbox.Box) []string {
 			out = append(out, "cgroup "+c)
 		}
 	}
-	for _, m := range sandbox.MountsUnder(b.Dir()) {
+	for _, m := range supervise.MountsUnder(b.Dir()) {
 		out = append(out, "mount "+m)
 	}
 	if _, err := os.Stat(b.Dir()); err == nil {
@@ -118,7 +120,7 @@ var firewallCall = regexp.MustCompile(`ip6?tables, \[[^\]]*\]`)
 
 // checkNoFirewall: a dockerd leaves the host's firewall alone; it would
 // change it in the host's network namespace, for every process.
-func checkNoFirewall(t *testing.T, b *sandbox.Box) {
+func checkNoFirewall(t *testing.T, b *box.Box) {
 	t.Helper()
 	if _, ok := b.Backend().(*dockerdBackend); !ok {
 		return
@@ -129,7 +131,7 @@ func checkNoFirewall(t *testing.T, b *sandbox.Box) {
 }
 
 // checkAddress talks to the backend at sb.Address() with its own client.
-func checkAddress(t *testing.T, b *sandbox.Box) {
+func checkAddress(t *testing.T, b *box.Box) {
 	t.Helper()
 	addr := b.Address()
 	// containerd's address is its socket's path, as containerd's client
@@ -179,7 +181,7 @@ func checkAddress(t *testing.T, b *sandbox.Box) {
 
 // checkDockerAPI talks to the Docker API of a dockerd sandbox, found by
 // DockerAddress.
-func checkDockerAPI(ctx context.Context, t *testing.T, b *sandbox.Box) {
+func checkDockerAPI(ctx context.Context, t *testing.T, b *box.Box) {
 	t.Helper()
 	addr := DockerAddress(b)
 	if !strings.HasPrefix(addr, "unix:///") || addr == b.Address() {
@@ -218,7 +220,7 @@ func checkDockerAPI(ctx context.Context, t *testing.T, b *sandbox.Box) {
 // checkCmdEnv runs a shell through sb.Cmd: it must see the cell and the
 // backend's variables, run in TempDir, and, for containerd, run inside the
 // container.
-func checkCmdEnv(t *testing.T, b *sandbox.Box) {
+func checkCmdEnv(t *testing.T, b *box.Box) {
 	t.Helper()
 	want := map[string]string{"MATRIXBOX_CELL": b.Name()}
 	for _, kv := range b.Backend().(sandbox.Enver).Env() {
@@ -297,7 +299,7 @@ func TestWorkerDaemonKilled(t *testing.T) {
 	}
 }
 
-func backendOf(b *sandbox.Box) *backend {
+func backendOf(b *box.Box) *backend {
 	switch be := b.Backend().(type) {
 	case *backend:
 		return be

@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/matrixbox/matrixbox/internal/supervise"
 	"github.com/matrixbox/matrixbox/internal/testkit"
 	"github.com/matrixbox/matrixbox/mirror"
-	"github.com/matrixbox/matrixbox/sandbox"
 )
 
 var suiteBin string
@@ -90,9 +90,9 @@ func (c *child) checkNothingLeft(t *testing.T) {
 		t.Fatal("child recorded no owner pid")
 	}
 	ownerPid, _ := strconv.Atoi(owners[0])
-	var left []sandbox.Proc
+	var left []supervise.Proc
 	testkit.Poll(10*time.Second, func() (string, bool) {
-		left = sandbox.ProcessesOf(ownerPid)
+		left = supervise.ProcessesOf(ownerPid)
 		return "", len(left) == 0
 	})
 	for _, p := range left {
@@ -112,7 +112,7 @@ func (c *child) checkNothingLeft(t *testing.T) {
 		if _, err := os.Stat(root); err == nil {
 			t.Errorf("sandbox dir %s left behind", root)
 		}
-		if m := sandbox.MountsUnder(root); len(m) > 0 {
+		if m := supervise.MountsUnder(root); len(m) > 0 {
 			t.Errorf("mounts left under %s: %v", root, m)
 		}
 	}
@@ -381,9 +381,9 @@ func TestGuardForALiveProcessDoesNothing(t *testing.T) {
 	ownerPid, _ := strconv.Atoi(owner)
 	// The hanging cases' daemons and commands, and their dirs (the quiet
 	// cases have ended and cleaned up).
-	var procs []sandbox.Proc
+	var procs []supervise.Proc
 	testkit.WaitFor(t, 10*time.Second, "the hanging cases' 4 processes", func() (string, bool) {
-		procs = sandbox.ProcessesOf(ownerPid)
+		procs = supervise.ProcessesOf(ownerPid)
 		return fmt.Sprintf("%v\n%s", procs, c.Output()), len(procs) >= 4
 	})
 	var dirs []string

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/matrixbox/matrixbox/internal/supervise"
 	"github.com/matrixbox/matrixbox/internal/testkit"
 	"github.com/matrixbox/matrixbox/mirror"
 	"github.com/matrixbox/matrixbox/sandbox"
@@ -175,16 +176,16 @@ func busyboxCopies(t *testing.T, dir string) int {
 // TMPDIR holds no sandbox dir and no mount.
 func checkNothingLeft(t *testing.T, i, pid int, tmp string) {
 	t.Helper()
-	var left []sandbox.Proc
+	var left []supervise.Proc
 	testkit.Poll(10*time.Second, func() (string, bool) {
-		left = sandbox.ProcessesOf(pid)
+		left = supervise.ProcessesOf(pid)
 		return "", len(left) == 0
 	})
 	for _, p := range left {
 		t.Errorf("process %d left running: %d %s", i, p.Pid, p.Cmdline)
 		_ = syscall.Kill(p.Pid, syscall.SIGKILL)
 	}
-	if m := sandbox.MountsUnder(tmp); len(m) > 0 {
+	if m := supervise.MountsUnder(tmp); len(m) > 0 {
 		t.Errorf("process %d left mounts: %v", i, m)
 	}
 	entries, _ := os.ReadDir(tmp)

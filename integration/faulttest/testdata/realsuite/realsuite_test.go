@@ -25,6 +25,8 @@ import (
 	"time"
 
 	"github.com/matrixbox/matrixbox/integration"
+	"github.com/matrixbox/matrixbox/internal/box"
+	"github.com/matrixbox/matrixbox/internal/supervise"
 	"github.com/matrixbox/matrixbox/mirror"
 	"github.com/matrixbox/matrixbox/sandbox"
 	"github.com/matrixbox/matrixbox/workers"
@@ -82,7 +84,7 @@ func noteDaemons(sb sandbox.Sandbox) {
 		return
 	}
 	note("backends", dir)
-	want := "\x00" + sandbox.EnvMarker + "=" + dir + "\x00"
+	want := "\x00" + supervise.EnvMarker + "=" + dir + "\x00"
 	ents, _ := os.ReadDir("/proc")
 	for _, e := range ents {
 		env, err := os.ReadFile("/proc/" + e.Name() + "/environ")
@@ -102,9 +104,9 @@ func token() string { return os.Getenv("FAULT_TOKEN") }
 
 func testInFlight(t *testing.T, sb sandbox.Sandbox) {
 	note("owner", fmt.Sprint(os.Getpid()))
-	box := sb.(*sandbox.Box)
-	note("dirs", box.Dir())
-	if g := box.Group(); g != nil {
+	bx := sb.(*box.Box)
+	note("dirs", bx.Dir())
+	if g := bx.Group(); g != nil {
 		note("groups", g.Name())
 	}
 	worker, _ := sb.Value(integration.WorkerAxis).(string)
@@ -121,7 +123,7 @@ func testInFlight(t *testing.T, sb sandbox.Sandbox) {
 		t.Fatalf("no work in flight for worker %q", worker)
 	}
 	waitForToken(t)
-	if g := box.Group(); g != nil {
+	if g := bx.Group(); g != nil {
 		for _, p := range g.Procs() {
 			note("pids", fmt.Sprint(p.Pid))
 		}
@@ -129,7 +131,7 @@ func testInFlight(t *testing.T, sb sandbox.Sandbox) {
 	noteDaemons(sb)
 	// The containerd shims' sockets and tasks, which daemons keep under
 	// /run: the test checks that none of it is the machine's.
-	backend := box.Dir()
+	backend := bx.Dir()
 	if dirs := readLines("backends"); len(dirs) > 0 {
 		backend = dirs[len(dirs)-1]
 	}
@@ -159,7 +161,7 @@ func testInFlight(t *testing.T, sb sandbox.Sandbox) {
 	case "exit":
 		os.Exit(3)
 	case "kill-daemon":
-		killDaemon(t, box, worker)
+		killDaemon(t, bx, worker)
 	case "fail":
 		t.Error("FAULT=fail: the case fails, for MATRIXBOX_KEEP to keep its sandbox")
 	}
@@ -253,10 +255,10 @@ func waitForToken(t *testing.T) {
 // killDaemon SIGKILLs the backend's daemon (buildkitd, containerd,
 // dockerd) while the work runs: the case must then fail naming the crash,
 // and the container must not survive it.
-func killDaemon(t *testing.T, box *sandbox.Box, worker string) {
+func killDaemon(t *testing.T, bx *box.Box, worker string) {
 	name := map[string]string{"buildkitd-oci": "buildkitd", "buildkitd-containerd": "buildkitd", "containerd": "containerd", "dockerd": "dockerd", "dockerd-containerd": "dockerd",
 		"buildkitd-oci-rootless": "buildkitd", "buildkitd-containerd-rootless": "buildkitd"}[worker]
-	for _, p := range box.Group().Procs() {
+	for _, p := range bx.Group().Procs() {
 		if strings.HasSuffix(strings.Fields(p.Cmdline)[0], "/"+name) {
 			if err := syscall.Kill(p.Pid, syscall.SIGKILL); err != nil {
 				t.Fatal(err)

@@ -1,4 +1,4 @@
-package sandbox
+package supervise
 
 import (
 	"errors"
@@ -12,7 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// runDirs are the directories under /run where daemons keep runtime state
+// RunDirs are the directories under /run where daemons keep runtime state
 // at paths compiled into them: runc's default root (buildkitd's OCI
 // worker, dockerd's builder) and containerd's state directory, which holds
 // the shims' sockets (s), runc's root for containerd's shims (runc) and a
@@ -20,19 +20,19 @@ import (
 // directory of the backend's own (<backend dir>/run/…), so what a killed
 // daemon left there goes with the backend's directory, and a system
 // containerd is out of sight (dockerd starts its own).
-var runDirs = []string{"/run/runc", "/run/containerd"}
+var RunDirs = []string{"/run/runc", "/run/containerd"}
 
 // sharedRunDirs stay the machine's inside the namespace: a containerd
 // client makes a task's stdio fifos under /run/containerd/fifo and the
 // shim opens them by path, so a client outside the namespace (a test's
 // own containerd client, ctr) and the shims inside must see one
 // directory. What a killed buildkitd left there is removed by
-// removeOutside.
+// RemoveOutside.
 var sharedRunDirs = []string{"/run/containerd/fifo"}
 
-// runNS is the mount namespace the daemons of one backend run in: a copy
+// RunNS is the mount namespace the daemons of one backend run in: a copy
 // of the machine's (mounts made outside still show inside; none made
-// inside shows outside) where runDirs are the backend's own. Go has no
+// inside shows outside) where RunDirs are the backend's own. Go has no
 // way to start a process in another mount namespace, so a goroutine locks
 // an OS thread, unshares the thread's mount namespace, and starts the
 // daemons from it: a child is made in the namespace of the thread that
@@ -44,19 +44,19 @@ var sharedRunDirs = []string{"/run/containerd/fifo"}
 // namespace is the process's as /proc/self shows it, and which never
 // ends), and the parent of no process (the goroutines that ran on it
 // before may have started commands, which its end would kill).
-type runNS struct {
+type RunNS struct {
 	calls chan func()
 	done  chan struct{}
 	once  sync.Once
 }
 
-// maxThreadTries bounds the threads newRunNS looks at for a clean one.
+// maxThreadTries bounds the threads NewRunNS looks at for a clean one.
 const maxThreadTries = 64
 
-// newRunNS makes the namespace, with runDirs bound to directories under
+// NewRunNS makes the namespace, with RunDirs bound to directories under
 // dir/run.
-func newRunNS(dir string) (*runNS, error) {
-	ns := &runNS{calls: make(chan func()), done: make(chan struct{})}
+func NewRunNS(dir string) (*RunNS, error) {
+	ns := &RunNS{calls: make(chan func()), done: make(chan struct{})}
 	ready := make(chan error, 1)
 	// Every thread found unclean stays locked until a clean one is: so
 	// the next goroutine runs on another thread, a new one at worst.
@@ -106,7 +106,7 @@ func cleanThread() (bool, error) {
 // serve enters the namespace on the calling thread, locked, and runs the
 // calls given to do until close. The thread is never unlocked: it ends
 // with the goroutine, and its namespace with it.
-func (ns *runNS) serve(dir string, ready chan<- error) {
+func (ns *RunNS) serve(dir string, ready chan<- error) {
 	defer close(ns.done)
 	if err := enterRunNS(dir); err != nil {
 		ready <- err
@@ -119,7 +119,7 @@ func (ns *runNS) serve(dir string, ready chan<- error) {
 }
 
 // enterRunNS unshares the calling thread's mount namespace and binds
-// runDirs in it.
+// RunDirs in it.
 func enterRunNS(dir string) error {
 	if err := unix.Unshare(unix.CLONE_NEWNS | unix.CLONE_FS); err != nil {
 		return fmt.Errorf("unshare: %w", err)
@@ -132,7 +132,7 @@ func enterRunNS(dir string) error {
 			return err
 		}
 	}
-	for _, d := range runDirs {
+	for _, d := range RunDirs {
 		own := filepath.Join(dir, "run", filepath.Base(d))
 		// The mount points exist on the machine, empty where no daemon of
 		// its own made them.
@@ -157,8 +157,8 @@ func enterRunNS(dir string) error {
 	return nil
 }
 
-// do runs f on the namespace's thread, and returns when f has.
-func (ns *runNS) do(f func()) error {
+// Do runs f on the namespace's thread, and returns when f has.
+func (ns *RunNS) Do(f func()) error {
 	finished := make(chan struct{})
 	select {
 	case ns.calls <- func() { f(); close(finished) }:
@@ -169,8 +169,8 @@ func (ns *runNS) do(f func()) error {
 	}
 }
 
-// close ends the thread; the namespace ends with the last process in it.
-func (ns *runNS) close() {
+// Close ends the thread; the namespace ends with the last process in it.
+func (ns *RunNS) Close() {
 	ns.once.Do(func() { close(ns.calls) })
 	<-ns.done
 }

@@ -1,8 +1,7 @@
-package sandbox
+package supervise
 
 import (
 	"bufio"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -42,36 +41,24 @@ func dieLeavingThingsBehind() {
 		fmt.Println("error", err)
 		os.Exit(2)
 	}
-	dir, err := mkdirShort()
+	dir, err := MkdirShort()
 	if err != nil {
 		fail(err)
 	}
-	g, err := newGroup(dir)
+	g, err := NewGroup(dir)
 	if err != nil {
 		fail(err)
 	}
-	logs := NewLogs()
-	p, err := start("d", daemonCmd("child"), logs, g, nil)
+	d, err := startParent(g)
 	if err != nil {
 		fail(err)
 	}
-	e, err := Start("e", daemonCmd("child"), logs)
+	e, err := startParent(nil)
 	if err != nil {
 		fail(err)
 	}
-	if err := p.WaitReady(context.Background(), 10*time.Second, LogLine(logs, "d", "child ")); err != nil {
-		fail(err)
-	}
-	if err := e.WaitReady(context.Background(), 10*time.Second, LogLine(logs, "e", "child ")); err != nil {
-		fail(err)
-	}
-	for _, name := range []string{"d", "e"} {
-		for _, line := range strings.Split(logs.Text(name), "\n") {
-			if pid, ok := strings.CutPrefix(line, "child "); ok {
-				fmt.Println(name, pid)
-			}
-		}
-	}
+	fmt.Println("d", d)
+	fmt.Println("e", e)
 	fmt.Println("dir", dir)
 	fmt.Println("group", g.Name())
 	_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
@@ -112,7 +99,7 @@ func TestReapRemovesLeftoversOfADeadRun(t *testing.T) {
 	}
 	// The grandchild survived its owner, re-parented away from the daemon's
 	// process group: exactly the leftover the cgroup exists for.
-	if !alive(child) || !alive(envOnly) {
+	if !testkit.Alive(child) || !testkit.Alive(envOnly) {
 		t.Fatalf("precondition: %d and %d should have outlived their dead owner", child, envOnly)
 	}
 	// The grandchild in the cgroup is recorded as a daemon of the dir, as
@@ -120,7 +107,7 @@ func TestReapRemovesLeftoversOfADeadRun(t *testing.T) {
 	// not by a command line a dying daemon no longer has.
 	o := owner{pid: child}
 	o.start, _ = processStart(child)
-	if err := os.WriteFile(filepath.Join(dir, daemonsRecord), []byte(o.String()+" grandchild\n"), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, DaemonsRecord), []byte(o.String()+" grandchild\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	// Our own leftovers are never reaped: a dir and a group of this process.
@@ -132,7 +119,7 @@ func TestReapRemovesLeftoversOfADeadRun(t *testing.T) {
 		cgroupRoot = "matrixbox"
 	}()
 	cgroupRoot = testCgroupRoot
-	myGroup, err := newGroup(mine)
+	myGroup, err := NewGroup(mine)
 	cgroupRoot = "matrixbox"
 	if err != nil {
 		t.Fatal(err)
@@ -149,7 +136,7 @@ func TestReapRemovesLeftoversOfADeadRun(t *testing.T) {
 		}
 	}
 	for _, pid := range []int{child, envOnly} {
-		if alive(pid) {
+		if testkit.Alive(pid) {
 			t.Errorf("process %d still running", pid)
 		}
 	}

@@ -1,4 +1,4 @@
-package sandbox
+package supervise
 
 import (
 	"bytes"
@@ -80,13 +80,13 @@ func envValue(environ, prefix []byte) (string, bool) {
 	return "", false
 }
 
-// killMarked kills the processes carrying dir as their sandbox marker
+// KillMarked kills the processes carrying dir as their sandbox marker
 // (EnvMarker) and returns them: how a sandbox without a cgroup finds what
 // its commands left running.
-func killMarked(dir string) []Proc {
+func KillMarked(dir string) []Proc {
 	ps := ProcessesWithEnv(EnvMarker, dir)
 	for _, p := range ps {
-		killGroup(p.Pid)
+		KillGroup(p.Pid)
 		_ = syscall.Kill(p.Pid, syscall.SIGKILL)
 	}
 	return ps

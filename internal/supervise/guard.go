@@ -1,4 +1,4 @@
-package sandbox
+package supervise
 
 import (
 	"crypto/rand"

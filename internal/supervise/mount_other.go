@@ -1,8 +1,8 @@
 //go:build !linux
 
-package sandbox
+package supervise
 
 // MountsUnder lists the mount points at or below dir; none off Linux.
 func MountsUnder(string) []string { return nil }
 
-func detachMountsUnder(string) []string { return nil }
+func DetachMountsUnder(string) []string { return nil }

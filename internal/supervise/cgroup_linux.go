@@ -1,4 +1,4 @@
-package sandbox
+package supervise
 
 import (
 	"bufio"
@@ -70,7 +70,7 @@ func hierarchies() []hierarchy {
 
 // Group is the cgroup of one sandbox, made in every mounted hierarchy: the
 // daemons its worker starts go into its leaf "d" and the commands of
-// [Box.Cmd] into its leaf "c" (cloned straight into them on cgroup v2, so
+// box.Box.Cmd into its leaf "c" (cloned straight into them on cgroup v2, so
 // that nothing they fork escapes), and the daemons put their containers
 // under [Group.Parent]. Killing the group kills all of it, wherever each
 // process was re-parented to, and works the same from the normal close, the
@@ -85,10 +85,10 @@ type Group struct {
 // node whose children get controllers (a daemon's containers).
 var groupLeaves = []string{"d", "c"}
 
-// newGroup makes the group named after dir's base name in every hierarchy.
+// NewGroup makes the group named after dir's base name in every hierarchy.
 // It fails where cgroups cannot be written (not root): the caller then
 // falls back to finding processes by their environment.
-func newGroup(dir string) (*Group, error) {
+func NewGroup(dir string) (*Group, error) {
 	hs := hierarchies()
 	if len(hs) == 0 {
 		return nil, errors.New("no cgroup hierarchy is mounted")
@@ -105,7 +105,7 @@ func newGroup(dir string) (*Group, error) {
 			p := filepath.Join(h.mount, g.name, leaf)
 			if err := mkdirCgroup(p); err != nil {
 				err = fmt.Errorf("make cgroup %s: %w", p, err)
-				if rerr := g.remove(); rerr != nil {
+				if rerr := g.Remove(); rerr != nil {
 					err = errors.Join(err, rerr)
 				}
 				return nil, err
@@ -136,13 +136,13 @@ func (g *Group) Name() string { return g.name }
 // --cgroup-parent, a containerd container's cgroups path).
 func (g *Group) Parent() string { return "/" + g.name }
 
-// attach makes cmd start inside the group's leaf: cloned into it on cgroup
+// Attach makes cmd start inside the group's leaf: cloned into it on cgroup
 // v2 (the returned func, to call after Start, closes the directory handle),
 // else moved there right after Start by the returned func.
-func (g *Group) attach(cmd *exec.Cmd, leaf string) (after func(), err error) {
-	fd, err := g.openLeaf(leaf)
+func (g *Group) Attach(cmd *exec.Cmd, leaf string) (after func(), err error) {
+	fd, err := g.OpenLeaf(leaf)
 	if err == nil {
-		cloneInto(cmd, fd)
+		CloneInto(cmd, fd)
 		return func() { _ = syscall.Close(fd) }, nil
 	}
 	if !errors.Is(err, errNoV2) {
@@ -161,9 +161,9 @@ func (g *Group) attach(cmd *exec.Cmd, leaf string) (after func(), err error) {
 // errNoV2 says the machine has no cgroup v2 hierarchy to clone into.
 var errNoV2 = errors.New("no cgroup v2 hierarchy is mounted")
 
-// openLeaf opens the group's leaf in the cgroup v2 hierarchy, for cloning
+// OpenLeaf opens the group's leaf in the cgroup v2 hierarchy, for cloning
 // processes into it; the caller closes the descriptor.
-func (g *Group) openLeaf(leaf string) (int, error) {
+func (g *Group) OpenLeaf(leaf string) (int, error) {
 	hs := hierarchies()
 	if len(hs) == 0 || !hs[0].v2 {
 		return -1, errNoV2
@@ -176,9 +176,9 @@ func (g *Group) openLeaf(leaf string) (int, error) {
 	return fd, nil
 }
 
-// cloneInto makes cmd start inside the cgroup v2 directory open as fd
+// CloneInto makes cmd start inside the cgroup v2 directory open as fd
 // (clone3 with CLONE_INTO_CGROUP), so that nothing it forks escapes.
-func cloneInto(cmd *exec.Cmd, fd int) {
+func CloneInto(cmd *exec.Cmd, fd int) {
 	if cmd.SysProcAttr == nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}
@@ -186,7 +186,7 @@ func cloneInto(cmd *exec.Cmd, fd int) {
 	cmd.SysProcAttr.CgroupFD = fd
 }
 
-func closeFD(fd int) error { return syscall.Close(fd) }
+func CloseFD(fd int) error { return syscall.Close(fd) }
 
 func (g *Group) move(pid int, leaf string) error {
 	var errs []error
@@ -253,9 +253,9 @@ func cgroupProcs(name string) []Proc {
 	return out
 }
 
-// kill kills every process in the group (below sub) and waits until they
+// Kill kills every process in the group (below sub) and waits until they
 // are gone; it returns the processes it found.
-func (g *Group) kill(sub string) []Proc {
+func (g *Group) Kill(sub string) []Proc {
 	return killCgroup(filepath.Join(g.name, sub))
 }
 
@@ -301,10 +301,10 @@ func killCgroup(name string) []Proc {
 	}
 }
 
-// remove kills what is left in the group and removes its cgroups in every
+// Remove kills what is left in the group and removes its cgroups in every
 // hierarchy, deepest first.
-func (g *Group) remove() error {
-	g.kill("")
+func (g *Group) Remove() error {
+	g.Kill("")
 	return removeCgroup(g.name)
 }
 

@@ -1,4 +1,4 @@
-package sandbox
+package supervise
 
 import (
 	"crypto/sha256"
@@ -14,9 +14,9 @@ import (
 // runc keeps a container's state under /run/runc/<id> (buildkitd's OCI
 // worker, dockerd's builder) or /run/containerd/runc/<namespace>/<id> (a
 // containerd shim), and a containerd client keeps a task's stdio fifos in
-// /run/containerd/fifo/<n>/. Daemons started by [Config.Start] as root run
+// /run/containerd/fifo/<n>/. Daemons started by sandbox.Config.Start as root run
 // in a mount namespace of their backend where those directories but the
-// fifos' are the sandbox's own (see runDirs), so a kill leaves nothing
+// fifos' are the sandbox's own (see RunDirs), so a kill leaves nothing
 // there; what daemons started otherwise left is found and removed here,
 // an entry only when it is provably the sandbox's own:
 //
@@ -42,9 +42,9 @@ var containerdLayouts = []struct{ state, address string }{
 
 const taskStateDir = "io.containerd.runtime.v2.task"
 
-// removeOutside removes what the daemons of the sandbox dir left under
+// RemoveOutside removes what the daemons of the sandbox dir left under
 // runRoot (/run), and returns a line per thing removed.
-func removeOutside(runRoot, dir string) []string {
+func RemoveOutside(runRoot, dir string) []string {
 	if _, err := os.Lstat(filepath.Join(dir, "b")); err != nil {
 		return nil // no backend of its own
 	}

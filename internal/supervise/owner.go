@@ -1,4 +1,4 @@
-package sandbox
+package supervise
 
 import (
 	"fmt"
@@ -53,7 +53,7 @@ var selfOwner = sync.OnceValue(func() owner {
 // running reports whether o still runs: its pid is alive and, when o's
 // start is known, the process that has the pid now started then.
 func (o owner) running() bool {
-	if !pidAlive(o.pid) || exitedUnreaped(o.pid) {
+	if !pidAlive(o.pid) || ExitedUnreaped(o.pid) {
 		return false
 	}
 	if o.start == 0 {

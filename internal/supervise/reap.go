@@ -1,4 +1,4 @@
-package sandbox
+package supervise
 
 import (
 	"errors"
@@ -17,6 +17,11 @@ import (
 // cgroups find everything else, containers included.
 const EnvOwner = "MATRIXBOX_OWNER"
 
+// EnvMarker is the variable every command of a sandbox carries, set to the
+// sandbox directory, so that what a test leaves running can be found where
+// the sandbox has no cgroup.
+const EnvMarker = "MATRIXBOX_SANDBOX"
+
 // ownerKey is EnvOwner; tests of the reaper use another key (and another
 // cgroupRoot) so that a concurrent test process's reaper never takes their
 // deliberate leftovers.
@@ -26,7 +31,7 @@ var ownerKey = EnvOwner
 // every hierarchy.
 var cgroupRoot = "matrixbox"
 
-func ownerEnv() string { return ownerKey + "=" + selfOwner().String() }
+func OwnerEnv() string { return ownerKey + "=" + selfOwner().String() }
 
 // ProcessesOf returns the running processes that carry EnvOwner naming the
 // test process pid, whatever its start time.
@@ -109,11 +114,11 @@ type scope struct {
 	tmpRoot, ownerKey, cgroupRoot, runRoot string
 }
 
-// defaultRunRoot is where daemons keep runtime state by default.
-const defaultRunRoot = "/run"
+// DefaultRunRoot is where daemons keep runtime state by default.
+const DefaultRunRoot = "/run"
 
 func defaultScope() scope {
-	return scope{tmpRoot: ShortTempRoot(), ownerKey: ownerKey, cgroupRoot: cgroupRoot, runRoot: defaultRunRoot}
+	return scope{tmpRoot: ShortTempRoot(), ownerKey: ownerKey, cgroupRoot: cgroupRoot, runRoot: DefaultRunRoot}
 }
 
 // removeOwned removes what belongs to the test processes that satisfy
@@ -213,10 +218,10 @@ func removeOwned(sc scope, dead func(o owner) bool, quietWarm bool) (removed, le
 				say(name, fmt.Sprintf("daemon %s (pid %d), ended already (with its test process, by its parent-death signal, or killed)", d.name, d.pid))
 			}
 		}
-		for _, m := range detachMountsUnder(dir) {
+		for _, m := range DetachMountsUnder(dir) {
 			say(name, "mount "+m)
 		}
-		for _, o := range removeOutside(sc.runRoot, dir) {
+		for _, o := range RemoveOutside(sc.runRoot, dir) {
 			say(name, o)
 		}
 		if err := os.RemoveAll(dir); err != nil {

@@ -1,4 +1,4 @@
-package sandbox
+package box
 
 import (
 	"context"
@@ -11,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/matrixbox/matrixbox/internal/supervise"
 	"github.com/matrixbox/matrixbox/matrix"
+	"github.com/matrixbox/matrixbox/sandbox"
 
 	"github.com/matrixbox/matrixbox/internal/testkit"
 )
@@ -27,11 +29,11 @@ func cellOf(t *testing.T, axes ...matrix.Axis) matrix.Cell {
 
 func TestBoxHostLifecycle(t *testing.T) {
 	cell := cellOf(t, matrix.Strings("worker", "host"), matrix.Strings("my-axis", "v1"))
-	b, err := Open(context.Background(), Spec{Config: Config{Cell: cell}, Worker: hostWorker{}})
+	b, err := Open(context.Background(), Spec{Config: sandbox.Config{Cell: cell}, Worker: hostWorker{}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(b.TempDir()) > maxSocketDir+10 {
+	if len(b.TempDir()) > supervise.MaxSocketDir+10 {
 		t.Errorf("temp dir %q too long for sockets", b.TempDir())
 	}
 	if b.Name() != "worker=host/my-axis=v1" || b.Value("my-axis") != "v1" || b.Address() != "" {
@@ -64,7 +66,7 @@ func TestBoxHostLifecycle(t *testing.T) {
 type failingWorker struct{ startErr, stopErr error }
 
 func (failingWorker) Name() string { return "failing" }
-func (w failingWorker) New(_ context.Context, cfg *Config) (Backend, func() error, error) {
+func (w failingWorker) New(_ context.Context, cfg *sandbox.Config) (sandbox.Backend, func() error, error) {
 	cfg.Logs.Printf("failing", "daemon said something before dying")
 	if w.startErr != nil {
 		return nil, nil, w.startErr
@@ -78,7 +80,7 @@ type hostWorker struct{}
 
 func (hostWorker) Name() string { return "host" }
 
-func (hostWorker) New(context.Context, *Config) (Backend, func() error, error) {
+func (hostWorker) New(context.Context, *sandbox.Config) (sandbox.Backend, func() error, error) {
 	return hostBackend{}, nil, nil
 }
 
@@ -88,15 +90,15 @@ func (hostBackend) Address() string { return "" }
 
 func TestBoxReportsStartAndStopErrors(t *testing.T) {
 	cell := cellOf(t, matrix.Strings("worker", "failing"))
-	logs := NewLogs()
-	_, err := Open(context.Background(), Spec{Config: Config{Cell: cell, Logs: logs}, Worker: failingWorker{startErr: errors.New("boom")}})
+	logs := sandbox.NewLogs()
+	_, err := Open(context.Background(), Spec{Config: sandbox.Config{Cell: cell, Logs: logs}, Worker: failingWorker{startErr: errors.New("boom")}})
 	if err == nil || !strings.Contains(err.Error(), "start worker failing: boom") {
 		t.Fatalf("Open err = %v", err)
 	}
 	if !strings.Contains(logs.String(), "daemon said something") {
 		t.Errorf("logs of the failed start are lost: %q", logs.String())
 	}
-	b, err := Open(context.Background(), Spec{Config: Config{Cell: cell}, Worker: failingWorker{stopErr: errors.New("shutdown hung")}})
+	b, err := Open(context.Background(), Spec{Config: sandbox.Config{Cell: cell}, Worker: failingWorker{stopErr: errors.New("shutdown hung")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +110,7 @@ func TestBoxReportsStartAndStopErrors(t *testing.T) {
 }
 
 func TestBoxReportsLeakedProcess(t *testing.T) {
-	b, err := Open(context.Background(), Spec{Config: Config{Cell: cellOf(t, matrix.Strings("worker", "host"))}, Worker: hostWorker{}})
+	b, err := Open(context.Background(), Spec{Config: sandbox.Config{Cell: cellOf(t, matrix.Strings("worker", "host"))}, Worker: hostWorker{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +137,7 @@ func TestBoxReportsLeakedProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	testkit.WaitFor(t, 10*time.Second, "sh -c 'exit 0' to exit", func() (string, bool) {
-		return statLine(unwaited.Process.Pid), !alive(unwaited.Process.Pid)
+		return testkit.StatLine(unwaited.Process.Pid), !testkit.Alive(unwaited.Process.Pid)
 	})
 	err = b.Close()
 	if err == nil || !strings.Contains(err.Error(), "leaked process") || !strings.Contains(err.Error(), "sleep 300") || !strings.Contains(err.Error(), orphan) {
@@ -152,7 +154,7 @@ func TestBoxReportsAndDetachesLeakedMount(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("mounting needs root")
 	}
-	b, err := Open(context.Background(), Spec{Config: Config{Cell: cellOf(t, matrix.Strings("worker", "host"))}, Worker: hostWorker{}})
+	b, err := Open(context.Background(), Spec{Config: sandbox.Config{Cell: cellOf(t, matrix.Strings("worker", "host"))}, Worker: hostWorker{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,26 +165,20 @@ func TestBoxReportsAndDetachesLeakedMount(t *testing.T) {
 	if err := syscall.Mount("tmpfs", mnt, "tmpfs", 0, "size=1m"); err != nil {
 		t.Skipf("cannot mount tmpfs here: %v", err)
 	}
-	if got := MountsUnder(filepath.Dir(b.TempDir())); len(got) != 1 || got[0] != mnt {
+	if got := supervise.MountsUnder(filepath.Dir(b.TempDir())); len(got) != 1 || got[0] != mnt {
 		t.Fatalf("MountsUnder = %v", got)
 	}
 	err = b.Close()
 	if err == nil || !strings.Contains(err.Error(), "leaked mounts") || !strings.Contains(err.Error(), mnt) {
 		t.Fatalf("Close err = %v", err)
 	}
-	if got := MountsUnder(mnt); len(got) != 0 {
+	if got := supervise.MountsUnder(mnt); len(got) != 0 {
 		t.Fatalf("mount left behind: %v", got)
 	}
 }
 
-func TestUnescapeMount(t *testing.T) {
-	if got := unescapeMount(`/a\040b\134c`); got != `/a b\c` {
-		t.Fatalf("got %q", got)
-	}
-}
-
 func TestCmdKilledWhenCaseEnds(t *testing.T) {
-	b, err := Open(context.Background(), Spec{Config: Config{Cell: cellOf(t, matrix.Strings("worker", "host"))}, Worker: hostWorker{}})
+	b, err := Open(context.Background(), Spec{Config: sandbox.Config{Cell: cellOf(t, matrix.Strings("worker", "host"))}, Worker: hostWorker{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,16 +201,46 @@ func TestCmdKilledWhenCaseEnds(t *testing.T) {
 }
 
 func TestSupportsAndLogText(t *testing.T) {
-	b, err := Open(context.Background(), Spec{Config: Config{Cell: cellOf(t, matrix.Strings("worker", "host"))}, Worker: hostWorker{}})
+	b, err := Open(context.Background(), Spec{Config: sandbox.Config{Cell: cellOf(t, matrix.Strings("worker", "host"))}, Worker: hostWorker{}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	if Supports(b, "anything") {
+	if sandbox.Supports(b, "anything") {
 		t.Error("host backend claims a feature")
 	}
 	b.Logs().Printf("mine", "hello %d", 1)
 	if b.Logs().Text("mine") != "hello 1\n" {
 		t.Errorf("b.Logs().Text = %q", b.Logs().Text("mine"))
+	}
+}
+
+// plain wraps a Sandbox and forwards nothing but its methods.
+type plain struct{ sandbox.Sandbox }
+
+// forwarding wraps a Sandbox and forwards its capabilities too.
+type forwarding struct{ *Box }
+
+func TestWrappersKeepWhatTheyForward(t *testing.T) {
+	b, err := Open(context.Background(), Spec{Config: sandbox.Config{Cell: cellOf(t, matrix.Strings("worker", "host"))}, Worker: hostWorker{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	b.Logs().Printf("daemon", "up")
+
+	if got := (forwarding{b}).Logs().Text("daemon"); got != "up\n" {
+		t.Errorf("through a forwarding wrapper: %q", got)
+	}
+	if sandbox.BackendOf(forwarding{b}) == nil {
+		t.Error("a forwarding wrapper lost the backend")
+	}
+	// A wrapper that embeds the Sandbox interface alone keeps the logs.
+	if got := (plain{b}).Logs().Text("daemon"); got != "up\n" {
+		t.Errorf("through a plain wrapper: %q", got)
+	}
+	(plain{b}).Logs().Printf("test", "added")
+	if !strings.Contains(b.Logs().String(), "===== test =====\nadded\n") {
+		t.Errorf("a log added through a plain wrapper is not the box's:\n%s", b.Logs().String())
 	}
 }

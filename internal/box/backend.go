@@ -1,4 +1,4 @@
-package sandbox
+package box
 
 import (
 	"context"
@@ -8,6 +8,10 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/matrixbox/matrixbox/internal/sandboxstate"
+	"github.com/matrixbox/matrixbox/internal/supervise"
+	"github.com/matrixbox/matrixbox/sandbox"
 )
 
 // Running is a backend a worker started in a directory and a cgroup of its
@@ -15,25 +19,25 @@ import (
 // backend is still running (a container a crashed daemon left), mounts,
 // the directory and the cgroup, each reported.
 type Running struct {
-	Backend
+	sandbox.Backend
 	dir     string // "" once stopped
-	group   *Group
+	group   *supervise.Group
 	owned   bool // dir and group are the Running's to remove
-	logs    *Logs
+	logs    *sandbox.Logs
 	startup time.Duration
 	stop    func() error
-	daemons *daemons
+	daemons sandboxstate.Daemons
 }
 
 // StartBackend starts a backend of w for cfg's cell in a directory and a
-// cgroup of its own, which it makes (cfg.Dir and cfg.Group are set by it);
+// cgroup of its own, which it makes (cfg.Dir and the cgroup are set by it);
 // cfg.Logs receives the daemons' output. On error nothing it made is left.
-func StartBackend(ctx context.Context, w Worker, cfg Config) (_ *Running, err error) {
-	dir, err := mkdirShort()
+func StartBackend(ctx context.Context, w sandbox.Worker, cfg sandbox.Config) (_ *Running, err error) {
+	dir, err := supervise.MkdirShort()
 	if err != nil {
 		return nil, err
 	}
-	group, gerr := newGroup(dir)
+	group, gerr := supervise.NewGroup(dir)
 	r, err := startBackend(ctx, w, cfg, dir, group, gerr)
 	if r != nil {
 		r.owned = true
@@ -46,30 +50,30 @@ func StartBackend(ctx context.Context, w Worker, cfg Config) (_ *Running, err er
 // startBackend starts a backend of w under dir ("b" below it) in group;
 // gerr says why there is no group when it is nil. On error the worker's
 // own stop has run; dir and group are the caller's.
-func startBackend(ctx context.Context, w Worker, cfg Config, dir string, group *Group, gerr error) (*Running, error) {
+func startBackend(ctx context.Context, w sandbox.Worker, cfg sandbox.Config, dir string, group *supervise.Group, gerr error) (*Running, error) {
 	if cfg.Logs == nil {
-		cfg.Logs = NewLogs()
+		cfg.Logs = sandbox.NewLogs()
 	}
 	if gerr != nil {
 		cfg.Logs.Printf("matrixbox", "matrixbox: no cgroup for the backend (%v): its processes are found by their environment instead", gerr)
 	}
-	cfg.Dir, cfg.Group, cfg.marker = filepath.Join(dir, "b"), group, dir
+	cfg.Dir = filepath.Join(dir, "b")
 	if err := os.Mkdir(cfg.Dir, 0o711); err != nil {
 		return nil, err
 	}
-	cfg.daemons = newDaemons(cfg.Dir, filepath.Join(dir, daemonsRecord), cfg.Logs)
-	r := &Running{dir: dir, group: group, logs: cfg.Logs, daemons: cfg.daemons}
+	daemons := sandboxstate.Prepare(&cfg, dir, group)
+	r := &Running{dir: dir, group: group, logs: cfg.Logs, daemons: daemons}
 	start := time.Now()
 	be, stop, err := w.New(ctx, &cfg)
 	r.startup = time.Since(start)
 	cfg.Logs.Printf("matrixbox", "matrixbox: worker %s started its backend in %s", w.Name(), r.startup.Round(time.Millisecond))
 	if err != nil {
 		err = fmt.Errorf("start worker %s: %w", w.Name(), err)
-		cfg.daemons.stop()
+		daemons.Stop()
 		if stop != nil {
 			err = errors.Join(err, stop())
 		}
-		cfg.daemons.closeNS()
+		daemons.CloseNS()
 		return nil, err
 	}
 	r.Backend, r.stop = be, stop
@@ -83,10 +87,10 @@ func (r *Running) Dir() string { return r.dir }
 func (r *Running) Startup() time.Duration { return r.startup }
 
 // Logs are the backend's logs.
-func (r *Running) Logs() *Logs { return r.logs }
+func (r *Running) Logs() *sandbox.Logs { return r.logs }
 
 // Group is the backend's cgroup; nil when it has none.
-func (r *Running) Group() *Group { return r.group }
+func (r *Running) Group() *supervise.Group { return r.group }
 
 // Died is closed when a daemon of the backend ended before the backend was
 // stopped: killed, crashed. The backend is dead then, whatever its other
@@ -106,14 +110,14 @@ func (r *Running) Stop() error {
 	}
 	var errs []error
 	start := time.Now()
-	r.daemons.stop()
+	r.daemons.Stop()
 	if r.stop != nil {
 		if err := r.stop(); err != nil {
 			errs = append(errs, err)
 		}
 		r.stop = nil
 	}
-	r.daemons.closeNS()
+	r.daemons.CloseNS()
 	stopped := time.Now()
 	if r.owned {
 		errs = append(errs, sweep(r.dir, r.group, "")...)
@@ -129,35 +133,35 @@ func (r *Running) Stop() error {
 // what carries dir as its sandbox marker; detaches mounts under dir;
 // removes dir and group. Each thing found is an error: it should have been
 // gone.
-func sweep(dir string, group *Group, sub string) []error {
+func sweep(dir string, group *supervise.Group, sub string) []error {
 	var errs []error
-	var left []Proc
+	var left []supervise.Proc
 	if group != nil {
-		left = group.kill(sub)
+		left = group.Kill(sub)
 	} else {
-		left = killMarked(dir)
+		left = supervise.KillMarked(dir)
 	}
 	if len(left) > 0 {
 		errs = append(errs, fmt.Errorf("leaked processes (killed): %s", procList(left)))
 	}
-	if leaked := detachMountsUnder(dir); len(leaked) > 0 {
+	if leaked := supervise.DetachMountsUnder(dir); len(leaked) > 0 {
 		errs = append(errs, fmt.Errorf("leaked mounts under %s (detached): %s", dir, strings.Join(leaked, ", ")))
 	}
-	if outside := removeOutside(defaultRunRoot, dir); len(outside) > 0 {
+	if outside := supervise.RemoveOutside(supervise.DefaultRunRoot, dir); len(outside) > 0 {
 		errs = append(errs, fmt.Errorf("left outside the sandbox dir (removed): %s", strings.Join(outside, ", ")))
 	}
-	if err := removeDir(dir); err != nil {
+	if err := supervise.RemoveDir(dir); err != nil {
 		errs = append(errs, fmt.Errorf("remove sandbox dir: %w", err))
 	}
 	if group != nil {
-		if err := group.remove(); err != nil {
+		if err := group.Remove(); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errs
 }
 
-func procList(ps []Proc) string {
+func procList(ps []supervise.Proc) string {
 	s := make([]string, len(ps))
 	for i, p := range ps {
 		s[i] = fmt.Sprintf("%q (pid %d)", p.Cmdline, p.Pid)

@@ -1,4 +1,4 @@
-package sandbox
+package supervise
 
 import (
 	"bytes"
@@ -11,7 +11,7 @@ import (
 	"syscall"
 )
 
-func setProcessGroup(cmd *exec.Cmd) {
+func SetProcessGroup(cmd *exec.Cmd) {
 	if cmd.SysProcAttr == nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}
@@ -19,12 +19,12 @@ func setProcessGroup(cmd *exec.Cmd) {
 	// The parent-death signal follows the thread that forked the child; Go
 	// never retires threads of goroutines that did not lock one, so it
 	// fires when the test process dies. A backend's daemons are forked by
-	// the locked thread of its mount namespace (runNS), which lives until
+	// the locked thread of its mount namespace (RunNS), which lives until
 	// they are stopped.
 	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
 }
 
-func signalGroup(pgid int, kill bool) {
+func SignalGroup(pgid int, kill bool) {
 	sig := syscall.SIGTERM
 	if kill {
 		sig = syscall.SIGKILL
@@ -32,20 +32,20 @@ func signalGroup(pgid int, kill bool) {
 	_ = syscall.Kill(-pgid, sig)
 }
 
-func killGroup(pgid int) { signalGroup(pgid, true) }
+func KillGroup(pgid int) { SignalGroup(pgid, true) }
 
-// exitedUnreaped reports whether child pid has exited even if the
+// ExitedUnreaped reports whether child pid has exited even if the
 // goroutine waiting for it has not reaped it yet: a zombie has. A child is
 // reaped only by that goroutine, so its pid is not reused before; a pid
 // already gone was reaped, so it has exited too.
-func exitedUnreaped(pid int) bool {
+func ExitedUnreaped(pid int) bool {
 	st, err := readStat(pid)
 	return err != nil || st.state == 'Z' || st.state == 'X'
 }
 
-// groupAlive reports whether a process of group pgid is still running; a
+// GroupAlive reports whether a process of group pgid is still running; a
 // zombie has finished and does not count.
-func groupAlive(pgid int) bool {
+func GroupAlive(pgid int) bool {
 	if err := syscall.Kill(-pgid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
 		return false
 	}

@@ -1,4 +1,4 @@
-package sandbox
+package supervise
 
 import (
 	"fmt"
@@ -12,19 +12,19 @@ import (
 // that got the same pid since for it.
 const dirPrefix = "mbx-"
 
-// maxSocketDir leaves room under the sandbox directory for a socket path such
+// MaxSocketDir leaves room under the sandbox directory for a socket path such
 // as "b/exec/containerd/containerd.sock.ttrpc" within the 108 bytes of
 // sun_path.
-const maxSocketDir = 60
+const MaxSocketDir = 60
 
-// maxNameLen is the longest name mkdirShort makes: dirPrefix, a pid, a dot,
+// maxNameLen is the longest name MkdirShort makes: dirPrefix, a pid, a dot,
 // a start time and a random number of up to 10 digits each.
 const maxNameLen = len(dirPrefix) + 7 + 1 + 10 + 1 + 10
 
-// mkdirShort makes a private directory whose path is short enough for unix
+// MkdirShort makes a private directory whose path is short enough for unix
 // sockets, named dirPrefix<pid>.<start>-<random>. TMPDIR is used when it is
 // short enough, else /tmp.
-func mkdirShort() (string, error) {
+func MkdirShort() (string, error) {
 	root := ShortTempRoot()
 	dir, err := os.MkdirTemp(root, dirPrefix+selfOwner().String()+"-")
 	if err != nil {
@@ -37,7 +37,7 @@ func mkdirShort() (string, error) {
 // sandbox's unix sockets fit under it, else /tmp.
 func ShortTempRoot() string {
 	root := os.TempDir()
-	if len(root)+1+maxNameLen > maxSocketDir {
+	if len(root)+1+maxNameLen > MaxSocketDir {
 		root = "/tmp"
 	}
 	if abs, err := filepath.Abs(root); err == nil {
@@ -46,7 +46,7 @@ func ShortTempRoot() string {
 	return root
 }
 
-func removeDir(dir string) error {
+func RemoveDir(dir string) error {
 	if err := os.RemoveAll(dir); err != nil {
 		return err
 	}

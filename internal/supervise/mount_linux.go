@@ -1,4 +1,4 @@
-package sandbox
+package supervise
 
 import (
 	"bufio"
@@ -33,9 +33,9 @@ func MountsUnder(dir string) []string {
 	return out
 }
 
-// detachMountsUnder lazily unmounts everything under dir and returns what it
+// DetachMountsUnder lazily unmounts everything under dir and returns what it
 // found, so a leak is both reported and not left behind.
-func detachMountsUnder(dir string) []string {
+func DetachMountsUnder(dir string) []string {
 	mounts := MountsUnder(dir)
 	for _, m := range mounts {
 		_ = syscall.Unmount(m, syscall.MNT_DETACH)

@@ -1,20 +1,19 @@
-package sandbox
+package box
 
 import (
 	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
+	"github.com/matrixbox/matrixbox/internal/supervise"
 	"github.com/matrixbox/matrixbox/internal/testkit"
+	"github.com/matrixbox/matrixbox/sandbox"
 )
 
 // shWorker's backend is one daemon, sh running script, started as every
@@ -22,7 +21,7 @@ import (
 type shWorker struct{ script string }
 
 func (shWorker) Name() string { return "sh" }
-func (w shWorker) New(_ context.Context, cfg *Config) (Backend, func() error, error) {
+func (w shWorker) New(_ context.Context, cfg *sandbox.Config) (sandbox.Backend, func() error, error) {
 	p, err := cfg.Start("sh", exec.Command("sh", "-c", w.script))
 	if err != nil {
 		return nil, nil, err
@@ -52,17 +51,17 @@ func TestDaemonsKeepRunStateInTheBackend(t *testing.T) {
 	// is the likeliest to run the namespace's goroutine next.
 	startSleep := func() {
 		cmd := exec.Command("sleep", "60")
-		setProcessGroup(cmd) // a parent-death signal, as sb.Cmd's
+		supervise.SetProcessGroup(cmd) // a parent-death signal, as sb.Cmd's
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
 		sleeps = append(sleeps, cmd)
 	}
-	mounts := MountsUnder("/")
+	mounts := supervise.MountsUnder("/")
 	for i := range 8 {
 		startSleep()
-		logs := NewLogs()
-		r, err := StartBackend(context.Background(), shWorker{"echo x > /run/runc/" + name + " && echo x > /run/containerd/" + name + " && exec sleep 60"}, Config{Logs: logs})
+		logs := sandbox.NewLogs()
+		r, err := StartBackend(context.Background(), shWorker{"echo x > /run/runc/" + name + " && echo x > /run/containerd/" + name + " && exec sleep 60"}, sandbox.Config{Logs: logs})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -80,7 +79,7 @@ func TestDaemonsKeepRunStateInTheBackend(t *testing.T) {
 			if !strings.Contains(logs.String(), "run in a mount namespace of their own") {
 				t.Errorf("the log does not say so:\n%s", logs.String())
 			}
-			if got := MountsUnder("/"); len(got) != len(mounts) {
+			if got := supervise.MountsUnder("/"); len(got) != len(mounts) {
 				t.Errorf("the test process sees %d mounts, %d before the namespace", len(got), len(mounts))
 			}
 		}
@@ -89,7 +88,7 @@ func TestDaemonsKeepRunStateInTheBackend(t *testing.T) {
 		}
 	}
 	for _, c := range sleeps {
-		if err := syscall.Kill(c.Process.Pid, 0); err != nil || exitedUnreaped(c.Process.Pid) {
+		if err := syscall.Kill(c.Process.Pid, 0); err != nil || supervise.ExitedUnreaped(c.Process.Pid) {
 			t.Errorf("command %d, started on another goroutine's thread, was killed when a namespace ended", c.Process.Pid)
 		}
 	}
@@ -99,7 +98,7 @@ func TestDaemonsKeepRunStateInTheBackend(t *testing.T) {
 // closed and Death says which and how; one the backend's stop stops has
 // not.
 func TestBackendDiedWhenADaemonEnds(t *testing.T) {
-	r, err := StartBackend(context.Background(), shWorker{"exec sleep 60"}, Config{})
+	r, err := StartBackend(context.Background(), shWorker{"exec sleep 60"}, sandbox.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,8 +108,8 @@ func TestBackendDiedWhenADaemonEnds(t *testing.T) {
 	default:
 	}
 	pid := 0
-	for _, d := range recordedDaemons(r.Dir()) {
-		pid = d.pid
+	if b, err := os.ReadFile(filepath.Join(r.Dir(), supervise.DaemonsRecord)); err == nil {
+		pid, _ = strconv.Atoi(strings.Split(string(b), ".")[0])
 	}
 	if pid == 0 {
 		t.Fatal("no daemon recorded")
@@ -126,7 +125,7 @@ func TestBackendDiedWhenADaemonEnds(t *testing.T) {
 	}
 	_ = r.Stop()
 
-	r, err = StartBackend(context.Background(), shWorker{"exec sleep 60"}, Config{})
+	r, err = StartBackend(context.Background(), shWorker{"exec sleep 60"}, sandbox.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,34 +134,5 @@ func TestBackendDiedWhenADaemonEnds(t *testing.T) {
 	}
 	if d := r.Death(); d != "" {
 		t.Errorf("a backend stopped as usual died: %s", d)
-	}
-}
-
-// A thread that started a process is no clean one for a namespace: its
-// end would kill the process (its parent-death signal follows the
-// thread). The main thread is none either.
-func TestCleanThread(t *testing.T) {
-	result := make(chan [2]bool)
-	go func() {
-		runtime.LockOSThread() // ended with the goroutine, child and all
-		before, err := cleanThread()
-		if err != nil {
-			t.Error(err)
-		}
-		cmd := exec.Command("sleep", "60")
-		if err := cmd.Start(); err != nil {
-			t.Error(err)
-		}
-		after, _ := cleanThread()
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		result <- [2]bool{before || unix.Gettid() == unix.Getpid(), after}
-	}()
-	r := <-result
-	if r[1] {
-		t.Error("a thread with a child process counts as clean")
-	}
-	if !r[0] {
-		t.Error("a thread with no child process counts as unclean")
 	}
 }

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package sandbox
+package supervise
 
 import (
 	"errors"
@@ -10,7 +10,7 @@ import (
 // Group is the cgroup of one sandbox; there are none off Linux.
 type Group struct{}
 
-func newGroup(string) (*Group, error) { return nil, errors.New("cgroups are Linux only") }
+func NewGroup(string) (*Group, error) { return nil, errors.New("cgroups are Linux only") }
 
 // Name is the group's path relative to each hierarchy's root.
 func (g *Group) Name() string { return "" }
@@ -18,18 +18,18 @@ func (g *Group) Name() string { return "" }
 // Parent is the cgroup parent to give daemons for their containers.
 func (g *Group) Parent() string { return "" }
 
-func (g *Group) attach(*exec.Cmd, string) (func(), error) { return func() {}, nil }
+func (g *Group) Attach(*exec.Cmd, string) (func(), error) { return func() {}, nil }
 func (g *Group) procs(string) []Proc                      { return nil }
-func (g *Group) kill(string) []Proc                       { return nil }
-func (g *Group) remove() error                            { return nil }
+func (g *Group) Kill(string) []Proc                       { return nil }
+func (g *Group) Remove() error                            { return nil }
 
 func ownedGroups(string, func(owner) bool) []string { return nil }
 func killCgroup(string) []Proc                      { return nil }
 func removeCgroup(string) error                     { return nil }
 
-func (g *Group) openLeaf(string) (int, error) { return -1, errors.New("cgroups are Linux only") }
-func cloneInto(*exec.Cmd, int)                {}
-func closeFD(int) error                       { return nil }
+func (g *Group) OpenLeaf(string) (int, error) { return -1, errors.New("cgroups are Linux only") }
+func CloneInto(*exec.Cmd, int)                {}
+func CloseFD(int) error                       { return nil }
 
 // Procs returns the processes running anywhere in the group.
 func (g *Group) Procs() []Proc { return nil }

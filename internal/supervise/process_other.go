@@ -1,17 +1,17 @@
 //go:build !linux
 
-package sandbox
+package supervise
 
 import (
 	"os"
 	"os/exec"
 )
 
-func setProcessGroup(*exec.Cmd) {}
-func signalGroup(int, bool)     {}
-func killGroup(int)             {}
-func groupAlive(int) bool       { return false }
-func exitedUnreaped(int) bool   { return false }
+func SetProcessGroup(*exec.Cmd) {}
+func SignalGroup(int, bool)     {}
+func KillGroup(int)             {}
+func GroupAlive(int) bool       { return false }
+func ExitedUnreaped(int) bool   { return false }
 
 func groupMembers(int) []int { return nil }
 
@@ -32,7 +32,7 @@ type envProc struct {
 
 func processesWithEnvKey(string) []envProc { return nil }
 
-func killMarked(string) []Proc { return nil }
+func KillMarked(string) []Proc { return nil }
 
 func processStart(int) (uint64, bool) { return 0, false }
 

@@ -1,4 +1,4 @@
-package sandbox
+package box
 
 import (
 	"context"
@@ -11,21 +11,23 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/matrixbox/matrixbox/internal/supervise"
 	"github.com/matrixbox/matrixbox/matrix"
+	"github.com/matrixbox/matrixbox/sandbox"
 )
 
 // Spec describes the sandbox of one case: its cell, logs and mirror (the
-// [Config] a fresh backend is started with; Open makes Dir and Group) and
+// [sandbox.Config] a fresh backend is started with; Open makes Dir and the cgroup) and
 // where its backend comes from.
 type Spec struct {
-	Config
+	sandbox.Config
 	// Worker starts the backend. It is ignored when Backend is set.
-	Worker Worker
+	Worker sandbox.Worker
 	// Backend, when set, is a running backend shared with other cases; the
 	// box neither starts nor stops it.
-	Backend Backend
+	Backend sandbox.Backend
 	// NewRegistry starts a private registry; nil means the sandbox has none.
-	NewRegistry func(ctx context.Context, dir string, logs *Logs) (addr string, stop func() error, err error)
+	NewRegistry func(ctx context.Context, dir string, logs *sandbox.Logs) (addr string, stop func() error, err error)
 }
 
 // Box is the sandbox of one case. Open it, hand it to the test, Close it.
@@ -35,37 +37,32 @@ type Box struct {
 	cancel  context.CancelFunc
 	dir     string
 	tmp     string
-	logs    *Logs
-	backend Backend
+	logs    *sandbox.Logs
+	backend sandbox.Backend
 	// owned is the backend the box started and stops; nil for a shared one.
 	owned *Running
 	// group holds the commands of Cmd, in its leaf "c"; cmdFD is that
 	// leaf, open for cloning commands into it. nil and -1 without cgroups.
-	group *Group
+	group *supervise.Group
 	cmdFD int
 
 	// cleanups are what Close undoes, the backend's stop among them.
-	cleanups Cleanups
+	cleanups sandbox.Cleanups
 	// aborted says Abort ended the commands: those still exiting at Close
 	// are no leak of the test's.
 	aborted atomic.Bool
 }
 
-// EnvMarker is the variable every command of a sandbox carries, set to the
-// sandbox directory, so that what a test leaves running can be found where
-// the sandbox has no cgroup.
-const EnvMarker = "MATRIXBOX_SANDBOX"
-
 // Open makes the case's directory and cgroup and starts (or attaches to)
 // its backend. On error everything it made is already undone.
 func Open(ctx context.Context, spec Spec) (_ *Box, err error) {
-	dir, err := mkdirShort()
+	dir, err := supervise.MkdirShort()
 	if err != nil {
 		return nil, err
 	}
 	b := &Box{spec: spec, dir: dir, tmp: filepath.Join(dir, "t"), logs: spec.Logs, cmdFD: -1}
 	if b.logs == nil {
-		b.logs = NewLogs()
+		b.logs = sandbox.NewLogs()
 	}
 	b.ctx, b.cancel = context.WithCancel(ctx)
 	defer func() {
@@ -76,10 +73,10 @@ func Open(ctx context.Context, spec Spec) (_ *Box, err error) {
 	if err := os.Mkdir(b.tmp, 0o755); err != nil {
 		return nil, err
 	}
-	group, gerr := newGroup(dir)
+	group, gerr := supervise.NewGroup(dir)
 	if gerr == nil {
 		b.group = group
-		b.cmdFD, gerr = group.openLeaf("c")
+		b.cmdFD, gerr = group.OpenLeaf("c")
 	}
 	if gerr != nil && b.group == nil {
 		b.logs.Printf("matrixbox", "matrixbox: no cgroup for the sandbox (%v): its processes are found by their environment instead", gerr)
@@ -100,7 +97,7 @@ func Open(ctx context.Context, spec Spec) (_ *Box, err error) {
 		b.owned, b.backend = r, r.Backend
 		b.cleanups.Add("stop worker "+spec.Worker.Name(), r.Stop)
 	}
-	if rel, ok := b.backend.(Releaser); ok {
+	if rel, ok := b.backend.(sandbox.Releaser); ok {
 		b.cleanups.Add("release the sandbox's resources on its backend", func() error { return rel.Release(b.tmp) })
 	}
 	return b, nil
@@ -116,7 +113,7 @@ func (b *Box) Startup() time.Duration {
 }
 
 // Defer registers fn to run at Close, after the functions registered later.
-// Its error, if any, is reported by Close under name (see [Cleanups]).
+// Its error, if any, is reported by Close under name (see [sandbox.Cleanups]).
 func (b *Box) Defer(name string, fn func() error) { b.cleanups.Add(name, fn) }
 
 // Close kills and reports any command made by Cmd that is still running,
@@ -127,11 +124,11 @@ func (b *Box) Defer(name string, fn func() error) { b.cleanups.Add(name, fn) }
 // returned, joined.
 func (b *Box) Close() error {
 	var errs []error
-	var left []Proc
+	var left []supervise.Proc
 	if b.cmdFD >= 0 {
-		left = b.group.kill("c")
+		left = b.group.Kill("c")
 	} else {
-		left = killMarked(b.dir)
+		left = supervise.KillMarked(b.dir)
 	}
 	for _, p := range left {
 		if b.aborted.Load() {
@@ -147,7 +144,7 @@ func (b *Box) Close() error {
 		errs = append(errs, err)
 	}
 	if b.cmdFD >= 0 {
-		_ = closeFD(b.cmdFD)
+		_ = supervise.CloseFD(b.cmdFD)
 		b.cmdFD = -1
 	}
 	start := time.Now()
@@ -166,7 +163,7 @@ func (b *Box) Abort() {
 
 // Group is the sandbox's cgroup, which holds its commands and, for a fresh
 // backend, the backend's daemons and containers; nil without cgroups.
-func (b *Box) Group() *Group { return b.group }
+func (b *Box) Group() *supervise.Group { return b.group }
 
 // Fresh is the backend the box started and stops itself; nil when it runs
 // on a warm one (Spec.Backend).
@@ -176,14 +173,14 @@ func (b *Box) Fresh() *Running { return b.owned }
 func (b *Box) Dir() string { return b.dir }
 
 // Backend returns the backend the sandbox runs on.
-func (b *Box) Backend() Backend { return b.backend }
+func (b *Box) Backend() sandbox.Backend { return b.backend }
 
 func (b *Box) Context() context.Context { return b.ctx }
 func (b *Box) Name() string             { return b.spec.Cell.Name() }
 func (b *Box) Value(axis string) any    { return b.spec.Cell.Value(axis) }
 func (b *Box) Cell() matrix.Cell        { return b.spec.Cell }
 func (b *Box) Address() string          { return b.backend.Address() }
-func (b *Box) Logs() *Logs              { return b.logs }
+func (b *Box) Logs() *sandbox.Logs      { return b.logs }
 func (b *Box) Mirror() string           { return b.spec.Mirror }
 func (b *Box) TempDir() string          { return b.tmp }
 
@@ -213,12 +210,12 @@ func (b *Box) Cmd(args ...string) *exec.Cmd {
 		return &exec.Cmd{Err: errors.New("sandbox: Cmd: no command given")}
 	}
 	env := append(os.Environ(), cellEnv(b.spec.Cell)...)
-	env = append(env, EnvMarker+"="+b.dir, ownerEnv())
-	if e, ok := b.backend.(Enver); ok {
+	env = append(env, supervise.EnvMarker+"="+b.dir, supervise.OwnerEnv())
+	if e, ok := b.backend.(sandbox.Enver); ok {
 		env = append(env, e.Env()...)
 	}
 	var cmd *exec.Cmd
-	if c, ok := b.backend.(Commander); ok {
+	if c, ok := b.backend.(sandbox.Commander); ok {
 		cmd = c.Command(b.ctx, b.tmp, env, args...)
 	} else {
 		cmd = exec.CommandContext(b.ctx, args[0], args[1:]...)
@@ -230,13 +227,13 @@ func (b *Box) Cmd(args ...string) *exec.Cmd {
 			cmd.Path, cmd.Err = p, nil
 		}
 	}
-	setProcessGroup(cmd)
+	supervise.SetProcessGroup(cmd)
 	if b.cmdFD >= 0 {
-		cloneInto(cmd, b.cmdFD)
+		supervise.CloneInto(cmd, b.cmdFD)
 	}
 	cmd.Cancel = func() error {
 		if cmd.Process != nil {
-			killGroup(cmd.Process.Pid)
+			supervise.KillGroup(cmd.Process.Pid)
 		}
 		return nil
 	}
@@ -286,12 +283,4 @@ func envName(axis string) string {
 		}
 		return '_'
 	}, axis)
-}
-
-// Supports reports whether the sandbox's backend (see [Backender]) says it
-// has feature. A backend that does not implement [Supporter] has no
-// optional features.
-func Supports(sb Sandbox, feature string) bool {
-	s, ok := BackendOf(sb).(Supporter)
-	return ok && s.Supports(feature)
 }

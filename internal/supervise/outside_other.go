@@ -1,0 +1,5 @@
+//go:build !linux
+
+package supervise
+
+func RemoveOutside(runRoot, dir string) []string { return nil }

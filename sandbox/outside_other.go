@@ -1,5 +1,0 @@
-//go:build !linux
-
-package sandbox
-
-func removeOutside(runRoot, dir string) []string { return nil }
