@@ -24,7 +24,7 @@ import (
 // mirror. Its backends export BUILDKIT_HOST.
 func BuildkitdOCI(opts ...Option) sandbox.Worker {
 	o := newOptions(ctorBuildkitdOCI, "buildkitd-oci", opts)
-	return &buildkitdWorker{opts: o, versions: newVersions(ctorBuildkitdOCI, o)}
+	return &buildkitdWorker{local: newLocal(ctorBuildkitdOCI, o)}
 }
 
 // BuildkitdContainerd returns the worker named "buildkitd-containerd": a
@@ -33,24 +33,17 @@ func BuildkitdOCI(opts ...Option) sandbox.Worker {
 // CONTAINERD_NAMESPACE (the namespace buildkitd works in).
 func BuildkitdContainerd(opts ...Option) sandbox.Worker {
 	o := newOptions(ctorBuildkitdContainerd, "buildkitd-containerd", opts)
-	return &buildkitdWorker{opts: o, versions: newVersions(ctorBuildkitdContainerd, o), containerd: true}
+	return &buildkitdWorker{local: newLocal(ctorBuildkitdContainerd, o), containerd: true}
 }
 
 type buildkitdWorker struct {
-	opts       options
-	versions   versions
+	local
 	containerd bool
 }
-
-func (w *buildkitdWorker) Name() string { return w.opts.name }
 
 // Kind is kindBuildkit: a remote buildkit worker joins a Run that has this
 // worker.
 func (w *buildkitdWorker) Kind() string { return kindBuildkit }
-
-// Axes are the worker's own axes: buildkit, and containerd for
-// BuildkitdContainerd ([sandbox.Versioned]).
-func (w *buildkitdWorker) Axes() []matrix.Axis { return w.versions.axes() }
 
 // At is the worker at the versions of c ([sandbox.Versioned]).
 func (w *buildkitdWorker) At(c matrix.Cell) sandbox.Worker {
@@ -59,23 +52,8 @@ func (w *buildkitdWorker) At(c matrix.Cell) sandbox.Worker {
 	return &at
 }
 
-// Supports reports whether the worker has feature, before any backend
-// starts: one of the Feature* its buildkitd has, one given to
-// WithFeatures, or a MinVersion its versions meet.
-func (w *buildkitdWorker) Supports(feature string) bool {
-	if has, ok := w.versions.supportsVersion(feature); ok {
-		return has
-	}
-	return w.opts.supports(feature)
-}
-
 // buildkitd is the buildkitd to run: WithBinary's, else the release's.
-func (w *buildkitdWorker) buildkitd() (string, error) {
-	if w.opts.binary != "" {
-		return lookBinary(w.opts.binary)
-	}
-	return w.versions.binary(daemons.BuildKit, "buildkitd")
-}
+func (w *buildkitdWorker) buildkitd() (string, error) { return w.daemon(daemons.BuildKit, "buildkitd") }
 
 // pathEnv is the PATH sb.Cmd runs with: the directories of the cell's
 // buildkitd (its buildctl) and containerd (its ctr, when it has one)

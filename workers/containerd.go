@@ -47,23 +47,14 @@ const containerdNamespace = "matrixbox"
 //	workers.Containerd(workers.WithBinary("/usr/bin/containerd"), workers.WithName("containerd-1.6"))
 func Containerd(opts ...Option) sandbox.Worker {
 	o := newOptions(ctorContainerd, "containerd", opts)
-	return &containerdWorker{opts: o, versions: newVersions(ctorContainerd, o)}
+	return &containerdWorker{local: newLocal(ctorContainerd, o)}
 }
 
-type containerdWorker struct {
-	opts     options
-	versions versions
-}
-
-func (w *containerdWorker) Name() string { return w.opts.name }
+type containerdWorker struct{ local }
 
 // Kind is kindContainerd: a remote containerd worker joins a Run that has
 // this worker.
 func (w *containerdWorker) Kind() string { return kindContainerd }
-
-// Axes are the worker's own axis, containerd ([sandbox.Versioned]); none
-// when WithBinary gave the containerd.
-func (w *containerdWorker) Axes() []matrix.Axis { return w.versions.axes() }
 
 // At is the worker at the containerd version of c ([sandbox.Versioned]).
 func (w *containerdWorker) At(c matrix.Cell) sandbox.Worker {
@@ -72,21 +63,9 @@ func (w *containerdWorker) At(c matrix.Cell) sandbox.Worker {
 	return &at
 }
 
-// Supports reports whether the worker was declared to have feature
-// (WithFeatures), or meets a MinVersion, before any backend starts.
-func (w *containerdWorker) Supports(feature string) bool {
-	if has, ok := w.versions.supportsVersion(feature); ok {
-		return has
-	}
-	return w.opts.supports(feature)
-}
-
 // containerd is the containerd to run: WithBinary's, else the release's.
 func (w *containerdWorker) containerd() (string, error) {
-	if w.opts.binary != "" {
-		return lookBinary(w.opts.binary)
-	}
-	return w.versions.binary(daemons.Containerd, "containerd")
+	return w.daemon(daemons.Containerd, "containerd")
 }
 
 // Check reports an option the worker does not read or a version it does

@@ -57,14 +57,13 @@ func DockerdContainerd(opts ...Option) sandbox.Worker {
 
 func newDockerd(ctor, name string, containerdStore bool, opts []Option) *dockerdWorker {
 	o := newOptions(ctor, name, opts)
-	w := &dockerdWorker{opts: o, versions: newVersions(ctor, o), containerdStore: containerdStore}
+	w := &dockerdWorker{local: newLocal(ctor, o), containerdStore: containerdStore}
 	w.tell()
 	return w
 }
 
 type dockerdWorker struct {
-	opts     options
-	versions versions
+	local
 	// containerdStore runs dockerd with the containerd image store.
 	containerdStore bool
 	// major is the major version of the worker's dockerd, told by its
@@ -82,15 +81,9 @@ func (w *dockerdWorker) tell() {
 	w.featureList = w.features()
 }
 
-func (w *dockerdWorker) Name() string { return w.opts.name }
-
 // Kind is kindDockerd: a remote dockerd worker joins a Run that has this
 // worker.
 func (w *dockerdWorker) Kind() string { return kindDockerd }
-
-// Axes are the worker's own axis, moby ([sandbox.Versioned]); none when
-// WithBinary gave the dockerd.
-func (w *dockerdWorker) Axes() []matrix.Axis { return w.versions.axes() }
 
 // At is the worker at the moby version of c ([sandbox.Versioned]).
 func (w *dockerdWorker) At(c matrix.Cell) sandbox.Worker {
@@ -111,12 +104,7 @@ func (w *dockerdWorker) Supports(feature string) bool {
 }
 
 // dockerd is the dockerd to run: WithBinary's, else the release's.
-func (w *dockerdWorker) dockerd() (string, error) {
-	if w.opts.binary != "" {
-		return lookBinary(w.opts.binary)
-	}
-	return w.versions.binary(daemons.Moby, "dockerd")
-}
+func (w *dockerdWorker) dockerd() (string, error) { return w.daemon(daemons.Moby, "dockerd") }
 
 // containerdRelease is the containerd the worker's dockerd runs on: its
 // release's; for a dockerd WithBinary gave, that of the table's moby of

@@ -215,3 +215,39 @@ func (v versions) describe() string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// local is what the workers that start their own daemons share: their
+// options and the releases of their daemons.
+type local struct {
+	opts     options
+	versions versions
+}
+
+func newLocal(ctor string, o options) local { return local{opts: o, versions: newVersions(ctor, o)} }
+
+func (w *local) Name() string { return w.opts.name }
+
+// Axes are the worker's own axes, one a daemon it runs (buildkit,
+// containerd, moby: [sandbox.Versioned]); none for a daemon WithBinary
+// gave.
+func (w *local) Axes() []matrix.Axis { return w.versions.axes() }
+
+// Supports reports whether the worker has feature, before any backend
+// starts: one of the Feature* its daemon has or one given to
+// WithFeatures, or a MinVersion its versions meet. (The dockerd worker
+// answers the first from its dockerd's version and image store.)
+func (w *local) Supports(feature string) bool {
+	if has, ok := w.versions.supportsVersion(feature); ok {
+		return has
+	}
+	return w.opts.supports(feature)
+}
+
+// daemon is the path of the daemon called name that the worker runs:
+// WithBinary's, else that of the cell's release of component.
+func (w *local) daemon(component, name string) (string, error) {
+	if w.opts.binary != "" {
+		return lookBinary(w.opts.binary)
+	}
+	return w.versions.binary(component, name)
+}
