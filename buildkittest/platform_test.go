@@ -122,8 +122,6 @@ func (w withValues) Value(axis string) any {
 	return w.Sandbox.Value(axis)
 }
 
-func (w withValues) Backend() sandbox.Backend { return sandbox.BackendOf(w.Sandbox) }
-
 // skipRecorder records a skip instead of skipping; the function skipping
 // must return right after (as RequireWorkerPlatform does).
 type skipRecorder struct {

@@ -10,12 +10,11 @@
 // running. Its cleanups, like those of every worker's New, are a
 // [Cleanups] stack.
 //
-// What a Sandbox has beyond its interface is found through named
-// interfaces, which a wrapper of a Sandbox forwards to keep them: its
-// backend through [Backender] ([BackendOf]), and what the backend has
-// through [Supporter]
+// What a Sandbox has beyond its interface is on its backend
+// (Sandbox.Backend), found through named interfaces: [Supporter]
 // ([Supports]), [Enver] and the interfaces of the package that made it
-// (workers.DockerHost, workers.CDIHost).
+// (workers.DockerHost, workers.CDIHost). A wrapper that embeds the Sandbox
+// keeps them all.
 //
 // [Start] runs a daemon in its own process group with a parent-death signal,
 // sends its output to the sandbox logs, and [Process.WaitReady] waits for a

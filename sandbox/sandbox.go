@@ -32,6 +32,11 @@ type Sandbox interface {
 	// Mirror is host:port of the shared registry mirror, "" when there is none.
 	Mirror() string
 	TempDir() string
+	// Backend is the backend the worker started for the cell: what it
+	// has beyond an address ([Supporter], [Enver], workers.DockerHost,
+	// workers.CDIHost) is found on it. A wrapper that embeds the Sandbox
+	// keeps it.
+	Backend() Backend
 }
 
 // Backend is a started daemon (or nothing, for the host worker).

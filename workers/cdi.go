@@ -19,13 +19,13 @@ type CDIHost interface {
 // for CDI device specs (buildkitd.toml [cdi] specDirs): a test writes a
 // spec there, then asks for the device in a RUN step. It is private to the
 // backend and empty when the backend starts. It is sb's own when sb
-// implements [CDIHost], else its backend's (through [sandbox.Backender]);
+// implements [CDIHost], else its backend's (sandbox.Sandbox.Backend);
 // "" when it has none (it is not a buildkitd worker).
 func CDISpecDir(sb sandbox.Sandbox) string {
 	if c, ok := sb.(CDIHost); ok {
 		return c.CDISpecDir()
 	}
-	if c, ok := sandbox.BackendOf(sb).(CDIHost); ok {
+	if c, ok := sb.Backend().(CDIHost); ok {
 		return c.CDISpecDir()
 	}
 	return ""

@@ -417,13 +417,13 @@ type DockerHost interface {
 
 // DockerAddress returns the Docker API endpoint of sb: its own when sb
 // implements [DockerHost], else its backend's (through
-// [sandbox.Backender]); "" when it has none. sb.Cmd exports the same
+// sandbox.Sandbox.Backend); "" when it has none. sb.Cmd exports the same
 // address as DOCKER_HOST, while sb.Address() is BuildKit's.
 func DockerAddress(sb sandbox.Sandbox) string {
 	if d, ok := sb.(DockerHost); ok {
 		return d.DockerAddress()
 	}
-	if d, ok := sandbox.BackendOf(sb).(DockerHost); ok {
+	if d, ok := sb.Backend().(DockerHost); ok {
 		return d.DockerAddress()
 	}
 	return ""

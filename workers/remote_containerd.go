@@ -134,7 +134,7 @@ func (b *remoteContainerBackend) RemoteAddress() string { return b.remote.Remote
 // (CONTAINERD_NAMESPACE): containerdNamespace for the Containerd worker,
 // the backend's own for RemoteContainerd; "" for a backend without one.
 func ContainerdNamespaceOf(sb sandbox.Sandbox) string {
-	e, ok := sandbox.BackendOf(sb).(sandbox.Enver)
+	e, ok := sb.Backend().(sandbox.Enver)
 	if !ok {
 		return ""
 	}

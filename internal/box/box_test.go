@@ -232,8 +232,8 @@ func TestWrappersKeepWhatTheyForward(t *testing.T) {
 	if got := (forwarding{b}).Logs().Text("daemon"); got != "up\n" {
 		t.Errorf("through a forwarding wrapper: %q", got)
 	}
-	if sandbox.BackendOf(forwarding{b}) == nil {
-		t.Error("a forwarding wrapper lost the backend")
+	if (plain{b}).Backend() == nil {
+		t.Error("a wrapper that embeds the Sandbox lost the backend")
 	}
 	// A wrapper that embeds the Sandbox interface alone keeps the logs.
 	if got := (plain{b}).Logs().Text("daemon"); got != "up\n" {

@@ -137,7 +137,7 @@ func (b box) ClearLogs() { b.sb.Logs().Reset() }
 
 // env is the value of key among the variables the backend exports.
 func (b box) env(key string) string {
-	e, ok := sandbox.BackendOf(b.sb).(sandbox.Enver)
+	e, ok := b.sb.Backend().(sandbox.Enver)
 	if !ok {
 		return ""
 	}

@@ -144,7 +144,7 @@ func testFault(t *testing.T, sb sandbox.Sandbox) {
 		os.Exit(3)
 	case "kill-daemon":
 		if sb.Value("n") == "2" {
-			be := sandbox.BackendOf(sb).(backend)
+			be := sb.Backend().(backend)
 			_ = syscall.Kill(be.p.Pid(), syscall.SIGKILL)
 			<-be.p.Done()
 		}
