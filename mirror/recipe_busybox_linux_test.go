@@ -235,7 +235,7 @@ func unpackLayer(t *testing.T, l ociimage.Layer, dir string) {
 // digests: every layer,
 // manifest and the index. Each build compiles busybox for both
 // architectures (many minutes), so it runs when asked:
-// MATRIXBOX_TEST_RECIPE_REBUILD=1. The durations it logs are the cold
+// MATRIXBOX_TEST_RECIPE_REBUILD=1 (make recipe-reproducible). The durations it logs are the cold
 // build times in bench/RESULTS.md.
 func TestRecipeBusyboxReproducible(t *testing.T) {
 	if os.Getenv("MATRIXBOX_TEST_RECIPE_REBUILD") != "1" {
