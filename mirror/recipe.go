@@ -53,8 +53,10 @@ var debianSuites = map[string]string{"11": "bullseye", "12": "bookworm", "13": "
 // image's tree (1 was Debian's busybox-static). busybox 3, debian 2: the
 // image history names ociimage.Build (the toolkit's package was image).
 // busybox?libc=musl 2, alpine 2: Debian's musl for both architectures, not
-// the host's musl-tools for the host's alone.
-var recipeVersions = map[string]int{"busybox": 3, "busybox?libc=musl": 2, "debian": 2, "alpine": 2}
+// the host's musl-tools for the host's alone. busybox 4, busybox?libc=musl
+// 3, debian 3, alpine 3: the image's CMD is a history entry of its own, as
+// in Docker Hub's images.
+var recipeVersions = map[string]int{"busybox": 4, "busybox?libc=musl": 3, "debian": 3, "alpine": 3}
 
 // busyboxBuildVersion is part of the key of recipe:busybox's compiled
 // binaries in the build cache: bump it when the compile's output changes

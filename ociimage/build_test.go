@@ -142,3 +142,25 @@ func TestRoundTripIndex(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildHistoryAsADockerfileWouldHaveIt: one history entry per layer,
+// then ENTRYPOINT and CMD as entries with no layer, as in Docker Hub's
+// busybox (its layer and CMD ["sh"]): BuildKit's TestExportedHistory
+// counts them in the image it builds on top.
+func TestBuildHistoryAsADockerfileWouldHaveIt(t *testing.T) {
+	img, err := Build(Config{Platform: mustPlatform(t, "linux/amd64"), Cmd: []string{"sh"}}, mustLayer(t, map[string]File{"a": {Data: []byte("a")}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := img.Config.History
+	if len(h) != 2 || h[0].EmptyLayer || h[1].CreatedBy != `CMD ["sh"]` || !h[1].EmptyLayer {
+		t.Fatalf("history %+v: want the layer's entry, then CMD [\"sh\"] with no layer", h)
+	}
+	img, err = Build(Config{Platform: mustPlatform(t, "linux/amd64"), Entrypoint: []string{"/bin/x"}, Cmd: []string{}}, mustLayer(t, map[string]File{"a": {Data: []byte("a")}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := img.Config.History; len(h) != 3 || h[1].CreatedBy != `ENTRYPOINT ["/bin/x"]` || h[2].CreatedBy != `CMD []` {
+		t.Fatalf("history %+v: want the layer's, ENTRYPOINT, then CMD", h)
+	}
+}

@@ -110,6 +110,21 @@ func Build(cfg Config, layers ...Layer) (*Image, error) {
 		conf.RootFS.DiffIDs = append(conf.RootFS.DiffIDs, l.DiffID)
 		conf.History = append(conf.History, ocispec.History{Created: &epoch, CreatedBy: "matrixbox ociimage.Build"})
 	}
+	// An ENTRYPOINT and a CMD are history entries of their own, with no
+	// layer, as in an image a Dockerfile built (Docker Hub's busybox has
+	// two: its layer and CMD ["sh"]); tests count them.
+	for _, instr := range []struct {
+		name string
+		args []string
+	}{{"ENTRYPOINT", cfg.Entrypoint}, {"CMD", cfg.Cmd}} {
+		if instr.args != nil {
+			args, err := json.Marshal(instr.args)
+			if err != nil {
+				return nil, fmt.Errorf("build image: %s: %w", instr.name, err)
+			}
+			conf.History = append(conf.History, ocispec.History{Created: &epoch, CreatedBy: instr.name + " " + string(args), EmptyLayer: true})
+		}
+	}
 	conf.Created = &epoch
 	return assemble(conf, cfg.Annotations, layers)
 }
