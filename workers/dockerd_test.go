@@ -70,3 +70,31 @@ func TestDockerdChecksItsImageStore(t *testing.T) {
 		t.Errorf("start = %v, want %q", err, want)
 	}
 }
+
+// TestDockerStateConcurrently: reading a dockerd's state from many
+// goroutines at once, as two workers of a Run do when they reach one
+// remote dockerd (TestRemoteDockerd failed so, once), never meets
+// dockerd 20.10's refusal of a second /system/df while one runs ("a disk
+// usage operation is already running").
+func TestDockerStateConcurrently(t *testing.T) {
+	b := openBox(t, Dockerd(WithVersions(MobyAxis, "v20.10")))
+	defer b.Close()
+	api := newDockerAPI(strings.TrimPrefix(DockerAddress(b), "unix://"))
+	errs := make(chan error, 16)
+	for range cap(errs) {
+		go func() {
+			var err error
+			for range 20 {
+				if _, err = api.state(b.Context()); err != nil {
+					break
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range cap(errs) {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}

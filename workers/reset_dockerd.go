@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // dockerState is what a dockerd holds: each kind of object by id or name,
@@ -22,10 +23,27 @@ type dockerState map[string][]string
 // when it holds anything.
 var dfKinds = map[string]string{"Images": "images", "Containers": "containers", "Volumes": "volumes", "BuildCache": "build cache"}
 
+// dfLocks serialise this process's /system/df calls to one daemon, by
+// the daemon's ID: dockerd up to 20.10 refuses a second while one runs
+// ("a disk usage operation is already running", 500), and two workers of
+// a Run may reach one remote dockerd by two addresses at once.
+var dfLocks sync.Map // daemon ID → *sync.Mutex
+
 func (d *dockerAPI) state(ctx context.Context) (dockerState, error) {
 	st := dockerState{}
+	var info struct {
+		ID    string
+		Swarm struct{ LocalNodeState string }
+	}
+	if err := d.do(ctx, "GET", "/info", nil, &info); err != nil {
+		return nil, err
+	}
+	mu, _ := dfLocks.LoadOrStore(info.ID, &sync.Mutex{})
+	mu.(*sync.Mutex).Lock()
 	var df map[string]json.RawMessage
-	if err := d.do(ctx, "GET", "/system/df", nil, &df); err != nil {
+	err := d.do(ctx, "GET", "/system/df", nil, &df)
+	mu.(*sync.Mutex).Unlock()
+	if err != nil {
 		return nil, err
 	}
 	for field, raw := range df {
@@ -54,12 +72,6 @@ func (d *dockerAPI) state(ctx context.Context) (dockerState, error) {
 		for _, it := range items {
 			st[l.kind] = append(st[l.kind], objectID(it))
 		}
-	}
-	var info struct {
-		Swarm struct{ LocalNodeState string }
-	}
-	if err := d.do(ctx, "GET", "/info", nil, &info); err != nil {
-		return nil, err
 	}
 	if s := info.Swarm.LocalNodeState; s != "" && s != "inactive" {
 		st["swarm"] = []string{s}
