@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -130,9 +131,18 @@ func start(name string, cmd *exec.Cmd, logs *Logs, group *supervise.Group, ns *s
 	return p, nil
 }
 
-// testHookOutputRead, when set by a test, runs after each read of a
-// process's output, before the copy to the log: a slow copier.
-var testHookOutputRead func()
+// testHookOutputRead, when a test sets it, runs after each read of a
+// process's output, before the copy to the log: a slow copier. Atomic:
+// copiers of earlier tests' processes may still be reading.
+var testHookOutputRead atomic.Pointer[func()]
+
+// logOutput writes a read of a process's output to its log.
+func logOutput(w io.Writer, b []byte) {
+	if hook := testHookOutputRead.Load(); hook != nil {
+		(*hook)()
+	}
+	_, _ = w.Write(b)
+}
 
 // copyOutput copies a process's output from r to its log w until every
 // holder of the pipe has closed it. A read deadline (set when the process
@@ -148,10 +158,7 @@ func copyOutput(w io.Writer, r *os.File, drained chan struct{}) {
 	for {
 		n, err := r.Read(buf)
 		if n > 0 {
-			if testHookOutputRead != nil {
-				testHookOutputRead()
-			}
-			_, _ = w.Write(buf[:n])
+			logOutput(w, buf[:n])
 		}
 		switch {
 		case errors.Is(err, os.ErrDeadlineExceeded):
@@ -180,10 +187,7 @@ func drainPipe(w io.Writer, r *os.File, max int) {
 		}); err != nil || n <= 0 {
 			return
 		}
-		if testHookOutputRead != nil {
-			testHookOutputRead()
-		}
-		_, _ = w.Write(buf[:n])
+		logOutput(w, buf[:n])
 		total += n
 	}
 }

@@ -225,8 +225,9 @@ func TestStopReportsADaemonKilledFromOutside(t *testing.T) {
 // a copier behind the exit made them take a clean stop for a failure, once
 // in BuildKit's 512-case dockerfile suite.
 func TestDoneAfterTheLastWordsAreLogged(t *testing.T) {
-	testHookOutputRead = func() { time.Sleep(20 * time.Millisecond) } // a slow copier
-	t.Cleanup(func() { testHookOutputRead = nil })
+	slow := func() { time.Sleep(20 * time.Millisecond) } // a slow copier
+	testHookOutputRead.Store(&slow)
+	t.Cleanup(func() { testHookOutputRead.Store(nil) })
 	logs := NewLogs()
 	cmd := exec.Command("sh", "-c", `sleep 5 & seq 1 20000; echo last words $((6*7)); exit 3`)
 	p, err := Start("talker", cmd, logs)
